@@ -1,0 +1,53 @@
+// swift-tools-version:6.1
+// Moat: a Linux mail-security gateway. Module floors are described in README.md
+// ("Architecture"); dependencies only point down the floors.
+import PackageDescription
+
+let package = Package(
+    name: "Moat",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "moatd", targets: ["moatd"]),
+        .executable(name: "moat-ctl", targets: ["moat-ctl"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // Floor 1
+        .target(name: "MoatConfig"),
+        // Floor 4
+        .target(
+            name: "Control",
+            dependencies: [
+                "MoatConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Floor 5
+        .executableTarget(
+            name: "moatd",
+            dependencies: [
+                "MoatConfig", "Control",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .executableTarget(
+            name: "moat-ctl",
+            dependencies: [
+                "MoatConfig", "Control",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "MoatConfigTests", dependencies: ["MoatConfig"]),
+        .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
+    ]
+)

@@ -1,0 +1,16 @@
+extension Schema {
+    static let clamDSection = SectionSpec(
+        "ClamD", "The clamd-compatible scanner socket (clamdscan, clamav-milter and other clamd clients)",
+        componentLogging("ClamD") + [
+            ParameterSpec("Socket", .address, default: "",
+                          "Where the clamd interface listens; empty turns it off"),
+            ParameterSpec("ReadTimeout", .duration(.seconds(1)...ConfigDuration.minutes(60)), default: "5s",
+                          "How long a client may stay silent before the connection is closed"),
+            ParameterSpec("StreamMaxLength", .size(ByteSize(bytes: 1)...ByteSize.megabytes(4096)), default: "25mb",
+                          "Largest INSTREAM a client may send; more is refused with `INSTREAM size limit exceeded`"),
+            ParameterSpec("ScanDirectories", .list(.path(allowEmpty: false), splitsCommas: true), default: "",
+                          "Moat: directories under which SCAN/CONTSCAN/MULTISCAN of a path are allowed; empty allows none"),
+        ]
+        + ScanLimitsSpec.parameters(prefix: "", scanTimeout: "30s")
+    )
+}

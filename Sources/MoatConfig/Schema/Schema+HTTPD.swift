@@ -1,0 +1,15 @@
+extension Schema {
+    static let httpdSection = SectionSpec(
+        "HTTPD", "The HTTPS management console",
+        componentLogging("HTTPD") + [
+            ParameterSpec("AdminListen", .list(.address, splitsCommas: true), default: "127.0.0.1:4443",
+                          "Addresses where the HTTPS console listens"),
+            ParameterSpec("AdminSslCertificate", .path(allowEmpty: true), default: "",
+                          "Certificate of the console; empty uses one Moat makes and signs with its CA"),
+            ParameterSpec("AdminSslKey", .path(allowEmpty: true), default: "",
+                          "Private key of AdminSslCertificate (mode 0600)"),
+            ParameterSpec("AccessLogPath", .path(allowEmpty: true), default: "",
+                          "File for the console's access log; empty keeps none"),
+        ]
+    )
+}

@@ -1,0 +1,45 @@
+extension Schema {
+    static let mailDSection = SectionSpec(
+        "MailD", "The scanning core and the filter interfaces (Milter, Spamd, Rspamd) an MTA calls",
+        componentLogging("MailD") + [
+            ParameterSpec("TemplatesDir", .path(allowEmpty: false), default: "/usr/share/moat/templates",
+                          "Directory of the notification and report templates, one subdirectory per language"),
+            ParameterSpec("TemplateContacts", .text, default: "",
+                          "Administrator contact text inserted into notifications and reports"),
+            ParameterSpec("ReportLanguages", .list(.languageCode, splitsCommas: true), default: "en",
+                          "Languages of the report in repacked messages, two-letter codes"),
+            ParameterSpec("RepackPassword", .repackPassword, default: "None",
+                          "Protection of the archive of removed threats: None, Plain(password) or HMAC(secret)"),
+        ]
+        + interfaceFamily("Milter", protocolName: "Milter (Postfix smtpd_milters, Sendmail INPUT_MAIL_FILTER)",
+                          defaultRules: defaultMilterRules)
+        + interfaceFamily("Spamd", protocolName: "spamd (Exim spamd_address, spamc)", defaultRules: defaultSpamdRules)
+        + interfaceFamily("Rspamd", protocolName: "rspamd (Exim spamd_address variant=rspamd, rspamc)",
+                          defaultRules: defaultSpamdRules)
+    )
+
+    /// Socket, limits, unchecked policy and rules of one filter interface, declared once.
+    static func interfaceFamily(_ prefix: String, protocolName: String, defaultRules: String) -> [ParameterSpec] {
+        [
+            ParameterSpec("\(prefix)Socket", .address, default: "",
+                          "Where the \(protocolName) interface listens; empty turns the interface off"),
+        ]
+        + ScanLimitsSpec.parameters(prefix: prefix, scanTimeout: "3m")
+        + [
+            ParameterSpec("\(prefix)BlockUnchecked", .bool(.yesNo), default: "No",
+                          "Yes: a message that could not be checked is refused (temporary failure) instead of passed"),
+            ParameterSpec("\(prefix)RuleSet", .rules, default: defaultRules,
+                          "Rules applied to each message checked through the \(prefix) interface"),
+        ]
+    }
+
+    static let defaultMilterRules = """
+        threat_category in (KnownVirus, VirusModification, UnknownVirus, Adware, Dialer) : REJECT
+        total_spam_score gt 0.80 : REJECT
+        """
+
+    static let defaultSpamdRules = """
+        threat_category in (KnownVirus, VirusModification, UnknownVirus, Adware, Dialer) : REJECT
+        total_spam_score gt 0.80 : REJECT
+        """
+}

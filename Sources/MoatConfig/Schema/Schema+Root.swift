@@ -1,0 +1,16 @@
+extension Schema {
+    static let rootSection = SectionSpec("Root", "Settings of the daemon as a whole", [
+        ParameterSpec("DefaultLogLevel", .choice(logLevels), default: "Notice",
+                      "Log level of every component whose LogLevel is Default"),
+        ParameterSpec("LogLevel", .choice(logLevels), default: "Notice",
+                      "Log level of moatd's own messages (start, stop, reload, control socket)"),
+        ParameterSpec("Log", .logTarget, default: "Auto",
+                      "Where moatd logs: Auto (standard error, so systemd's journal), Stderr, Syslog:FACILITY or a file path"),
+        ParameterSpec("ControlSocket", .path(allowEmpty: false), default: "/run/moat/moat-ctl.sock",
+                      "Moat: UNIX socket where moatd answers moat-ctl; created mode 0600 for root only"),
+        ParameterSpec("PidFile", .path(allowEmpty: true), default: "",
+                      "Moat: file to write moatd's process id to; empty writes none (systemd needs none)"),
+        ParameterSpec("VarDir", .path(allowEmpty: false), default: "/var/lib/moat",
+                      "Moat: directory of moatd's state (the CA, spool, HMAC archive ids); created mode 0700"),
+    ])
+}
