@@ -19,6 +19,14 @@ let package = Package(
     targets: [
         // Floor 1
         .target(name: "MoatConfig"),
+        .target(name: "MIME"),
+        .systemLibrary(
+            name: "CClamAV",
+            pkgConfig: "libclamav",
+            providers: [.apt(["libclamav-dev"])]
+        ),
+        // Floor 2
+        .target(name: "ThreatEngine", dependencies: ["CClamAV"]),
         // Floor 4
         .target(
             name: "Control",
@@ -48,6 +56,8 @@ let package = Package(
             ]
         ),
         .testTarget(name: "MoatConfigTests", dependencies: ["MoatConfig"]),
+        .testTarget(name: "MIMETests", dependencies: ["MIME"]),
+        .testTarget(name: "ThreatEngineTests", dependencies: ["ThreatEngine"]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
     ]
 )

@@ -6,4 +6,4 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
-    ca-certificates procps iproute2 >/dev/null
+    ca-certificates procps iproute2 pkg-config libclamav-dev clamav clamav-testfiles >/dev/null

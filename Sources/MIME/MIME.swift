@@ -1,0 +1,1 @@
+// MIME: streaming RFC 5322 / MIME parser (issue 3).

@@ -1,0 +1,2 @@
+import CClamAV
+// ThreatEngine: libclamav (issue 3).
