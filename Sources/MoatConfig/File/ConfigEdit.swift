@@ -95,6 +95,14 @@ struct DocumentEditor {
     let schema: Schema
     let loader: ConfigLoader
 
+    /// `# Name = value` or `;Name0=value`: a commented-out line of this parameter.
+    static func isCommentedExample(_ raw: String, of name: String) -> Bool {
+        var rest = Substring(raw).drop { $0 == "#" || $0 == ";" || $0 == " " || $0 == "\t" }
+        guard rest.lowercased().hasPrefix(name.lowercased()) else { return false }
+        rest = rest.dropFirst(name.count).drop { $0.isNumber }.drop { $0 == " " || $0 == "\t" }
+        return rest.first == "="
+    }
+
     /// Replaces every line of `key` by `values` (nil removes them, so the default applies).
     mutating func replace(key: ParameterKey, spec: ParameterSpec, with values: [String]?) {
         let sections = document.sectionOfEachLine()
@@ -129,15 +137,18 @@ struct DocumentEditor {
             return
         }
         guard !newLines.isEmpty else { return }
-        // Not in the file yet: after the last parameter of its section, or in a new section.
+        // Not in the file yet: under its commented-out example (as in the shipped file), else
+        // after the last parameter of its section, else in a new section.
         var lastEntry: Int?
         var header: Int?
+        var example: Int?
         for (i, line) in document.lines.enumerated() {
             guard let s = sections[i], schema.section(named: s)?.name == sectionSpec.name else { continue }
             if case .section = line.kind, header == nil { header = i }
             if case .entry = line.kind { lastEntry = i }
+            if case .comment = line.kind, Self.isCommentedExample(line.raw, of: spec.name) { example = i }
         }
-        if let at = lastEntry ?? header {
+        if let at = example ?? lastEntry ?? header {
             document.lines.insert(contentsOf: newLines, at: at + 1)
         } else {
             var tail = document.lines

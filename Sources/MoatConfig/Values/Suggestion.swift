@@ -1,7 +1,7 @@
 /// The closest known name to a misspelt one, compared case-insensitively.
-enum Suggestion {
+public enum Suggestion {
     /// Returns the best candidate when it is close enough to be a plausible typo.
-    static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
+    public static func closest(to name: String, among candidates: some Sequence<String>) -> String? {
         let target = Array(name.lowercased().utf8)
         var best: (name: String, distance: Int)?
         for candidate in candidates {

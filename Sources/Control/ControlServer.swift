@@ -1,0 +1,91 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+
+/// The control socket: a UNIX socket only root can open (directory 0700, socket 0600), one
+/// JSON request per line, one JSON answer per line.
+public struct ControlServer: Service {
+    public let path: String
+    let router: ControlRouter
+    let group: any EventLoopGroup
+    let logger: Logger
+
+    public init(path: String, service: any ControlService, group: any EventLoopGroup, logger: Logger) {
+        self.path = path
+        self.router = ControlRouter(service: service)
+        self.group = group
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        try ControlSocketPath.prepare(path)
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 32)
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(LineFrameDecoder(maxLength: 64 * 1024)))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        // The process umask (0077) already keeps the socket private between bind and here.
+        chmod(path, 0o600)
+        logger.notice("control socket listening", metadata: ["path": "\(path)"])
+        defer { unlink(path) }
+
+        try await withGracefulShutdownHandler {
+            try await withThrowingDiscardingTaskGroup { tasks in
+                try await server.executeThenClose { connections in
+                    for try await connection in connections {
+                        tasks.addTask { await serve(connection) }
+                    }
+                }
+            }
+        } onGracefulShutdown: {
+            server.channel.close(promise: nil)
+        }
+        logger.info("control socket closed")
+    }
+
+    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                for try await line in inbound {
+                    let response: ControlResponse
+                    do {
+                        let request = try JSONDecoder().decode(ControlRequest.self, from: Data(line.readableBytesView))
+                        logger.debug("control request", metadata: ["command": "\(request.command.rawValue)"])
+                        response = await router.respond(to: request)
+                    } catch {
+                        response = ControlResponse(ok: false, message: "malformed control request")
+                    }
+                    var data = try JSONEncoder().encode(response)
+                    data.append(UInt8(ascii: "\n"))
+                    try await outbound.write(ByteBuffer(bytes: data))
+                }
+            }
+        } catch {
+            logger.info("control connection ended with an error", metadata: ["error": "\(error)"])
+        }
+    }
+}
+
+enum ControlSocketPath {
+    struct AlreadyServed: Error, CustomStringConvertible {
+        let path: String
+        var description: String { "another process already answers on the control socket \(path)" }
+    }
+
+    /// Creates the socket's directory (0700 when Moat creates it) and refuses to take over a
+    /// socket that another live moatd still answers on.
+    static func prepare(_ path: String) throws {
+        let directory = (path as NSString).deletingLastPathComponent
+        if !directory.isEmpty, !FileManager.default.fileExists(atPath: directory) {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+        }
+        if ControlClient.isAnswering(path) { throw AlreadyServed(path: path) }
+    }
+}

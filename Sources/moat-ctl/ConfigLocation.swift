@@ -1,0 +1,47 @@
+import ArgumentParser
+import Control
+import Foundation
+import MoatConfig
+
+/// Which configuration file and control socket a command works on.
+struct ConfigLocation: ParsableArguments {
+    @Option(name: .shortAndLong, help: "Configuration file (default: $MOAT_CONFIG or /etc/moat/moat.ini).")
+    var config: String?
+
+    @Option(help: "Control socket (default: [Root] ControlSocket of the configuration file).")
+    var socket: String?
+
+    var path: String { config ?? ProcessInfo.processInfo.environment["MOAT_CONFIG"] ?? "/etc/moat/moat.ini" }
+
+    /// The file as it is. A missing file counts as empty (all defaults) when `allowMissing`, so
+    /// that `cfset` can create it.
+    func load(allowMissing: Bool = false) throws -> LoadedConfig {
+        let loader = ConfigLoader()
+        do throws(ConfigErrors) {
+            if allowMissing, !FileManager.default.fileExists(atPath: path) {
+                return try loader.load(text: "", file: path)
+            }
+            return try loader.load(path: path)
+        } catch {
+            printError(error.description)
+            throw CtlExit.invalidConfiguration
+        }
+    }
+
+    func socketPath() -> String {
+        if let socket { return socket }
+        if let loaded = try? ConfigLoader().load(path: path), let p = loaded.values.value("Root", "ControlSocket").text {
+            return p
+        }
+        return "/run/moat/moat-ctl.sock"
+    }
+
+    func send(_ command: ControlRequest.Command) throws -> ControlResponse {
+        do throws(ControlClient.Failure) {
+            return try ControlClient.send(ControlRequest(command), to: socketPath())
+        } catch {
+            printError(error.description)
+            throw CtlExit.code(for: error)
+        }
+    }
+}

@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct MoatCtl: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "moat-ctl",
+        abstract: "Control Moat: show and change its configuration, reload and inspect moatd.",
+        discussion: """
+        Exit codes: 0 success; 2 invalid configuration or value (nothing was written); \
+        3 moatd is not running; 4 moatd refused the reload (it keeps its previous settings); \
+        5 permission denied; 1 any other failure; 64 command-line usage error.
+        """,
+        subcommands: [CfShow.self, CfSet.self, Reload.self, AppInfoCommand.self, ConfigReference.self])
+}

@@ -1,0 +1,34 @@
+import Control
+import MoatConfig
+
+/// What `appinfo` says about each component, from the settings in force and what this build
+/// contains. A component this build does not have yet is reported as such, never as running.
+enum ComponentReport {
+    static func describe(_ values: ConfigValues, controlSocket: String) -> [ComponentInfo] {
+        var components = [ComponentInfo(name: "Control", state: .running, listening: [controlSocket])]
+        for family in ["Milter", "Spamd", "Rspamd"] {
+            components.append(listener("MailD.\(family)", values.value("MailD", "\(family)Socket")))
+        }
+        components.append(listener("ClamD", values.value("ClamD", "Socket")))
+        let divert = values.value("LinuxFirewall", "InputDivert")
+        if case .divert(.off) = divert {
+            components.append(ComponentInfo(name: "LinuxFirewall", state: .off, detail: "InputDivert = Off"))
+        } else {
+            components.append(ComponentInfo(name: "LinuxFirewall", state: .unavailable,
+                                            detail: "configured, not in this build yet"))
+        }
+        let console = values.value("HTTPD", "AdminListen").list?.compactMap { item -> String? in
+            if case .address(let a?) = item { return a.description } else { return nil }
+        } ?? []
+        components.append(ComponentInfo(name: "HTTPD", state: console.isEmpty ? .off : .unavailable,
+                                        listening: [], detail: console.isEmpty ? "AdminListen not set" : "console not in this build yet"))
+        return components
+    }
+
+    private static func listener(_ name: String, _ value: ConfigValue) -> ComponentInfo {
+        guard case .address(let address?) = value else {
+            return ComponentInfo(name: name, state: .off, detail: "socket not set")
+        }
+        return ComponentInfo(name: name, state: .unavailable, detail: "configured on \(address), not in this build yet")
+    }
+}

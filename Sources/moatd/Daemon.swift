@@ -1,0 +1,81 @@
+import Control
+import Foundation
+import Logging
+import MoatConfig
+import Synchronization
+
+/// The running daemon as the control socket sees it: the settings in force, reload, and
+/// what each component is doing.
+final class Daemon: ControlService {
+    static let version = MoatVersion.current
+
+    let configPath: String
+    let loader: ConfigLoader
+    let settings: SettingsStore
+    let logRouting: LogRouting
+    let logger: Logger
+    let startedAt = Date()
+    private let lastReload = Mutex<Date?>(nil)
+    /// Reloads are serialised: two at once would race on which file wins.
+    private let reloadLock = Mutex(())
+
+    init(configPath: String, loader: ConfigLoader, initial: LoadedConfig, logRouting: LogRouting, logger: Logger) {
+        self.configPath = configPath
+        self.loader = loader
+        self.settings = SettingsStore(initial)
+        self.logRouting = logRouting
+        self.logger = logger
+    }
+
+    func reload() async -> ReloadOutcome {
+        reloadLock.withLock { _ in
+            let loaded: LoadedConfig
+            do throws(ConfigErrors) {
+                loaded = try loader.load(path: configPath)
+            } catch {
+                logger.error("reload refused: \(configPath) is invalid; the previous settings stay in force",
+                             metadata: ["errors": "\(error.description)"])
+                return .refused(reason: error.description)
+            }
+            let changed = settings.replace(with: loaded)
+            logRouting.apply(loaded.values)
+            lastReload.withLock { $0 = Date() }
+            let restartOnly = changed.filter { Self.appliedAtRestart.contains($0) }
+            logger.notice("configuration reloaded", metadata: [
+                "changed": "\(changed.map(\.description).joined(separator: ", "))",
+                "generation": "\(settings.current.generation)",
+            ])
+            if !restartOnly.isEmpty {
+                logger.warning("these settings apply only when moatd restarts: \(restartOnly.map(\.description).joined(separator: ", "))")
+            }
+            return .reloaded(changed: changed.map(\.description))
+        }
+    }
+
+    /// Settings bound once at start (a listening socket cannot move under its clients).
+    static let appliedAtRestart: Set<ParameterKey> = [
+        ParameterKey("Root", "ControlSocket"), ParameterKey("Root", "PidFile"), ParameterKey("Root", "VarDir"),
+    ]
+
+    func appInfo() async -> AppInfo {
+        let snapshot = settings.current
+        return AppInfo(
+            version: Self.version,
+            pid: getpid(),
+            configFile: configPath,
+            startedAt: startedAt.timeIntervalSince1970,
+            lastReloadAt: lastReload.withLock { $0 }?.timeIntervalSince1970,
+            settingsGeneration: snapshot.generation,
+            components: ComponentReport.describe(snapshot.values, controlSocket: controlSocketPath))
+    }
+
+    var controlSocketPath: String { Self.controlSocket(of: settings.current.values) }
+
+    static func controlSocket(of values: ConfigValues) -> String {
+        values.value("Root", "ControlSocket").text ?? "/run/moat/moat-ctl.sock"
+    }
+}
+
+enum MoatVersion {
+    static let current = "0.1.0"
+}

@@ -1,0 +1,70 @@
+import ArgumentParser
+import Control
+import Foundation
+import Logging
+import MoatConfig
+import NIOPosix
+import ServiceLifecycle
+
+@main
+struct Moatd: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "moatd",
+        abstract: "Moat mail-security gateway daemon.",
+        discussion: "Stops cleanly on SIGTERM or SIGINT, rereads its configuration on SIGHUP or `moat-ctl reload`.")
+
+    @Option(name: .shortAndLong, help: "Configuration file (default: $MOAT_CONFIG or /etc/moat/moat.ini).")
+    var config: String?
+
+    @Flag(name: .long, help: "Check the configuration file and exit: 0 valid, 78 invalid.")
+    var check = false
+
+    func run() async throws {
+        let given = config ?? ProcessInfo.processInfo.environment["MOAT_CONFIG"] ?? "/etc/moat/moat.ini"
+        // Reloads must find the same file whatever the working directory is by then.
+        let path = URL(fileURLWithPath: given).standardizedFileURL.path
+        let loader = ConfigLoader()
+        let initial: LoadedConfig
+        do {
+            initial = try loader.load(path: path)
+        } catch {
+            FileHandle.standardError.write(Data("moatd: \(error.description)\n".utf8))
+            throw ExitCode(78) // EX_CONFIG
+        }
+        if check {
+            print("\(path): valid")
+            return
+        }
+
+        // Files and sockets moatd creates are private unless it widens them on purpose.
+        umask(0o077)
+        let routing = LogRouting()
+        routing.apply(initial.values)
+        LoggingSystem.bootstrap { label in MoatLogHandler(label: label, routing: routing) }
+        let logger = Logger(label: "moatd")
+
+        let daemon = Daemon(configPath: path, loader: loader, initial: initial, logRouting: routing, logger: logger)
+        let pidFile = (initial.values.value("Root", "PidFile").text).flatMap { $0.isEmpty ? nil : PidFile(path: $0) }
+        try pidFile?.write()
+        defer { pidFile?.remove() }
+
+        let control = ControlServer(path: daemon.controlSocketPath, service: daemon,
+                                    group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "Control"))
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: control, successTerminationBehavior: .gracefullyShutdownGroup,
+                      failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: SignalReload(daemon: daemon)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.notice("moatd \(Daemon.version) starting", metadata: ["config": "\(path)", "pid": "\(getpid())"])
+        do {
+            try await group.run()
+        } catch {
+            logger.critical("moatd stopped on an error: \(error)")
+            throw ExitCode(1)
+        }
+        logger.notice("moatd stopped")
+    }
+}

@@ -1,0 +1,16 @@
+import Logging
+import ServiceLifecycle
+import UnixSignals
+
+/// SIGHUP rereads the configuration, as for every Unix daemon.
+struct SignalReload: Service {
+    let daemon: Daemon
+
+    func run() async throws {
+        let signals = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in signals.cancelOnGracefulShutdown() {
+            daemon.logger.notice("SIGHUP received: reloading the configuration")
+            _ = await daemon.reload()
+        }
+    }
+}
