@@ -9,7 +9,7 @@ enum ComponentReport {
         for family in ["Milter", "Spamd", "Rspamd"] {
             components.append(listener("MailD.\(family)", values.value("MailD", "\(family)Socket")))
         }
-        components.append(listener("ClamD", values.value("ClamD", "Socket")))
+        components.append(listener("ClamD", values.value("ClamD", "ClamdSocket")))
         let divert = values.value("LinuxFirewall", "InputDivert")
         if case .divert(.off) = divert {
             components.append(ComponentInfo(name: "LinuxFirewall", state: .off, detail: "InputDivert = Off"))

@@ -35,7 +35,35 @@ public struct INIDocument: Sendable, Equatable {
             guard let eq = text.firstIndex(of: "=") else { return .invalid }
             let key = String(text[..<eq]).trimmingWhitespace()
             guard !key.isEmpty, !key.contains(" "), !key.contains("\t") else { return .invalid }
-            return .entry(key: key, value: String(text[text.index(after: eq)...]).trimmingWhitespace())
+            let value = String(text[text.index(after: eq)...])
+            return .entry(key: key, value: stripTrailingComment(value).trimmingWhitespace())
+        }
+
+        /// `Value   ; why` keeps only `Value`. A comment mark counts only after whitespace and
+        /// outside quotes and parentheses, so `Plain(a;b)`, `"#1"` and regexes stay whole.
+        static func stripTrailingComment(_ value: String) -> String {
+            var inQuotes = false
+            var depth = 0
+            var previous: Character = " "
+            var escaped = false
+            for index in value.indices {
+                let c = value[index]
+                defer { previous = c }
+                if escaped { escaped = false; continue }
+                if inQuotes {
+                    if c == "\\" { escaped = true } else if c == "\"" { inQuotes = false }
+                    continue
+                }
+                switch c {
+                case "\"": inQuotes = true
+                case "(": depth += 1
+                case ")": depth = max(0, depth - 1)
+                case "#", ";":
+                    if depth == 0, previous == " " || previous == "\t" { return String(value[..<index]) }
+                default: break
+                }
+            }
+            return value
         }
     }
 
@@ -43,8 +71,10 @@ public struct INIDocument: Sendable, Equatable {
 
     public init(text: String) {
         // Splitting on "\n" alone and joining with "\n" restores the text exactly, whatever the
-        // endings; the final empty element stands for a trailing newline.
-        lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { Line(raw: String($0)) }
+        // endings; the final empty element stands for a trailing newline. Split on scalars:
+        // as Characters, "\r\n" is one grapheme and would not match "\n".
+        lines = text.unicodeScalars.split(separator: "\n", omittingEmptySubsequences: false)
+            .map { Line(raw: String(String.UnicodeScalarView($0))) }
     }
 
     public var text: String { lines.map(\.raw).joined(separator: "\n") }

@@ -2,8 +2,8 @@ extension Schema {
     static let clamDSection = SectionSpec(
         "ClamD", "The clamd-compatible scanner socket (clamdscan, clamav-milter and other clamd clients)",
         componentLogging("ClamD") + [
-            ParameterSpec("Socket", .address, default: "",
-                          "Where the clamd interface listens; empty turns it off"),
+            ParameterSpec("ClamdSocket", .address, default: "",
+                          "Where the clamd interface listens (Dr.Web: Endpoint.<tag>.ClamdSocket); empty turns it off"),
             ParameterSpec("ReadTimeout", .duration(.seconds(1)...ConfigDuration.minutes(60)), default: "5s",
                           "How long a client may stay silent before the connection is closed"),
             ParameterSpec("StreamMaxLength", .size(ByteSize(bytes: 1)...ByteSize.megabytes(4096)), default: "25mb",

@@ -33,13 +33,13 @@ extension Schema {
         ]
     }
 
+    // Dr.Web MailD 11.1 decides in Lua hooks; Moat's rule sets use the gateway's rule language
+    // instead, with defaults that do what the stock hook does for threats (refuse the known
+    // categories) and answer with the texts the seed's Exim configuration matches on.
     static let defaultMilterRules = """
-        threat_category in (KnownVirus, VirusModification, UnknownVirus, Adware, Dialer) : REJECT
-        total_spam_score gt 0.80 : REJECT
+        threat_category in (KnownVirus, VirusModification, UnknownVirus, Adware, Dialer) : REJECT "The message contains a THREAT"
+        total_spam_score gt 0.80 : REJECT "This is a SPAM message"
         """
 
-    static let defaultSpamdRules = """
-        threat_category in (KnownVirus, VirusModification, UnknownVirus, Adware, Dialer) : REJECT
-        total_spam_score gt 0.80 : REJECT
-        """
+    static let defaultSpamdRules = defaultMilterRules
 }

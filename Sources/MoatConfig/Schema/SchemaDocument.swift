@@ -16,6 +16,17 @@ public enum SchemaDocument {
         return out
     }
 
+    /// What the shipped file turns on beyond the defaults: the filters on loopback, so a fresh
+    /// install answers at once and is reachable from this host only. The ports are the ones
+    /// the tools Moat replaces use (clamav-milter, spamd, rspamd, clamd), so existing MTA
+    /// settings keep working.
+    public static let starterSettings: [ParameterKey: String] = [
+        ParameterKey("MailD", "MilterSocket"): "127.0.0.1:7357",
+        ParameterKey("MailD", "SpamdSocket"): "127.0.0.1:783",
+        ParameterKey("MailD", "RspamdSocket"): "127.0.0.1:11333",
+        ParameterKey("ClamD", "ClamdSocket"): "127.0.0.1:3310",
+    ]
+
     public static func defaultFile(_ schema: Schema) -> String {
         var out = """
         # Moat configuration file.
@@ -36,6 +47,9 @@ public enum SchemaDocument {
                 let lines = p.defaultText.isEmpty ? [""] : p.defaultText.split(separator: "\n").map(String.init)
                 for line in lines {
                     out += line.isEmpty ? "# \(p.name) =\n" : "# \(p.name) = \(line)\n"
+                }
+                if let starter = starterSettings[ParameterKey(section.name, p.name)] {
+                    out += "\(p.name) = \(starter)\n"
                 }
             }
         }

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine and runs Moat with the default configuration:
+# filters on loopback, the firewall off until configured.
+#   scripts/run.sh               build, install, start moatd in the background, show appinfo
+#   scripts/run.sh --foreground  the same, but moatd stays in the foreground (Ctrl-C stops it)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install-deps.sh
+swift build -c release --product moatd
+swift build -c release --product moat-ctl
+install -d -m 0755 /usr/local/bin /etc/moat
+install -m 0755 .build/release/moatd .build/release/moat-ctl /usr/local/bin/
+# An administrator's existing file is never overwritten.
+[ -e /etc/moat/moat.ini ] || install -m 0644 etc/moat.ini /etc/moat/moat.ini
+install -d -m 0700 /var/lib/moat /run/moat
+install -d -m 0750 /var/log/moat
+if [ -d /run/systemd/system ]; then
+    install -m 0644 etc/systemd/moatd.service /etc/systemd/system/moatd.service
+    systemctl daemon-reload
+    systemctl enable --now moatd
+elif [ "${1:-}" = "--foreground" ]; then
+    exec /usr/local/bin/moatd --config /etc/moat/moat.ini
+else
+    if ! /usr/local/bin/moat-ctl appinfo >/dev/null 2>&1; then
+        nohup /usr/local/bin/moatd --config /etc/moat/moat.ini >>/var/log/moat/moatd.log 2>&1 &
+    fi
+fi
+for _ in $(seq 1 50); do
+    /usr/local/bin/moat-ctl appinfo 2>/dev/null && exit 0
+    sleep 0.2
+done
+echo "moatd did not answer; see /var/log/moat/moatd.log or journalctl -u moatd" >&2
+exit 1
