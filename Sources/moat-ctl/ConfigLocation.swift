@@ -33,7 +33,12 @@ struct ConfigLocation: ParsableArguments {
         if let loaded = try? ConfigLoader().load(path: path), let p = loaded.values.value("Root", "ControlSocket").text {
             return p
         }
-        return "/run/moat/moat-ctl.sock"
+        // A file that does not load (the case `reload` must report) may still name the socket.
+        if let raw = ConfigLoader.rawValue(of: ParameterKey("Root", "ControlSocket"), inFileAt: path),
+           (try? ParameterType.path(allowEmpty: false).parse(raw)) != nil {
+            return ValueText.unquote(raw)
+        }
+        return Schema.moat.spec(ParameterKey("Root", "ControlSocket"))?.defaultText ?? "/run/moat/moat-ctl.sock"
     }
 
     func send(_ command: ControlRequest.Command) throws -> ControlResponse {

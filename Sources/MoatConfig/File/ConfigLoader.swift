@@ -148,3 +148,21 @@ public struct ConfigLoader: Sendable {
         return .list(ordered.flatMap { $0.value.list ?? [] })
     }
 }
+
+extension ConfigLoader {
+    /// The raw text of one parameter in a file that may not load as a whole: `moat-ctl reload`
+    /// must still find the control socket of a daemon whose new file is broken, to be told so.
+    public static func rawValue(of key: ParameterKey, inFileAt path: String) -> String? {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { return nil }
+        let document = INIDocument(text: text)
+        let sections = document.sectionOfEachLine()
+        var found: String?
+        for (i, line) in document.lines.enumerated() {
+            guard case .entry(let name, let value) = line.kind,
+                  sections[i]?.lowercased() == key.section.lowercased(),
+                  name.lowercased() == key.name.lowercased() else { continue }
+            found = value
+        }
+        return found
+    }
+}

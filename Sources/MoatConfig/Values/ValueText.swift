@@ -1,7 +1,7 @@
 /// The quoting rules of values: `"..."` with `\"` and `\\` escapes; commas separate list
 /// items outside quotes and parentheses.
-enum ValueText {
-    static func unquote(_ raw: String) -> String {
+public enum ValueText {
+    public static func unquote(_ raw: String) -> String {
         let s = raw.trimmingWhitespace()
         guard s.count >= 2, s.hasPrefix("\""), s.hasSuffix("\""), let inner = try? quoted(s) else { return s }
         return inner
