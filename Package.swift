@@ -57,7 +57,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "MoatConfigTests", dependencies: ["MoatConfig"]),
+        .testTarget(name: "MoatConfigTests", dependencies: ["MoatConfig"], exclude: ["Fixtures"]),
         .testTarget(name: "MIMETests", dependencies: ["MIME"]),
         .testTarget(name: "ThreatEngineTests", dependencies: ["ThreatEngine"]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),

@@ -13,6 +13,8 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
         case notAList
         case valueNotPresent
         case unwritableFile
+        /// Not an error: a Dr.Web parameter or section Moat has no use for, skipped.
+        case ignoredDrWebSetting
     }
 
     public var code: Code

@@ -37,6 +37,7 @@ final class Daemon: ControlService {
                              metadata: ["errors": "\(error.description)"])
                 return .refused(reason: error.description)
             }
+            for warning in loaded.warnings { logger.warning("\(warning)") }
             let changed = settings.replace(with: loaded)
             logRouting.apply(loaded.values)
             lastReload.withLock { $0 = Date() }

@@ -32,6 +32,7 @@ struct Moatd: AsyncParsableCommand {
             throw ExitCode(78) // EX_CONFIG
         }
         if check {
+            for warning in initial.warnings { print("warning: \(warning)") }
             print("\(path): valid")
             return
         }
@@ -59,6 +60,7 @@ struct Moatd: AsyncParsableCommand {
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.notice("moatd \(Daemon.version) starting", metadata: ["config": "\(path)", "pid": "\(getpid())"])
+        for warning in initial.warnings { logger.warning("\(warning)") }
         do {
             try await group.run()
         } catch {

@@ -9,6 +9,8 @@ public struct LoadedConfig: Sendable {
     public let file: String?
     public let document: INIDocument
     public let values: ConfigValues
+    /// Dr.Web settings Moat read past (see `Schema+DrWebCompat.swift`); the daemon logs them.
+    public var warnings: [ConfigError] = []
 }
 
 /// Reads a configuration file against the schema. Either the whole file is valid and a
@@ -47,6 +49,7 @@ public struct ConfigLoader: Sendable {
         let document = INIDocument(text: text)
         var errors: [ConfigError] = []
         var occurrences: [ParameterKey: [Occurrence]] = [:]
+        var warnings: [ConfigError] = []
         var section: SectionSpec?
         var inUnknownSection = false
 
@@ -62,7 +65,10 @@ public struct ConfigLoader: Sendable {
             case .section(let name):
                 section = schema.section(named: name)
                 inUnknownSection = section == nil
-                if section == nil {
+                if section == nil, Schema.drWebOnlySections.contains(name.lowercased()) {
+                    warnings.append(ConfigError(.ignoredDrWebSetting, file: file, line: lineNumber, parameter: name,
+                                                reason: "Dr.Web section that Moat has no counterpart for; its lines are ignored"))
+                } else if section == nil {
                     errors.append(ConfigError(.unknownSection, file: file, line: lineNumber, parameter: name,
                                               reason: "unknown section",
                                               suggestion: Suggestion.closest(to: name, among: schema.sections.map(\.name))
@@ -77,6 +83,12 @@ public struct ConfigLoader: Sendable {
                     continue
                 }
                 guard let (spec, number) = resolve(key, in: section) else {
+                    if Schema.isDrWebOnly(key, in: section.name) {
+                        warnings.append(ConfigError(.ignoredDrWebSetting, file: file, line: lineNumber,
+                                                    parameter: "\(section.name).\(key)",
+                                                    reason: "Dr.Web parameter that Moat does not use; ignored"))
+                        continue
+                    }
                     errors.append(ConfigError(.unknownParameter, file: file, line: lineNumber,
                                               parameter: "\(section.name).\(key)", reason: "unknown parameter",
                                               suggestion: Suggestion.closest(to: key, among: section.parameters.map(\.name))))
@@ -112,7 +124,8 @@ public struct ConfigLoader: Sendable {
         if !errors.isEmpty {
             throw ConfigErrors(errors.sorted { ($0.line ?? 0) < ($1.line ?? 0) })
         }
-        return LoadedConfig(file: file, document: document, values: ConfigValues(schema: schema, explicit: explicit))
+        return LoadedConfig(file: file, document: document, values: ConfigValues(schema: schema, explicit: explicit),
+                            warnings: warnings)
     }
 
     /// `Name` or, for lists, a numbered line `Name0`, `Name1`, ...
