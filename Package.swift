@@ -27,6 +27,7 @@ let package = Package(
         ),
         // Floor 2
         .target(name: "ThreatEngine", dependencies: ["CClamAV"]),
+        .target(name: "Policy", dependencies: ["MoatConfig"]),
         // Floor 4
         .target(
             name: "Control",
@@ -60,6 +61,7 @@ let package = Package(
         .testTarget(name: "MoatConfigTests", dependencies: ["MoatConfig"], exclude: ["Fixtures"]),
         .testTarget(name: "MIMETests", dependencies: ["MIME"]),
         .testTarget(name: "ThreatEngineTests", dependencies: ["ThreatEngine"]),
+        .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
     ]
 )

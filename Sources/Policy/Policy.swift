@@ -1,0 +1,1 @@
+// Policy: the RuleSet language (issue 4).
