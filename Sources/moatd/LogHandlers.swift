@@ -100,7 +100,9 @@ final class LogSink: Sendable {
     func write(_ text: String, level: Logger.Level, to target: LogTarget) {
         switch target {
         case .auto, .stderr:
-            files.withLock { _ in FileHandle.standardError.write(Data((text + "\n").utf8)) }
+            // The journal stamps lines itself; anywhere else (a terminal, a nohup file) we do.
+            let line = Self.underJournal ? text : Self.timestamp() + " " + text
+            files.withLock { _ in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         case .file(let path):
             files.withLock { open in
                 if open[path] == nil {
@@ -110,8 +112,7 @@ final class LogSink: Sendable {
                     open[path] = FileHandle(forWritingAtPath: path)
                     _ = try? open[path]?.seekToEnd()
                 }
-                let stamp = ISO8601DateFormatter().string(from: Date())
-                open[path]?.write(Data((stamp + " " + text + "\n").utf8))
+                open[path]?.write(Data((Self.timestamp() + " " + text + "\n").utf8))
             }
         case .syslog(let facility):
             syslogOpened.withLock { opened in
@@ -122,6 +123,12 @@ final class LogSink: Sendable {
                 withVaList([text]) { vsyslog(Self.priority(level), "%s", $0) }
             }
         }
+    }
+
+    static let underJournal = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
+
+    static func timestamp() -> String {
+        Date().formatted(.iso8601)
     }
 
     static func priority(_ level: Logger.Level) -> Int32 {
