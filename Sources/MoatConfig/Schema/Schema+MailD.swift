@@ -10,6 +10,8 @@ extension Schema {
                           "Languages of the report in repacked messages, two-letter codes"),
             ParameterSpec("RepackPassword", .repackPassword, default: "None",
                           "Protection of the archive of removed threats: None, Plain(password) or HMAC(secret)"),
+            ParameterSpec("SpoolThreshold", .size(ByteSize(bytes: 64 * 1024)...ByteSize.megabytes(1024)), default: "16mb",
+                          "Moat: messages larger than this are spooled to disk and their parts decoded to files while checked, so memory stays bounded"),
         ]
         + interfaceFamily("Milter", protocolName: "Milter (Postfix smtpd_milters, Sendmail INPUT_MAIL_FILTER)",
                           defaultRules: defaultMilterRules)

@@ -10,6 +10,8 @@ extension Schema {
                       "Moat: UNIX socket where moatd answers moat-ctl; created mode 0600 for root only"),
         ParameterSpec("PidFile", .path(allowEmpty: true), default: "",
                       "Moat: file to write moatd's process id to; empty writes none (systemd needs none)"),
+        ParameterSpec("SignatureDir", .path(allowEmpty: false), default: "/var/lib/clamav",
+                      "Moat: directory of the libclamav signature databases (what freshclam maintains); when it holds none, Moat warns and uses its own small test database"),
         ParameterSpec("VarDir", .path(allowEmpty: false), default: "/var/lib/moat",
                       "Moat: directory of moatd's state (the CA, spool, HMAC archive ids); created mode 0700"),
     ])
