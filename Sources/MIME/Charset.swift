@@ -6,7 +6,7 @@ public enum Charset {
     public static func canonicalName(_ name: String) -> String? {
         switch normalize(name) {
         case "utf-8", "utf8": "utf-8"
-        case "us-ascii", "ascii", "ansi_x3.4-1968", "iso646-us", "us", "646": "us-ascii"
+        case "us-ascii", "ascii", "ansi_x3.4-1968", "ansi-x3.4-1968", "iso646-us", "us", "646": "us-ascii"
         case "iso-8859-1", "iso8859-1", "iso_8859-1", "latin1", "latin-1", "l1", "cp819", "ibm819", "iso-ir-100", "8859-1":
             "iso-8859-1"
         case "windows-1252", "cp1252", "x-cp1252", "win-1252": "windows-1252"

@@ -18,6 +18,10 @@ public enum TransferEncoding: Hashable, Sendable, CustomStringConvertible {
         switch v {
         case "7bit", "": self = .sevenBit
         case "8bit": self = .eightBit
+        // Misspellings seen in real mail; MUAs treat them as the obvious encoding.
+        case "7-bit", "7bits": self = .sevenBit
+        case "8-bit", "8bits": self = .eightBit
+        case "quotedprintable", "quoted_printable", "qp": self = .quotedPrintable
         case "binary": self = .binary
         case "base64": self = .base64
         case "quoted-printable": self = .quotedPrintable
