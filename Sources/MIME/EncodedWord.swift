@@ -56,8 +56,9 @@ public enum EncodedWord {
         return out
     }
 
-    /// Longest encoded text searched for the closing `?=`; bounds the work per `=?`.
-    private static let maxWordLength = 2048
+    /// Longest encoded text searched for the closing `?=` (RFC 2047 allows 75 for the
+    /// whole word); bounds the work per `=?` so hostile headers stay linear.
+    private static let maxWordLength = 512
 
     private static func parseWord(_ b: [UInt8], at start: Int, problems: inout [MIMEProblem])
         -> (charset: String, bytes: [UInt8], end: Int)?

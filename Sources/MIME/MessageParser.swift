@@ -58,6 +58,12 @@ public struct MIMEMessage: Sendable {
 
     public func decodedBody(of part: Part) -> [UInt8] { part.decodedBody(in: bytes) }
 
+    /// Calls `body` for every leaf in document order with its decoded content. Leaves
+    /// are decoded one at a time, so only one decoded body is held at once.
+    public func forEachLeaf(_ body: (Part, [UInt8]) throws -> Void) rethrows {
+        for leaf in leaves { try body(leaf, decodedBody(of: leaf)) }
+    }
+
     /// Text of a text/* leaf in its declared charset (lossy for unsupported charsets);
     /// nil for non-text parts.
     public func text(of part: Part) -> String? {

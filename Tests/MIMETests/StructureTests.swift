@@ -49,6 +49,9 @@ struct StructureTests {
             #expect(string(m.decodedBody(of: pdf)) == "%PDF-1.4\n")
             #expect(pdf.decodedSize == 9)
             #expect(m.allProblems.isEmpty)
+            var seen: [String] = []
+            m.forEachLeaf { leaf, decoded in seen.append("\(leaf.path) \(leaf.filename ?? "-") \(decoded.count)") }
+            #expect(seen == ["1.1 - 7", "1.2 - 9", "2 report.pdf 9"])
             let pre = try #require(m.root.preambleRange)
             #expect(string(m.bytes[pre]) == "This is the preamble.")
             let epi = try #require(m.root.epilogueRange)
