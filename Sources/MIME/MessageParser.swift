@@ -64,6 +64,15 @@ public struct MIMEMessage: Sendable {
         for leaf in leaves { try body(leaf, decodedBody(of: leaf)) }
     }
 
+    /// The message inside a message/rfc822 leaf whose body is transfer-encoded
+    /// (`MIMEProblem.encodedEmbeddedMessage`), parsed from the decoded body. Its ranges
+    /// index into its own `bytes`, so rewrite such a part as a whole. Pass limits with
+    /// a reduced `maxDepth` to keep the overall nesting bounded.
+    public func decodedEmbeddedMessage(of part: Part, limits: MIMELimits = MIMELimits()) -> MIMEMessage? {
+        guard part.isLeaf, part.contentType.isEncapsulatedMessage, !part.transferEncoding.isIdentity else { return nil }
+        return MIMEMessage(bytes: decodedBody(of: part), limits: limits)
+    }
+
     /// Text of a text/* leaf in its declared charset (lossy for unsupported charsets);
     /// nil for non-text parts.
     public func text(of part: Part) -> String? {

@@ -215,6 +215,9 @@ struct StructureTests {
         #expect(m.root.kind == .leaf)
         #expect(m.root.problems == [.encodedEmbeddedMessage])
         #expect(string(m.decodedBody(of: m.root)) == "Subject: x\n\nbody\n")
+        let inner = m.decodedEmbeddedMessage(of: m.root)
+        #expect(inner?.root.header("subject")?.value == "x")
+        #expect(inner.map { string($0.decodedBody(of: $0.root)) } == "body\n")
     }
 
     static func deepMessage(levels: Int) -> [UInt8] {
