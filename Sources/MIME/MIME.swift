@@ -1,1 +1,0 @@
-// MIME: streaming RFC 5322 / MIME parser (issue 3).
