@@ -43,10 +43,28 @@ struct Pattern: @unchecked Sendable {
     let source: String
     let regex: NSRegularExpression
 
-    func matches(_ text: String, limit: Int) -> Bool {
+    /// How long one match may run before it is given up (catastrophic backtracking such as `(a+)+$`).
+    static let timeLimit: Duration = .milliseconds(100)
+
+    enum Outcome { case match, noMatch, gaveUp }
+
+    func matches(_ text: String, limit: Int) -> Outcome {
         let subject = text.utf16.count > limit ? String(text.prefix(limit)) : text
         let range = NSRange(location: 0, length: subject.utf16.count)
-        return regex.firstMatch(in: subject, options: [], range: range) != nil
+        let clock = ContinuousClock()
+        let deadline = clock.now + Self.timeLimit
+        var outcome = Outcome.noMatch
+        // With .reportProgress the block also runs now and then during a long match, to stop it.
+        regex.enumerateMatches(in: subject, options: [.reportProgress], range: range) { result, _, stop in
+            if result != nil {
+                outcome = .match
+                stop.pointee = true
+            } else if clock.now > deadline {
+                outcome = .gaveUp
+                stop.pointee = true
+            }
+        }
+        return outcome
     }
 }
 
@@ -69,7 +87,9 @@ struct Condition: Sendable {
     var test: Test
     var column: Int
 
-    func holds(in state: EvaluationState) -> Bool {
+    /// Whether the condition holds; a regular expression that runs too long counts as not
+    /// matching and is noted in `gaveUp`.
+    func holds(in state: EvaluationState, gaveUp: inout [String]) -> Bool {
         let values = variable.values(state, argument)
         let result: Bool
         switch test {
@@ -87,10 +107,18 @@ struct Condition: Sendable {
                 return false
             }
         case .match(let patterns):
-            result = values.contains { value in
-                guard case .text(let text) = value else { return false }
-                return patterns.contains { $0.matches(text, limit: variable.matchLimit) }
+            var found = false
+            search: for value in values {
+                guard case .text(let text) = value else { continue }
+                for pattern in patterns {
+                    switch pattern.matches(text, limit: variable.matchLimit) {
+                    case .match: found = true; break search
+                    case .noMatch: continue
+                    case .gaveUp: gaveUp.append(pattern.source)
+                    }
+                }
             }
+            result = found
         }
         return result != negated
     }

@@ -19,7 +19,13 @@ public struct CompiledRuleSet: Sendable {
         var state = EvaluationState(facts: facts)
         var verdict = Verdict()
         for (index, rule) in rules.enumerated() {
-            guard rule.conditions.allSatisfy({ $0.holds(in: state) }) else { continue }
+            var gaveUp: [String] = []
+            let holds = rule.conditions.allSatisfy { $0.holds(in: state, gaveUp: &gaveUp) }
+            for source in gaveUp {
+                verdict.notes.append("\(name) rule \(index + 1): regular expression `\(source)` ran longer than "
+                                     + "\(Pattern.timeLimit) and was taken as not matching")
+            }
+            guard holds else { continue }
             for action in rule.actions {
                 switch action {
                 case .addHeader(let field):

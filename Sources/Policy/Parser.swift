@@ -218,7 +218,9 @@ struct Parser {
         while true {
             let item = advance()
             guard let text = item.word ?? stringValue(item) else {
-                throw RuleSyntaxError(at: item, "expected a value, found \(item.shown)")
+                var message = "expected a value, found \(item.shown)"
+                if case .ip = variable.kind, item.kind == .colon { message += " (quote IPv6 addresses: \"::1\")" }
+                throw RuleSyntaxError(at: item, message)
             }
             literals.append(try literal(text, for: variable, at: item))
             let next = advance()
@@ -353,8 +355,13 @@ struct Parser {
                 throw RuleSyntaxError(at: token, "expected an action, found \(token.shown)")
             }
             guard let keyword = Action.keyword(word) else {
-                throw RuleSyntaxError(at: token, "unknown action `\(word)`",
-                                      suggestion: Suggestion.closest(to: word, among: Action.keywords))
+                let suggestion = Suggestion.closest(to: word, among: Action.keywords)
+                // A rule without `:` whose first word is a misspelt variable rather than an action.
+                if suggestion == nil, !hasColon, actions.isEmpty,
+                   let variable = Suggestion.closest(to: word, among: Variable.allNames) {
+                    throw RuleSyntaxError(at: token, "unknown variable `\(word)`", suggestion: variable)
+                }
+                throw RuleSyntaxError(at: token, "unknown action `\(word)`", suggestion: suggestion)
             }
             if let finalKeyword {
                 throw RuleSyntaxError(at: token, "`\(keyword)` can never run: `\(finalKeyword)` before it ends the rule")

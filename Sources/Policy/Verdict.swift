@@ -41,7 +41,7 @@ public enum FinalAction: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// The rule whose final action decided, for the event log.
-public struct DecidingRule: Sendable, Equatable {
+public struct DecidingRule: Sendable, Equatable, CustomStringConvertible {
     public var ruleSetName: String
     /// 0-based position in the rule set.
     public var index: Int
@@ -52,9 +52,12 @@ public struct DecidingRule: Sendable, Equatable {
         self.index = index
         self.text = text
     }
+
+    /// `MailD.MilterRuleSet rule 1: <text>` (counting from 1, as errors do).
+    public var description: String { "\(ruleSetName) rule \(index + 1): \(text)" }
 }
 
-public struct Verdict: Sendable, Equatable {
+public struct Verdict: Sendable, Equatable, CustomStringConvertible {
     public var action: FinalAction
     /// `ADD_HEADER` results in rule order (also kept when the final action refuses the message).
     public var headersToAdd: [HeaderField]
@@ -64,13 +67,26 @@ public struct Verdict: Sendable, Equatable {
     public var unwrapSsl: Bool?
     /// nil when no rule reached a final action and the default PASS applies.
     public var decidingRule: DecidingRule?
+    /// Things the event log should mention, e.g. a regular expression given up on.
+    public var notes: [String]
 
     public init(action: FinalAction = .pass, headersToAdd: [HeaderField] = [], tags: [String] = [],
-                unwrapSsl: Bool? = nil, decidingRule: DecidingRule? = nil) {
+                unwrapSsl: Bool? = nil, decidingRule: DecidingRule? = nil, notes: [String] = []) {
         self.action = action
         self.headersToAdd = headersToAdd
         self.tags = tags
         self.unwrapSsl = unwrapSsl
         self.decidingRule = decidingRule
+        self.notes = notes
+    }
+
+    /// `REJECT "text" by MailD.MilterRuleSet rule 1: <text>`, or `PASS (no rule decided)`.
+    public var description: String {
+        var text = action.description
+        for header in headersToAdd { text += ", ADD_HEADER(\(header.name): \(header.value))" }
+        for tag in tags { text += ", tag \(tag)" }
+        if let unwrapSsl { text += ", unwrap_ssl \(unwrapSsl ? "yes" : "no")" }
+        text += decidingRule.map { " by \($0)" } ?? " (no rule decided)"
+        return text
     }
 }

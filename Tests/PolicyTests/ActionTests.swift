@@ -118,6 +118,16 @@ struct ActionTests {
         #expect(first.evaluate(bank) == Verdict(unwrapSsl: false))
     }
 
+    @Test func descriptionsForTheEventLog() throws {
+        let rules = try RuleSet.compile(["spam_score gt 0.5 : ADD_HEADER(\"X-Spam\", \"yes\"), SET tag = spam",
+                                         "threat_category : REJECT \"virus\""], name: "MailD.MilterRuleSet")
+        let verdict = rules.evaluate(sample)
+        #expect(verdict.decidingRule?.description == "MailD.MilterRuleSet rule 2: threat_category : REJECT \"virus\"")
+        #expect(verdict.description
+            == "REJECT \"virus\", ADD_HEADER(X-Spam: yes), tag spam by MailD.MilterRuleSet rule 2: threat_category : REJECT \"virus\"")
+        #expect(rules.evaluate(clean).description == "PASS (no rule decided)")
+    }
+
     @Test func defaultTexts() {
         #expect(FinalAction.reject(nil).text == FinalAction.defaultRejectText)
         #expect(FinalAction.tempfail(nil).text == FinalAction.defaultTempfailText)

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Policy
 
@@ -158,6 +159,18 @@ struct ConditionTests {
         #expect(try compile(["body match \"needle\" : REJECT"]).evaluate(big).action == .pass)
         big.bodyText = "needle" + String(repeating: "a", count: 1 << 20)
         #expect(try compile(["body match \"needle\" : REJECT"]).evaluate(big).action == .reject(nil))
+    }
+
+    @Test func runawayRegexIsGivenUpAndNoted() throws {
+        var facts = clean
+        facts.subject = String(repeating: "a", count: 40) + "!"
+        let rules = try compile(["subject match \"(a+)+$\" : REJECT", "subject match \"^a\" : TEMPFAIL"])
+        let start = ContinuousClock.now
+        let verdict = rules.evaluate(facts)
+        #expect(ContinuousClock.now - start < .seconds(2))
+        #expect(verdict.action == .tempfail(nil))
+        #expect(verdict.notes.count == 1)
+        #expect(verdict.notes.first?.hasPrefix("Test rule 1: regular expression `(a+)+$` ran longer than") == true)
     }
 
     @Test func ipv4MappedAddressesMatchIPv4Networks() throws {

@@ -27,6 +27,11 @@ struct ErrorTests {
              suggestion: "REJECT", token: "REJCT"),
         Case(rule: "PAS", column: 1, message: "unknown action `PAS`", suggestion: "PASS"),
         Case(rule: "REJECT : PASS", column: 1, message: "`REJECT` is an action; actions go after the `:`"),
+        Case(rule: "threat_categry in (KnownVirus) REJECT", column: 1, message: "unknown variable `threat_categry`",
+             suggestion: "threat_category"),
+        Case(rule: "subjct \"x\"", column: 1, message: "unknown variable `subjct`", suggestion: "subject"),
+        Case(rule: "src_ip in (::1) : PASS", column: 12, message: "expected a value, found `:` (quote IPv6 addresses"),
+        Case(rule: "src_ip fe80::1 : PASS", column: 8, message: "`fe80` is not an IP address or network (quote IPv6"),
         Case(rule: "SET subject = x", column: 5, message: "`SET` can change only `unwrap_ssl` and `tag`"),
         // Structure
         Case(rule: "threat_category in (KnownVirus) REJECT \"x\"", column: 33,

@@ -54,7 +54,7 @@ struct FuzzTests {
         var rng = Generator(state: UInt64(seedIndex) &* 7919 &+ 1)
         var compiled = 0
         var failed = 0
-        for _ in 0..<400 {
+        for _ in 0..<1000 {
             let rule = Self.mutate(Self.seeds[seedIndex], &rng)
             do {
                 let rules = try RuleSet.compile([rule], name: "Fuzz", kind: .firewall, readFile: testReader)
@@ -68,7 +68,7 @@ struct FuzzTests {
                 #expect(!error.message.isEmpty)
             }
         }
-        #expect(compiled + failed == 400)
+        #expect(compiled + failed == 1000)
         #expect(failed > 0)
     }
 
