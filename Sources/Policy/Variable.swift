@@ -1,5 +1,3 @@
-import Foundation
-
 /// The kinds of value a variable holds; literals in rules are checked against them.
 enum ValueKind: Sendable {
     case text
