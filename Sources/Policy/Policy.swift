@@ -1,1 +1,0 @@
-// Policy: the RuleSet language (issue 4).
