@@ -14,19 +14,22 @@ import Testing
         #expect(info.engineVersion.hasPrefix("1."))
     }
 
-    @Test func directoryWithSignaturesIsUsedAsIs() throws {
+    @Test func directoryWithSignaturesIsUsedAsIs() async throws {
         let directory = try Fixture.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try "Local.Test.Marker:0:*:4d4f41542d4d41524b4552\n"  // "MOAT-MARKER"
             .write(toFile: "\(directory)/local.ndb", atomically: true, encoding: .utf8)
         let scanner = try ThreatScanner(signatureDirectory: directory)
         #expect(!scanner.signatureInfo.usingBuiltinSignatures)
         #expect(scanner.signatureInfo.warnings.isEmpty)
         #expect(scanner.signatureInfo.signatureCount == 1)
-        _ = scanner
+        let marked = await scanner.scan(bytes: Array("xx MOAT-MARKER xx".utf8))
+        #expect(marked.threats == [Threat(name: "Local.Test.Marker", category: .knownVirus)])
     }
 
     @Test func malformedSignaturesAreAnError() throws {
         let directory = try Fixture.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         try "this is not a signature\n".write(toFile: "\(directory)/broken.ndb", atomically: true, encoding: .utf8)
         #expect(throws: ThreatEngineError.self) { try ThreatScanner(signatureDirectory: directory) }
     }
@@ -87,6 +90,7 @@ import Testing
     @Test func cleanFileOnDiskIsClean() async throws {
         let scanner = try Fixture.scanner()
         let directory = try Fixture.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
         let path = "\(directory)/hello.txt"
         try "hello".write(toFile: path, atomically: true, encoding: .utf8)
         #expect(await scanner.scan(fileAt: path) == .clean)

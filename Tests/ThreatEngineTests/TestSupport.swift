@@ -30,9 +30,12 @@ enum Fixture {
     }
 
     /// A scanner on the built-in signatures.
+    /// The empty directory is removed again at once: a reload finds it missing, which is
+    /// "no signatures" just the same.
     static func scanner(limits: ScanLimits = .default, maxConcurrentScans: Int? = nil) throws -> ThreatScanner {
-        try ThreatScanner(signatureDirectory: makeTemporaryDirectory(), limits: limits,
-                          maxConcurrentScans: maxConcurrentScans)
+        let directory = try makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        return try ThreatScanner(signatureDirectory: directory, limits: limits, maxConcurrentScans: maxConcurrentScans)
     }
 
     /// Runs a python3 script (the tests build archives with python's zipfile) and returns the

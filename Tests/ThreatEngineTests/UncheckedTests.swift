@@ -90,6 +90,20 @@ import Testing
         #expect(ContinuousClock.now - started < .seconds(10))
     }
 
+    @Test func engineScanTimeIsUncheckedTimeout() async throws {
+        // libclamav's own CL_ENGINE_MAX_SCANTIME (1 ms) hits long before the outer deadline (60 s).
+        let scanner = try Fixture.scanner(limits: ScanLimits(scanTimeout: .milliseconds(1)))
+        var perScan = scanner.limits
+        perScan.scanTimeout = .seconds(60)
+        let members = try Fixture.python("""
+            import os, sys, zipfile
+            with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_STORED) as z:
+                for index in range(400):
+                    z.writestr('part%d.bin' % index, os.urandom(64 * 1024))
+            """)
+        #expect(await scanner.scan(bytes: members, name: "many.zip", limits: perScan) == .unchecked(.timeout))
+    }
+
     /// libclamav blocks in open(2) on a FIFO nobody writes to: a scan that can never finish by
     /// itself. The outer deadline must still answer on time.
     @Test func deadlineIsEnforcedWhenLibclamavHangs() async throws {
@@ -122,5 +136,6 @@ struct FIFO {
         let fd = open(path, O_WRONLY | O_NONBLOCK)
         if fd >= 0 { close(fd) }
         unlink(path)
+        rmdir((path as NSString).deletingLastPathComponent)
     }
 }
