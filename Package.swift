@@ -26,7 +26,7 @@ let package = Package(
             providers: [.apt(["libclamav-dev"])]
         ),
         // Floor 2
-        .target(name: "ThreatEngine", dependencies: ["CClamAV"]),
+        .target(name: "ThreatEngine", dependencies: ["CClamAV"], exclude: ["LIMITS.md"]),
         // Floor 4
         .target(
             name: "Control",

@@ -33,11 +33,9 @@ final class ScanWorkerPool: Sendable {
         for index in 0..<self.workerCount { startWorker(name: "moat-scan-\(index)") }
     }
 
-    deinit {
-        // Workers hold no reference to the pool's owner, only to the pool; they exit here once
-        // woken. Queued jobs cannot exist: each holds its caller, which holds the scanner.
-    }
-
+    /// Lets the workers go once the owning scanner is gone. Workers retain the pool, so this
+    /// must be called explicitly (from `ThreatScanner.deinit`). No job can be queued then: a
+    /// waiting caller keeps its scanner alive. A worker stuck in libclamav leaves when it returns.
     func shutdown() {
         state.withLock { $0.shuttingDown = true }
         for _ in 0..<(workerCount + maxAbandoned) { available.signal() }

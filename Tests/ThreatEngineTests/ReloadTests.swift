@@ -5,7 +5,7 @@ import Testing
 @Suite struct ReloadTests {
     @Test func reloadSwapsEnginesWhileAScanRuns() async throws {
         let scanner = try Fixture.scanner(limits: ScanLimits(scanTimeout: .seconds(60)))
-        weak var oldEngine = scanner.currentEngine
+        weak let oldEngine = scanner.currentEngine
         #expect(oldEngine != nil)
 
         // A scan that stays inside libclamav until we let it go.
