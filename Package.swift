@@ -26,8 +26,8 @@ let package = Package(
             providers: [.apt(["libclamav-dev"])]
         ),
         // Floor 2
-        .target(name: "ThreatEngine", dependencies: ["CClamAV"]),
-        .target(name: "Policy", dependencies: ["MoatConfig"]),
+        .target(name: "ThreatEngine", dependencies: ["CClamAV"], exclude: ["LIMITS.md"]),
+        .target(name: "Policy", dependencies: ["MoatConfig"], exclude: ["VARIABLES.md"]),
         // Floor 4
         .target(
             name: "Control",

@@ -1,2 +1,0 @@
-import CClamAV
-// ThreatEngine: libclamav (issue 3).
