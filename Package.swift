@@ -28,11 +28,13 @@ let package = Package(
         // Floor 2
         .target(name: "ThreatEngine", dependencies: ["CClamAV"], exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], exclude: ["VARIABLES.md"]),
+        // Floor 3
+        .target(name: "MailD", dependencies: ["MoatConfig", "MIME", "ThreatEngine", "Policy"]),
         // Floor 4
         .target(
             name: "Control",
             dependencies: [
-                "MoatConfig",
+                "MoatConfig", "MailD",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -43,7 +45,7 @@ let package = Package(
         .executableTarget(
             name: "moatd",
             dependencies: [
-                "MoatConfig", "Control",
+                "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -54,7 +56,7 @@ let package = Package(
         .executableTarget(
             name: "moat-ctl",
             dependencies: [
-                "MoatConfig", "Control",
+                "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -62,6 +64,7 @@ let package = Package(
         .testTarget(name: "MIMETests", dependencies: ["MIME"]),
         .testTarget(name: "ThreatEngineTests", dependencies: ["ThreatEngine"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine"]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
     ]
 )

@@ -6,4 +6,5 @@ SUDO=""
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends \
-    ca-certificates procps iproute2 pkg-config libclamav-dev clamav clamav-testfiles >/dev/null
+    ca-certificates procps iproute2 pkg-config libclamav-dev clamav clamav-testfiles \
+    python3 zip unzip p7zip-full >/dev/null

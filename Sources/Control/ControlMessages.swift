@@ -1,28 +1,40 @@
+import MailD
+
 /// What `moat-ctl` (and later the console) asks moatd over the control socket: one JSON
 /// object per line each way. JSON keeps the wire readable with `socat` when debugging.
 public struct ControlRequest: Codable, Sendable, Equatable {
     public enum Command: String, Codable, Sendable {
         case appinfo
         case reload
+        /// Scan message files, mboxes or Maildirs that moatd can read, with its loaded engine.
+        case scan
     }
 
     public var command: Command
+    /// For `scan`: absolute paths.
+    public var paths: [String]?
+    /// For `scan`: which interface's limits apply (Milter, Spamd, Rspamd, LinuxFirewall, ClamD).
+    public var profile: String?
 
-    public init(_ command: Command) {
+    public init(_ command: Command, paths: [String]? = nil, profile: String? = nil) {
         self.command = command
+        self.paths = paths
+        self.profile = profile
     }
 }
 
-public struct ControlResponse: Codable, Sendable, Equatable {
+public struct ControlResponse: Codable, Sendable {
     public var ok: Bool
     /// For people: what happened, or why not.
     public var message: String?
     public var appInfo: AppInfo?
+    public var scanReports: [NamedReport]?
 
-    public init(ok: Bool, message: String? = nil, appInfo: AppInfo? = nil) {
+    public init(ok: Bool, message: String? = nil, appInfo: AppInfo? = nil, scanReports: [NamedReport]? = nil) {
         self.ok = ok
         self.message = message
         self.appInfo = appInfo
+        self.scanReports = scanReports
     }
 }
 
@@ -72,5 +84,19 @@ public struct ComponentInfo: Codable, Sendable, Equatable {
         self.state = state
         self.listening = listening
         self.detail = detail
+    }
+}
+
+/// One scanned message: where it came from and what was found.
+public struct NamedReport: Codable, Sendable {
+    public var name: String
+    public var report: CheckReport?
+    /// Set when the message could not be read at all.
+    public var error: String?
+
+    public init(name: String, report: CheckReport?, error: String? = nil) {
+        self.name = name
+        self.report = report
+        self.error = error
     }
 }

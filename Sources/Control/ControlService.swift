@@ -5,6 +5,8 @@ public protocol ControlService: Sendable {
     /// Rereads the configuration file. An invalid file is refused whole; the daemon keeps
     /// its settings and the error comes back to the caller.
     func reload() async -> ReloadOutcome
+    /// Scans message files, mboxes and Maildirs with the daemon's engine.
+    func scan(paths: [String], profile: String?) async -> [NamedReport]
 }
 
 public enum ReloadOutcome: Sendable, Equatable {
@@ -24,6 +26,11 @@ public struct ControlRouter: Sendable {
         switch request.command {
         case .appinfo:
             return ControlResponse(ok: true, appInfo: await service.appInfo())
+        case .scan:
+            guard let paths = request.paths, !paths.isEmpty else {
+                return ControlResponse(ok: false, message: "scan needs at least one path")
+            }
+            return ControlResponse(ok: true, scanReports: await service.scan(paths: paths, profile: request.profile))
         case .reload:
             switch await service.reload() {
             case .reloaded(let changed):

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Control
 import MoatConfig
+import Policy
 
 struct CfSet: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -48,7 +49,7 @@ struct CfSet: ParsableCommand {
         let config = try location.load(allowMissing: true)
         let result: EditResult
         do throws(ConfigErrors) {
-            result = try config.applying(edit, to: parameter, loader: ConfigLoader())
+            result = try config.applying(edit, to: parameter, loader: ConfigLoader(ruleValidator: Policy.ruleValidator))
         } catch {
             printError(error.description)
             throw CtlExit.invalidConfiguration

@@ -2,6 +2,7 @@ import ArgumentParser
 import Control
 import Foundation
 import MoatConfig
+import Policy
 
 /// Which configuration file and control socket a command works on.
 struct ConfigLocation: ParsableArguments {
@@ -16,7 +17,7 @@ struct ConfigLocation: ParsableArguments {
     /// The file as it is. A missing file counts as empty (all defaults) when `allowMissing`, so
     /// that `cfset` can create it.
     func load(allowMissing: Bool = false) throws -> LoadedConfig {
-        let loader = ConfigLoader()
+        let loader = ConfigLoader(ruleValidator: Policy.ruleValidator)
         do throws(ConfigErrors) {
             if allowMissing, !FileManager.default.fileExists(atPath: path) {
                 return try loader.load(text: "", file: path)
@@ -42,8 +43,13 @@ struct ConfigLocation: ParsableArguments {
     }
 
     func send(_ command: ControlRequest.Command) throws -> ControlResponse {
+        try send(ControlRequest(command))
+    }
+
+    func send(_ request: ControlRequest) throws -> ControlResponse {
         do throws(ControlClient.Failure) {
-            return try ControlClient.send(ControlRequest(command), to: socketPath())
+            // A scan of a big mailbox takes long; nothing else does.
+            return try ControlClient.send(request, to: socketPath(), timeoutSeconds: request.command == .scan ? 3600 : 60)
         } catch {
             printError(error.description)
             throw CtlExit.code(for: error)

@@ -1,7 +1,7 @@
 import ArgumentParser
 
 @main
-struct MoatCtl: ParsableCommand {
+struct MoatCtl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "moat-ctl",
         abstract: "Control Moat: show and change its configuration, reload and inspect moatd.",
@@ -10,5 +10,5 @@ struct MoatCtl: ParsableCommand {
         3 moatd is not running; 4 moatd refused the reload (it keeps its previous settings); \
         5 permission denied; 1 any other failure; 64 command-line usage error.
         """,
-        subcommands: [CfShow.self, CfSet.self, Reload.self, AppInfoCommand.self, ConfigReference.self])
+        subcommands: [CfShow.self, CfSet.self, Reload.self, AppInfoCommand.self, Scan.self, ConfigReference.self])
 }

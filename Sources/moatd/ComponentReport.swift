@@ -1,11 +1,15 @@
 import Control
 import MoatConfig
+import ThreatEngine
 
 /// What `appinfo` says about each component, from the settings in force and what this build
 /// contains. A component this build does not have yet is reported as such, never as running.
 enum ComponentReport {
-    static func describe(_ values: ConfigValues, controlSocket: String) -> [ComponentInfo] {
+    static func describe(_ values: ConfigValues, controlSocket: String, signatures: SignatureInfo) -> [ComponentInfo] {
         var components = [ComponentInfo(name: "Control", state: .running, listening: [controlSocket])]
+        var engine = "libclamav \(signatures.engineVersion), \(signatures.signatureCount) signatures from \(signatures.directory)"
+        if signatures.usingBuiltinSignatures { engine += "; NO freshclam databases found, using Moat's small test database" }
+        components.append(ComponentInfo(name: "ThreatEngine", state: .running, detail: engine))
         for family in ["Milter", "Spamd", "Rspamd"] {
             components.append(listener("MailD.\(family)", values.value("MailD", "\(family)Socket")))
         }

@@ -1,8 +1,10 @@
 import Control
 import Foundation
 import Logging
+import MailD
 import MoatConfig
 import Synchronization
+import ThreatEngine
 
 /// The running daemon as the control socket sees it: the settings in force, reload, and
 /// what each component is doing.
@@ -14,12 +16,15 @@ final class Daemon: ControlService {
     let settings: SettingsStore
     let logRouting: LogRouting
     let logger: Logger
+    let core: MailCore
     let startedAt = Date()
     private let lastReload = Mutex<Date?>(nil)
     /// Reloads are serialised: two at once would race on which file wins.
     private let reloadLock = Mutex(())
 
-    init(configPath: String, loader: ConfigLoader, initial: LoadedConfig, logRouting: LogRouting, logger: Logger) {
+    init(configPath: String, loader: ConfigLoader, initial: LoadedConfig, logRouting: LogRouting, logger: Logger,
+         core: MailCore) {
+        self.core = core
         self.configPath = configPath
         self.loader = loader
         self.settings = SettingsStore(initial)
@@ -49,14 +54,51 @@ final class Daemon: ControlService {
             if !restartOnly.isEmpty {
                 logger.warning("these settings apply only when moatd restarts: \(restartOnly.map(\.description).joined(separator: ", "))")
             }
+            reloadSignatures()
             return .reloaded(changed: changed.map(\.description))
+        }
+    }
+
+    /// A reload also rereads the signatures (freshclam may have updated them). The engine
+    /// swaps atomically: scans in flight finish on the old one.
+    private func reloadSignatures() {
+        let scanner = core.scanner
+        let logger = logger
+        Task {
+            do {
+                try await scanner.reload()
+                let info = scanner.signatureInfo
+                logger.notice("signatures reloaded", metadata: ["signatures": "\(info.signatureCount)", "directory": "\(info.directory)"])
+                for warning in info.warnings { logger.warning("\(warning)") }
+            } catch {
+                logger.error("signature reload failed; the previous engine stays in use: \(error)")
+            }
         }
     }
 
     /// Settings bound once at start (a listening socket cannot move under its clients).
     static let appliedAtRestart: Set<ParameterKey> = [
         ParameterKey("Root", "ControlSocket"), ParameterKey("Root", "PidFile"), ParameterKey("Root", "VarDir"),
+        ParameterKey("Root", "SignatureDir"),
     ]
+
+    func scan(paths: [String], profile: String?) async -> [NamedReport] {
+        let values = settings.current.values
+        let checkProfile = ProfileChoice.profile(named: profile ?? "Milter", values: values)
+        var reports: [NamedReport] = []
+        for path in paths {
+            do {
+                for item in try MessageFiles.items(at: path) {
+                    let report = await core.check(envelope: Envelope(source: .commandLine), message: item.source,
+                                                  profile: checkProfile)
+                    reports.append(NamedReport(name: item.name, report: report))
+                }
+            } catch {
+                reports.append(NamedReport(name: path, report: nil, error: "\(error)"))
+            }
+        }
+        return reports
+    }
 
     func appInfo() async -> AppInfo {
         let snapshot = settings.current
@@ -67,7 +109,8 @@ final class Daemon: ControlService {
             startedAt: startedAt.timeIntervalSince1970,
             lastReloadAt: lastReload.withLock { $0 }?.timeIntervalSince1970,
             settingsGeneration: snapshot.generation,
-            components: ComponentReport.describe(snapshot.values, controlSocket: controlSocketPath))
+            components: ComponentReport.describe(snapshot.values, controlSocket: controlSocketPath,
+                                                 signatures: core.scanner.signatureInfo))
     }
 
     var controlSocketPath: String { Self.controlSocket(of: settings.current.values) }

@@ -2,7 +2,10 @@ import ArgumentParser
 import Control
 import Foundation
 import Logging
+import MailD
 import MoatConfig
+import Policy
+import ThreatEngine
 import NIOPosix
 import ServiceLifecycle
 
@@ -23,7 +26,7 @@ struct Moatd: AsyncParsableCommand {
         let given = config ?? ProcessInfo.processInfo.environment["MOAT_CONFIG"] ?? "/etc/moat/moat.ini"
         // Reloads must find the same file whatever the working directory is by then.
         let path = URL(fileURLWithPath: given).standardizedFileURL.path
-        let loader = ConfigLoader()
+        let loader = ConfigLoader(ruleValidator: Policy.ruleValidator)
         let initial: LoadedConfig
         do {
             initial = try loader.load(path: path)
@@ -44,7 +47,15 @@ struct Moatd: AsyncParsableCommand {
         LoggingSystem.bootstrap { label in MoatLogHandler(label: label, routing: routing) }
         let logger = Logger(label: "moatd")
 
-        let daemon = Daemon(configPath: path, loader: loader, initial: initial, logRouting: routing, logger: logger)
+        let core: MailCore
+        do {
+            core = try MailCoreSetup.make(initial.values, logger: logger)
+        } catch {
+            logger.critical("cannot start the threat engine: \(error)")
+            throw ExitCode(1)
+        }
+        let daemon = Daemon(configPath: path, loader: loader, initial: initial, logRouting: routing, logger: logger,
+                            core: core)
         let pidFile = (initial.values.value("Root", "PidFile").text).flatMap { $0.isEmpty ? nil : PidFile(path: $0) }
         try pidFile?.write()
         defer { pidFile?.remove() }
@@ -68,5 +79,24 @@ struct Moatd: AsyncParsableCommand {
             throw ExitCode(1)
         }
         logger.notice("moatd stopped")
+    }
+}
+
+enum MailCoreSetup {
+    /// Loads the signatures (seconds with the full freshclam database) before any service
+    /// accepts work, and says loudly when only Moat's test database is there.
+    static func make(_ values: ConfigValues, logger: Logger) throws -> MailCore {
+        let directory = values.value("Root", "SignatureDir").text
+        let scanner = try ThreatScanner(signatureDirectory: directory)
+        let info = scanner.signatureInfo
+        logger.notice("threat engine ready", metadata: [
+            "engine": "libclamav \(info.engineVersion)", "signatures": "\(info.signatureCount)", "directory": "\(info.directory)",
+        ])
+        for warning in info.warnings { logger.warning("\(warning)") }
+        if info.usingBuiltinSignatures {
+            logger.error("no ClamAV signature databases in \(directory ?? "/var/lib/clamav"): only Moat's small test database is loaded; run freshclam")
+        }
+        let varDir = values.value("Root", "VarDir").text ?? "/var/lib/moat"
+        return MailCore(scanner: scanner, spoolDirectory: varDir + "/spool")
     }
 }

@@ -1,0 +1,67 @@
+import MoatConfig
+import ThreatEngine
+
+/// The settings of the interface a message came through: its scan limits, what to do with
+/// what could not be checked, and its rules. The core never asks which protocol called; it
+/// only follows the profile.
+public struct CheckProfile: Sendable {
+    /// The configuration prefix: "Milter", "Spamd", "Rspamd", or the section for the gateway
+    /// and the clamd socket.
+    public var name: String
+    public var limits: ScanLimits
+    public var blockUnchecked: Bool
+    public var rules: [String]
+    /// Larger messages are decoded to files rather than memory (`[MailD] SpoolThreshold`).
+    public var spoolThreshold: Int
+
+    public init(name: String, limits: ScanLimits = .default, blockUnchecked: Bool = false, rules: [String] = [],
+                spoolThreshold: Int = 16 << 20) {
+        self.name = name
+        self.limits = limits
+        self.blockUnchecked = blockUnchecked
+        self.rules = rules
+        self.spoolThreshold = spoolThreshold
+    }
+
+    /// `[MailD] Milter*`, `Spamd*` or `Rspamd*`.
+    public static func mailD(_ family: String, _ values: ConfigValues) -> CheckProfile {
+        CheckProfile(name: family,
+                     limits: scanLimits(values, section: "MailD", prefix: family),
+                     blockUnchecked: values.value("MailD", "\(family)BlockUnchecked").bool ?? false,
+                     rules: values.value("MailD", "\(family)RuleSet").texts,
+                     spoolThreshold: spoolThreshold(values))
+    }
+
+    /// `[LinuxFirewall]`: the gateway's limits and rules.
+    public static func linuxFirewall(_ values: ConfigValues) -> CheckProfile {
+        CheckProfile(name: "LinuxFirewall",
+                     limits: scanLimits(values, section: "LinuxFirewall", prefix: ""),
+                     blockUnchecked: values.value("LinuxFirewall", "BlockUnchecked").bool ?? false,
+                     rules: values.value("LinuxFirewall", "RuleSet").texts,
+                     spoolThreshold: spoolThreshold(values))
+    }
+
+    /// `[ClamD]`: limits only; a clamd client gets the scan result, not a rule's verdict.
+    public static func clamD(_ values: ConfigValues) -> CheckProfile {
+        CheckProfile(name: "ClamD", limits: scanLimits(values, section: "ClamD", prefix: ""),
+                     spoolThreshold: spoolThreshold(values))
+    }
+
+    static func spoolThreshold(_ values: ConfigValues) -> Int {
+        Int(values.value("MailD", "SpoolThreshold").size?.bytes ?? 16 << 20)
+    }
+
+    /// The seven limit parameters of one interface, as the engine takes them.
+    public static func scanLimits(_ values: ConfigValues, section: String, prefix: String) -> ScanLimits {
+        func integer(_ name: String, _ fallback: Int) -> Int { values.value(section, prefix + name).integer ?? fallback }
+        let timeout = values.value(section, prefix + "ScanTimeout").duration?.milliseconds ?? 30_000
+        return ScanLimits(
+            scanTimeout: .milliseconds(timeout),
+            heuristicAnalysis: values.value(section, prefix + "HeuristicAnalysis").bool ?? true,
+            packerMaxLevel: integer("PackerMaxLevel", 8),
+            archiveMaxLevel: integer("ArchiveMaxLevel", 8),
+            mailMaxLevel: integer("MailMaxLevel", 8),
+            containerMaxLevel: integer("ContainerMaxLevel", 8),
+            maxCompressionRatio: integer("MaxCompressionRatio", 500))
+    }
+}

@@ -1,0 +1,143 @@
+import Foundation
+import MIME
+import ThreatEngine
+
+/// The one check every front-end calls: parse, scan every leaf part decoded, collect facts.
+/// Rules and verdicts are applied on top of the report (Policy); the front-end only
+/// translates the result into its protocol.
+public final class MailCore: Sendable {
+    public let scanner: ThreatScanner
+    let spool: Spool
+
+    public init(scanner: ThreatScanner, spoolDirectory: String) {
+        self.scanner = scanner
+        self.spool = Spool(directory: spoolDirectory)
+    }
+
+    public func check(envelope: Envelope, message source: MessageSource, profile: CheckProfile) async -> CheckReport {
+        let clock = ContinuousClock()
+        let started = clock.now
+        let deadline = started + profile.limits.scanTimeout
+        var report = CheckReport(envelope: envelope, profile: profile.name, size: 0, parts: [], messageUnchecked: [],
+                                 elapsedMilliseconds: 0, engineGeneration: scanner.signatureInfo.generation)
+
+        guard let prepared = prepare(source, profile: profile) else {
+            if case .file(let path) = source {
+                report.messageUnchecked = [UncheckedFact(.engineError, "cannot read \(path)")]
+            }
+            return report
+        }
+        report.size = prepared.size
+        report.messageId = prepared.messageId
+        report.subject = prepared.subject
+        var parts = prepared.parts
+        let jobs = prepared.jobs
+
+        let results = await scanAll(jobs, limits: profile.limits, deadline: deadline)
+        for (index, result) in results {
+            switch result {
+            case .clean: break
+            case .threats(let threats): parts[index].threats = threats.map(FoundThreat.init)
+            case .unchecked(let reason): parts[index].unchecked.append(UncheckedFact(reason))
+            }
+        }
+        for job in jobs { job.input.discard() }
+        report.parts = parts
+        report.elapsedMilliseconds = Int((clock.now - started) / .milliseconds(1))
+        return report
+    }
+
+    struct Prepared {
+        var size: Int
+        var messageId: String?
+        var subject: String?
+        var parts: [PartReport]
+        var jobs: [(index: Int, input: ScanInput)]
+    }
+
+    /// Parses the message and decodes its leaves. A separate function so that, for a spooled
+    /// message, the message bytes are released before the (long) scanning starts.
+    private func prepare(_ source: MessageSource, profile: CheckProfile) -> Prepared? {
+        let bytes: [UInt8]
+        switch source {
+        case .bytes(let b):
+            bytes = b
+        case .file(let path):
+            guard let data = FileManager.default.contents(atPath: path) else { return nil }
+            bytes = [UInt8](data)
+        }
+        let spooled = bytes.count > profile.spoolThreshold
+        // Bodies are decoded below, once; decoding them at parse time too would double the cost.
+        var mimeLimits = MIMELimits()
+        mimeLimits.validateBodies = false
+        let message = MIMEMessage(bytes: bytes, limits: mimeLimits)
+        var prepared = Prepared(size: bytes.count, messageId: message.root.header("Message-ID")?.value,
+                                subject: message.root.header("Subject")?.value, parts: [], jobs: [])
+
+        for item in PartScanPlan(message: message, limits: profile.limits).items {
+            var problems = item.problems
+            var unchecked = item.skip.map { [$0] } ?? []
+            var input: ScanInput?
+            if item.skip == nil {
+                if spooled {
+                    input = spool.decode(item.part, of: message, problems: &problems)
+                    if input == nil { unchecked.append(UncheckedFact(.engineError, "cannot write to the spool directory")) }
+                } else {
+                    input = .bytes(item.part.decodedBody(in: message.bytes, problems: &problems))
+                }
+            }
+            if let first = problems.first(where: PartScanPlan.isStructural) {
+                unchecked.append(UncheckedFact(.malformed, first.description))
+            }
+            prepared.parts.append(PartReport(
+                path: item.part.path.description, filename: item.part.filename, contentType: item.part.mimeType,
+                size: input?.size ?? item.part.bodySize, threats: [], unchecked: unchecked,
+                problems: problems.map(\.description)))
+            if let input { prepared.jobs.append((prepared.parts.count - 1, input)) }
+        }
+        return prepared
+    }
+
+    /// Scans the parts concurrently (the scanner bounds how many run at once) until the
+    /// message's deadline; parts still running then are unchecked(timeout).
+    private func scanAll(_ jobs: [(index: Int, input: ScanInput)], limits: ScanLimits,
+                         deadline: ContinuousClock.Instant) async -> [(Int, ScanResult)] {
+        guard !jobs.isEmpty else { return [] }
+        return await withTaskGroup(of: (Int, ScanResult)?.self) { group in
+            for job in jobs {
+                group.addTask { [scanner] in
+                    var partLimits = limits
+                    let remaining = deadline - ContinuousClock.now
+                    if remaining <= .zero { return (job.index, .unchecked(.timeout)) }
+                    partLimits.scanTimeout = min(limits.scanTimeout, remaining)
+                    switch job.input {
+                    case .bytes(let bytes): return (job.index, await scanner.scan(bytes: bytes, limits: partLimits))
+                    case .file(let path, _): return (job.index, await scanner.scan(fileAt: path, limits: partLimits))
+                    }
+                }
+            }
+            var results: [(Int, ScanResult)] = []
+            for await result in group {
+                if let result { results.append(result) }
+            }
+            return results
+        }
+    }
+}
+
+/// A decoded part on its way to the engine.
+enum ScanInput: Sendable {
+    case bytes([UInt8])
+    case file(path: String, size: Int)
+
+    var size: Int {
+        switch self {
+        case .bytes(let b): b.count
+        case .file(_, let size): size
+        }
+    }
+
+    func discard() {
+        if case .file(let path, _) = self { unlink(path) }
+    }
+}

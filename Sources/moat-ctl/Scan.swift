@@ -1,0 +1,123 @@
+import ArgumentParser
+import Control
+import Foundation
+import MailD
+import MoatConfig
+import ThreatEngine
+
+struct Scan: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Scan messages (files, mboxes, Maildirs, or - for standard input) with Moat's core.",
+        discussion: """
+        Uses the running moatd's engine when it answers (paths must be readable by moatd), otherwise \
+        loads the engine in this process. Exit codes: 0 every message clean; 1 a threat found; \
+        6 nothing found but something could not be checked; 2 invalid configuration or arguments; \
+        8 an input could not be read.
+        """)
+
+    @OptionGroup var location: ConfigLocation
+
+    @Argument(help: "Message files, mbox files, Maildirs or directories; - reads one message from standard input.")
+    var paths: [String]
+
+    @Flag(help: "Print the reports as JSON.")
+    var json = false
+
+    @Option(help: "Whose limits apply: Milter, Spamd, Rspamd, LinuxFirewall or ClamD.")
+    var profile = "Milter"
+
+    @Flag(help: "Scan in this process even when moatd runs.")
+    var local = false
+
+    func validate() throws {
+        guard ["milter", "spamd", "rspamd", "linuxfirewall", "clamd"].contains(profile.lowercased()) else {
+            throw ValidationError("--profile must be Milter, Spamd, Rspamd, LinuxFirewall or ClamD")
+        }
+    }
+
+    func run() async throws {
+        let usesStdin = paths.contains("-")
+        var reports: [NamedReport]
+        if !local, !usesStdin, ControlClient.isAnswering(location.socketPath()) {
+            let absolute = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            let response = try location.send(ControlRequest(.scan, paths: absolute, profile: profile))
+            guard response.ok, let received = response.scanReports else {
+                printError(response.message ?? "moatd did not scan")
+                throw CtlExit.failure
+            }
+            reports = received
+        } else {
+            let config = try location.load(allowMissing: true)
+            reports = try await LocalScan(values: config.values, profile: profile).scan(paths)
+        }
+        try ScanOutput.print(reports, json: json)
+        throw ScanOutput.exitCode(reports)
+    }
+}
+
+/// The core in this process: for hosts without moatd running, or stdin.
+struct LocalScan {
+    let values: ConfigValues
+    let profile: String
+
+    func scan(_ paths: [String]) async throws -> [NamedReport] {
+        let signatures = values.value("Root", "SignatureDir").text
+        let scanner: ThreatScanner
+        do {
+            scanner = try ThreatScanner(signatureDirectory: signatures)
+        } catch {
+            printError("cannot load the signatures: \(error)")
+            throw CtlExit.failure
+        }
+        for warning in scanner.signatureInfo.warnings { printError("warning: \(warning)") }
+        let spool = FileManager.default.temporaryDirectory.appendingPathComponent("moat-ctl-\(getpid())").path
+        defer { try? FileManager.default.removeItem(atPath: spool) }
+        let core = MailCore(scanner: scanner, spoolDirectory: spool)
+        let checkProfile = ProfileChoice.profile(named: profile, values: values)
+        var reports: [NamedReport] = []
+        for path in paths {
+            if path == "-" {
+                let data = FileHandle.standardInput.readDataToEndOfFile()
+                let report = await core.check(envelope: Envelope(source: .commandLine), message: .bytes([UInt8](data)),
+                                              profile: checkProfile)
+                reports.append(NamedReport(name: "-", report: report))
+                continue
+            }
+            do {
+                for item in try MessageFiles.items(at: path) {
+                    let report = await core.check(envelope: Envelope(source: .commandLine), message: item.source,
+                                                  profile: checkProfile)
+                    reports.append(NamedReport(name: item.name, report: report))
+                }
+            } catch {
+                reports.append(NamedReport(name: path, report: nil, error: "\(error)"))
+            }
+        }
+        return reports
+    }
+}
+
+enum ScanOutput {
+    static func print(_ reports: [NamedReport], json: Bool) throws {
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            Swift.print(String(decoding: try encoder.encode(reports), as: UTF8.self))
+            return
+        }
+        for named in reports {
+            if let report = named.report {
+                for line in ReportText.lines(report, name: named.name) { Swift.print(line) }
+            } else {
+                Swift.print("\(named.name): ERROR \(named.error ?? "not scanned")")
+            }
+        }
+    }
+
+    static func exitCode(_ reports: [NamedReport]) -> ExitCode {
+        if reports.contains(where: { $0.report?.status == .threat }) { return ExitCode(1) }
+        if reports.contains(where: { $0.report == nil }) { return ExitCode(8) }
+        if reports.contains(where: { $0.report?.status == .unchecked }) { return ExitCode(6) }
+        return .success
+    }
+}
