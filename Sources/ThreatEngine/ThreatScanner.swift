@@ -29,7 +29,10 @@ public final class ThreatScanner: Sendable {
     ///
     /// - Parameters:
     ///   - signatureDirectory: where freshclam keeps the databases; nil for `/var/lib/clamav`.
-    ///   - limits: written into the engine (time, sizes) and the default for `scan`.
+    ///   - limits: written into the engine (time, sizes) and the default for `scan`. One
+    ///     scanner serving several interfaces should get the most generous time and sizes of
+    ///     them all: a per-scan `ScanLimits` can tighten the time limit (outer deadline) but not
+    ///     loosen libclamav's engine-wide caps.
     ///   - maxConcurrentScans: scans running at once; nil for one per core.
     public init(signatureDirectory: String? = nil, limits: ScanLimits = .default,
                 maxConcurrentScans: Int? = nil) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import ThreatEngine
 
@@ -134,4 +135,19 @@ import Testing
 
     private static let scanner = Result { try Fixture.scanner() }
     static func sharedScanner() throws -> ThreatScanner { try scanner.get() }
+}
+
+@Suite struct ClamMessagesTests {
+    @Test func libclamavMessagesReachTheHandler() throws {
+        let received = Mutex<[String]>([])
+        ClamMessages.setHandler { severity, message in
+            if severity == .error { received.withLock { $0.append(message) } }
+        }
+        defer { ClamMessages.setHandler(nil) }
+        let directory = try Fixture.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        try "not a signature\n".write(toFile: "\(directory)/broken.ndb", atomically: true, encoding: .utf8)
+        #expect(throws: ThreatEngineError.self) { try ThreatScanner(signatureDirectory: directory) }
+        #expect(received.withLock { $0 }.contains { $0.contains(directory) })
+    }
 }

@@ -56,3 +56,16 @@ import Testing
         #expect(results.filter { !$0.threats.isEmpty }.count == 10)
     }
 }
+
+@Suite struct LifetimeTests {
+    @Test func scannerIsReleasedAfterScanning() async throws {
+        var scanner: ThreatScanner? = try Fixture.scanner()
+        weak let released = scanner
+        #expect(await scanner?.scan(bytes: Fixture.eicarBytes).threats.count == 1)
+        scanner = nil
+        // No cycle through the worker threads or the deadline task: deinit runs and stops the pool.
+        let end = ContinuousClock.now + .seconds(5)
+        while released != nil, ContinuousClock.now < end { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(released == nil)
+    }
+}
