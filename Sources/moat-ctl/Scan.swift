@@ -64,7 +64,9 @@ struct LocalScan {
         let signatures = values.value("Root", "SignatureDir").text
         let scanner: ThreatScanner
         do {
-            scanner = try ThreatScanner(signatureDirectory: signatures)
+            var engineLimits = ScanLimits.default
+            engineLimits.scanTimeout = ProfileChoice.profile(named: profile, values: values).limits.scanTimeout
+            scanner = try ThreatScanner(signatureDirectory: signatures, limits: engineLimits)
         } catch {
             printError("cannot load the signatures: \(error)")
             throw CtlExit.failure

@@ -87,7 +87,15 @@ enum MailCoreSetup {
     /// accepts work, and says loudly when only Moat's test database is there.
     static func make(_ values: ConfigValues, logger: Logger) throws -> MailCore {
         let directory = values.value("Root", "SignatureDir").text
-        let scanner = try ThreatScanner(signatureDirectory: directory)
+        // Engine-wide limits (libclamav's own scan time, file sizes) can only be tightened per
+        // scan, so the engine gets the most generous of all interfaces.
+        let profiles = ["Milter", "Spamd", "Rspamd", "LinuxFirewall", "ClamD"].map { ProfileChoice.profile(named: $0, values: values) }
+        var engineLimits = ScanLimits.default
+        engineLimits.scanTimeout = profiles.map(\.limits.scanTimeout).max() ?? engineLimits.scanTimeout
+        let scanner = try ThreatScanner(signatureDirectory: directory, limits: engineLimits)
+        ClamMessages.setHandler { severity, text in
+            logger.info("libclamav: \(text)", metadata: ["severity": "\(severity)"])
+        }
         let info = scanner.signatureInfo
         logger.notice("threat engine ready", metadata: [
             "engine": "libclamav \(info.engineVersion)", "signatures": "\(info.signatureCount)", "directory": "\(info.directory)",

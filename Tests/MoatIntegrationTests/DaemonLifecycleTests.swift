@@ -134,3 +134,80 @@ import Testing
         #expect(try ctl("appinfo", config: sandbox.config).stdout.contains("pid \(first.process.processIdentifier)"))
     }
 }
+
+/// `moat-ctl scan` gives the same verdicts through a running moatd and on its own.
+@Suite(.serialized) struct ScanCommandTests {
+    static let eicar = #"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"#
+
+    func writeMessages(in sandbox: Sandbox) throws -> (infected: String, clean: String, mbox: String) {
+        let attachment = Data(Self.eicar.utf8).base64EncodedString()
+        let infected = """
+            From: a@example.com\r
+            Subject: invoice\r
+            MIME-Version: 1.0\r
+            Content-Type: multipart/mixed; boundary=xx\r
+            \r
+            --xx\r
+            Content-Type: text/plain\r
+            \r
+            see attached\r
+            --xx\r
+            Content-Type: application/octet-stream; name="invoice.com"\r
+            Content-Transfer-Encoding: base64\r
+            \r
+            \(attachment)\r
+            --xx--\r
+
+            """
+        let clean = "From: b@example.com\r\nSubject: lunch\r\n\r\nNoon?\r\n"
+        let mbox = "From a@example.com Mon Jan  1 00:00:00 2024\n" + clean.replacingOccurrences(of: "\r\n", with: "\n")
+            + "\nFrom a@example.com Mon Jan  1 00:00:01 2024\n" + infected.replacingOccurrences(of: "\r\n", with: "\n")
+        let paths = (sandbox.root.appendingPathComponent("infected.eml").path, sandbox.root.appendingPathComponent("clean.eml").path,
+                     sandbox.root.appendingPathComponent("box.mbox").path)
+        try infected.write(toFile: paths.0, atomically: true, encoding: .utf8)
+        try clean.write(toFile: paths.1, atomically: true, encoding: .utf8)
+        try mbox.write(toFile: paths.2, atomically: true, encoding: .utf8)
+        return paths
+    }
+
+    @Test func scanWithoutTheDaemon() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let files = try writeMessages(in: sandbox)
+        let clean = try ctl("scan", files.clean, config: sandbox.config)
+        #expect(clean.status == 0)
+        #expect(clean.stdout.hasPrefix("\(files.clean): clean"))
+        let infected = try ctl("scan", files.infected, config: sandbox.config)
+        #expect(infected.status == 1)
+        #expect(infected.stdout.contains("THREAT Moat.Test.EICAR (KnownVirus)"))
+        #expect(infected.stdout.contains(#"part 2 application/octet-stream "invoice.com" 68 bytes: Moat.Test.EICAR (KnownVirus)"#))
+        #expect(infected.stderr.contains("freshclam"), "a missing signature database is said loudly")
+        let mbox = try ctl("scan", files.mbox, config: sandbox.config)
+        #expect(mbox.stdout.contains("\(files.mbox)#1: clean"))
+        #expect(mbox.stdout.contains("\(files.mbox)#2: THREAT"))
+        let missing = try ctl("scan", "/nonexistent/mail.eml", config: sandbox.config)
+        #expect(missing.status == 8)
+    }
+
+    @Test func scanThroughTheDaemonGivesTheSameVerdicts() throws {
+        let sandbox = try Sandbox(extra: "")
+        defer { sandbox.remove() }
+        let files = try writeMessages(in: sandbox)
+        let daemon = try Daemon(sandbox)
+        try daemon.waitUntilAnswering()
+        let info = try ctl("appinfo", config: sandbox.config)
+        #expect(info.stdout.contains("ThreatEngine: running"))
+        #expect(info.stdout.contains("NO freshclam databases"))
+
+        let result = try ctl("scan", "--json", files.infected, files.clean, config: sandbox.config)
+        #expect(result.status == 1)
+        let reports = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [[String: Any]])
+        #expect(reports.count == 2)
+        let statuses = reports.compactMap { ($0["report"] as? [String: Any])?["parts"] as? [[String: Any]] }
+        #expect(statuses.count == 2)
+        #expect(daemon.log.contains("only Moat's small test database"))
+        let local = try ctl("scan", "--local", files.infected, config: sandbox.config)
+        let viaDaemon = try ctl("scan", files.infected, config: sandbox.config)
+        #expect(local.stdout == viaDaemon.stdout)
+    }
+}
