@@ -1,4 +1,5 @@
 import MoatConfig
+import Policy
 import ThreatEngine
 
 /// The settings of the interface a message came through: its scan limits, what to do with
@@ -11,6 +12,8 @@ public struct CheckProfile: Sendable {
     public var limits: ScanLimits
     public var blockUnchecked: Bool
     public var rules: [String]
+    /// `rules`, compiled; nil when there are none (everything passes unless BlockUnchecked).
+    public var ruleSet: CompiledRuleSet?
     /// Larger messages are decoded to files rather than memory (`[MailD] SpoolThreshold`).
     public var spoolThreshold: Int
 
@@ -21,6 +24,19 @@ public struct CheckProfile: Sendable {
         self.blockUnchecked = blockUnchecked
         self.rules = rules
         self.spoolThreshold = spoolThreshold
+        self.ruleSet = Self.compile(rules, name: name)
+    }
+
+    /// Rules reaching here were validated when the configuration loaded; a set that still
+    /// does not compile (a list file removed since) falls back to refusing threats, never
+    /// to passing everything.
+    static func compile(_ rules: [String], name: String) -> CompiledRuleSet? {
+        guard !rules.isEmpty else { return nil }
+        let setName = name == "LinuxFirewall" ? "LinuxFirewall.RuleSet" : name == "ClamD" ? "ClamD" : "MailD.\(name)RuleSet"
+        let kind: RuleSetKind = name == "LinuxFirewall" ? .firewall : .mail
+        if let compiled = try? RuleSet.compile(rules, name: setName, kind: kind) { return compiled }
+        return try? RuleSet.compile([#"scan_result in (Threat) : REJECT "The message contains a THREAT""#],
+                                    name: setName + " (fallback)", kind: kind)
     }
 
     /// `[MailD] Milter*`, `Spamd*` or `Rspamd*`.

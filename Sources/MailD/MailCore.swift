@@ -1,5 +1,6 @@
 import Foundation
 import MIME
+import Policy
 import ThreatEngine
 
 /// The one check every front-end calls: parse, scan every leaf part decoded, collect facts.
@@ -15,6 +16,11 @@ public final class MailCore: Sendable {
     }
 
     public func check(envelope: Envelope, message source: MessageSource, profile: CheckProfile) async -> CheckReport {
+        await inspect(envelope: envelope, message: source, profile: profile).report
+    }
+
+    /// The check, plus what rules read besides the scan results (headers, body text).
+    func inspect(envelope: Envelope, message source: MessageSource, profile: CheckProfile) async -> (report: CheckReport, content: MessageContent) {
         let clock = ContinuousClock()
         let started = clock.now
         let deadline = started + profile.limits.scanTimeout
@@ -25,7 +31,7 @@ public final class MailCore: Sendable {
             if case .file(let path) = source {
                 report.messageUnchecked = [UncheckedFact(.engineError, "cannot read \(path)")]
             }
-            return report
+            return (report, MessageContent())
         }
         report.size = prepared.size
         report.messageId = prepared.messageId
@@ -44,7 +50,7 @@ public final class MailCore: Sendable {
         for job in jobs { job.input.discard() }
         report.parts = parts
         report.elapsedMilliseconds = Int((clock.now - started) / .milliseconds(1))
-        return report
+        return (report, prepared.content)
     }
 
     struct Prepared {
@@ -53,6 +59,7 @@ public final class MailCore: Sendable {
         var subject: String?
         var parts: [PartReport]
         var jobs: [(index: Int, input: ScanInput)]
+        var content: MessageContent
     }
 
     /// Parses the message and decodes its leaves. A separate function so that, for a spooled
@@ -72,7 +79,8 @@ public final class MailCore: Sendable {
         mimeLimits.validateBodies = false
         let message = MIMEMessage(bytes: bytes, limits: mimeLimits)
         var prepared = Prepared(size: bytes.count, messageId: message.root.header("Message-ID")?.value,
-                                subject: message.root.header("Subject")?.value, parts: [], jobs: [])
+                                subject: message.root.header("Subject")?.value, parts: [], jobs: [],
+                                content: MessageContent(message))
 
         for item in PartScanPlan(message: message, limits: profile.limits).items {
             var problems = item.problems
@@ -101,9 +109,9 @@ public final class MailCore: Sendable {
     /// Scans the parts concurrently (the scanner bounds how many run at once) until the
     /// message's deadline; parts still running then are unchecked(timeout).
     private func scanAll(_ jobs: [(index: Int, input: ScanInput)], limits: ScanLimits,
-                         deadline: ContinuousClock.Instant) async -> [(Int, ScanResult)] {
+                         deadline: ContinuousClock.Instant) async -> [(Int, ThreatEngine.ScanResult)] {
         guard !jobs.isEmpty else { return [] }
-        return await withTaskGroup(of: (Int, ScanResult)?.self) { group in
+        return await withTaskGroup(of: (Int, ThreatEngine.ScanResult)?.self) { group in
             for job in jobs {
                 group.addTask { [scanner] in
                     var partLimits = limits
@@ -116,7 +124,7 @@ public final class MailCore: Sendable {
                     }
                 }
             }
-            var results: [(Int, ScanResult)] = []
+            var results: [(Int, ThreatEngine.ScanResult)] = []
             for await result in group {
                 if let result { results.append(result) }
             }
@@ -139,5 +147,17 @@ enum ScanInput: Sendable {
 
     func discard() {
         if case .file(let path, _) = self { unlink(path) }
+    }
+}
+
+extension MailCore {
+    /// Check, then decide: the entry point of every front-end that answers with a verdict.
+    public func decide(envelope: Envelope, message source: MessageSource, profile: CheckProfile) async -> Decision {
+        let (report, content) = await inspect(envelope: envelope, message: source, profile: profile)
+        let verdict = profile.ruleSet?.evaluate(FactsBuilder.facts(report, content: content)) ?? Verdict()
+        let (action, reason) = UncheckedPolicy.apply(verdict, report: report, blockUnchecked: profile.blockUnchecked)
+        return Decision(report: report, verdict: verdict, action: action,
+                        headersToAdd: verdict.headersToAdd.map { ($0.name, $0.value) },
+                        repackedMessage: nil, reason: reason)
     }
 }

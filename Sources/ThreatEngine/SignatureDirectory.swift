@@ -50,3 +50,11 @@ enum SignatureDirectory {
         try? FileManager.default.removeItem(atPath: directory)
     }
 }
+
+/// Moat's own test database as files, for tools that compare with `clamscan -d` on the same
+/// signatures (the benchmark). The caller removes the directory.
+public enum BuiltinDatabase {
+    public static func writeToTemporaryDirectory() throws -> String {
+        try SignatureDirectory.writeBuiltinDatabase()
+    }
+}

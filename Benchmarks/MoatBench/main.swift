@@ -1,0 +1,28 @@
+// moat-bench: throughput and memory of MailCore.check next to the raw engine and clamscan.
+//
+//   swift run -c release moat-bench corpus [CORPUS_DIR]   messages/s and MB/s over the corpus
+//   swift run -c release moat-bench large [MB]            one message with an MB-sized attachment
+//   swift run -c release moat-bench memory [MB]           peak resident memory growth of check
+//
+// "engine" scans the same message bytes with libclamav alone (its own mail parser decodes the
+// parts): the floor Moat's overhead is measured against. "clamscan" runs the command-line
+// scanner on the same files with the same signatures, start-up time subtracted.
+import Foundation
+import MailD
+import ThreatEngine
+
+let arguments = CommandLine.arguments.dropFirst()
+let mode = arguments.first ?? "corpus"
+
+switch mode {
+case "corpus":
+    let directory = arguments.dropFirst().first ?? Bench.defaultCorpus
+    await CorpusBench.run(directory: directory)
+case "large":
+    await LargeBench.run(megabytes: Int(arguments.dropFirst().first ?? "") ?? 50)
+case "memory":
+    await MemoryBench.run(megabytes: Int(arguments.dropFirst().first ?? "") ?? 50)
+default:
+    FileHandle.standardError.write(Data("usage: moat-bench corpus [DIR] | large [MB] | memory [MB]\n".utf8))
+    exit(64)
+}

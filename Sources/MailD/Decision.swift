@@ -1,0 +1,36 @@
+import Policy
+
+/// What a front-end does with a message: the check's facts, the rule set's verdict, and the
+/// final action after `BlockUnchecked`.
+public struct Decision: Sendable {
+    public var report: CheckReport
+    public var verdict: Verdict
+    /// The action to carry out. Equal to `verdict.action` unless BlockUnchecked turned a
+    /// default pass of an unchecked message into a refusal.
+    public var action: FinalAction
+    /// Header fields to add (from ADD_HEADER actions), values not yet RFC 2047-encoded.
+    public var headersToAdd: [(name: String, value: String)]
+    /// For `.repack`: the whole new message to deliver instead.
+    public var repackedMessage: [UInt8]?
+    /// Why the action was taken, for the event log and reply texts.
+    public var reason: String
+}
+
+/// BlockUnchecked, as a policy of its own: applies only when no rule decided.
+enum UncheckedPolicy {
+    static let rejectText = "The message could not be checked"
+    static let tempfailText = "The message could not be checked now, try again later"
+
+    static func apply(_ verdict: Verdict, report: CheckReport, blockUnchecked: Bool) -> (FinalAction, String) {
+        if let rule = verdict.decidingRule { return (verdict.action, rule.description) }
+        guard report.status == .unchecked, blockUnchecked else {
+            return (verdict.action, report.status == .clean ? "clean" : "no rule matched")
+        }
+        // A retry can help after a time-out or an engine error; an encrypted archive or an
+        // exceeded limit will be the same tomorrow, so refuse it for good.
+        let transient = report.unchecked.allSatisfy { $0.reason == .timeout || $0.reason == .engineError }
+        let reasons = Array(Set(report.unchecked.map(\.description))).sorted().joined(separator: ", ")
+        return transient ? (.tempfail(tempfailText), "BlockUnchecked: \(reasons)")
+                         : (.reject(rejectText), "BlockUnchecked: \(reasons)")
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import Policy
+import Testing
+@testable import MailD
+
+/// From check to verdict: the seed's rules, and BlockUnchecked where no rule decided.
+@Suite struct DecisionTests {
+    static let seedRules = [
+        #"threat_category in (KnownVirus, VirusModification, UnknownVirus) : REJECT "The message contains a THREAT""#,
+        #"body match (".*buy.*") : REJECT "This is a SPAM message""#,
+    ]
+
+    func decide(_ message: [UInt8], rules: [String] = seedRules, blockUnchecked: Bool = false,
+                envelope: Envelope = Envelope(source: .milter, sender: "<alice@example.com>", recipients: ["<bob@example.org>"])) async throws -> Decision {
+        let profile = CheckProfile(name: "Spamd", blockUnchecked: blockUnchecked, rules: rules)
+        return await try SharedCore.core().decide(envelope: envelope, message: .bytes(message), profile: profile)
+    }
+
+    @Test func seedThreatRuleRejectsWithItsText() async throws {
+        let decision = try await decide(Fixtures.messageWithAttachment(Fixtures.eicar, filename: "eicar.com"))
+        #expect(decision.action == .reject("The message contains a THREAT"))
+        #expect(decision.verdict.decidingRule?.index == 0)
+        #expect(decision.reason.contains("MailD.SpamdRuleSet rule 1"))
+    }
+
+    @Test func seedSpamRuleMatchesTheBody() async throws {
+        let message = Array("From: x@example.com\r\nSubject: offer\r\n\r\nPlease buy our pills today.\r\n".utf8)
+        let decision = try await decide(message)
+        #expect(decision.action == .reject("This is a SPAM message"))
+        #expect(decision.verdict.decidingRule?.index == 1)
+    }
+
+    @Test func cleanMessagePasses() async throws {
+        let decision = try await decide(Array("From: x@example.com\r\nSubject: lunch\r\n\r\nNoon?\r\n".utf8))
+        #expect(decision.action == .pass)
+        #expect(decision.report.status == .clean)
+        #expect(decision.reason == "clean")
+    }
+
+    @Test func envelopeFactsReachTheRules() async throws {
+        let rules = [#"from in ("alice@example.com"), to in ("bob@example.org") : ADD_HEADER("X-Moat", "seen"), PASS"#]
+        let decision = try await decide(Array("Subject: hi\r\n\r\nhello\r\n".utf8), rules: rules)
+        #expect(decision.action == .pass)
+        #expect(decision.headersToAdd.map(\.name) == ["X-Moat"])
+    }
+
+    @Test func blockUncheckedRefusesAnEncryptedArchiveForGood() async throws {
+        let zip = try Fixtures.zip(["a.doc": Array(repeating: 0x41, count: 1000)], password: "x")
+        let message = Fixtures.messageWithAttachment(zip, filename: "a.zip", type: "application/zip")
+        let passed = try await decide(message, blockUnchecked: false)
+        #expect(passed.action == .pass, "BlockUnchecked = No lets it through, reported unchecked")
+        #expect(passed.report.status == .unchecked)
+        let blocked = try await decide(message, blockUnchecked: true)
+        #expect(blocked.action == .reject(UncheckedPolicy.rejectText))
+        #expect(blocked.reason == "BlockUnchecked: encrypted")
+    }
+
+    @Test func aRuleOnUncheckedWinsOverBlockUnchecked() async throws {
+        let zip = try Fixtures.zip(["a.doc": Array(repeating: 0x41, count: 1000)], password: "x")
+        let message = Fixtures.messageWithAttachment(zip, filename: "a.zip", type: "application/zip")
+        let decision = try await decide(message, rules: ["unchecked_reason in (Encrypted) : PASS"], blockUnchecked: true)
+        #expect(decision.action == .pass)
+    }
+}
