@@ -70,8 +70,8 @@ public final class MailCore: Sendable {
         case .bytes(let b):
             bytes = b
         case .file(let path):
-            guard let data = FileManager.default.contents(atPath: path) else { return nil }
-            bytes = [UInt8](data)
+            guard let read = SpoolFile.read(path) else { return nil }
+            bytes = read
         }
         let spooled = bytes.count > profile.spoolThreshold
         // Bodies are decoded below, once; decoding them at parse time too would double the cost.

@@ -50,3 +50,29 @@ struct Spool: Sendable {
         return .file(path: path, size: size)
     }
 }
+
+/// Reads a spooled message straight into one array: going through `Data` would hold the
+/// message twice at the peak.
+enum SpoolFile {
+    static func read(_ path: String) -> [UInt8]? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var info = stat()
+        guard fstat(fd, &info) == 0 else { return nil }
+        let size = Int(info.st_size)
+        var failed = false
+        let bytes = [UInt8](unsafeUninitializedCapacity: size) { buffer, count in
+            var offset = 0
+            while offset < size {
+                let n = Foundation.read(fd, buffer.baseAddress! + offset, size - offset)
+                if n < 0, errno == EINTR { continue }
+                if n <= 0 { break }
+                offset += n
+            }
+            failed = offset != size
+            count = offset
+        }
+        return failed ? nil : bytes
+    }
+}
