@@ -30,7 +30,54 @@ let package = Package(
         .target(name: "Policy", dependencies: ["MoatConfig"], exclude: ["VARIABLES.md"]),
         // Floor 3
         .target(name: "MailD", dependencies: ["MoatConfig", "MIME", "ThreatEngine", "Policy"]),
-        // Floor 4
+        // Floor 4: the socket every filter interface listens on, then the interfaces
+        .target(
+            name: "InterfaceSupport",
+            dependencies: [
+                "MoatConfig",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "MilterInterface",
+            dependencies: [
+                "MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "SpamdInterface",
+            dependencies: [
+                "MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "RspamdInterface",
+            dependencies: [
+                "MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "ClamdInterface",
+            dependencies: [
+                "MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .target(
             name: "Control",
             dependencies: [
@@ -45,7 +92,8 @@ let package = Package(
         .executableTarget(
             name: "moatd",
             dependencies: [
-                "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy",
+                "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy", "InterfaceSupport",
+                "MilterInterface", "SpamdInterface", "RspamdInterface", "ClamdInterface",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -66,6 +114,10 @@ let package = Package(
         .testTarget(name: "MIMETests", dependencies: ["MIME"]),
         .testTarget(name: "ThreatEngineTests", dependencies: ["ThreatEngine"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "MilterInterfaceTests", dependencies: ["MilterInterface", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "SpamdInterfaceTests", dependencies: ["SpamdInterface", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "RspamdInterfaceTests", dependencies: ["RspamdInterface", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "ClamdInterfaceTests", dependencies: ["ClamdInterface", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine"]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
     ]

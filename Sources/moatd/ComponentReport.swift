@@ -5,15 +5,16 @@ import ThreatEngine
 /// What `appinfo` says about each component, from the settings in force and what this build
 /// contains. A component this build does not have yet is reported as such, never as running.
 enum ComponentReport {
-    static func describe(_ values: ConfigValues, controlSocket: String, signatures: SignatureInfo) -> [ComponentInfo] {
+    static func describe(_ values: ConfigValues, controlSocket: String, signatures: SignatureInfo,
+                         running: [String: String] = [:]) -> [ComponentInfo] {
         var components = [ComponentInfo(name: "Control", state: .running, listening: [controlSocket])]
         var engine = "libclamav \(signatures.engineVersion), \(signatures.signatureCount) signatures from \(signatures.directory)"
         if signatures.usingBuiltinSignatures { engine += "; NO freshclam databases found, using Moat's small test database" }
         components.append(ComponentInfo(name: "ThreatEngine", state: .running, detail: engine))
         for family in ["Milter", "Spamd", "Rspamd"] {
-            components.append(listener("MailD.\(family)", values.value("MailD", "\(family)Socket")))
+            components.append(listener("MailD.\(family)", values.value("MailD", "\(family)Socket"), running))
         }
-        components.append(listener("ClamD", values.value("ClamD", "ClamdSocket")))
+        components.append(listener("ClamD", values.value("ClamD", "ClamdSocket"), running))
         let divert = values.value("LinuxFirewall", "InputDivert")
         if case .divert(.off) = divert {
             components.append(ComponentInfo(name: "LinuxFirewall", state: .off, detail: "InputDivert = Off"))
@@ -29,7 +30,8 @@ enum ComponentReport {
         return components
     }
 
-    private static func listener(_ name: String, _ value: ConfigValue) -> ComponentInfo {
+    private static func listener(_ name: String, _ value: ConfigValue, _ running: [String: String]) -> ComponentInfo {
+        if let address = running[name] { return ComponentInfo(name: name, state: .running, listening: [address]) }
         guard case .address(let address?) = value else {
             return ComponentInfo(name: name, state: .off, detail: "socket not set")
         }

@@ -19,6 +19,12 @@ final class Daemon: ControlService {
     let core: MailCore
     let startedAt = Date()
     private let lastReload = Mutex<Date?>(nil)
+    private let running = Mutex<[String: String]>([:])
+
+    /// Interfaces that listen, by component name ("MailD.Milter"), with their address.
+    func setRunning(_ interfaces: [(String, String)]) {
+        running.withLock { $0 = Dictionary(interfaces, uniquingKeysWith: { a, _ in a }) }
+    }
     /// Reloads are serialised: two at once would race on which file wins.
     private let reloadLock = Mutex(())
 
@@ -79,7 +85,8 @@ final class Daemon: ControlService {
     /// Settings bound once at start (a listening socket cannot move under its clients).
     static let appliedAtRestart: Set<ParameterKey> = [
         ParameterKey("Root", "ControlSocket"), ParameterKey("Root", "PidFile"), ParameterKey("Root", "VarDir"),
-        ParameterKey("Root", "SignatureDir"),
+        ParameterKey("Root", "SignatureDir"), ParameterKey("MailD", "MilterSocket"), ParameterKey("MailD", "SpamdSocket"),
+        ParameterKey("MailD", "RspamdSocket"), ParameterKey("ClamD", "ClamdSocket"),
     ]
 
     func scan(paths: [String], profile: String?) async -> [NamedReport] {
@@ -110,7 +117,8 @@ final class Daemon: ControlService {
             lastReloadAt: lastReload.withLock { $0 }?.timeIntervalSince1970,
             settingsGeneration: snapshot.generation,
             components: ComponentReport.describe(snapshot.values, controlSocket: controlSocketPath,
-                                                 signatures: core.scanner.signatureInfo))
+                                                 signatures: core.scanner.signatureInfo,
+                                                 running: running.withLock { $0 }))
     }
 
     var controlSocketPath: String { Self.controlSocket(of: settings.current.values) }

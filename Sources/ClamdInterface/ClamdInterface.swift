@@ -1,0 +1,1 @@
+// ClamdInterface: see the issue that builds it.

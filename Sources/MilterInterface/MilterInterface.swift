@@ -1,0 +1,1 @@
+// MilterInterface: see the issue that builds it.

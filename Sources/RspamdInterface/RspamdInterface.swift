@@ -1,0 +1,1 @@
+// RspamdInterface: see the issue that builds it.

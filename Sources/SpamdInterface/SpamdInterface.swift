@@ -1,0 +1,1 @@
+// SpamdInterface: see the issue that builds it.
