@@ -1,10 +1,17 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Moat builds against and tests with.
+# Installs the Debian packages Moat builds against and tests with: every package named in
+# scripts/deps/*.txt (one per line, # comments), so each part of Moat lists its own.
 set -euo pipefail
+cd "$(dirname "$0")"
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
+packages=$(cat deps/*.txt | sed 's/#.*//' | tr -s ' \t' '\n' | grep -v '^$' | sort -u)
+# Daemons installed for tests must not start system-wide copies of themselves.
+if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+fi
 $SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends \
-    ca-certificates procps iproute2 pkg-config libclamav-dev clamav clamav-testfiles \
-    python3 zip unzip p7zip-full >/dev/null
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $packages >/dev/null
