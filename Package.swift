@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.0"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.0"),
     ],
     targets: [
         // Floor 1
@@ -25,11 +26,19 @@ let package = Package(
             pkgConfig: "libclamav",
             providers: [.apt(["libclamav-dev"])]
         ),
+        .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         // Floor 2
         .target(name: "ThreatEngine", dependencies: ["CClamAV"], exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], exclude: ["VARIABLES.md"]),
         // Floor 3
-        .target(name: "MailD", dependencies: ["MoatConfig", "MIME", "ThreatEngine", "Policy"]),
+        .target(
+            name: "MailD",
+            dependencies: [
+                "MoatConfig", "MIME", "ThreatEngine", "Policy", "CZip",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Floor 4: the socket every filter interface listens on, then the interfaces
         .target(
             name: "InterfaceSupport",

@@ -14,6 +14,8 @@ public struct CheckProfile: Sendable {
     public var rules: [String]
     /// `rules`, compiled; nil when there are none (everything passes unless BlockUnchecked).
     public var ruleSet: CompiledRuleSet?
+    /// How REPACK builds the new message (report languages, templates, archive password).
+    public var repack = Repacker.Settings()
     /// Larger messages are decoded to files rather than memory (`[MailD] SpoolThreshold`).
     public var spoolThreshold: Int
 
@@ -41,20 +43,24 @@ public struct CheckProfile: Sendable {
 
     /// `[MailD] Milter*`, `Spamd*` or `Rspamd*`.
     public static func mailD(_ family: String, _ values: ConfigValues) -> CheckProfile {
-        CheckProfile(name: family,
+        var profile = CheckProfile(name: family,
                      limits: scanLimits(values, section: "MailD", prefix: family),
                      blockUnchecked: values.value("MailD", "\(family)BlockUnchecked").bool ?? false,
                      rules: values.value("MailD", "\(family)RuleSet").texts,
                      spoolThreshold: spoolThreshold(values))
+        profile.repack = Repacker.Settings(values)
+        return profile
     }
 
     /// `[LinuxFirewall]`: the gateway's limits and rules.
     public static func linuxFirewall(_ values: ConfigValues) -> CheckProfile {
-        CheckProfile(name: "LinuxFirewall",
+        var profile = CheckProfile(name: "LinuxFirewall",
                      limits: scanLimits(values, section: "LinuxFirewall", prefix: ""),
                      blockUnchecked: values.value("LinuxFirewall", "BlockUnchecked").bool ?? false,
                      rules: values.value("LinuxFirewall", "RuleSet").texts,
                      spoolThreshold: spoolThreshold(values))
+        profile.repack = Repacker.Settings(values)
+        return profile
     }
 
     /// `[ClamD]`: limits only; a clamd client gets the scan result, not a rule's verdict.

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MIME
 import Policy
 import ThreatEngine
@@ -9,10 +10,12 @@ import ThreatEngine
 public final class MailCore: Sendable {
     public let scanner: ThreatScanner
     let spool: Spool
+    let logger: Logger
 
-    public init(scanner: ThreatScanner, spoolDirectory: String) {
+    public init(scanner: ThreatScanner, spoolDirectory: String, logger: Logger = Logger(label: "MailD")) {
         self.scanner = scanner
         self.spool = Spool(directory: spoolDirectory)
+        self.logger = logger
     }
 
     public func check(envelope: Envelope, message source: MessageSource, profile: CheckProfile) async -> CheckReport {
@@ -152,12 +155,40 @@ enum ScanInput: Sendable {
 
 extension MailCore {
     /// Check, then decide: the entry point of every front-end that answers with a verdict.
+    /// Every decision is written to the event log as one line.
     public func decide(envelope: Envelope, message source: MessageSource, profile: CheckProfile) async -> Decision {
         let (report, content) = await inspect(envelope: envelope, message: source, profile: profile)
         let verdict = profile.ruleSet?.evaluate(FactsBuilder.facts(report, content: content)) ?? Verdict()
-        let (action, reason) = UncheckedPolicy.apply(verdict, report: report, blockUnchecked: profile.blockUnchecked)
-        return Decision(report: report, verdict: verdict, action: action,
-                        headersToAdd: verdict.headersToAdd.map { ($0.name, $0.value) },
-                        repackedMessage: nil, reason: reason)
+        var (action, reason) = UncheckedPolicy.apply(verdict, report: report, blockUnchecked: profile.blockUnchecked)
+        var repacked: [UInt8]?
+        if case .repack(let text) = action {
+            (action, repacked, reason) = repack(source, report: report, profile: profile,
+                                                text: text ?? FinalAction.defaultRepackReason, reason: reason)
+        }
+        let decision = Decision(report: report, verdict: verdict, action: action,
+                                headersToAdd: verdict.headersToAdd.map { ($0.name, $0.value) },
+                                repackedMessage: repacked, reason: reason)
+        EventLog.record(decision, logger: logger)
+        return decision
+    }
+
+    /// REPACK with nothing to remove passes; a repack that fails is a temporary failure, so
+    /// the message is neither lost nor delivered with its threat.
+    private func repack(_ source: MessageSource, report: CheckReport, profile: CheckProfile, text: String,
+                        reason: String) -> (FinalAction, [UInt8]?, String) {
+        let bytes: [UInt8]?
+        switch source {
+        case .bytes(let b): bytes = b
+        case .file(let path): bytes = SpoolFile.read(path)
+        }
+        guard let bytes else { return (.tempfail(UncheckedPolicy.tempfailText), nil, reason + "; repack failed: message unreadable") }
+        do {
+            guard let result = try Repacker(settings: profile.repack).repack(
+                bytes, report: report, reason: text, includeUnchecked: profile.blockUnchecked)
+            else { return (.pass, nil, reason + "; nothing to repack") }
+            return (.repack(text), result.message, reason + "; archive \(result.archiveId)")
+        } catch {
+            return (.tempfail(UncheckedPolicy.tempfailText), nil, reason + "; repack failed: \(error)")
+        }
     }
 }

@@ -211,3 +211,40 @@ import Testing
         #expect(local.stdout == viaDaemon.stdout)
     }
 }
+
+/// Rule sets are checked like every other value: a rule that does not compile never reaches
+/// the file or the running daemon.
+@Suite(.serialized) struct RuleConfigurationTests {
+    @Test func badRuleIsRefusedByCfsetWithItsColumn() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let before = try sandbox.read()
+        let result = try ctl("cfset", "MailD.MilterRuleSet", "-a", #"threat_categry in (KnownVirus) : REJECT"#, config: sandbox.config)
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("did you mean `threat_category`?"), "\(result.stderr)")
+        #expect(result.stderr.contains("column 1"))
+        #expect(try sandbox.read() == before)
+    }
+
+    @Test func badRuleInTheFileIsRefusedOnReload() throws {
+        let sandbox = try Sandbox()
+        defer { sandbox.remove() }
+        let daemon = try Daemon(sandbox)
+        try daemon.waitUntilAnswering()
+        try sandbox.write(try sandbox.read() + "MilterRuleSet = subject match \"x\" : REJEKT\n")
+        let reload = try ctl("reload", config: sandbox.config)
+        #expect(reload.status == 4)
+        #expect(reload.stderr.contains("MailD.MilterRuleSet"))
+        #expect(try daemon.generation() == 0)
+    }
+
+    @Test func repackPasswordIsDerivedFromTheConfiguredSecret() throws {
+        let sandbox = try Sandbox(extra: "RepackPassword = HMAC(gateway secret)\n")
+        defer { sandbox.remove() }
+        let result = try ctl("repack-password", "moat-1700000000-0011223344556677", config: sandbox.config)
+        #expect(result.status == 0)
+        #expect(result.stdout.count == 25, "24 hex digits and a newline")
+        let explicit = try ctl("repack-password", "moat-1700000000-0011223344556677", "--secret", "gateway secret", config: sandbox.config)
+        #expect(explicit.stdout == result.stdout)
+    }
+}

@@ -1,0 +1,46 @@
+import Logging
+import Policy
+
+/// One line per verdict, key=value, for grep and for the console later: which message, from
+/// whom to whom, through which interface, what was decided, by which rule, and why.
+enum EventLog {
+    static func record(_ decision: Decision, logger: Logger) {
+        logger.notice("verdict", metadata: metadata(decision))
+    }
+
+    static func metadata(_ decision: Decision) -> Logger.Metadata {
+        let report = decision.report
+        let envelope = report.envelope
+        var fields: Logger.Metadata = [
+            "interface": "\(report.profile)",
+            "action": "\(actionName(decision.action))",
+            "status": "\(report.status.rawValue)",
+            "size": "\(report.size)",
+            "ms": "\(report.elapsedMilliseconds)",
+            "reason": "\(decision.reason)",
+        ]
+        if let id = envelope.queueId { fields["queue_id"] = "\(id)" }
+        if let id = report.messageId { fields["message_id"] = "\(id)" }
+        if let from = envelope.sender { fields["from"] = "\(from)" }
+        if !envelope.recipients.isEmpty { fields["to"] = "\(envelope.recipients.joined(separator: ","))" }
+        if let client = envelope.clientAddress { fields["client"] = "\(client)" }
+        let threats = report.parts.flatMap { part in
+            part.threats.map { "\($0.name) (\($0.category)) in \(part.path)\(part.filename.map { " \"\($0)\"" } ?? "")" }
+        }
+        if !threats.isEmpty { fields["threats"] = "\(threats.joined(separator: "; "))" }
+        if !report.unchecked.isEmpty { fields["unchecked"] = "\(Array(Set(report.unchecked.map(\.description))).sorted().joined(separator: ", "))" }
+        if let text = decision.action.text, decision.action != .pass { fields["text"] = "\(text)" }
+        return fields
+    }
+
+    static func actionName(_ action: FinalAction) -> String {
+        switch action {
+        case .pass: "pass"
+        case .reject: "reject"
+        case .tempfail: "tempfail"
+        case .discard: "discard"
+        case .repack: "repack"
+        case .scanMail: "scan"
+        }
+    }
+}
