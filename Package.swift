@@ -26,6 +26,7 @@ let package = Package(
             pkgConfig: "libclamav",
             providers: [.apt(["libclamav-dev"])]
         ),
+        .systemLibrary(name: "CNetfilter", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
         .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         // Floor 2
         .target(name: "ThreatEngine", dependencies: ["CClamAV"], exclude: ["LIMITS.md"]),
@@ -88,6 +89,24 @@ let package = Package(
             ]
         ),
         .target(
+            name: "LinuxFirewall",
+            dependencies: [
+                "MoatConfig", "CNetfilter",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
+            name: "Gate",
+            dependencies: [
+                "MailD", "MoatConfig", "MIME", "Policy", "InterfaceSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .target(
             name: "Control",
             dependencies: [
                 "MoatConfig", "MailD",
@@ -103,6 +122,7 @@ let package = Package(
             dependencies: [
                 "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy", "InterfaceSupport",
                 "MilterInterface", "SpamdInterface", "RspamdInterface", "ClamdInterface",
+                "LinuxFirewall", "Gate",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -127,7 +147,9 @@ let package = Package(
         .testTarget(name: "SpamdInterfaceTests", dependencies: ["SpamdInterface", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "RspamdInterfaceTests", dependencies: ["RspamdInterface", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "ClamdInterfaceTests", dependencies: ["ClamdInterface", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
-        .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine"]),
+        .testTarget(name: "LinuxFirewallTests", dependencies: ["LinuxFirewall", "MoatConfig"]),
+        .testTarget(name: "GateTests", dependencies: ["Gate", "MailD", "ThreatEngine", "MoatConfig", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine", "MoatConfig", "Policy"]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
     ]
 )

@@ -14,6 +14,9 @@ public struct CheckProfile: Sendable {
     public var rules: [String]
     /// `rules`, compiled; nil when there are none (everything passes unless BlockUnchecked).
     public var ruleSet: CompiledRuleSet?
+    /// The gateway's `Block*` switches: threat categories refused when no rule decided
+    /// (nil for the filter interfaces, which have rules only).
+    public var blockedCategories: Set<String>?
     /// How REPACK builds the new message (report languages, templates, archive password).
     public var repack = Repacker.Settings()
     /// Larger messages are decoded to files rather than memory (`[MailD] SpoolThreshold`).
@@ -60,6 +63,7 @@ public struct CheckProfile: Sendable {
                      rules: values.value("LinuxFirewall", "RuleSet").texts,
                      spoolThreshold: spoolThreshold(values))
         profile.repack = Repacker.Settings(values)
+        profile.blockedCategories = blockedCategories(values)
         return profile
     }
 
@@ -67,6 +71,17 @@ public struct CheckProfile: Sendable {
     public static func clamD(_ values: ConfigValues) -> CheckProfile {
         CheckProfile(name: "ClamD", limits: scanLimits(values, section: "ClamD", prefix: ""),
                      spoolThreshold: spoolThreshold(values))
+    }
+
+    /// `BlockKnownVirus` covers known viruses and their modifications, `BlockSuspicious` what
+    /// heuristics find; the others map one to one.
+    static func blockedCategories(_ values: ConfigValues) -> Set<String> {
+        let switches: [(String, [String])] = [
+            ("BlockKnownVirus", ["KnownVirus", "VirusModification"]), ("BlockSuspicious", ["UnknownVirus"]),
+            ("BlockAdware", ["Adware"]), ("BlockDialers", ["Dialer"]), ("BlockJokes", ["Joke"]),
+            ("BlockRiskware", ["Riskware"]), ("BlockHacktools", ["HackTool"]),
+        ]
+        return Set(switches.filter { values.value("LinuxFirewall", $0.0).bool == true }.flatMap(\.1))
     }
 
     static func spoolThreshold(_ values: ConfigValues) -> Int {

@@ -21,10 +21,21 @@ enum UncheckedPolicy {
     static let rejectText = "The message could not be checked"
     static let tempfailText = "The message could not be checked now, try again later"
 
-    static func apply(_ verdict: Verdict, report: CheckReport, blockUnchecked: Bool) -> (FinalAction, String) {
-        if let rule = verdict.decidingRule { return (verdict.action, rule.description) }
+    static let threatText = "The message contains a THREAT"
+
+    static func apply(_ verdict: Verdict, report: CheckReport, blockUnchecked: Bool,
+                      blockedCategories: Set<String>? = nil) -> (FinalAction, String) {
+        // SCAN_MAIL decides about a connection (inspect it); for the message in it, the
+        // switches below and the scan result decide.
+        if let rule = verdict.decidingRule, verdict.action != .scanMail { return (verdict.action, rule.description) }
+        var verdictAction = verdict.action
+        if verdictAction == .scanMail { verdictAction = .pass }
+        if let blocked = blockedCategories {
+            let hits = Set(report.threats.map(\.category)).intersection(blocked)
+            if !hits.isEmpty { return (.reject(threatText), "Block switches: " + hits.sorted().joined(separator: ", ")) }
+        }
         guard report.status == .unchecked, blockUnchecked else {
-            return (verdict.action, report.status == .clean ? "clean" : "no rule matched")
+            return (verdictAction, report.status == .clean ? "clean" : "no rule matched")
         }
         // A retry can help after a time-out or an engine error; an encrypted archive or an
         // exceeded limit will be the same tomorrow, so refuse it for good.

@@ -159,7 +159,8 @@ extension MailCore {
     public func decide(envelope: Envelope, message source: MessageSource, profile: CheckProfile) async -> Decision {
         let (report, content) = await inspect(envelope: envelope, message: source, profile: profile)
         let verdict = profile.ruleSet?.evaluate(FactsBuilder.facts(report, content: content)) ?? Verdict()
-        var (action, reason) = UncheckedPolicy.apply(verdict, report: report, blockUnchecked: profile.blockUnchecked)
+        var (action, reason) = UncheckedPolicy.apply(verdict, report: report, blockUnchecked: profile.blockUnchecked,
+                                                     blockedCategories: profile.blockedCategories)
         var repacked: [UInt8]?
         if case .repack(let text) = action {
             (action, repacked, reason) = repack(source, report: report, profile: profile,

@@ -60,8 +60,9 @@ struct Moatd: AsyncParsableCommand {
         try pidFile?.write()
         defer { pidFile?.remove() }
 
-        let listeners = InterfaceServices.listeners(
-            InterfaceContext(settings: daemon.settings, core: core, group: MultiThreadedEventLoopGroup.singleton))
+        let context = InterfaceContext(settings: daemon.settings, core: core, group: MultiThreadedEventLoopGroup.singleton)
+        let listeners = InterfaceServices.listeners(context)
+        let gateway = GatewayServices.services(context)
         daemon.setRunning(listeners.map { ($0.name, $0.address.description) })
         let control = ControlServer(path: daemon.controlSocketPath, service: daemon,
                                     group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "Control"))
@@ -70,7 +71,10 @@ struct Moatd: AsyncParsableCommand {
                 .init(service: control, successTerminationBehavior: .gracefullyShutdownGroup,
                       failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: SignalReload(daemon: daemon)),
-            ] + listeners.map {
+            ] + gateway.map {
+                .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
+                      failureTerminationBehavior: .gracefullyShutdownGroup)
+            } + listeners.map {
                 // An interface that cannot listen stops moatd: an MTA configured to use it
                 // must see a clear failure, not a daemon that silently filters nothing.
                 .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,

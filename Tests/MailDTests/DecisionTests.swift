@@ -1,4 +1,5 @@
 import Foundation
+import MoatConfig
 import Policy
 import Testing
 @testable import MailD
@@ -60,5 +61,27 @@ import Testing
         let message = Fixtures.messageWithAttachment(zip, filename: "a.zip", type: "application/zip")
         let decision = try await decide(message, rules: ["unchecked_reason in (Encrypted) : PASS"], blockUnchecked: true)
         #expect(decision.action == .pass)
+    }
+}
+
+/// The gateway's Block* switches decide when its rules do not.
+@Suite struct BlockSwitchTests {
+    func decide(_ ini: String) async throws -> Decision {
+        let values = try ConfigLoader().load(text: ini).values
+        let profile = CheckProfile.linuxFirewall(values)
+        return await try SharedCore.core().decide(envelope: Envelope(source: .smtp),
+            message: .bytes(Fixtures.messageWithAttachment(Fixtures.eicar, filename: "eicar.com")), profile: profile)
+    }
+
+    @Test func knownVirusIsBlockedByDefault() async throws {
+        let decision = try await decide("[LinuxFirewall]\n")
+        #expect(decision.action == .reject("The message contains a THREAT"))
+        #expect(decision.reason == "Block switches: KnownVirus")
+    }
+
+    @Test func switchedOffItPasses() async throws {
+        let decision = try await decide("[LinuxFirewall]\nBlockKnownVirus = No\n")
+        #expect(decision.action == .pass)
+        #expect(decision.report.status == .threat)
     }
 }

@@ -1,0 +1,1 @@
+// Gate: transparent SMTP/POP3/IMAP relays (issue 7).

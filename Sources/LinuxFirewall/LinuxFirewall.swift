@@ -1,0 +1,1 @@
+// LinuxFirewall: nftables divert (issue 7).
