@@ -248,3 +248,21 @@ import Testing
         #expect(explicit.stdout == result.stdout)
     }
 }
+
+/// `moat-ctl certificate > ca.pem`: the installation's CA, made on first use, key private.
+@Suite struct CertificateCommandTests {
+    @Test func certificatePrintsTheSameCAInPEMAndDER() throws {
+        let sandbox = try Sandbox(extra: "")
+        defer { sandbox.remove() }
+        try sandbox.write(try sandbox.read().replacingOccurrences(of: "[Root]\n", with: "[Root]\nVarDir = \(sandbox.root.path)/var\n"))
+        let pem = try ctl("certificate", config: sandbox.config)
+        #expect(pem.status == 0, "\(pem.stderr)")
+        #expect(pem.stdout.hasPrefix("-----BEGIN CERTIFICATE-----"))
+        #expect(try ctl("certificate", config: sandbox.config).stdout == pem.stdout, "one CA per installation")
+        let keyMode = try FileManager.default.attributesOfItem(atPath: sandbox.root.path + "/var/ca/ca.key")[.posixPermissions] as? Int
+        #expect(keyMode == 0o600)
+        let der = try ctl("certificate", "--der", config: sandbox.config)
+        #expect(der.status == 0)
+        #expect(Data(der.stdout.utf8).count > 200)
+    }
+}

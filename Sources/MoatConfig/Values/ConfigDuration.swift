@@ -6,6 +6,7 @@ public struct ConfigDuration: Sendable, Hashable, Comparable, CustomStringConver
     public init(milliseconds: Int64) { self.milliseconds = milliseconds }
     public static func seconds(_ s: Int64) -> ConfigDuration { .init(milliseconds: s * 1000) }
     public static func minutes(_ m: Int64) -> ConfigDuration { .init(milliseconds: m * 60_000) }
+    public static func days(_ d: Int64) -> ConfigDuration { .init(milliseconds: d * 86_400_000) }
 
     public var seconds: Double { Double(milliseconds) / 1000 }
     public var duration: Duration { .milliseconds(milliseconds) }
