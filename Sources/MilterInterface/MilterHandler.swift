@@ -1,0 +1,173 @@
+import Foundation
+import Logging
+import MailD
+import NIOCore
+
+/// Performs what the session decides: writes replies, runs the check off the event loop with
+/// progress packets while it runs and MilterScanTimeout as a hard limit, closes on errors.
+final class MilterHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = MilterCommand
+    typealias OutboundOut = MilterReply
+
+    struct Timing: Sendable {
+        /// How often PROGRESS tells the MTA the check is still running.
+        var progressInterval: TimeAmount = .seconds(10)
+        /// Added to MilterScanTimeout before the answer goes out without the verdict: the core
+        /// stops scanning at MilterScanTimeout itself and should be back well within this.
+        var timeoutGrace: TimeAmount = .seconds(2)
+    }
+
+    private var session: MilterSession
+    private let core: MailCore
+    private let timing: Timing
+    private var logger: Logger
+    private var progressTask: RepeatedTask?
+    private var timeoutTask: Scheduled<Void>?
+    private var checkTask: Task<Void, Never>?
+    private var checkStarted: NIODeadline?
+
+    init(configuration: MilterSession.Configuration, core: MailCore, timing: Timing, logger: Logger) {
+        self.session = MilterSession(configuration: configuration)
+        self.core = core
+        self.timing = timing
+        self.logger = logger
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        logger[metadataKey: "peer"] = "\(context.remoteAddress.map { "\($0)" } ?? "?")"
+        logger.debug("milter connection opened")
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        perform(session.receive(unwrapInboundIn(data)), context: context)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let what: String
+        if let error = error as? MilterProtocolError {
+            what = error.description
+        } else if error is ByteToMessageDecoderError {
+            what = "the MTA closed the connection in the middle of a packet"
+        } else {
+            what = "\(error)"
+        }
+        logger.warning("milter connection closed: \(what)", metadata: context.logMetadata(session))
+        stopCheck()
+        session.closed()
+        context.close(promise: nil)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if session.isMidMessage {
+            logger.notice("milter: the MTA closed the connection in the middle of a message; message dropped",
+                          metadata: context.logMetadata(session))
+        } else {
+            logger.debug("milter connection closed")
+        }
+        stopCheck()
+        session.closed()
+        context.fireChannelInactive()
+    }
+
+    private func perform(_ action: MilterSession.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .reply(let replies):
+            write(replies, context: context)
+        case .replyUnchecked(let replies, let reason):
+            stopCheck()
+            logger.warning("milter message \(replies.logSummary): \(reason)", metadata: context.logMetadata(session))
+            write(replies, context: context)
+        case .check(let request):
+            startCheck(request, context: context)
+        case .close(let error):
+            stopCheck()
+            if let error { logger.warning("milter connection closed: \(error)", metadata: context.logMetadata(session)) }
+            context.close(promise: nil)
+        }
+    }
+
+    private func write(_ replies: [MilterReply], context: ChannelHandlerContext) {
+        guard !replies.isEmpty else { return }
+        for reply in replies { context.write(wrapOutboundOut(reply), promise: nil) }
+        context.flush()
+    }
+
+    private func startCheck(_ request: MilterSession.CheckRequest, context: ChannelHandlerContext) {
+        let loop = context.eventLoop
+        let bound = NIOLoopBound((self, context), eventLoop: loop)
+        let id = request.id
+        checkStarted = .now()
+        let core = self.core
+        checkTask = Task {
+            let decision = await core.decide(envelope: request.envelope, message: request.message, profile: request.profile)
+            if case .file(let path) = request.message { unlink(path) }
+            loop.execute {
+                let (handler, context) = bound.value
+                handler.finishCheck(id: id, decision: decision, context: context)
+            }
+        }
+        progressTask = loop.scheduleRepeatedTask(initialDelay: timing.progressInterval, delay: timing.progressInterval) { _ in
+            let (handler, context) = bound.value
+            guard handler.session.isChecking(id: id) else { return }
+            context.writeAndFlush(handler.wrapOutboundOut(.progress), promise: nil)
+        }
+        let limit = TimeAmount.nanoseconds(Int64(request.profile.limits.scanTimeout.components.seconds) * 1_000_000_000
+            + request.profile.limits.scanTimeout.components.attoseconds / 1_000_000_000) + timing.timeoutGrace
+        let blockUnchecked = request.profile.blockUnchecked
+        timeoutTask = loop.scheduleTask(in: limit) {
+            let (handler, context) = bound.value
+            handler.perform(handler.session.timedOut(id: id, blockUnchecked: blockUnchecked), context: context)
+        }
+    }
+
+    private func finishCheck(id: Int, decision: Decision, context: ChannelHandlerContext) {
+        let action = session.decided(id: id, decision)
+        guard case .reply(let replies) = action else { return }
+        progressTask?.cancel()
+        timeoutTask?.cancel()
+        checkTask = nil
+        let elapsed = checkStarted.map { (NIODeadline.now() - $0).nanoseconds / 1_000_000 } ?? 0
+        var metadata = context.logMetadata(session)
+        metadata["reason"] = "\(decision.reason)"
+        metadata["ms"] = "\(elapsed)"
+        let summary = "milter message \(replies.logSummary) (\(decision.action))"
+        if case .pass = decision.action { logger.info("\(summary)", metadata: metadata) } else { logger.notice("\(summary)", metadata: metadata) }
+        write(replies, context: context)
+    }
+
+    private func stopCheck() {
+        progressTask?.cancel()
+        progressTask = nil
+        timeoutTask?.cancel()
+        timeoutTask = nil
+        checkTask?.cancel()
+        checkTask = nil
+    }
+}
+
+extension ChannelHandlerContext {
+    fileprivate func logMetadata(_ session: MilterSession) -> Logger.Metadata {
+        let context = session.logContext
+        return context.isEmpty ? [:] : ["message": "\(context)"]
+    }
+}
+
+extension [MilterReply] {
+    /// accepted / rejected (550 ...) / ..., for log lines.
+    var logSummary: String {
+        for reply in self {
+            switch reply {
+            case .accept: return contains { if case .replaceBody = $0 { true } else { false } } ? "repacked and accepted" : "accepted"
+            case .replyCode(let text): return text.hasPrefix("4") ? "tempfailed (\(text))" : "rejected (\(text))"
+            case .discard: return "discarded"
+            case .reject: return "rejected"
+            case .tempfail: return "tempfailed"
+            default: continue
+            }
+        }
+        return "answered"
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Logging
+import MailD
+@testable import MilterInterface
+import NIOCore
+import NIOPosix
+
+/// A Milter listener on a loopback port, run by the test itself, with a log the test can read.
+final class LiveServer: @unchecked Sendable {
+    let channel: any Channel
+    let port: Int
+    let spool: String
+    let log: LogCollector
+
+    init(profile: CheckProfile = Support.profile(), options: MilterInterface.Options = MilterInterface.Options(),
+         address: String = "127.0.0.1") async throws {
+        spool = try Support.temporaryDirectory("moat-milter-spool")
+        log = LogCollector()
+        let collector = log
+        let logger = Logger(label: "MailD.Milter") { _ in collector }
+        let listener = MilterInterface.listener(address: .tcp(host: address, port: 0), profile: { profile },
+                                                core: Support.core(spool: spool), spoolDirectory: spool,
+                                                group: MultiThreadedEventLoopGroup.singleton, logger: logger, options: options)
+        channel = try await listener.bind()
+        port = channel.localAddress?.port ?? 0
+    }
+
+    func stop() async {
+        try? await channel.close()
+        try? FileManager.default.removeItem(atPath: spool)
+    }
+}
+
+/// Log lines kept in memory.
+final class LogCollector: LogHandler, @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: [String] = []
+    var metadata: Logger.Metadata = [:]
+    var logLevel: Logger.Level = .debug
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(level: Logger.Level, message: Logger.Message, metadata: Logger.Metadata?, source: String, file: String, function: String, line: UInt) {
+        let all = self.metadata.merging(metadata ?? [:]) { $1 }
+        let text = "\(level) \(message)" + (all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        lock.withLock { stored.append(text) }
+    }
+
+    var lines: [String] { lock.withLock { stored } }
+}
+
+struct ToolResult {
+    var status: Int32
+    var output: String
+}
+
+/// Runs a tool to its end, output and error together.
+func runTool(_ path: String, _ arguments: [String], input: String? = nil, timeout: TimeInterval = 120) throws -> ToolResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: path)
+    process.arguments = arguments
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = pipe
+    let inputPipe = Pipe()
+    process.standardInput = input == nil ? FileHandle.nullDevice : inputPipe
+    try process.run()
+    if let input {
+        inputPipe.fileHandleForWriting.write(Data(input.utf8))
+        try? inputPipe.fileHandleForWriting.close()
+    }
+    let data = pipe.fileHandleForReading.readDataToEndOfFile()
+    let deadline = Date().addingTimeInterval(timeout)
+    while process.isRunning, Date() < deadline { usleep(10_000) }
+    if process.isRunning { process.terminate() }
+    process.waitUntilExit()
+    return ToolResult(status: process.terminationStatus, output: String(decoding: data, as: UTF8.self))
+}
