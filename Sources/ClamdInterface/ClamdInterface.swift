@@ -1,1 +1,0 @@
-// ClamdInterface: see the issue that builds it.

@@ -1,0 +1,219 @@
+import Foundation
+import InterfaceSupport
+import Logging
+import MailD
+import MoatConfig
+import NIOCore
+import NIOPosix
+
+/// What the clamd interface needs: the core, the `[ClamD]` settings in force, a spool.
+public struct ClamdService: Sendable {
+    public let core: MailCore
+    public let settings: SettingsStore
+    public let profiles: ProfileCache
+    public let spoolDirectory: String
+    public let logger: Logger
+
+    public init(core: MailCore, settings: SettingsStore, spoolDirectory: String, logger: Logger) {
+        self.core = core
+        self.settings = settings
+        self.profiles = ProfileCache(store: settings, name: "ClamD")
+        self.spoolDirectory = spoolDirectory
+        self.logger = logger
+    }
+
+    /// `[ClamD]` values a connection keeps from its start.
+    struct Settings {
+        var readTimeout: TimeAmount
+        var streamMaxLength: Int
+        var scanDirectories: [String]
+    }
+
+    var current: Settings {
+        let values = settings.current.values
+        return Settings(readTimeout: .milliseconds(values.value("ClamD", "ReadTimeout").duration?.milliseconds ?? 5000),
+                        streamMaxLength: Int(values.value("ClamD", "StreamMaxLength").size?.bytes ?? 25 << 20),
+                        scanDirectories: values.value("ClamD", "ScanDirectories").texts)
+    }
+
+    /// `ClamAV 1.4.6/<db version>/<date> Moat/<version>`, as clamd answers VERSION.
+    public var version: String {
+        let info = core.scanner.signatureInfo
+        var time = time_t(ClamdService.started.timeIntervalSince1970)
+        var parts = tm()
+        localtime_r(&time, &parts)
+        var buffer = [CChar](repeating: 0, count: 64)
+        let count = strftime(&buffer, buffer.count, "%a %b %e %H:%M:%S %Y", &parts)
+        let date = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return "ClamAV \(info.engineVersion)/\(info.databaseVersion)/\(date) (Moat clamd interface)"
+    }
+
+    static let started = Date()
+}
+
+/// The clamd-compatible socket: `[ClamD] ClamdSocket`, component "ClamD".
+public enum ClamdSocket {
+    public static func listener(address: ListenAddress, service: ClamdService,
+                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) -> InterfaceListener {
+        InterfaceListener(name: "ClamD", address: address, group: group, logger: service.logger) { channel in
+            initialize(channel, service: service)
+        }
+    }
+
+    public static func initialize(_ channel: any Channel, service: ClamdService) -> EventLoopFuture<Void> {
+        let settings = service.current
+        return channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: true).flatMap {
+            channel.eventLoop.makeCompletedFuture {
+                let sync = channel.pipeline.syncOperations
+                try sync.addHandler(IdleStateHandler(readTimeout: settings.readTimeout))
+                try sync.addHandler(ByteToMessageHandler(ClamdRequestDecoder(maxStreamLength: settings.streamMaxLength)))
+                try sync.addHandler(ClamdHandler(service: service, settings: settings))
+            }
+        }
+    }
+}
+
+final class ClamdHandler: ChannelInboundHandler {
+    typealias InboundIn = ClamdRequestPart
+    typealias OutboundOut = ByteBuffer
+
+    let service: ClamdService
+    let settings: ClamdService.Settings
+    var session: ClamdSession
+    var collector: MessageCollector?
+
+    init(service: ClamdService, settings: ClamdService.Settings) {
+        self.service = service
+        self.settings = settings
+        self.session = ClamdSession(version: service.version)
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        collector?.discard()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        perform(session.received(unwrapInboundIn(data)), context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            perform(session.timedOut(), context: context)
+        } else if let event = event as? ChannelEvent, event == .inputClosed {
+            perform(session.inputClosed(), context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
+    }
+
+    func perform(_ actions: [ClamdSession.Action], context: ChannelHandlerContext) {
+        for action in actions {
+            switch action {
+            case .reply(let text):
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text)), promise: nil)
+            case .collect(let piece):
+                if collector == nil {
+                    collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory)
+                }
+                collector!.append(piece)
+            case .scanStream(let tag):
+                let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory)
+                self.collector = nil
+                let source = collector.finish()
+                run(tag, context: context) { service in
+                    guard let source else { return ["stream: cannot write to the spool directory. ERROR"] }
+                    defer { MessageCollector.remove(source) }
+                    return ["stream: " + (await ClamdHandler.result(service, source))]
+                }
+            case .scanPath(let path, let kind, let tag):
+                let directories = settings.scanDirectories
+                run(tag, context: context) { service in
+                    await ClamdHandler.scan(path: path, kind: kind, allowed: directories, service: service)
+                }
+            case .close:
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(capacity: 0))).whenComplete { _ in
+                    context.close(promise: nil)
+                }
+            }
+        }
+    }
+
+    /// Runs a check off the event loop; reading pauses meanwhile (IDSESSION clients keep
+    /// writing; what they send waits in the socket, not in memory).
+    private func run(_ tag: ClamdSession.Tag, context: ChannelHandlerContext,
+                     _ work: @escaping @Sendable (ClamdService) async -> [String]) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let service = service
+        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
+        Task {
+            let lines = await work(service)
+            eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.perform(handler.session.finished(lines, tag: tag), context: context)
+                if context.channel.isActive {
+                    context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
+                    context.read()
+                }
+            }
+        }
+    }
+
+    /// `OK`, `<Name> FOUND` or `<reason> ERROR` for one message or file.
+    static func result(_ service: ClamdService, _ source: MessageSource) async -> String {
+        let report = await service.core.check(envelope: Envelope(source: .clamd), message: source, profile: service.profiles.current)
+        switch report.status {
+        case .threat:
+            return "\(report.threats[0].name) FOUND"
+        case .clean:
+            return "OK"
+        case .unchecked:
+            // As clamd: limits, encryption and odd structure are not errors (a rule-less
+            // scanner cannot refuse); a time-out or an engine failure is, so the client retries.
+            if let transient = report.unchecked.first(where: { $0.reason == .timeout || $0.reason == .engineError }) {
+                return "\(transient.description). ERROR"
+            }
+            return "OK"
+        }
+    }
+
+    /// SCAN and friends: only inside `[ClamD] ScanDirectories`; directories recurse.
+    static func scan(path: String, kind: ClamdSession.ScanKind, allowed: [String], service: ClamdService) async -> [String] {
+        guard path.hasPrefix("/") else { return ["\(path): File path check failure: not an absolute path. ERROR"] }
+        guard let real = realPath(path) else { return ["\(path): File path check failure: No such file or directory. ERROR"] }
+        let inside = allowed.compactMap(realPath).contains { real == $0 || real.hasPrefix($0.hasSuffix("/") ? $0 : $0 + "/") }
+        guard inside else { return ["\(path): Access denied (outside [ClamD] ScanDirectories). ERROR"] }
+        var isDirectory: ObjCBool = false
+        FileManager.default.fileExists(atPath: real, isDirectory: &isDirectory)
+        guard isDirectory.boolValue else { return ["\(path): " + (await fileResult(real, service))] }
+        var lines: [String] = []
+        let files = (FileManager.default.enumerator(atPath: real)?.allObjects as? [String] ?? []).sorted()
+        for file in files {
+            let full = real + "/" + file
+            var dir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: full, isDirectory: &dir), !dir.boolValue else { continue }
+            let result = await fileResult(full, service)
+            if result != "OK" {
+                lines.append("\(full): \(result)")
+                if kind == .scan, result.hasSuffix("FOUND") { break }
+            }
+        }
+        return lines.isEmpty ? ["\(path): OK"] : lines
+    }
+
+    static func fileResult(_ path: String, _ service: ClamdService) async -> String {
+        guard FileManager.default.isReadableFile(atPath: path) else { return "Access denied. ERROR" }
+        let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        if size == 0 { return "Empty file" }
+        return await result(service, .file(path: path))
+    }
+
+    static func realPath(_ path: String) -> String? {
+        guard let resolved = realpath(path, nil) else { return nil }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+}

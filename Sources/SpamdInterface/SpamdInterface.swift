@@ -1,1 +1,0 @@
-// SpamdInterface: see the issue that builds it.

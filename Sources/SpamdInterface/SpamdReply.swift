@@ -1,0 +1,167 @@
+import Foundation
+import MailD
+import Policy
+
+/// A decision as spamd clients understand it: spam or not, a score against a threshold, the
+/// names of what matched and a report. Moat has no graded score yet: a refusal (a threat or a
+/// rule's REJECT) is `spamScore` against `threshold`, anything else 0.
+public struct SpamdVerdict: Sendable, Equatable {
+    public static let threshold = 5.0
+    public static let spamScore = 100.0
+
+    public var isSpam: Bool
+    public var score: Double
+    public var threshold: Double
+    public var symbols: [String]
+    /// Lines of the report; the first is the rule's text for spam (Exim's `$spam_report`).
+    public var report: [String]
+    /// Header fields PROCESS and HEADERS add.
+    public var headers: [(name: String, value: String)]
+    /// Set for TEMPFAIL: the reply is this error, so Exim defers and spamc passes the mail.
+    public var error: SpamdError?
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.isSpam == b.isSpam && a.score == b.score && a.symbols == b.symbols && a.report == b.report
+            && a.error == b.error && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
+    }
+
+    public init(_ decision: Decision) {
+        var symbols: [String] = []
+        var details: [String] = []
+        let threats = Array(Set(decision.report.threats.map { "\($0.name) (\($0.category))" })).sorted()
+        if !threats.isEmpty {
+            symbols.append("MOAT_THREAT")
+            details.append(" Threats: " + threats.joined(separator: ", "))
+        }
+        if decision.report.status == .unchecked {
+            symbols.append("MOAT_UNCHECKED")
+            details.append(" Unchecked: " + Array(Set(decision.report.unchecked.map(\.description))).sorted().joined(separator: ", "))
+        }
+        if let rule = decision.verdict.decidingRule {
+            symbols.append("MOAT_RULE_\(rule.index + 1)")
+        }
+        let refusal: String?
+        switch decision.action {
+        case .reject, .repack: refusal = decision.action.text
+        case .discard: refusal = "The message was discarded by the content policy"
+        case .tempfail, .pass, .scanMail: refusal = nil
+        }
+        isSpam = refusal != nil
+        score = isSpam ? Self.spamScore : 0
+        threshold = Self.threshold
+        self.symbols = symbols
+        error = nil
+        if case .tempfail = decision.action {
+            error = SpamdError(.tempFail, "EX_TEMPFAIL " + Self.oneLine(decision.action.text ?? FinalAction.defaultTempfailText))
+        }
+        if let refusal {
+            report = [refusal] + details + [" Decided by: \(decision.reason)"]
+        } else {
+            report = ["Moat: no content policy objection"] + details
+        }
+        var headers = decision.headersToAdd
+        let status = "\(isSpam ? "Yes" : "No"), score=\(Self.number(score)) required=\(Self.number(threshold))"
+            + (symbols.isEmpty ? "" : " tests=\(symbols.joined(separator: ","))")
+        if isSpam { headers.insert(("X-Spam-Flag", "YES"), at: 0) }
+        headers.append(("X-Spam-Status", status))
+        self.headers = headers
+    }
+
+    static func oneLine(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    /// spamd's `%2.1f`.
+    static func number(_ value: Double) -> String { String(format: "%2.1f", value) }
+}
+
+/// The bytes of spamd's replies, shaped by the client's protocol version (spamd 4.0's rules:
+/// Exim's SPAMC/1.2 breaks on the 1.3+ shape; spamc needs Content-length from 1.3 on).
+public enum SpamdReply {
+    public static let pong = Array("SPAMD/1.5 0 PONG\r\n".utf8)
+
+    static func spamLine(_ v: SpamdVerdict, yesNo: Bool = false) -> String {
+        let word = yesNo ? (v.isSpam ? "Yes" : "No") : (v.isSpam ? "True" : "False")
+        // A ham score that rounds up to the threshold is printed just below it.
+        var score = SpamdVerdict.number(v.score)
+        if !v.isSpam, Double(score) ?? 0 >= v.threshold { score = SpamdVerdict.number(v.threshold - 0.1) }
+        return "Spam: \(word) ; \(score) / \(SpamdVerdict.number(v.threshold))\r\n"
+    }
+
+    /// The reply to a message request; `message` is the message as received (PROCESS, HEADERS).
+    public static func render(_ head: SpamdRequestHead, _ v: SpamdVerdict, message: () -> [UInt8]?) -> [UInt8] {
+        if let error = v.error { return Array(error.line.utf8) }
+        let status = "SPAMD/1.1 0 EX_OK\r\n"
+        let modern = head.version >= SpamdVersion(1, 3)
+        func withBody(_ body: [UInt8], spamLine line: String, legacyTrailer: String = "") -> [UInt8] {
+            if modern {
+                return Array((status + "Content-length: \(body.count)\r\n" + line + "\r\n").utf8) + body
+            }
+            return Array((status + line + "\r\n").utf8) + body + Array(legacyTrailer.utf8)
+        }
+        switch head.method {
+        case .check:
+            return Array((status + spamLine(v) + "\r\n").utf8)
+        case .symbols:
+            return withBody(Array(v.symbols.joined(separator: ",").utf8), spamLine: spamLine(v), legacyTrailer: "\r\n")
+        case .report:
+            return withBody(Array(reportText(v).utf8), spamLine: spamLine(v))
+        case .reportIfSpam:
+            return withBody(v.isSpam ? Array(reportText(v).utf8) : [], spamLine: spamLine(v, yesNo: true))
+        case .process, .headers:
+            guard let original = message() else {
+                return Array(SpamdError(.ioError, "EX_IOERR cannot read the message back").line.utf8)
+            }
+            var rewritten = rewrite(original, adding: v.headers)
+            if head.method == .headers { rewritten = Array(rewritten[..<headerBlockEnd(rewritten)]) }
+            if head.version >= SpamdVersion(1, 3) {
+                return Array((status + "Content-length: \(rewritten.count)\r\n" + spamLine(v) + "\r\n").utf8) + rewritten
+            }
+            if head.version >= SpamdVersion(1, 2) {
+                return Array((status + "Content-length: \(rewritten.count)\r\n\r\n").utf8) + rewritten
+            }
+            return Array("SPAMD/1.0 0 EX_OK\r\n".utf8) + rewritten
+        case .ping:
+            return pong
+        case .skip:
+            return []
+        case .tell:
+            return Array(SpamdError(.unavailable, "Service Unavailable: TELL commands are not enabled").line.utf8)
+        }
+    }
+
+    static func reportText(_ v: SpamdVerdict) -> String {
+        v.report.joined(separator: "\n") + "\n"
+    }
+
+    /// Where the empty line that ends the header block starts, and the offset just past it;
+    /// nil when the message has no empty line.
+    static func emptyLine(_ message: [UInt8]) -> (start: Int, end: Int)? {
+        var lineStart = 0
+        var index = 0
+        while index < message.count {
+            if message[index] == UInt8(ascii: "\n") {
+                let length = index - lineStart
+                if length == 0 || (length == 1 && message[lineStart] == UInt8(ascii: "\r")) { return (lineStart, index + 1) }
+                lineStart = index + 1
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    static func headerBlockEnd(_ message: [UInt8]) -> Int { emptyLine(message)?.end ?? message.count }
+
+    /// The message with the header fields added at the end of its header block, in the
+    /// message's own line ending.
+    static func rewrite(_ message: [UInt8], adding headers: [(name: String, value: String)]) -> [UInt8] {
+        let crlf = message.firstIndex(of: UInt8(ascii: "\n")).map { $0 > 0 && message[$0 - 1] == UInt8(ascii: "\r") } ?? true
+        let newline = crlf ? "\r\n" : "\n"
+        let added = Array(headers.map { "\($0.name): \(SpamdVerdict.oneLine($0.value))\(newline)" }.joined().utf8)
+        if let empty = emptyLine(message) {
+            return Array(message[..<empty.start]) + added + Array(message[empty.start...])
+        }
+        let separator: [UInt8] = message.isEmpty || message.last == UInt8(ascii: "\n") ? [] : Array(newline.utf8)
+        return message + separator + added + Array(newline.utf8)
+    }
+}

@@ -1,0 +1,157 @@
+import Foundation
+import InterfaceSupport
+import Logging
+import MailD
+import MoatConfig
+import NIOCore
+import NIOPosix
+
+/// What the spamd interface needs to answer: the core, the profile in force, limits.
+public struct SpamdService: Sendable {
+    public let core: MailCore
+    public let profiles: ProfileCache
+    public let limits: SpamdLimits
+    public let spoolDirectory: String
+    public let logger: Logger
+
+    public init(core: MailCore, profiles: ProfileCache, limits: SpamdLimits = SpamdLimits(), spoolDirectory: String,
+                logger: Logger) {
+        self.core = core
+        self.profiles = profiles
+        self.limits = limits
+        self.spoolDirectory = spoolDirectory
+        self.logger = logger
+    }
+}
+
+/// The spamd interface's socket: `[MailD] SpamdSocket`, component "MailD.Spamd".
+public enum SpamdSocket {
+    public static func listener(address: ListenAddress, service: SpamdService,
+                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) -> InterfaceListener {
+        InterfaceListener(name: "MailD.Spamd", address: address, group: group, logger: service.logger) { channel in
+            initialize(channel, service: service)
+        }
+    }
+
+    /// The pipeline of one connection.
+    public static func initialize(_ channel: any Channel, service: SpamdService) -> EventLoopFuture<Void> {
+        channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: true).flatMap {
+            channel.eventLoop.makeCompletedFuture {
+                let sync = channel.pipeline.syncOperations
+                try sync.addHandler(IdleStateHandler(readTimeout: service.limits.readTimeout))
+                try sync.addHandler(ByteToMessageHandler(SpamdRequestDecoder(limits: service.limits)))
+                try sync.addHandler(SpamdHandler(service: service))
+            }
+        }
+    }
+}
+
+/// Performs what `SpamdSession` asks for; the check runs off the event loop.
+final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = SpamdRequestPart
+    typealias OutboundOut = ByteBuffer
+
+    let service: SpamdService
+    var session = SpamdSession()
+    var collector: MessageCollector?
+    var requestTimer: Scheduled<Void>?
+
+    init(service: SpamdService) {
+        self.service = service
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        requestTimer = context.eventLoop.scheduleTask(in: service.limits.requestTimeout) {
+            let (handler, context) = bound.value
+            handler.perform(handler.session.timedOut(), context: context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        requestTimer?.cancel()
+        collector?.discard()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        perform(session.received(unwrapInboundIn(data)), context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            perform(session.timedOut(), context: context)
+        } else if let event = event as? ChannelEvent, event == .inputClosed {
+            perform(session.inputClosed(), context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        service.logger.debug("spamd connection error: \(error)")
+        context.close(promise: nil)
+    }
+
+    func perform(_ action: SpamdSession.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .collect(let piece):
+            if collector == nil {
+                collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory)
+            }
+            collector!.append(piece)
+        case .check(let head):
+            requestTimer?.cancel()
+            startCheck(head, context: context)
+        case .replyAndClose(let bytes):
+            requestTimer?.cancel()
+            guard context.channel.isActive else { return }
+            if bytes.isEmpty {
+                context.close(promise: nil)
+            } else {
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes))).whenComplete { _ in
+                    context.close(promise: nil)
+                }
+            }
+        case .replyAndDrain(let bytes):
+            collector?.discard()
+            collector = nil
+            context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+        case .close:
+            requestTimer?.cancel()
+            context.close(promise: nil)
+        }
+    }
+
+    private func startCheck(_ head: SpamdRequestHead, context: ChannelHandlerContext) {
+        let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory)
+        self.collector = nil
+        let prefix = collector.prefix
+        let source = collector.finish()
+        let service = service
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        let profile = service.profiles.current
+        Task {
+            let reply: [UInt8]
+            if let source {
+                let mbox = MboxEnvelope.parse(prefix)
+                let envelope = Envelope(source: .spamd, sender: mbox.sender, recipients: mbox.recipients)
+                let decision = await service.core.decide(envelope: envelope, message: source, profile: profile)
+                let verdict = SpamdVerdict(decision)
+                reply = SpamdReply.render(head, verdict) { MessageBytes.read(source) }
+                service.logger.info("spamd \(head.method.rawValue): \(decision.action)", metadata: [
+                    "status": "\(decision.report.status.rawValue)", "reason": "\(decision.reason)",
+                    "size": "\(decision.report.size)", "ms": "\(decision.report.elapsedMilliseconds)",
+                ])
+            } else {
+                reply = Array(SpamdError(.tempFail, "EX_TEMPFAIL cannot write the message to the spool directory").line.utf8)
+            }
+            MessageCollector.remove(source)
+            eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.perform(handler.session.checked(reply), context: context)
+            }
+        }
+    }
+}
