@@ -1,1 +1,0 @@
-// RspamdInterface: see the issue that builds it.

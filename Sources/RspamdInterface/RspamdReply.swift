@@ -1,0 +1,130 @@
+import Foundation
+import MailD
+import Policy
+
+/// A decision in rspamd's terms: an action, a score against thresholds, symbols, messages.
+public struct RspamdVerdict: Sendable, Equatable {
+    public static let rejectScore = 15.0
+    public static let thresholds: [String: Double] = ["reject": 15.0, "add header": 6.0, "greylist": 4.0]
+    public static let spamScore = 100.0
+
+    public var action: String
+    public var score: Double
+    public var requiredScore: Double { Self.rejectScore }
+    public var isSpam: Bool { action == "reject" || action == "add header" || action == "rewrite subject" }
+    /// name -> (score, description, options)
+    public var symbols: [Symbol]
+    public var smtpMessage: String?
+    public var addHeaders: [(name: String, value: String)]
+    public var messageId: String?
+
+    public struct Symbol: Sendable, Equatable {
+        public var name: String
+        public var score: Double
+        public var description: String
+        public var options: [String]
+    }
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.action == b.action && a.score == b.score && a.symbols == b.symbols && a.smtpMessage == b.smtpMessage
+    }
+
+    public init(_ decision: Decision) {
+        var symbols: [Symbol] = []
+        let threats = Array(Set(decision.report.threats.map(\.name))).sorted()
+        let refused: Bool
+        switch decision.action {
+        case .reject, .repack, .discard:
+            action = "reject"; score = Self.spamScore; refused = true
+            smtpMessage = decision.action.text ?? "The message was discarded by the content policy"
+        case .tempfail:
+            action = "soft reject"; score = 0; refused = false
+            smtpMessage = decision.action.text
+        case .pass, .scanMail:
+            action = "no action"; score = 0; refused = false
+            smtpMessage = nil
+        }
+        if !threats.isEmpty {
+            symbols.append(Symbol(name: "MOAT_THREAT", score: refused ? score : 0, description: "threats found", options: threats))
+        }
+        if decision.report.status == .unchecked {
+            symbols.append(Symbol(name: "MOAT_UNCHECKED", score: 0, description: "parts could not be checked",
+                                  options: Array(Set(decision.report.unchecked.map(\.description))).sorted()))
+        }
+        if let rule = decision.verdict.decidingRule {
+            symbols.append(Symbol(name: "MOAT_RULE_\(rule.index + 1)", score: refused && threats.isEmpty ? score : 0,
+                                  description: rule.description, options: []))
+        }
+        self.symbols = symbols
+        addHeaders = decision.headersToAdd
+        messageId = decision.report.messageId
+    }
+}
+
+/// Replies: rspamd's JSON over HTTP, and the RSPAMC text form Exim parses.
+public enum RspamdReply {
+    static func number(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+
+    /// `/checkv2` (and v1 paths when `v1`: results under "default").
+    public static func json(_ v: RspamdVerdict, v1: Bool = false, milliseconds: Int = 0) -> [UInt8] {
+        var symbols: [String: Any] = [:]
+        for s in v.symbols {
+            symbols[s.name] = ["name": s.name, "score": s.score, "metric_score": s.score, "description": s.description,
+                               "options": s.options] as [String: Any]
+        }
+        var result: [String: Any] = [
+            "is_skipped": false, "score": v.score, "required_score": v.requiredScore, "action": v.action,
+            "thresholds": RspamdVerdict.thresholds, "symbols": symbols, "time_real": Double(milliseconds) / 1000,
+        ]
+        var messages: [String: Any] = [:]
+        if let text = v.smtpMessage { messages["smtp_message"] = text }
+        result["messages"] = messages
+        if let id = v.messageId { result["message-id"] = id.trimmingCharacters(in: CharacterSet(charactersIn: "<> ")) }
+        if !v.addHeaders.isEmpty {
+            var add: [String: Any] = [:]
+            for (name, value) in v.addHeaders { add[name] = ["value": value, "order": -1] as [String: Any] }
+            result["milter"] = ["add_headers": add]
+        }
+        if v1 {
+            var metric = result
+            metric["is_spam"] = v.isSpam
+            metric.removeValue(forKey: "symbols")
+            for (name, symbol) in symbols { metric[name] = symbol }
+            result = ["default": metric, "messages": messages]
+        }
+        let data = (try? JSONSerialization.data(withJSONObject: result, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return [UInt8](data)
+    }
+
+    /// The RSPAMC reply (rspamd protocol.c): Exim reads the Metric line and `Action:`, and
+    /// `$spam_report` is the rest (so the rule's text is on a `Message:` line).
+    public static func legacy(_ v: RspamdVerdict, version: String) -> [UInt8] {
+        var lines = ["RSPAMD/1.3 0 EX_OK",
+                     "Metric: default; \(v.isSpam ? "True" : "False"); \(number(v.score)) / \(number(v.requiredScore)) / 0.0",
+                     "Action: \(v.action)"]
+        for s in v.symbols { lines.append("Symbol: \(s.name)(\(number(s.score)))") }
+        if let text = v.smtpMessage { lines.append("Message: " + oneLine(text)) }
+        for (name, value) in v.addHeaders { lines.append("X-Milter-Add: \(name): \(oneLine(value))") }
+        if let id = v.messageId { lines.append("Message-ID: " + oneLine(id)) }
+        return Array(lines.map { $0 + "\r\n" }.joined().utf8)
+    }
+
+    static func oneLine(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+    }
+
+    public static func http(status: Int, body: [UInt8], contentType: String = "application/json", keepAlive: Bool) -> [UInt8] {
+        let reason = [200: "OK", 400: "Bad Request", 404: "Not Found", 408: "Request Timeout", 411: "Length Required",
+                      413: "Payload Too Large", 415: "Unsupported Media Type", 431: "Request Header Fields Too Large",
+                      500: "Internal Server Error", 501: "Not Implemented", 503: "Service Unavailable"][status] ?? "Error"
+        let head = "HTTP/1.1 \(status) \(reason)\r\nServer: rspamd (Moat)\r\nContent-Type: \(contentType)\r\n"
+            + "Content-Length: \(body.count)\r\nConnection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n"
+        return Array(head.utf8) + body
+    }
+
+    public static func error(_ e: RspamdError, legacy: Bool) -> [UInt8] {
+        let text = oneLine(e.text).replacingOccurrences(of: "\"", with: "'")
+        if legacy { return Array("RSPAMD/1.3 \(e.status) \(text)\r\n".utf8) }
+        return http(status: e.status, body: Array(#"{"error":"\#(text)","error_domain":"moat"}"#.utf8), keepAlive: false)
+    }
+}

@@ -1,0 +1,139 @@
+import Foundation
+import InterfaceSupport
+import Logging
+import MailD
+import MoatConfig
+import NIOCore
+import NIOPosix
+
+public struct RspamdService: Sendable {
+    public let core: MailCore
+    public let profiles: ProfileCache
+    public let limits: RspamdLimits
+    public let spoolDirectory: String
+    public let logger: Logger
+
+    public init(core: MailCore, profiles: ProfileCache, limits: RspamdLimits = RspamdLimits(), spoolDirectory: String, logger: Logger) {
+        self.core = core
+        self.profiles = profiles
+        self.limits = limits
+        self.spoolDirectory = spoolDirectory
+        self.logger = logger
+    }
+}
+
+/// The rspamd interface's socket: `[MailD] RspamdSocket`, component "MailD.Rspamd".
+public enum RspamdSocket {
+    public static func listener(address: ListenAddress, service: RspamdService,
+                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) -> InterfaceListener {
+        InterfaceListener(name: "MailD.Rspamd", address: address, group: group, logger: service.logger) { channel in
+            initialize(channel, service: service)
+        }
+    }
+
+    public static func initialize(_ channel: any Channel, service: RspamdService) -> EventLoopFuture<Void> {
+        channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: true).flatMap {
+            channel.eventLoop.makeCompletedFuture {
+                let sync = channel.pipeline.syncOperations
+                try sync.addHandler(IdleStateHandler(readTimeout: service.limits.readTimeout))
+                try sync.addHandler(ByteToMessageHandler(RspamdRequestDecoder(limits: service.limits)))
+                try sync.addHandler(RspamdHandler(service: service))
+            }
+        }
+    }
+}
+
+final class RspamdHandler: ChannelInboundHandler {
+    typealias InboundIn = RspamdRequestPart
+    typealias OutboundOut = ByteBuffer
+
+    let service: RspamdService
+    var session = RspamdSession()
+    var collector: MessageCollector?
+
+    init(service: RspamdService) { self.service = service }
+
+    func handlerRemoved(context: ChannelHandlerContext) { collector?.discard() }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        perform(session.received(unwrapInboundIn(data)), context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            if session.isIdle {
+                context.close(promise: nil)  // an idle keep-alive connection just ends
+            } else {
+                perform(session.timedOut(), context: context)
+            }
+        } else if let event = event as? ChannelEvent, event == .inputClosed, session.isIdle {
+            context.close(promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
+
+    func perform(_ action: RspamdSession.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .collect(let piece):
+            if collector == nil {
+                collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory)
+            }
+            collector!.append(piece)
+        case .check(let head):
+            startCheck(head, context: context)
+        case .reply(let bytes, let close):
+            let write = context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)))
+            if close { write.whenComplete { _ in context.close(promise: nil) } }
+        }
+    }
+
+    static func envelope(_ head: RspamdRequestHead) -> Envelope {
+        Envelope(source: .rspamd, sender: head.header("From"), recipients: head.all("Rcpt"), helo: head.header("Helo"),
+                 clientAddress: head.header("IP"), clientHostname: head.header("Hostname"),
+                 queueId: head.header("Queue-Id"))
+    }
+
+    private func startCheck(_ head: RspamdRequestHead, context: ChannelHandlerContext) {
+        let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory)
+        self.collector = nil
+        let source = collector.finish()
+        let service = service
+        let profile = service.profiles.current
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        let eventLoop = context.eventLoop
+        Task {
+            let reply = await RspamdHandler.answer(head, source: source, profile: profile, service: service)
+            MessageCollector.remove(source)
+            eventLoop.execute {
+                let (handler, context) = bound.value
+                handler.perform(handler.session.checked(reply), context: context)
+            }
+        }
+    }
+
+    static func answer(_ head: RspamdRequestHead, source: MessageSource?, profile: CheckProfile, service: RspamdService) async -> [UInt8] {
+        let legacy: Bool
+        if case .legacy = head.kind { legacy = true } else { legacy = false }
+        guard let source else {
+            return RspamdReply.error(RspamdError(503, "cannot write the message to the spool directory"), legacy: legacy)
+        }
+        let decision = await service.core.decide(envelope: envelope(head), message: source, profile: profile)
+        let verdict = RspamdVerdict(decision)
+        service.logger.info("rspamd check: \(decision.action)", metadata: [
+            "status": "\(decision.report.status.rawValue)", "reason": "\(decision.reason)",
+            "queue-id": "\(head.header("Queue-Id") ?? "-")", "ms": "\(decision.report.elapsedMilliseconds)",
+        ])
+        switch head.kind {
+        case .legacy(_, let version):
+            return RspamdReply.legacy(verdict, version: version)
+        case .http(_, let path, _):
+            let v1 = RspamdSession.path(path) != "/checkv2"
+            return RspamdReply.http(status: 200, body: RspamdReply.json(verdict, v1: v1, milliseconds: decision.report.elapsedMilliseconds),
+                                    keepAlive: head.keepAlive)
+        }
+    }
+}
