@@ -82,7 +82,7 @@ import ThreatEngine
     }
 
     @Test func messageNestedDeeperThanMailMaxLevelIsUnchecked() async throws {
-        var profile = CheckProfile(name: "Milter")
+        var profile = CheckProfile(name: "Milter", limits: SharedCore.limits)
         profile.limits.mailMaxLevel = 3
         let shallow = try await SharedCore.check(Fixtures.nested(Fixtures.eicar, depth: 3), profile: profile)
         #expect(shallow.status == .threat, "3 levels are within MailMaxLevel = 3")
@@ -104,7 +104,7 @@ import ThreatEngine
         let filler = (0..<300_000).map { _ in UInt8.random(in: 0...255) }
         let zip = try Fixtures.zip(["eicar.com": Fixtures.eicar, "filler.txt": filler])
         let message = Fixtures.messageWithAttachment(zip + [], filename: "files.zip", type: "application/zip")
-        var profile = CheckProfile(name: "Milter")
+        var profile = CheckProfile(name: "Milter", limits: SharedCore.limits)
         profile.spoolThreshold = 64 * 1024
         #expect(message.count > profile.spoolThreshold)
         let spoolDir = FileManager.default.temporaryDirectory.appendingPathComponent("moat-spool-\(UUID().uuidString)").path
@@ -119,7 +119,7 @@ import ThreatEngine
     @Test func unreadableSpoolFileIsUncheckedNotClean() async throws {
         let core = try SharedCore.core()
         let report = await core.check(envelope: Envelope(source: .commandLine), message: .file(path: "/nonexistent/message.eml"),
-                                      profile: CheckProfile(name: "Milter"))
+                                      profile: CheckProfile(name: "Milter", limits: SharedCore.limits))
         #expect(report.status == .unchecked)
         #expect(report.messageUnchecked.first?.reason == .engineError)
     }

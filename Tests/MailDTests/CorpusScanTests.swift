@@ -22,7 +22,7 @@ import Testing
         for row in rows where row.count >= 5 {
             let path = corpus.appendingPathComponent(String(row[0])).path
             let report = await core.check(envelope: Envelope(source: .commandLine), message: .file(path: path),
-                                          profile: CheckProfile(name: "Milter"))
+                                          profile: CheckProfile(name: "Milter", limits: SharedCore.limits))
             #expect(report.size == Int(row[1]), "\(row[0])")
             checked += 1
             if report.status == .threat { threats += 1 }

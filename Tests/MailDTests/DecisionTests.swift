@@ -13,7 +13,7 @@ import Testing
 
     func decide(_ message: [UInt8], rules: [String] = seedRules, blockUnchecked: Bool = false,
                 envelope: Envelope = Envelope(source: .milter, sender: "<alice@example.com>", recipients: ["<bob@example.org>"])) async throws -> Decision {
-        let profile = CheckProfile(name: "Spamd", blockUnchecked: blockUnchecked, rules: rules)
+        let profile = CheckProfile(name: "Spamd", limits: SharedCore.limits, blockUnchecked: blockUnchecked, rules: rules)
         return await try SharedCore.core().decide(envelope: envelope, message: .bytes(message), profile: profile)
     }
 
@@ -68,7 +68,8 @@ import Testing
 @Suite struct BlockSwitchTests {
     func decide(_ ini: String) async throws -> Decision {
         let values = try ConfigLoader().load(text: ini).values
-        let profile = CheckProfile.linuxFirewall(values)
+        var profile = CheckProfile.linuxFirewall(values)
+        profile.limits.scanTimeout = SharedCore.limits.scanTimeout
         return await try SharedCore.core().decide(envelope: Envelope(source: .smtp),
             message: .bytes(Fixtures.messageWithAttachment(Fixtures.eicar, filename: "eicar.com")), profile: profile)
     }

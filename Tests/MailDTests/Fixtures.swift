@@ -164,9 +164,14 @@ enum Fixtures {
 
 /// One engine for the whole test process: loading signatures is the slow part.
 enum SharedCore {
+    /// Tests share the engine and run in parallel, and time in the engine's queue counts
+    /// against ScanTimeout: a generous limit keeps results about content, not machine load.
+    /// Tests about time-outs set their own.
+    static let limits = ScanLimits(scanTimeout: .seconds(900))
+
     static let scanner: ThreatScanner = {
         // The official databases are not on test machines; Moat's own test database is used.
-        try! ThreatScanner(signatureDirectory: "/nonexistent-moat-test-signatures")
+        try! ThreatScanner(signatureDirectory: "/nonexistent-moat-test-signatures", limits: limits)
     }()
 
     static func core() throws -> MailCore {
@@ -174,7 +179,7 @@ enum SharedCore {
             .appendingPathComponent("moat-spool-\(UUID().uuidString)").path)
     }
 
-    static func check(_ message: [UInt8], profile: CheckProfile = CheckProfile(name: "Milter")) async throws -> CheckReport {
+    static func check(_ message: [UInt8], profile: CheckProfile = CheckProfile(name: "Milter", limits: SharedCore.limits)) async throws -> CheckReport {
         try await core().check(envelope: Envelope(source: .commandLine), message: .bytes(message), profile: profile)
     }
 }

@@ -12,7 +12,7 @@ import Testing
     func repacked(password: RepackPassword, languages: [String] = ["en", "ru", "de"], contacts: String = "postmaster@example.org")
         async throws -> (original: [UInt8], decision: Decision) {
         let original = Fixtures.messageWithAttachment(Fixtures.eicar, filename: "eicar.com")
-        var profile = CheckProfile(name: "Milter", rules: Self.rules)
+        var profile = CheckProfile(name: "Milter", limits: SharedCore.limits, rules: Self.rules)
         profile.repack = Repacker.Settings(languages: languages, templatesDir: "/nonexistent", contacts: contacts, password: password)
         let decision = await try SharedCore.core().decide(envelope: Envelope(source: .milter), message: .bytes(original), profile: profile)
         return (original, decision)
@@ -144,7 +144,7 @@ import Testing
     }
 
     @Test func repackWithNothingToRemovePasses() async throws {
-        var profile = CheckProfile(name: "Milter", rules: ["REPACK"])
+        var profile = CheckProfile(name: "Milter", limits: SharedCore.limits, rules: ["REPACK"])
         profile.repack = Repacker.Settings()
         let decision = await try SharedCore.core().decide(envelope: Envelope(source: .milter),
             message: .bytes(Array("Subject: hi\r\n\r\nhello\r\n".utf8)), profile: profile)

@@ -87,7 +87,7 @@ import Testing
         let started = ContinuousClock.now
         let result = await scanner.scan(bytes: big, name: "big.bin")
         #expect(result == .unchecked(.timeout))
-        #expect(ContinuousClock.now - started < .seconds(60))
+        #expect(ContinuousClock.now - started < .seconds(600), "bounded by the deadline, not by the input")
     }
 
     @Test func engineScanTimeIsUncheckedTimeout() async throws {
@@ -113,7 +113,7 @@ import Testing
         let started = ContinuousClock.now
         let result = await scanner.scan(fileAt: fifo.path, limits: ScanLimits(scanTimeout: .milliseconds(300)))
         #expect(result == .unchecked(.timeout))
-        #expect(ContinuousClock.now - started < .seconds(60), "a hung libclamav must not hold the caller: without the outer deadline this never returns")
+        #expect(ContinuousClock.now - started < .seconds(600), "a hung libclamav must not hold the caller: without the outer deadline this never returns")
         // The hung worker was replaced: the single-worker pool still scans.
         let next = await scanner.scan(bytes: Fixture.eicarBytes)
         #expect(next.threats.map(\.name) == ["Moat.Test.EICAR"])
