@@ -119,6 +119,7 @@ public struct IMAPFramer: Sendable {
     private var buffer = ByteBuffer()
     private var state = State.line(first: true)
     private var literalStarted = false
+    private var literalForm = IMAPLiteralMarker.Form.synchronizing
 
     public init(direction: Direction, maxLineLength: Int) {
         self.direction = direction
@@ -132,9 +133,10 @@ public struct IMAPFramer: Sendable {
     /// True at a command/response boundary (bytes of the next one may be buffered).
     public var isAtMessageBoundary: Bool { state == .line(first: true) }
 
-    /// True when a synchronizing literal was announced and none of its bytes came yet.
+    /// True when a synchronizing literal (`{n}` or `~{n}`) was announced and none of its bytes
+    /// came yet. (`{n+}`/`{n-}` bytes follow without waiting, whatever the server answers.)
     public var isAwaitingLiteral: Bool {
-        if case .literal = state, !literalStarted { return true }
+        if case .literal = state, !literalStarted, literalForm == .synchronizing { return true }
         return false
     }
 
@@ -194,6 +196,7 @@ public struct IMAPFramer: Sendable {
             if let marker {
                 state = .literal(remaining: marker.marker.length)
                 literalStarted = false
+                literalForm = marker.marker.form
                 return .segment(segment, textLength: marker.offset, literal: marker.marker, first: first)
             }
             state = .line(first: true)
