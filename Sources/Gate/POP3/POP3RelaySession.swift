@@ -1,0 +1,379 @@
+// POP3 relay state machine (no I/O). The Gate core feeds it the bytes read from each leg and
+// performs the actions it returns, in order.
+//
+// What it does:
+// - Relays the greeting (APOP timestamp included), CAPA, UIDL, LIST, USER/PASS, AUTH exchanges
+//   and everything else byte for byte. Commands are forwarded line by line as they complete;
+//   replies are matched to commands through a FIFO queue, so pipelined commands (CAPA PIPELINING,
+//   RFC 2449) work, and a reply's bytes are never reordered.
+// - RETR replies (and TOP replies when `scanTop`, the `ScanPop3Top` setting, is on) are held:
+//   status line and body are kept, the body is dot-unstuffed and handed out as
+//   `checkMessage`. `checkFinished(.pass)` sends the server's bytes unchanged;
+//   `checkFinished(.deliver(m))` sends the server's status line followed by `m`, dot-stuffed and
+//   terminated. Replies behind a held one wait in order.
+// - Octet counts: the server's "+OK <n> octets" line is kept as it was even when the body is
+//   replaced. POP3 clients read to the "." line (RFC 1939 calls the count informational), LIST
+//   sizes would disagree anyway, and keeping the line keeps the rule simple: one reply, one
+//   status line, from the server.
+// - A RETR/TOP body bigger than `maxMessageSize` is relayed as it arrives from the moment the
+//   limit is crossed, with `unchecked(.tooLarge)`. TOP with `scanTop` off is relayed unscanned
+//   with `unchecked(.topNotScanned)`. (The relay never answers `-ERR` in place of a message:
+//   POP3 clients mishandle it.)
+// - STLS: the command is forwarded; client bytes after the STLS line and before the server's
+//   reply are discarded (`injectionDiscarded`), as are server bytes after the `+OK` line. After the
+//   `+OK` has reached the client, `startTLSPassthrough` tells the core to stop parsing and relay
+//   both legs blindly (UnwrapSsl = No); the session then relays anything it is still given.
+//   On `-ERR` the session goes on as before.
+import NIOCore
+
+public struct POP3RelaySession: Sendable {
+    public struct Configuration: Sendable {
+        /// `ScanPop3Top`: hold and scan TOP replies like RETR.
+        public var scanTop: Bool
+        /// Largest RETR/TOP body (bytes on the wire) held for scanning.
+        public var maxMessageSize: Int
+        /// Longest client command line (RFC 2449 allows 255; SASL lines are longer).
+        public var maxCommandLineLength: Int
+        /// Longest server status line.
+        public var maxStatusLineLength: Int
+
+        public init(scanTop: Bool = false, maxMessageSize: Int = 64 << 20,
+                    maxCommandLineLength: Int = 16384, maxStatusLineLength: Int = 16384) {
+            self.scanTop = scanTop
+            self.maxMessageSize = maxMessageSize
+            self.maxCommandLineLength = maxCommandLineLength
+            self.maxStatusLineLength = maxStatusLineLength
+        }
+    }
+
+    /// The command whose reply carried a held or unscanned message.
+    public enum MessageCommand: Sendable, Equatable {
+        case retr(String)
+        case top(String, lines: String)
+    }
+
+    public enum CloseReason: Sendable, Equatable {
+        case clientClosed
+        case serverClosed
+        case clientLineTooLong(limit: Int)
+        case serverLineTooLong(limit: Int)
+    }
+
+    public enum Action: Sendable, Equatable {
+        case sendToServer(ByteBuffer)
+        case sendToClient(ByteBuffer)
+        /// Scan `message` (dot-unstuffed, as the server stored it) and answer with
+        /// `checkFinished(id:verdict:)`.
+        case checkMessage(id: MailCheckID, message: [UInt8], command: MessageCommand)
+        /// A message reached the client without a scan (for the log and BlockUnchecked counters).
+        case unchecked(MailUncheckedReason, command: MessageCommand)
+        /// STLS accepted: relay both legs untouched from now on.
+        case startTLSPassthrough
+        /// Bytes injected around STLS were dropped.
+        case injectionDiscarded(from: RelayPeer, byteCount: Int)
+        /// Close both legs (after sending whatever was returned before).
+        case close(CloseReason)
+    }
+
+    enum State: Sendable {
+        case relaying
+        /// STLS forwarded; its reply has not come yet. Client bytes are discarded.
+        case awaitingSTLSReply
+        /// STLS got +OK; waiting until everything before it reached the client.
+        case stlsAccepted
+        case passthrough
+        case closed
+    }
+
+    enum Expected: Sendable {
+        case greeting
+        case singleLine
+        case multiLine
+        /// A reply whose body is held and scanned.
+        case scanned(MessageCommand)
+        /// TOP without scanning: streamed, reported unchecked.
+        case unscannedTop(MessageCommand)
+        /// AUTH with a mechanism: "+ " continuations until the final status.
+        case auth
+        case stls
+    }
+
+    enum Body: Sendable {
+        case streaming
+        case holding(status: ByteBuffer, raw: ByteBuffer, command: MessageCommand)
+    }
+
+    struct Held: Sendable {
+        var status: ByteBuffer
+        var raw: ByteBuffer  // body as received, terminator included
+    }
+
+    public let configuration: Configuration
+    private(set) var state: State = .relaying
+    private var expected = CircularBuffer<Expected>()
+    private var body: Body?
+    private var clientDecoder: POP3LineDecoder
+    private var framer: POP3ResponseFramer
+    private var output = OrderedRelayOutput<Held>()
+    private var nextCheck: UInt64 = 1
+    private var serverEOF = false
+
+    public init(configuration: Configuration = .init()) {
+        self.configuration = configuration
+        clientDecoder = POP3LineDecoder(maxLineLength: configuration.maxCommandLineLength)
+        framer = POP3ResponseFramer(maxStatusLineLength: configuration.maxStatusLineLength)
+        expected.append(.greeting)
+    }
+
+    /// Bytes the session holds on behalf of the client (queued replies, held messages, partial
+    /// frames). The core can stop reading from the server while this is high.
+    public var bufferedBytes: Int {
+        output.bufferedBytes + framer.bufferedBytes + clientDecoder.bufferedBytes + heldBodyBytes
+    }
+
+    private var heldBodyBytes: Int {
+        if case .holding(let s, let r, _) = body { return s.readableBytes + r.readableBytes }
+        return 0
+    }
+
+    /// Number of client commands still waiting for their reply.
+    public var outstandingCommands: Int { expected.count }
+
+    // MARK: Events
+
+    public mutating func clientBytes(_ bytes: ByteBuffer) -> [Action] {
+        switch state {
+        case .closed:
+            return []
+        case .passthrough:
+            return [.sendToServer(bytes)]
+        case .awaitingSTLSReply, .stlsAccepted:
+            return bytes.readableBytes > 0 ? [.injectionDiscarded(from: .client, byteCount: bytes.readableBytes)] : []
+        case .relaying:
+            break
+        }
+        clientDecoder.append(bytes)
+        var forward = ByteBuffer()
+        var actions: [Action] = []
+        while true {
+            let line: [UInt8]?
+            do { line = try clientDecoder.next() } catch {
+                if case .lineTooLong(let limit) = error { return close(actions, .clientLineTooLong(limit: limit)) }
+                return close(actions, .clientLineTooLong(limit: configuration.maxCommandLineLength))
+            }
+            guard let line else { break }
+            forward.writeBytes(line)
+            if case .auth = expected.last {
+                // SASL response line inside an AUTH exchange: not a command.
+                continue
+            }
+            let command = POP3Command(line: line)
+            let exp = expectation(for: command)
+            expected.append(exp)
+            if case .stls = exp {
+                state = .awaitingSTLSReply
+                let rest = clientDecoder.takeAll()
+                if rest.readableBytes > 0 {
+                    actions.append(.injectionDiscarded(from: .client, byteCount: rest.readableBytes))
+                }
+                break
+            }
+        }
+        if forward.readableBytes > 0 { actions.insert(.sendToServer(forward), at: 0) }
+        return actions
+    }
+
+    public mutating func serverBytes(_ bytes: ByteBuffer) -> [Action] {
+        switch state {
+        case .closed:
+            return []
+        case .passthrough:
+            return [.sendToClient(bytes)]
+        case .stlsAccepted:
+            return bytes.readableBytes > 0 ? [.injectionDiscarded(from: .server, byteCount: bytes.readableBytes)] : []
+        case .relaying, .awaitingSTLSReply:
+            break
+        }
+        framer.append(bytes)
+        var actions: [Action] = []
+        loop: while state == .relaying || state == .awaitingSTLSReply {
+            let head = expected.first ?? .singleLine
+            let event: POP3ResponseFramer.Event?
+            do { event = try framer.next(multiLineIfOK: Self.isMultiLine(head)) } catch {
+                if case .lineTooLong(let limit) = error { return close(actions, .serverLineTooLong(limit: limit)) }
+                return close(actions, .serverLineTooLong(limit: configuration.maxStatusLineLength))
+            }
+            guard let event else { break }
+            switch event {
+            case .statusLine(let line, let kind):
+                handleStatus(line, kind, head: head, actions: &actions)
+            case .bodyBytes(let chunk):
+                handleBodyBytes(chunk, actions: &actions)
+            case .bodyEnd(let terminator):
+                handleBodyEnd(terminator, actions: &actions)
+            }
+        }
+        if state == .stlsAccepted {
+            let rest = framer.takeAll()
+            if rest.readableBytes > 0 {
+                actions.append(.injectionDiscarded(from: .server, byteCount: rest.readableBytes))
+            }
+        }
+        return flush(actions)
+    }
+
+    public mutating func checkFinished(id: MailCheckID, verdict: MailCheckVerdict) -> [Action] {
+        guard state != .closed, let held = output.held(id) else { return [] }
+        var bytes = held.status
+        switch verdict {
+        case .pass:
+            var raw = held.raw
+            bytes.writeBuffer(&raw)
+        case .deliver(let replacement):
+            bytes.writeBytes(POP3DotStuffing.stuff(replacement))
+        }
+        _ = output.resolve(id, with: bytes)
+        return flush([])
+    }
+
+    /// The server closed its side. Complete replies still waiting for a verdict are delivered
+    /// first; a partly received reply is dropped.
+    public mutating func serverClosed() -> [Action] {
+        guard state != .closed else { return [] }
+        if state == .passthrough {
+            state = .closed
+            return [.close(.serverClosed)]
+        }
+        serverEOF = true
+        var actions: [Action] = []
+        if case .holding(_, _, let command) = body {
+            actions.append(.unchecked(.truncatedByServer, command: command))
+        }
+        body = nil
+        return flush(actions)
+    }
+
+    public mutating func clientClosed() -> [Action] {
+        guard state != .closed else { return [] }
+        state = .closed
+        output.removeAll()
+        return [.close(.clientClosed)]
+    }
+
+    // MARK: Internals
+
+    private func expectation(for command: POP3Command) -> Expected {
+        switch command.keyword {
+        case "CAPA":
+            return .multiLine
+        case "LIST", "UIDL":
+            return command.arguments.isEmpty ? .multiLine : .singleLine
+        case "RETR":
+            return .scanned(.retr(command.arguments.first ?? ""))
+        case "TOP":
+            let cmd = MessageCommand.top(command.arguments.first ?? "", lines: command.arguments.dropFirst().first ?? "")
+            return configuration.scanTop ? .scanned(cmd) : .unscannedTop(cmd)
+        case "AUTH":
+            // "AUTH" alone lists mechanisms on some servers (multi-line); with a mechanism it is
+            // a SASL exchange.
+            return command.arguments.isEmpty ? .multiLine : .auth
+        case "STLS":
+            return .stls
+        default:
+            return .singleLine
+        }
+    }
+
+    private static func isMultiLine(_ expected: Expected) -> Bool {
+        switch expected {
+        case .multiLine, .scanned, .unscannedTop: return true
+        case .greeting, .singleLine, .auth, .stls: return false
+        }
+    }
+
+    private mutating func handleStatus(_ line: ByteBuffer, _ kind: POP3ResponseFramer.StatusKind,
+                                       head: Expected, actions: inout [Action]) {
+        if kind == .continuation, case .auth = head {
+            output.append(line)  // SASL challenge; AUTH stays outstanding
+            return
+        }
+        if !expected.isEmpty { expected.removeFirst() }  // unsolicited lines are relayed as they are
+        guard framer.isInBody else {
+            output.append(line)
+            if case .stls = head {
+                if kind == .ok { state = .stlsAccepted } else { state = .relaying }
+            }
+            return
+        }
+        switch head {
+        case .scanned(let command):
+            body = .holding(status: line, raw: ByteBuffer(), command: command)
+        case .unscannedTop(let command):
+            actions.append(.unchecked(.topNotScanned, command: command))
+            output.append(line)
+            body = .streaming
+        default:
+            output.append(line)
+            body = .streaming
+        }
+    }
+
+    private mutating func handleBodyBytes(_ chunk: ByteBuffer, actions: inout [Action]) {
+        switch body {
+        case .holding(let status, var raw, let command):
+            body = nil
+            var chunk = chunk
+            raw.writeBuffer(&chunk)
+            if status.readableBytes + raw.readableBytes > configuration.maxMessageSize {
+                actions.append(.unchecked(.tooLarge(limit: configuration.maxMessageSize), command: command))
+                output.append(status)
+                output.append(raw)
+                body = .streaming
+            } else {
+                body = .holding(status: status, raw: raw, command: command)
+            }
+        case .streaming, nil:
+            output.append(chunk)
+        }
+    }
+
+    private mutating func handleBodyEnd(_ terminator: ByteBuffer, actions: inout [Action]) {
+        switch body {
+        case .holding(let status, var raw, let command):
+            let message = POP3DotStuffing.unstuff(raw.readableBytesView)
+            var terminator = terminator
+            raw.writeBuffer(&terminator)
+            let id = MailCheckID(rawValue: nextCheck)
+            nextCheck += 1
+            output.hold(id, Held(status: status, raw: raw))
+            actions.append(.checkMessage(id: id, message: message, command: command))
+        case .streaming, nil:
+            output.append(terminator)
+        }
+        body = nil
+    }
+
+    private mutating func flush(_ actions: [Action]) -> [Action] {
+        var actions = actions
+        if let ready = output.drain() { actions.append(.sendToClient(ready)) }
+        if output.isEmpty {
+            if state == .stlsAccepted {
+                state = .passthrough
+                actions.append(.startTLSPassthrough)
+            } else if serverEOF && state != .closed {
+                state = .closed
+                actions.append(.close(.serverClosed))
+            }
+        }
+        return actions
+    }
+
+    private mutating func close(_ actions: [Action], _ reason: CloseReason) -> [Action] {
+        var actions = actions
+        if let ready = output.drain() { actions.append(.sendToClient(ready)) }
+        state = .closed
+        output.removeAll()
+        actions.append(.close(reason))
+        return actions
+    }
+}
