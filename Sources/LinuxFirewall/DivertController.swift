@@ -34,18 +34,24 @@ public final class DivertController: @unchecked Sendable {
             return
         }
         if plan == installed { return }
+        // Say it the way an administrator looks for it, before touching the routing.
+        if !Self.hasNetAdminCapability {
+            throw FirewallError(subsystem: "nftables", errno: EPERM, doing: "installing table inet moat")
+        }
         var newNotes: [String] = []
         let previousRouting = installedRouting
         if previousRouting != plan.routing {
             newNotes += try routing.install(plan.routing)
         }
-        do {
+        do throws(FirewallError) {
             var batch = NftBatch(socket: nft)
             defer { batch.free() }
             batch.ensureTable()
             batch.deleteTable()
             batch.addTable(plan)
-            try batch.commit()
+            do throws(FirewallError) { try batch.commit() } catch {
+                throw explained(error)
+            }
         } catch {
             // Leave the routing as it was too.
             if previousRouting != plan.routing {
@@ -69,12 +75,30 @@ public final class DivertController: @unchecked Sendable {
         try removeLocked()
     }
 
+    /// CAP_NET_ADMIN (bit 12) in the effective set, from /proc/self/status; true when unknown.
+    static var hasNetAdminCapability: Bool {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("CapEff:") }),
+              let mask = UInt64(line.dropFirst("CapEff:".count).trimmingCharacters(in: .whitespaces), radix: 16)
+        else { return true }
+        return mask & (1 << 12) != 0
+    }
+
+    /// EPERM from nftables has two causes: no CAP_NET_ADMIN, or a table owned by someone else.
+    private func explained(_ error: FirewallError) -> FirewallError {
+        guard error.code == .notPermitted, error.subsystem == "nftables",
+              let table = try? tableInfo(), table.owned, !table.ownedByUs else { return error }
+        return .ownedByAnother(port: table.ownerPortID, doing: "installing the divert")
+    }
+
     private func removeLocked() throws(FirewallError) {
         var batch = NftBatch(socket: nft)
         defer { batch.free() }
         batch.ensureTable()
         batch.deleteTable()
-        try batch.commit()
+        do throws(FirewallError) { try batch.commit() } catch {
+            throw explained(error)
+        }
         installed = nil
         if let installedRouting {
             try routing.remove(installedRouting)
@@ -147,6 +171,15 @@ public struct DivertStatus: Sendable, CustomStringConvertible {
     init(plan: DivertPlan?, notes: [String]) {
         self.plan = plan
         self.notes = notes
+    }
+
+    /// One line for `moat-ctl appinfo`.
+    public var summary: String {
+        guard let plan else { return kernelTable == nil ? "not installed" : "not installed by this moatd, but table inet moat exists" }
+        let ports = plan.protectedPorts.map(String.init).joined(separator: ",")
+        let kernel = kernelTable == nil ? "table inet moat MISSING in the kernel" : "table inet moat in the kernel"
+        return "diverting \(plan.interface) ports \(ports) to :\(plan.gatePort), \(plan.failClosed ? "fail-closed" : "fail-open"), \(kernel)"
+            + (routingRules.isEmpty ? ", fwmark rules MISSING" : "")
     }
 
     public var description: String {

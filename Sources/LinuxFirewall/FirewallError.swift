@@ -30,7 +30,7 @@ public struct FirewallError: Error, Sendable, Hashable, CustomStringConvertible 
         switch errno {
         case EPERM:
             code = .notPermitted
-            reason = "\(text) (need CAP_NET_ADMIN; or table inet moat is owned by another running moatd) while \(what)"
+            reason = "\(text) (need CAP_NET_ADMIN) while \(what)"
         case EOPNOTSUPP, EAFNOSUPPORT, EPROTONOSUPPORT:
             code = .unsupported
             reason = "\(text) while \(what) (kernel without nf_tables tproxy/socket support or IPv6?)"
@@ -41,6 +41,20 @@ public struct FirewallError: Error, Sendable, Hashable, CustomStringConvertible 
             code = .rejected
             reason = "\(text) while \(what)"
         }
+    }
+
+    /// EPERM from nftables while the table exists and belongs to another netlink socket.
+    static func ownedByAnother(port: UInt32?, doing what: String) -> FirewallError {
+        FirewallError(code: .notPermitted, subsystem: "nftables", errno: EPERM,
+                      reason: "table inet moat is owned by another process (netlink port \(port.map(String.init) ?? "?")): "
+                          + "is another moatd running in this network namespace? (while \(what))")
+    }
+
+    private init(code: Code, subsystem: String, errno: Int32, reason: String) {
+        self.code = code
+        self.subsystem = subsystem
+        self.errno = errno
+        self.reason = reason
     }
 
     init(socket subsystem: String, errno: Int32, doing what: String) {

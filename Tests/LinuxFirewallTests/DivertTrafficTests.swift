@@ -55,6 +55,12 @@ struct DivertTrafficTests {
         defer { close(d4.fd) }
         #expect(d4.local == "10.201.2.2:25", "original destination by getsockname")
         #expect(d4.peer.hasPrefix("10.201.1.2:"))
+        let ehlo = Array("EHLO client\r\n".utf8)
+        #expect(write(c4, ehlo, ehlo.count) == ehlo.count)
+        var received = [UInt8](repeating: 0, count: 64)
+        #expect(read(d4.fd, &received, 64) == ehlo.count, "data of the diverted connection reaches the listener")
+        #expect(write(d4.fd, ehlo, ehlo.count) == ehlo.count)
+        #expect(read(c4, &received, 64) == ehlo.count, "and its answers reach the client")
 
         // IPv6 likewise.
         let c6 = try client.inside { try TCP.connect("fd00:201:2::2", 25) }

@@ -84,6 +84,7 @@ struct KernelDivertTests {
         #expect(status.kernelTable == .init(owned: true, ownerPortID: controller.ownerPortID, ownedByUs: true))
         #expect(status.routingRules.count == 2, "\(status.routingRules)")
         #expect(status.description.contains("fail-open"))
+        #expect(status.summary == "diverting eth0 ports 25,110,143 to :20025, fail-open, table inet moat in the kernel")
 
         // Installing the same plan again stacks nothing.
         try controller.apply(example)
@@ -158,7 +159,7 @@ struct KernelDivertTests {
             try second.apply(example)
         } throws: { error in
             (error as? FirewallError)?.code == .notPermitted
-                && "\(error)".contains("owned by another running moatd")
+                && "\(error)".contains("owned by another process")
         }
         #expect(ns.moatTable != nil, "the first one's table is untouched")
         try first.remove()

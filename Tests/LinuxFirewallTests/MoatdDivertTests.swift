@@ -52,6 +52,15 @@ struct MoatdDivertTests {
         #expect(ns.moatTable == nil)
     }
 
+    @Test func withoutCapNetAdminMoatdStopsWithAClearError() throws {
+        let ns = try Namespace("nocap")
+        let moatd = try MoatdInNamespace(ns, wrapper: ["/usr/bin/setpriv", "--bounding-set", "-net_admin"])
+        let status = moatd.waitForExit(seconds: 60)
+        #expect(status != nil && status != 0, "log:\n\(moatd.log)")
+        #expect(moatd.log.contains("nftables: Operation not permitted (need CAP_NET_ADMIN)"), "log:\n\(moatd.log)")
+        #expect(ns.moatTable == nil)
+    }
+
     @Test func reloadChangesThePorts() throws {
         let ns = try Namespace("hup")
         let moatd = try MoatdInNamespace(ns)
@@ -90,14 +99,14 @@ final class MoatdInNamespace {
     let ns: Namespace
     let extra: String
 
-    init(_ ns: Namespace, extra: String = "") throws {
+    init(_ ns: Namespace, extra: String = "", wrapper: [String] = []) throws {
         self.ns = ns
         self.extra = extra
         root = FileManager.default.temporaryDirectory.appendingPathComponent("moatfw-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         try config(protected: "25,110,143")
         process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", ns.name, Self.binary!, "--config", configPath]
+        process.arguments = ["netns", "exec", ns.name] + wrapper + [Self.binary!, "--config", configPath]
         FileManager.default.createFile(atPath: logPath, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardOutput = log
@@ -121,13 +130,14 @@ final class MoatdInNamespace {
 
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// `ip netns exec` execs moatd, so the pid is moatd's.
+    /// `ip netns exec` (and setpriv) exec moatd, so the pid is moatd's.
     func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
     func waitForTable(seconds: Double = 60) throws {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if ns.moatTable != nil { return }
+            // The log line, not only the table: a fail-closed table may be the previous moatd's.
+            if log.contains("divert installed"), ns.moatTable != nil { return }
             if !process.isRunning { break }
             usleep(200_000)
         }
