@@ -27,6 +27,10 @@ public final class DivertController: @unchecked Sendable {
     /// Installs the plan, or replaces what is installed with it in one atomic nftables batch;
     /// nil removes everything. On an error the previous state stays in force.
     public func apply(_ plan: DivertPlan?) throws(FirewallError) {
+        try apply(plan, failingAtEnd: false)
+    }
+
+    func apply(_ plan: DivertPlan?, failingAtEnd: Bool) throws(FirewallError) {
         lock.lock()
         defer { lock.unlock() }
         guard let plan else {
@@ -49,6 +53,7 @@ public final class DivertController: @unchecked Sendable {
             batch.ensureTable()
             batch.deleteTable()
             batch.addTable(plan)
+            if failingAtEnd { batch.addFailingRule() }
             do throws(FirewallError) { try batch.commit() } catch {
                 throw explained(error)
             }

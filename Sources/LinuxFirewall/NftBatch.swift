@@ -130,6 +130,19 @@ struct NftBatch {
         }
     }
 
+    /// Tests only: a rule for a chain that does not exist, so the kernel refuses the batch
+    /// after everything else in it was accepted (proves that nothing of it is applied).
+    mutating func addFailingRule() {
+        let rule = nftnl_rule_alloc()!
+        defer { nftnl_rule_free(rule) }
+        nftnl_rule_set_str(rule, attr(NFTNL_RULE_TABLE), DivertPlan.tableName)
+        nftnl_rule_set_str(rule, attr(NFTNL_RULE_CHAIN), "no-such-chain")
+        nftnl_rule_set_u32(rule, attr(NFTNL_RULE_FAMILY), UInt32(NFPROTO_INET))
+        message(NFT_MSG_NEWRULE, flags: NLM_F_CREATE | NLM_F_APPEND, purpose: "adding a rule to chain no-such-chain") {
+            nftnl_rule_nlmsg_build_payload($0, rule)
+        }
+    }
+
     /// Ends the batch, sends it and turns the first refusal into an error.
     mutating func commit() throws(FirewallError) {
         nftnl_batch_end(current, socket.nextSequence())

@@ -124,6 +124,24 @@ struct KernelDivertTests {
         #expect(ns.moatTable == nil)
     }
 
+    @Test func aRefusedReloadLeavesTheOldRulesetAndRouting() throws {
+        let ns = try Namespace("atomic")
+        let controller = try ns.inside { try DivertController() }
+        try controller.apply(example)
+        let before = try #require(ns.moatTable)
+        let changed = DivertPlan(interface: "eth1", protectedPorts: [587], gatePort: 20026, mark: 0x30, routingTable: 130)
+        #expect {
+            try controller.apply(changed, failingAtEnd: true)
+        } throws: { error in
+            "\(error)".contains("no-such-chain")
+        }
+        #expect(ns.moatTable == before, "the batch deleted and re-created the table, yet nothing of it happened")
+        #expect(ns.run("-4", "rule").out.contains("fwmark 0x1 lookup 100"))
+        #expect(!ns.run("-4", "rule").out.contains("lookup 130"), "the new routing was rolled back")
+        #expect(controller.status(listing: false).plan == example)
+        try controller.remove()
+    }
+
     @Test func theKernelDropsAnOwnedTableWithItsSocket() throws {
         let ns = try Namespace("owner")
         var controller: DivertController? = try ns.inside { try DivertController() }

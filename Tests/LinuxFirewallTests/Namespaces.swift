@@ -20,6 +20,7 @@ func sh(_ executable: String, _ arguments: [String]) -> (status: Int32, out: Str
     return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
 }
 
+@discardableResult
 func ip(_ arguments: String...) -> (status: Int32, out: String, err: String) { sh("/usr/sbin/ip", arguments) }
 
 enum Kernel {
@@ -54,10 +55,12 @@ final class Namespace: @unchecked Sendable {
         return result.status == 0 ? result.out : nil
     }
 
+    @discardableResult
     func run(_ arguments: String...) -> (status: Int32, out: String, err: String) {
         sh("/usr/sbin/ip", ["-n", name] + arguments)
     }
 
+    @discardableResult
     func exec(_ arguments: String...) -> (status: Int32, out: String, err: String) {
         sh("/usr/sbin/ip", ["netns", "exec", name] + arguments)
     }
