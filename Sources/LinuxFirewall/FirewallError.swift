@@ -37,6 +37,9 @@ public struct FirewallError: Error, Sendable, Hashable, CustomStringConvertible 
         case ENOENT where subsystem == "nftables":
             code = .unsupported
             reason = "\(text) while \(what) (kernel modules nft_tproxy, nft_socket loadable?)"
+        case ENETDOWN:
+            code = .rejected
+            reason = "\(text) while \(what) (is the loopback interface lo up?)"
         default:
             code = .rejected
             reason = "\(text) while \(what)"

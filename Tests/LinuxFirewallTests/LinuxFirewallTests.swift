@@ -86,6 +86,12 @@ struct KernelDivertTests {
         #expect(status.description.contains("fail-open"))
         #expect(status.summary == "diverting eth0 ports 25,110,143 to :20025, fail-open, table inet moat in the kernel")
 
+        // Owned: `nft flush ruleset` skips it, and nobody else may delete or change it.
+        #expect(ns.exec("nft", "flush", "ruleset").status == 0)
+        #expect(ns.moatTable == listed)
+        #expect(ns.exec("nft", "delete", "table", "inet", "moat").err.contains("Operation not permitted"))
+        #expect(ns.exec("nft", "add", "rule", "inet", "moat", "prerouting", "accept").status != 0)
+
         // Installing the same plan again stacks nothing.
         try controller.apply(example)
         try controller.apply(nil)
