@@ -1,6 +1,19 @@
+import LinuxFirewall
+import Logging
+import MoatConfig
 import ServiceLifecycle
 
 extension GatewayServices {
-    /// Not in this build yet: the service installing and removing the divert rules.
-    static func firewall(_ context: InterfaceContext) -> (any Service)? { nil }
+    /// The service installing the divert rules (nftables table inet moat, policy routing) while
+    /// moatd runs and removing them when it stops; nil while `[LinuxFirewall] InputDivert` is Off.
+    /// It follows reloads through the settings store; its `status()` is the divert state.
+    static func firewall(_ context: InterfaceContext) -> (any Service)? {
+        firewallService(context)
+    }
+
+    static func firewallService(_ context: InterfaceContext) -> FirewallService? {
+        let values = context.settings.current.values
+        guard DivertPlan(values: values) != nil else { return nil }
+        return FirewallService(values: values, settings: context.settings, logger: Logger(label: "LinuxFirewall"))
+    }
 }

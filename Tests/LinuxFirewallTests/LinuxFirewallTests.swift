@@ -1,2 +1,191 @@
+import Foundation
+import MoatConfig
 import Testing
 @testable import LinuxFirewall
+
+private func values(_ settings: [String: ConfigValue]) -> ConfigValues {
+    var explicit: [ParameterKey: ConfigValue] = [:]
+    for (name, value) in settings { explicit[ParameterKey("LinuxFirewall", name)] = value }
+    return ConfigValues(schema: .moat, explicit: explicit)
+}
+
+private let example = DivertPlan(interface: "eth0", protectedPorts: [25, 110, 143])
+
+@Suite struct DivertPlanTests {
+    @Test func offMeansNoPlan() {
+        #expect(DivertPlan(values: ConfigValues(schema: .moat)) == nil)
+        #expect(DivertPlan(values: values(["InputDivert": .divert(.off)])) == nil)
+    }
+
+    @Test func settingsBecomeThePlan() {
+        let plan = DivertPlan(values: values([
+            "InputDivert": .divert(.auto(interface: "ens3", protectedPorts: [143, 25, 110, 25])),
+            "GatePort": .integer(2525), "FirewallMark": .integer(0x40), "RoutingTable": .integer(77),
+            "FailClosed": .bool(true),
+        ]))
+        #expect(plan == DivertPlan(interface: "ens3", protectedPorts: [25, 110, 143], gatePort: 2525, mark: 0x40,
+                                   routingTable: 77, failClosed: true))
+        #expect(plan?.rules == [
+            .transparentSocket(mark: 0x40),
+            .divert(interface: "ens3", family: .ipv4, gatePort: 2525, mark: 0x40),
+            .divert(interface: "ens3", family: .ipv6, gatePort: 2525, mark: 0x40),
+        ])
+        #expect(plan?.routingText == [
+            "ip -4 rule add fwmark 0x40 lookup 77", "ip -4 route add local 0.0.0.0/0 dev lo table 77",
+            "ip -6 rule add fwmark 0x40 lookup 77", "ip -6 route add local ::/0 dev lo table 77",
+        ])
+    }
+
+    @Test func defaultsAreFailOpenOnPort20025() {
+        let plan = DivertPlan(values: values(["InputDivert": .divert(.auto(interface: "eth0", protectedPorts: [25, 110, 143]))]))
+        #expect(plan == example)
+        #expect(plan?.failClosed == false)
+        #expect(plan?.nftText.contains("flags owner") == true)
+    }
+
+    @Test func renderedTextIsTheNftFile() throws {
+        let file = try String(contentsOf: nftDirectory.appendingPathComponent("moat-divert.nft"), encoding: .utf8)
+        #expect(normalisedNft(example.nftText) == normalisedNft(file))
+    }
+
+    @Test func failClosedTableHasNoOwnerFlag() {
+        var plan = example
+        plan.failClosed = true
+        #expect(!plan.nftText.contains("flags"))
+        #expect(plan.nftText.contains("tproxy ip6 to :20025"))
+    }
+
+    @Test func errorsSayWhatIsMissing() {
+        let denied = FirewallError(subsystem: "nftables", errno: EPERM, doing: "adding table inet moat")
+        #expect(denied.code == .notPermitted)
+        #expect(denied.description.hasPrefix("nftables: Operation not permitted (need CAP_NET_ADMIN"))
+    }
+}
+
+/// The kernel side, in network namespaces the tests make (root only).
+@Suite(.serialized, .enabled(if: Kernel.available, "needs root and ip/nft for network namespaces"))
+struct KernelDivertTests {
+    @Test func installedRulesetIsTheNftFile() throws {
+        let ns = try Namespace("list")
+        let controller = try ns.inside { try DivertController() }
+        try controller.apply(example)
+
+        let listed = try #require(ns.moatTable, "table inet moat is in the kernel")
+        let file = try String(contentsOf: nftDirectory.appendingPathComponent("moat-divert.nft"), encoding: .utf8)
+        #expect(normalisedNft(listed) == normalisedNft(file), "kernel:\n\(listed)")
+
+        #expect(ns.run("-4", "rule").out.contains("fwmark 0x1 lookup 100"))
+        #expect(ns.run("-6", "rule").out.contains("fwmark 0x1 lookup 100"))
+        #expect(ns.run("-4", "route", "show", "table", "100").out.contains("local default dev lo"))
+        #expect(ns.run("-6", "route", "show", "table", "100").out.contains("local default dev lo"))
+
+        let status = controller.status(listing: false)
+        #expect(status.installed)
+        #expect(status.kernelTable == .init(owned: true, ownerPortID: controller.ownerPortID, ownedByUs: true))
+        #expect(status.routingRules.count == 2, "\(status.routingRules)")
+        #expect(status.description.contains("fail-open"))
+        #expect(status.summary == "diverting eth0 ports 25,110,143 to :20025, fail-open, table inet moat in the kernel")
+
+        // Owned: `nft flush ruleset` skips it, and nobody else may delete or change it.
+        #expect(ns.exec("nft", "flush", "ruleset").status == 0)
+        #expect(ns.moatTable == listed)
+        #expect(ns.exec("nft", "delete", "table", "inet", "moat").err.contains("Operation not permitted"))
+        #expect(ns.exec("nft", "add", "rule", "inet", "moat", "prerouting", "accept").status != 0)
+
+        // Installing the same plan again stacks nothing.
+        try controller.apply(example)
+        try controller.apply(nil)
+        try controller.apply(example)
+        #expect(ns.run("-4", "rule").out.components(separatedBy: "fwmark 0x1").count == 2)
+
+        try controller.remove()
+        #expect(ns.moatTable == nil, "stop removes the table")
+        #expect(!ns.run("-4", "rule").out.contains("fwmark"))
+        #expect(!ns.run("-6", "rule").out.contains("fwmark"))
+        #expect(ns.run("-4", "route", "show", "table", "100").out.isEmpty)
+        #expect(!controller.status(listing: false).installed)
+    }
+
+    @Test func reloadReplacesTheRulesetAndTheRouting() throws {
+        let ns = try Namespace("reload")
+        let controller = try ns.inside { try DivertController() }
+        try controller.apply(example)
+        let changed = DivertPlan(interface: "veth9", protectedPorts: [587, 25], gatePort: 20026, mark: 0x20,
+                                 routingTable: 120)
+        try controller.apply(changed)
+        let listed = try #require(ns.moatTable)
+        #expect(normalisedNft(listed) == normalisedNft(changed.nftText), "kernel:\n\(listed)")
+        let rules = ns.run("-4", "rule").out
+        #expect(rules.contains("fwmark 0x20 lookup 120"))
+        #expect(!rules.contains("lookup 100"), "the old rule is gone: \(rules)")
+        #expect(ns.run("-4", "route", "show", "table", "100").out.isEmpty)
+        #expect(ns.run("-4", "route", "show", "table", "120").out.contains("local default dev lo"))
+
+        // Fail-open to fail-closed on reload: the table loses its owner.
+        var closed = changed
+        closed.failClosed = true
+        try controller.apply(closed)
+        #expect(normalisedNft(try #require(ns.moatTable)) == normalisedNft(closed.nftText))
+        try controller.remove()
+        #expect(ns.moatTable == nil)
+    }
+
+    @Test func aRefusedReloadLeavesTheOldRulesetAndRouting() throws {
+        let ns = try Namespace("atomic")
+        let controller = try ns.inside { try DivertController() }
+        try controller.apply(example)
+        let before = try #require(ns.moatTable)
+        let changed = DivertPlan(interface: "eth1", protectedPorts: [587], gatePort: 20026, mark: 0x30, routingTable: 130)
+        #expect {
+            try controller.apply(changed, failingAtEnd: true)
+        } throws: { error in
+            "\(error)".contains("no-such-chain")
+        }
+        #expect(ns.moatTable == before, "the batch deleted and re-created the table, yet nothing of it happened")
+        #expect(ns.run("-4", "rule").out.contains("fwmark 0x1 lookup 100"))
+        #expect(!ns.run("-4", "rule").out.contains("lookup 130"), "the new routing was rolled back")
+        #expect(controller.status(listing: false).plan == example)
+        try controller.remove()
+    }
+
+    @Test func theKernelDropsAnOwnedTableWithItsSocket() throws {
+        let ns = try Namespace("owner")
+        var controller: DivertController? = try ns.inside { try DivertController() }
+        try controller?.apply(example)
+        #expect(ns.moatTable != nil)
+        controller = nil // the socket closes, as when moatd dies
+        #expect(ns.moatTable == nil, "fail-open: the divert went with its owner")
+        ns.run("-4", "rule", "del", "fwmark", "1", "lookup", "100")
+    }
+
+    @Test func aFailClosedTableOutlivesItsSocket() throws {
+        let ns = try Namespace("closed")
+        var plan = example
+        plan.failClosed = true
+        var controller: DivertController? = try ns.inside { try DivertController() }
+        try controller?.apply(plan)
+        controller = nil
+        #expect(ns.moatTable != nil, "fail-closed: the divert stays")
+        // The next moatd takes it over and removes it.
+        let next = try ns.inside { try DivertController() }
+        try next.apply(example)
+        #expect(normalisedNft(try #require(ns.moatTable)).contains("flags owner"))
+        try next.remove()
+        #expect(ns.moatTable == nil)
+    }
+
+    @Test func aSecondMoatdCannotTakeAnOwnedTable() throws {
+        let ns = try Namespace("second")
+        let first = try ns.inside { try DivertController() }
+        try first.apply(example)
+        let second = try ns.inside { try DivertController() }
+        #expect {
+            try second.apply(example)
+        } throws: { error in
+            (error as? FirewallError)?.code == .notPermitted
+                && "\(error)".contains("owned by another process")
+        }
+        #expect(ns.moatTable != nil, "the first one's table is untouched")
+        try first.remove()
+    }
+}

@@ -1,1 +1,0 @@
-// LinuxFirewall: nftables divert (issue 7).
