@@ -6,7 +6,7 @@ import ThreatEngine
 /// contains. A component this build does not have yet is reported as such, never as running.
 enum ComponentReport {
     static func describe(_ values: ConfigValues, controlSocket: String, signatures: SignatureInfo,
-                         running: [String: String] = [:]) -> [ComponentInfo] {
+                         running: [String: String] = [:], divert: String? = nil) -> [ComponentInfo] {
         var components = [ComponentInfo(name: "Control", state: .running, listening: [controlSocket])]
         var engine = "libclamav \(signatures.engineVersion), \(signatures.signatureCount) signatures from \(signatures.directory)"
         if signatures.usingBuiltinSignatures { engine += "; NO freshclam databases found, using Moat's small test database" }
@@ -15,12 +15,13 @@ enum ComponentReport {
             components.append(listener("MailD.\(family)", values.value("MailD", "\(family)Socket"), running))
         }
         components.append(listener("ClamD", values.value("ClamD", "ClamdSocket"), running))
-        let divert = values.value("LinuxFirewall", "InputDivert")
-        if case .divert(.off) = divert {
+        if let divert {
+            components.append(ComponentInfo(name: "LinuxFirewall", state: .running, detail: divert))
+        } else if case .divert(.off) = values.value("LinuxFirewall", "InputDivert") {
             components.append(ComponentInfo(name: "LinuxFirewall", state: .off, detail: "InputDivert = Off"))
         } else {
-            components.append(ComponentInfo(name: "LinuxFirewall", state: .unavailable,
-                                            detail: "configured, not in this build yet"))
+            components.append(ComponentInfo(name: "LinuxFirewall", state: .off,
+                                            detail: "InputDivert was Off when moatd started; restart moatd to divert"))
         }
         let console = values.value("HTTPD", "AdminListen").list?.compactMap { item -> String? in
             if case .address(let a?) = item { return a.description } else { return nil }

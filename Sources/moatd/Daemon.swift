@@ -20,6 +20,12 @@ final class Daemon: ControlService {
     let startedAt = Date()
     private let lastReload = Mutex<Date?>(nil)
     private let running = Mutex<[String: String]>([:])
+    private let divertStatus = Mutex<(@Sendable () -> String)?>(nil)
+
+    /// How `appinfo` learns the firewall's divert state (nil: InputDivert was Off at start).
+    func setDivertStatus(_ status: @escaping @Sendable () -> String) {
+        divertStatus.withLock { $0 = status }
+    }
 
     /// Interfaces that listen, by component name ("MailD.Milter"), with their address.
     func setRunning(_ interfaces: [(String, String)]) {
@@ -118,7 +124,8 @@ final class Daemon: ControlService {
             settingsGeneration: snapshot.generation,
             components: ComponentReport.describe(snapshot.values, controlSocket: controlSocketPath,
                                                  signatures: core.scanner.signatureInfo,
-                                                 running: running.withLock { $0 }))
+                                                 running: running.withLock { $0 },
+                                                 divert: divertStatus.withLock { $0 }?()))
     }
 
     var controlSocketPath: String { Self.controlSocket(of: settings.current.values) }

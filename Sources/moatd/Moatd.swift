@@ -62,7 +62,9 @@ struct Moatd: AsyncParsableCommand {
 
         let context = InterfaceContext(settings: daemon.settings, core: core, group: MultiThreadedEventLoopGroup.singleton)
         let listeners = InterfaceServices.listeners(context)
-        let gateway = GatewayServices.services(context)
+        let firewall = GatewayServices.firewallService(context)
+        let gateway: [any Service] = [firewall, GatewayServices.gate(context)].compactMap { $0 }
+        if let firewall { daemon.setDivertStatus { firewall.status().summary } }
         daemon.setRunning(listeners.map { ($0.name, $0.address.description) })
         let control = ControlServer(path: daemon.controlSocketPath, service: daemon,
                                     group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "Control"))
