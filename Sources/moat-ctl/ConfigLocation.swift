@@ -47,6 +47,12 @@ struct ConfigLocation: ParsableArguments {
     }
 
     func send(_ request: ControlRequest) throws -> ControlResponse {
+        // A file named explicitly but missing would silently mean the default socket, i.e.
+        // possibly another moatd than the one meant.
+        if socket == nil, config != nil, !FileManager.default.fileExists(atPath: path) {
+            printError("\(path): the configuration file does not exist")
+            throw CtlExit.invalidConfiguration
+        }
         do throws(ControlClient.Failure) {
             // A scan of a big mailbox takes long; nothing else does.
             return try ControlClient.send(request, to: socketPath(), timeoutSeconds: request.command == .scan ? 3600 : 60)
