@@ -51,7 +51,8 @@ inet_protocols = ipv4
 myhostname = mx.moat.test
 mydestination =
 relay_domains = example.org
-transport_maps = inline:{ example.org = discard: }
+relay_transport = discard
+default_transport = discard
 alias_maps =
 alias_database =
 local_recipient_maps =
@@ -142,10 +143,10 @@ AddHeader No
 LogFile $T/clamav-milter.log
 MaxThreads 20
 CONF
-clamd -c "$T/clamd.conf" &
+clamd -c "$T/clamd.conf" >"$T/clamd.out" 2>&1 &
 PIDS+=($!)
 for _ in $(seq 1 300); do [ -S "$CLAMD_SOCK" ] && break; sleep 0.1; done
-clamav-milter -c "$T/clamav-milter.conf" &
+clamav-milter -c "$T/clamav-milter.conf" >"$T/clamav-milter.out" 2>&1 &
 PIDS+=($!)
 wait_port "$CLAM_PORT"
 set_milter "inet:127.0.0.1:$CLAM_PORT"

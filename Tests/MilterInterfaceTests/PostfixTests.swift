@@ -34,21 +34,21 @@ struct PostfixTests {
     @Test(arguments: [6, 2, 3, 4])
     func cleanDeliveredUnchangedAndEicarRejected(milterProtocol: Int) async throws {
         let server = try await LiveServer()
-        let postfix = try PrivatePostfix(milterPort: server.port, milterProtocol: milterProtocol)
+        let postfix = try await PrivatePostfix.start(milterPort: server.port, milterProtocol: milterProtocol)
         defer { postfix.stop() }
-        let sent = try postfix.send(Self.clean)
+        let sent = try await postfix.send(Self.clean)
         #expect(sent.status == 0, "\(sent.output)")
-        let infected = try postfix.send(Self.eicar("eicar-\(milterProtocol)"))
+        let infected = try await postfix.send(Self.eicar("eicar-\(milterProtocol)"))
         #expect(infected.status != 0)
         #expect(infected.output.contains("550 5.7.1 The message contains a THREAT"), "\(infected.output)")
-        let delivered = postfix.delivered()
+        let delivered = await postfix.delivered()
         #expect(delivered.count == 1, "\(postfix.log)")
         if let message = delivered.first {
             #expect(trimmed(message).hasSuffix(trimmed(Self.clean)), "delivered:\n\(message)")
         }
         // Only the clean message arrived, a little later nothing more.
-        usleep(300_000)
-        #expect(postfix.delivered(count: 2, seconds: 0.5).count == 1)
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await postfix.delivered(count: 2, seconds: 0.5).count == 1)
         #expect(!postfix.log.contains("warning: milter"), "\(postfix.log)")
         await server.stop()
     }
@@ -60,17 +60,17 @@ struct PostfixTests {
         var options = MilterInterface.Options()
         options.maxMessageSize = 2000
         let server = try await LiveServer(profile: S.profile(blockUnchecked: block), options: options)
-        let postfix = try PrivatePostfix(milterPort: server.port)
+        let postfix = try await PrivatePostfix.start(milterPort: server.port)
         defer { postfix.stop() }
         let big = Self.clean + String(repeating: "filler line of text to pass the limit\n", count: 200)
-        let result = try postfix.send(big)
+        let result = try await postfix.send(big)
         if block {
             #expect(result.status != 0)
             #expect(result.output.contains("550 5.7.1 The message could not be checked"), "\(result.output)")
-            #expect(postfix.delivered(seconds: 1).isEmpty)
+            #expect(await postfix.delivered(seconds: 1).isEmpty)
         } else {
             #expect(result.status == 0, "\(result.output)")
-            #expect(postfix.delivered().first.map { trimmed($0).hasSuffix(trimmed(big)) } == true)
+            #expect(await postfix.delivered().first.map { trimmed($0).hasSuffix(trimmed(big)) } == true)
         }
         await server.stop()
     }
@@ -86,9 +86,9 @@ struct PostfixTests {
             return await core.decide(envelope: envelope, message: message, profile: profile)
         }
         let server = try await LiveServer(profile: S.profile(blockUnchecked: true, scanTimeout: .seconds(1)), options: options)
-        let postfix = try PrivatePostfix(milterPort: server.port)
+        let postfix = try await PrivatePostfix.start(milterPort: server.port)
         defer { postfix.stop() }
-        let result = try postfix.send(Self.clean)
+        let result = try await postfix.send(Self.clean)
         #expect(result.status != 0)
         #expect(result.output.contains("451 4.7.1 The message could not be checked now, try again later"), "\(result.output)")
         #expect(server.log.lines.contains { $0.contains("MilterScanTimeout") })
@@ -104,11 +104,11 @@ struct PostfixTests {
             return await core.decide(envelope: envelope, message: message, profile: profile)
         }
         let server = try await LiveServer(options: options)
-        let postfix = try PrivatePostfix(milterPort: server.port, extra: ["milter_content_timeout": "2s"])
+        let postfix = try await PrivatePostfix.start(milterPort: server.port, extra: ["milter_content_timeout": "2s"])
         defer { postfix.stop() }
-        let result = try postfix.send(Self.clean)
+        let result = try await postfix.send(Self.clean)
         #expect(result.status == 0, "\(result.output)\n\(postfix.log)")
-        #expect(postfix.delivered().count == 1)
+        #expect(await postfix.delivered().count == 1)
         await server.stop()
     }
 
@@ -139,11 +139,11 @@ struct PostfixTests {
         }
         let rules = [#"threat_category in (KnownVirus) : ADD_HEADER("X-Moat-Repacked", "yes"), REPACK"#]
         let server = try await LiveServer(profile: S.profile(rules: rules), options: options)
-        let postfix = try PrivatePostfix(milterPort: server.port)
+        let postfix = try await PrivatePostfix.start(milterPort: server.port)
         defer { postfix.stop() }
-        let result = try postfix.send(Self.eicar("repack"))
+        let result = try await postfix.send(Self.eicar("repack"))
         #expect(result.status == 0, "\(result.output)")
-        let message = try #require(postfix.delivered().first, "\(postfix.log)")
+        let message = try #require(await postfix.delivered().first, "\(postfix.log)")
         #expect(!message.contains("EICAR"))
         #expect(message.contains("boundary=\"moat-repacked-1\""))
         #expect(!message.contains("boundary=\"b1\""))
@@ -157,11 +157,11 @@ struct PostfixTests {
     /// while the core has no repacked message).
     @Test func repackNeverPassesTheThreat() async throws {
         let server = try await LiveServer(profile: S.profile(rules: [#"threat_category in (KnownVirus) : REPACK"#]))
-        let postfix = try PrivatePostfix(milterPort: server.port)
+        let postfix = try await PrivatePostfix.start(milterPort: server.port)
         defer { postfix.stop() }
-        let result = try postfix.send(Self.eicar("repack-core"))
+        let result = try await postfix.send(Self.eicar("repack-core"))
         if result.status == 0 {
-            let message = try #require(postfix.delivered().first)
+            let message = try #require(await postfix.delivered().first)
             #expect(!message.contains("EICAR-STANDARD"))
         } else {
             #expect(result.output.contains("550 5.7.1"), "\(result.output)")

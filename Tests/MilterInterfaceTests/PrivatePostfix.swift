@@ -5,6 +5,10 @@ import Testing
 /// temporary directory, smtpd on a loopback port, mail for example.org delivered by
 /// virtual(8) into one Maildir the test reads. Fails (never skips) when it cannot start.
 final class PrivatePostfix: @unchecked Sendable {
+    static func start(milterPort: Int?, milterProtocol: Int = 6, extra: [String: String] = [:]) async throws -> PrivatePostfix {
+        try await blocking { try PrivatePostfix(milterPort: milterPort, milterProtocol: milterProtocol, extra: extra) }
+    }
+
     let root: String
     let port: Int
     var config: String { root + "/etc" }
@@ -65,7 +69,11 @@ final class PrivatePostfix: @unchecked Sendable {
     }
 
     /// Sends `message` (LF line ends; swaks sends CRLF) and returns swaks' result.
-    func send(_ message: String, from: String = "alice@example.com", to: String = "bob@example.org") throws -> ToolResult {
+    func send(_ message: String, from: String = "alice@example.com", to: String = "bob@example.org") async throws -> ToolResult {
+        try await blocking { try self.sendBlocking(message, from: from, to: to) }
+    }
+
+    func sendBlocking(_ message: String, from: String, to: String) throws -> ToolResult {
         let file = root + "/outgoing-\(UUID().uuidString).eml"
         try message.write(toFile: file, atomically: true, encoding: .utf8)
         defer { unlink(file) }
@@ -74,7 +82,11 @@ final class PrivatePostfix: @unchecked Sendable {
     }
 
     /// The messages delivered so far, waiting up to `seconds` for `count` of them.
-    func delivered(count: Int = 1, seconds: Double = 15) -> [String] {
+    func delivered(count: Int = 1, seconds: Double = 15) async -> [String] {
+        (try? await blocking { self.deliveredBlocking(count: count, seconds: seconds) }) ?? []
+    }
+
+    func deliveredBlocking(count: Int, seconds: Double) -> [String] {
         let deadline = Date().addingTimeInterval(seconds)
         var found: [String] = []
         repeat {
