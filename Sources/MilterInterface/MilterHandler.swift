@@ -15,6 +15,7 @@ final class MilterHandler: ChannelInboundHandler, RemovableChannelHandler {
         /// Added to MilterScanTimeout before the answer goes out without the verdict: the core
         /// stops scanning at MilterScanTimeout itself and should be back well within this.
         var timeoutGrace: TimeAmount = .seconds(2)
+        var decide: @Sendable (MailCore, Envelope, MessageSource, CheckProfile) async -> Decision
     }
 
     private var session: MilterSession
@@ -101,8 +102,9 @@ final class MilterHandler: ChannelInboundHandler, RemovableChannelHandler {
         let id = request.id
         checkStarted = .now()
         let core = self.core
+        let decide = timing.decide
         checkTask = Task {
-            let decision = await core.decide(envelope: request.envelope, message: request.message, profile: request.profile)
+            let decision = await decide(core, request.envelope, request.message, request.profile)
             if case .file(let path) = request.message { unlink(path) }
             loop.execute {
                 let (handler, context) = bound.value

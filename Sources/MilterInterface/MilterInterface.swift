@@ -14,6 +14,10 @@ public enum MilterInterface {
         public var maxMessageSize = 512 << 20
         public var progressInterval: TimeAmount = .seconds(10)
         public var timeoutGrace: TimeAmount = .seconds(2)
+        /// The check; `MailCore.decide` unless a test puts something around it.
+        public var decide: @Sendable (MailCore, Envelope, MessageSource, CheckProfile) async -> Decision = { core, envelope, message, profile in
+            await core.decide(envelope: envelope, message: message, profile: profile)
+        }
         public init() {}
     }
 
@@ -42,7 +46,7 @@ public enum MilterInterface {
                                    core: MailCore, spoolDirectory: String, logger: Logger, options: Options) throws {
         let configuration = MilterSession.Configuration(maxMessageSize: options.maxMessageSize, spoolDirectory: spoolDirectory,
                                                         profile: profile)
-        let timing = MilterHandler.Timing(progressInterval: options.progressInterval, timeoutGrace: options.timeoutGrace)
+        let timing = MilterHandler.Timing(progressInterval: options.progressInterval, timeoutGrace: options.timeoutGrace, decide: options.decide)
         try pipeline.addHandler(ByteToMessageHandler(MilterCommandDecoder(maxPacketSize: options.maxPacketSize)))
         try pipeline.addHandler(MessageToByteHandler(MilterReplyEncoder()))
         try pipeline.addHandler(MilterHandler(configuration: configuration, core: core, timing: timing, logger: logger))

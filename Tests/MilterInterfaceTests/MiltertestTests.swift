@@ -8,7 +8,7 @@ import Testing
 struct MiltertestTests {
     static let tool = "/usr/bin/miltertest"
 
-    func run(_ body: String, server: LiveServer) throws -> ToolResult {
+    func run(_ body: String, server: LiveServer) async throws -> ToolResult {
         try #require(FileManager.default.isExecutableFile(atPath: Self.tool), "miltertest is not installed (scripts/deps/milter.txt)")
         let dir = try Support.temporaryDirectory("moat-miltertest")
         defer { try? FileManager.default.removeItem(atPath: dir) }
@@ -17,13 +17,14 @@ struct MiltertestTests {
             function expect(reply, what)
               if mt.getreply(conn) ~= reply then error(string.format("%s: reply '%c'", what, mt.getreply(conn))) end
             end
+            mt.set_timeout(120)
             conn = mt.connect("inet:\(server.port)@127.0.0.1", 5, 0.2)
             if conn == nil then error("cannot connect") end
             \(body)
             print("script done")
             """
         try script.write(toFile: dir + "/t.lua", atomically: true, encoding: .utf8)
-        let result = try runTool(Self.tool, ["-v", "-v", "-s", dir + "/t.lua"])
+        let result = try await blocking { try runTool(Self.tool, ["-v", "-v", "-s", dir + "/t.lua"]) }
         return result
     }
 
@@ -46,7 +47,7 @@ struct MiltertestTests {
     /// another clean one.
     @Test func version6SeveralMessagesOnOneConnection() async throws {
         let server = try await LiveServer()
-        let result = try run("""
+        let result = try await run("""
             check(mt.negotiate(conn, nil, nil, nil), "negotiate")
             mt.macro(conn, SMFIC_CONNECT, "j", "mx.example.org")
             check(mt.conninfo(conn, "client.example.com", "192.0.2.1"), "conninfo")
@@ -73,7 +74,7 @@ struct MiltertestTests {
     /// with CONTINUE; the verdict is the same.
     @Test func version2AnswersEveryStep() async throws {
         let server = try await LiveServer()
-        let result = try run("""
+        let result = try await run("""
             check(mt.negotiate(conn, 2, 0x7F, 0x3F), "negotiate")
             check(mt.conninfo(conn, "client.example.com", "192.0.2.1"), "conninfo")
             expect(SMFIR_CONTINUE, "connect")
@@ -100,7 +101,7 @@ struct MiltertestTests {
     /// when built with _FFR_MDS_NEGOTIATE); Moat's answer must stay within that offer.
     @Test func sendmailNegotiation() async throws {
         let server = try await LiveServer()
-        let result = try run("""
+        let result = try await run("""
             check(mt.negotiate(conn, 6, 0x101FFFFF, 0x1FF), "negotiate")
             if not mt.test_action(conn, SMFIF_ADDHDRS) then error("no ADDHDRS") end
             if not mt.test_action(conn, SMFIF_CHGBODY) then error("no CHGBODY") end
@@ -120,7 +121,7 @@ struct MiltertestTests {
     /// and headers are gone; the EICAR of the aborted message does not count.
     @Test func abortMidMessage() async throws {
         let server = try await LiveServer()
-        let result = try run("""
+        let result = try await run("""
             check(mt.negotiate(conn, nil, nil, nil), "negotiate")
             check(mt.conninfo(conn, "client.example.com", "192.0.2.1"), "conninfo")
             check(mt.mailfrom(conn, "<alice@example.com>"), "mail")
@@ -143,7 +144,7 @@ struct MiltertestTests {
         var options = MilterInterface.Options()
         options.maxMessageSize = 10_000
         let server = try await LiveServer(profile: Support.profile(blockUnchecked: true), options: options)
-        let result = try run("""
+        let result = try await run("""
             check(mt.negotiate(conn, nil, nil, nil), "negotiate")
             check(mt.conninfo(conn, "client.example.com", "192.0.2.1"), "conninfo")
             check(mt.mailfrom(conn, "<alice@example.com>"), "mail")

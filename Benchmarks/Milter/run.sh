@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# Milter throughput: Postfix's smtp-source sends N small clean messages through a private
+# Postfix (own config_directory and queue, loopback only, mail discarded after acceptance)
+#   1. with no milter,
+#   2. with Moat's Milter interface (release moatd),
+#   3. with clamav-milter + clamd,
+# Moat and clamd load the same signature database (Moat's builtin test signatures), so both
+# do the same scanning work per message. Prints messages/s for each.
+#
+# Usage: Benchmarks/Milter/run.sh [messages] [sessions] [size]   (as root; packages from
+# scripts/deps/milter.txt). Defaults: 5000 messages, 20 parallel sessions, 2000-byte messages.
+set -euo pipefail
+MESSAGES=${1:-5000}
+SESSIONS=${2:-20}
+SIZE=${3:-2000}
+REPO=$(cd "$(dirname "$0")/../.." && pwd)
+SCRATCH=${SCRATCH:-$REPO/.build-milter}
+T=$(mktemp -d /tmp/moat-milter-bench.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+cleanup() {
+    postfix -c "$T/etc" stop >/dev/null 2>&1 || true
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    sleep 1
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; return 1; }
+
+# Signatures: the two files of ThreatEngine/BuiltinSignatures.swift.
+mkdir -p "$T/sigs"
+echo 'aa15bcf478d165efd2065190eb473bcb:544:Clamav.Test.File-6' > "$T/sigs/moat-builtin.hdb"
+echo 'Moat.Test.EICAR:0:*:58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d5354414e444152442d414e544956495255532d544553542d46494c452124482b482a' > "$T/sigs/moat-builtin.ndb"
+chmod -R a+rX "$T/sigs"
+
+# Postfix
+SMTP_PORT=$(free_port)
+mkdir -p "$T/etc" "$T/queue" "$T/data"
+chown postfix "$T/data"
+cp /etc/postfix/master.cf "$T/etc/"
+cat > "$T/etc/main.cf" <<CONF
+compatibility_level = 3.6
+queue_directory = $T/queue
+data_directory = $T/data
+mail_owner = postfix
+setgid_group = postdrop
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+myhostname = mx.moat.test
+mydestination =
+relay_domains = example.org
+relay_transport = discard
+default_transport = discard
+alias_maps =
+alias_database =
+local_recipient_maps =
+mynetworks = 127.0.0.0/8
+smtpd_relay_restrictions = permit_mynetworks, reject
+maillog_file = $T/postfix.log
+maillog_file_prefixes = $T
+smtputf8_enable = no
+milter_default_action = tempfail
+default_process_limit = 200
+smtpd_client_connection_count_limit = 0
+smtpd_client_connection_rate_limit = 0
+CONF
+postconf -c "$T/etc" -F '*/*/chroot = n'
+postconf -c "$T/etc" -M# smtp/inet
+postconf -c "$T/etc" -M "127.0.0.1:$SMTP_PORT/inet = 127.0.0.1:$SMTP_PORT inet n - n - - smtpd"
+postfix -c "$T/etc" start >/dev/null
+wait_port "$SMTP_PORT"
+
+measure() {  # label
+    # warm-up, then the timed run
+    smtp-source -c -l "$SIZE" -m 200 -s "$SESSIONS" -f alice@example.com -t bob@example.org "127.0.0.1:$SMTP_PORT" >/dev/null
+    local start end
+    start=$(date +%s.%N)
+    smtp-source -l "$SIZE" -m "$MESSAGES" -s "$SESSIONS" -f alice@example.com -t bob@example.org "127.0.0.1:$SMTP_PORT"
+    end=$(date +%s.%N)
+    local rate
+    rate=$(python3 -c "print(f'{$MESSAGES/($end-$start):.0f}')")
+    printf '%-28s %8s msgs/s  (%d messages of %d bytes, %d sessions, %.2f s)\n' "$1" "$rate" "$MESSAGES" "$SIZE" "$SESSIONS" "$(python3 -c "print($end-$start)")"
+    local rejected
+    rejected=$(grep -c 'milter-reject\|reject:' "$T/postfix.log" || true)
+    [ "$rejected" = 0 ] || echo "  warning: $rejected rejections in the Postfix log" >&2
+}
+
+set_milter() {
+    postconf -c "$T/etc" -e "smtpd_milters = $1"
+    postfix -c "$T/etc" reload >/dev/null
+    sleep 1
+}
+
+echo "Postfix $(postconf -d -h mail_version), $(nproc) CPUs"
+
+# 1. no milter
+set_milter ""
+measure "Postfix, no milter"
+
+# 2. Moat
+MOAT_PORT=$(free_port)
+[ -x "$SCRATCH/release/moatd" ] || (cd "$REPO" && swift build -c release --scratch-path "$SCRATCH" --product moatd >/dev/null)
+mkdir -p "$T/moat/run" "$T/moat/var"
+cat > "$T/moat/moat.ini" <<CONF
+[Root]
+ControlSocket = $T/moat/run/moat-ctl.sock
+SignatureDir = $T/sigs
+VarDir = $T/moat/var
+LogLevel = Notice
+
+[MailD]
+MilterSocket = 127.0.0.1:$MOAT_PORT
+CONF
+"$SCRATCH/release/moatd" --config "$T/moat/moat.ini" > "$T/moat/moatd.log" 2>&1 &
+PIDS+=($!)
+wait_port "$MOAT_PORT"
+set_milter "inet:127.0.0.1:$MOAT_PORT"
+measure "Postfix + Moat milter"
+kill "${PIDS[-1]}"
+
+# 3. clamav-milter + clamd
+CLAMD_SOCK="$T/clamd.sock"
+CLAM_PORT=$(free_port)
+cat > "$T/clamd.conf" <<CONF
+LocalSocket $CLAMD_SOCK
+DatabaseDirectory $T/sigs
+Foreground yes
+User root
+LogFile $T/clamd.log
+MaxThreads 20
+CONF
+cat > "$T/clamav-milter.conf" <<CONF
+MilterSocket inet:$CLAM_PORT@127.0.0.1
+ClamdSocket unix:$CLAMD_SOCK
+Foreground yes
+User root
+OnClean Accept
+OnInfected Reject
+OnFail Defer
+AddHeader No
+LogFile $T/clamav-milter.log
+MaxThreads 20
+CONF
+clamd -c "$T/clamd.conf" >"$T/clamd.out" 2>&1 &
+PIDS+=($!)
+for _ in $(seq 1 300); do [ -S "$CLAMD_SOCK" ] && break; sleep 0.1; done
+clamav-milter -c "$T/clamav-milter.conf" >"$T/clamav-milter.out" 2>&1 &
+PIDS+=($!)
+wait_port "$CLAM_PORT"
+set_milter "inet:127.0.0.1:$CLAM_PORT"
+measure "Postfix + clamav-milter"

@@ -1,0 +1,178 @@
+import Foundation
+import MailD
+import Policy
+import Testing
+@testable import MilterInterface
+
+/// Real Postfix with `smtpd_milters` pointing at Moat, mail sent with swaks.
+@Suite("Postfix + swaks", .serialized)
+struct PostfixTests {
+    typealias S = Support
+
+    static let clean = """
+        From: Alice <alice@example.com>
+        To: Bob <bob@example.org>
+        Subject: lunch
+        Message-ID: <clean-postfix@example.com>
+        Date: Wed, 25 Nov 2026 10:00:00 +0000
+        X-Folded: first
+        \tsecond line
+
+        Shall we meet at noon?
+        100% sure.
+
+        """
+
+    static func eicar(_ id: String) -> String {
+        S.eicarMessage(subject: "the file").replacingOccurrences(of: "\r\n", with: "\n")
+            .replacingOccurrences(of: "Subject: the file", with: "Subject: the file\nMessage-ID: <\(id)@example.com>")
+    }
+
+    /// Clean mail is delivered byte for byte as sent (below Postfix's own trace headers); an
+    /// EICAR message is refused at the end of DATA with the rule's text; under every
+    /// milter_protocol Postfix speaks.
+    @Test(arguments: [6, 2, 3, 4])
+    func cleanDeliveredUnchangedAndEicarRejected(milterProtocol: Int) async throws {
+        let server = try await LiveServer()
+        let postfix = try await PrivatePostfix.start(milterPort: server.port, milterProtocol: milterProtocol)
+        defer { postfix.stop() }
+        let sent = try await postfix.send(Self.clean)
+        #expect(sent.status == 0, "\(sent.output)")
+        let infected = try await postfix.send(Self.eicar("eicar-\(milterProtocol)"))
+        #expect(infected.status != 0)
+        #expect(infected.output.contains("550 5.7.1 The message contains a THREAT"), "\(infected.output)")
+        let delivered = await postfix.delivered()
+        #expect(delivered.count == 1, "\(postfix.log)")
+        if let message = delivered.first {
+            #expect(trimmed(message).hasSuffix(trimmed(Self.clean)), "delivered:\n\(message)")
+        }
+        // Only the clean message arrived, a little later nothing more.
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(await postfix.delivered(count: 2, seconds: 0.5).count == 1)
+        #expect(!postfix.log.contains("warning: milter"), "\(postfix.log)")
+        await server.stop()
+    }
+
+    /// Unchecked mail follows MilterBlockUnchecked: a message over the size limit is refused
+    /// (550) with BlockUnchecked = Yes and delivered with No.
+    @Test(arguments: [true, false])
+    func uncheckedFollowsBlockUnchecked(block: Bool) async throws {
+        var options = MilterInterface.Options()
+        options.maxMessageSize = 2000
+        let server = try await LiveServer(profile: S.profile(blockUnchecked: block), options: options)
+        let postfix = try await PrivatePostfix.start(milterPort: server.port)
+        defer { postfix.stop() }
+        let big = Self.clean + String(repeating: "filler line of text to pass the limit\n", count: 200)
+        let result = try await postfix.send(big)
+        if block {
+            #expect(result.status != 0)
+            #expect(result.output.contains("550 5.7.1 The message could not be checked"), "\(result.output)")
+            #expect(await postfix.delivered(seconds: 1).isEmpty)
+        } else {
+            #expect(result.status == 0, "\(result.output)")
+            #expect(await postfix.delivered().first.map { trimmed($0).hasSuffix(trimmed(big)) } == true)
+        }
+        await server.stop()
+    }
+
+    /// A scan that outlasts MilterScanTimeout: with BlockUnchecked the MTA gets 451 (retry
+    /// later) from Moat, before its own milter timeouts.
+    @Test func scanTimeoutTempfailsWithBlockUnchecked() async throws {
+        var options = MilterInterface.Options()
+        options.timeoutGrace = .milliseconds(200)
+        options.progressInterval = .milliseconds(300)
+        options.decide = { core, envelope, message, profile in
+            try? await Task.sleep(for: .seconds(3))
+            return await core.decide(envelope: envelope, message: message, profile: profile)
+        }
+        let server = try await LiveServer(profile: S.profile(blockUnchecked: true, scanTimeout: .seconds(1)), options: options)
+        let postfix = try await PrivatePostfix.start(milterPort: server.port)
+        defer { postfix.stop() }
+        let result = try await postfix.send(Self.clean)
+        #expect(result.status != 0)
+        #expect(result.output.contains("451 4.7.1 The message could not be checked now, try again later"), "\(result.output)")
+        #expect(server.log.lines.contains { $0.contains("MilterScanTimeout") })
+        await server.stop()
+    }
+
+    /// A long scan: PROGRESS packets keep Postfix waiting past its milter_content_timeout.
+    @Test func progressKeepsPostfixWaiting() async throws {
+        var options = MilterInterface.Options()
+        options.progressInterval = .milliseconds(500)
+        options.decide = { core, envelope, message, profile in
+            try? await Task.sleep(for: .seconds(4))
+            return await core.decide(envelope: envelope, message: message, profile: profile)
+        }
+        let server = try await LiveServer(options: options)
+        let postfix = try await PrivatePostfix.start(milterPort: server.port, extra: ["milter_content_timeout": "2s"])
+        defer { postfix.stop() }
+        let result = try await postfix.send(Self.clean)
+        #expect(result.status == 0, "\(result.output)\n\(postfix.log)")
+        #expect(await postfix.delivered().count == 1)
+        await server.stop()
+    }
+
+    /// REPACK: Postfix applies Moat's edits (MIME headers changed, new body, added header).
+    /// The repacked message here is made by the test around the core's decision, so the
+    /// milter side is checked whatever the core's repacking does.
+    @Test func repackedMailArrivesRepacked() async throws {
+        let repacked = """
+            From: Alice <alice@example.com>\r
+            To: Bob <bob@example.org>\r
+            Subject: the file\r
+            MIME-Version: 1.0\r
+            Content-Type: multipart/mixed;\r
+             boundary="moat-repacked-1"\r
+            \r
+            --moat-repacked-1\r
+            Content-Type: text/plain\r
+            \r
+            The attachment eicar.com was removed: it contains a threat.\r
+            --moat-repacked-1--\r
+
+            """
+        var options = MilterInterface.Options()
+        options.decide = { core, envelope, message, profile in
+            var decision = await core.decide(envelope: envelope, message: message, profile: profile)
+            if case .repack = decision.action, decision.repackedMessage == nil { decision.repackedMessage = Array(repacked.utf8) }
+            return decision
+        }
+        let rules = [#"threat_category in (KnownVirus) : ADD_HEADER("X-Moat-Repacked", "yes"), REPACK"#]
+        let server = try await LiveServer(profile: S.profile(rules: rules), options: options)
+        let postfix = try await PrivatePostfix.start(milterPort: server.port)
+        defer { postfix.stop() }
+        let result = try await postfix.send(Self.eicar("repack"))
+        #expect(result.status == 0, "\(result.output)")
+        let message = try #require(await postfix.delivered().first, "\(postfix.log)")
+        #expect(!message.contains("EICAR"))
+        #expect(message.contains("boundary=\"moat-repacked-1\""))
+        #expect(!message.contains("boundary=\"b1\""))
+        #expect(message.contains("The attachment eicar.com was removed"))
+        #expect(message.contains("X-Moat-Repacked: yes"))
+        #expect(message.contains("Message-ID: <repack@example.com>"))
+        await server.stop()
+    }
+
+    /// REPACK with the core alone: the threat never passes as it was (repacked, or refused
+    /// while the core has no repacked message).
+    @Test func repackNeverPassesTheThreat() async throws {
+        let server = try await LiveServer(profile: S.profile(rules: [#"threat_category in (KnownVirus) : REPACK"#]))
+        let postfix = try await PrivatePostfix.start(milterPort: server.port)
+        defer { postfix.stop() }
+        let result = try await postfix.send(Self.eicar("repack-core"))
+        if result.status == 0 {
+            let message = try #require(await postfix.delivered().first)
+            #expect(!message.contains("EICAR-STANDARD"))
+        } else {
+            #expect(result.output.contains("550 5.7.1"), "\(result.output)")
+        }
+        await server.stop()
+    }
+}
+
+/// swaks and the Maildir writer may differ in the blank lines at the very end.
+func trimmed(_ s: String) -> String {
+    var t = Substring(s)
+    while t.last == "\n" { t = t.dropLast() }
+    return String(t)
+}
