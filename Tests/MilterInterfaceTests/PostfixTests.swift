@@ -112,42 +112,20 @@ struct PostfixTests {
         await server.stop()
     }
 
-    /// REPACK: Postfix applies Moat's edits (MIME headers changed, new body, added header).
-    /// The repacked message here is made by the test around the core's decision, so the
-    /// milter side is checked whatever the core's repacking does.
+    /// REPACK end to end: the core repacks (report, archive of the threat), the milter turns
+    /// that into header and body edits, and Postfix delivers the repacked message.
     @Test func repackedMailArrivesRepacked() async throws {
-        let repacked = """
-            From: Alice <alice@example.com>\r
-            To: Bob <bob@example.org>\r
-            Subject: the file\r
-            MIME-Version: 1.0\r
-            Content-Type: multipart/mixed;\r
-             boundary="moat-repacked-1"\r
-            \r
-            --moat-repacked-1\r
-            Content-Type: text/plain\r
-            \r
-            The attachment eicar.com was removed: it contains a threat.\r
-            --moat-repacked-1--\r
-
-            """
-        var options = MilterInterface.Options()
-        options.decide = { core, envelope, message, profile in
-            var decision = await core.decide(envelope: envelope, message: message, profile: profile)
-            if case .repack = decision.action, decision.repackedMessage == nil { decision.repackedMessage = Array(repacked.utf8) }
-            return decision
-        }
         let rules = [#"threat_category in (KnownVirus) : ADD_HEADER("X-Moat-Repacked", "yes"), REPACK"#]
-        let server = try await LiveServer(profile: S.profile(rules: rules), options: options)
+        let server = try await LiveServer(profile: S.profile(rules: rules))
         let postfix = try await PrivatePostfix.start(milterPort: server.port)
         defer { postfix.stop() }
         let result = try await postfix.send(Self.eicar("repack"))
         #expect(result.status == 0, "\(result.output)")
         let message = try #require(await postfix.delivered().first, "\(postfix.log)")
-        #expect(!message.contains("EICAR"))
-        #expect(message.contains("boundary=\"moat-repacked-1\""))
-        #expect(!message.contains("boundary=\"b1\""))
-        #expect(message.contains("The attachment eicar.com was removed"))
+        #expect(!message.contains("EICAR-STANDARD-ANTIVIRUS-TEST-FILE"), "the threat is not in the clear")
+        #expect(message.contains("boundary=\"=_moat_"), "the new top-level multipart")
+        #expect(message.contains("X-Moat-Archive-Id: moat-"))
+        #expect(message.contains("filename=\"quarantine.zip\""))
         #expect(message.contains("X-Moat-Repacked: yes"))
         #expect(message.contains("Message-ID: <repack@example.com>"))
         await server.stop()

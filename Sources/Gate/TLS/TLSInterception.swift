@@ -1,0 +1,91 @@
+import CertificateStore
+import Foundation
+import NIOCore
+import NIOSSL
+import SwiftASN1
+import Synchronization
+import X509
+
+/// TLS on both legs of an unwrapped session: the client context verifying the real server
+/// (system trust store and host name), and per-name server contexts presenting a leaf signed
+/// by Moat's CA. Contexts are expensive to build, so both kinds are cached.
+public final class TLSInterception: Sendable {
+    let issuer: LeafIssuer
+    let authority: CertificateAuthority
+    private let serverContexts = Mutex<[String: NIOSSLContext]>([:])
+    private let verifyingClient: NIOSSLContext
+    private let chainOnlyClient: NIOSSLContext
+    private let acceptingClient: NIOSSLContext
+
+    public init(authority: CertificateAuthority) throws {
+        self.authority = authority
+        self.issuer = try LeafIssuer(authority: authority)
+        var verifying = TLSConfiguration.makeClientConfiguration()
+        verifying.minimumTLSVersion = .tlsv12
+        verifying.certificateVerification = .fullVerification
+        verifying.trustRoots = .default
+        verifyingClient = try NIOSSLContext(configuration: verifying)
+        var chainOnly = verifying
+        chainOnly.certificateVerification = .noHostnameVerification
+        chainOnlyClient = try NIOSSLContext(configuration: chainOnly)
+        var accepting = verifying
+        accepting.certificateVerification = .none
+        acceptingClient = try NIOSSLContext(configuration: accepting)
+    }
+
+    /// How the upstream certificate is checked for one connection.
+    public enum UpstreamPolicy: Sendable, Equatable {
+        /// Chain and host name (the client's SNI).
+        case verify(hostname: String)
+        /// Chain only: no name to check against (a client that sent no SNI).
+        case chainOnly
+        /// Nothing: MX-to-MX on port 25 is opportunistic TLS (`VerifyMxCertificates = No`).
+        case opportunistic
+    }
+
+    public static func policy(port: Int, serverName: String?, verifyMx: Bool) -> UpstreamPolicy {
+        if port == 25, !verifyMx { return .opportunistic }
+        if let serverName, !serverName.isEmpty, serverName.contains(where: \.isLetter) { return .verify(hostname: serverName) }
+        return .chainOnly
+    }
+
+    /// The handler for the upstream leg; `serverName` is sent as SNI.
+    public func upstreamHandler(_ policy: UpstreamPolicy, serverName: String?) throws -> NIOSSLClientHandler {
+        switch policy {
+        case .verify(let hostname): return try NIOSSLClientHandler(context: verifyingClient, serverHostname: hostname)
+        case .chainOnly: return try NIOSSLClientHandler(context: chainOnlyClient, serverHostname: serverName)
+        case .opportunistic: return try NIOSSLClientHandler(context: acceptingClient, serverHostname: serverName)
+        }
+    }
+
+    /// The handler for the client leg: a leaf for the client's SNI and the real server's names.
+    public func clientHandler(serverName: String?, upstream: Certificate?) throws -> NIOSSLServerHandler {
+        NIOSSLServerHandler(context: try serverContext(serverName: serverName, upstream: upstream))
+    }
+
+    func serverContext(serverName: String?, upstream: Certificate?) throws -> NIOSSLContext {
+        let leaf = try issuer.leaf(serverName: serverName, upstream: upstream)
+        let key = leaf.certificate.serialNumber.description
+        if let hit = serverContexts.withLock({ $0[key] }) { return hit }
+        let chain = try leaf.chain.map { certificate -> NIOSSLCertificateSource in
+            var serializer = DER.Serializer()
+            try serializer.serialize(certificate)
+            return .certificate(try NIOSSLCertificate(bytes: serializer.serializedBytes, format: .der))
+        }
+        let privateKey = try NIOSSLPrivateKey(bytes: Array(try leaf.privateKey.serializeAsPEM().pemString.utf8), format: .pem)
+        var configuration = TLSConfiguration.makeServerConfiguration(certificateChain: chain, privateKey: .privateKey(privateKey))
+        configuration.minimumTLSVersion = .tlsv12
+        let context = try NIOSSLContext(configuration: configuration)
+        serverContexts.withLock { contexts in
+            if contexts.count > 1024 { contexts.removeAll() }
+            contexts[key] = context
+        }
+        return context
+    }
+
+    /// The real server's certificate, as swift-certificates reads it, to copy its names.
+    public static func certificate(_ certificate: NIOSSLCertificate) -> Certificate? {
+        guard let der = try? certificate.toDERBytes() else { return nil }
+        return try? Certificate(derEncoded: der)
+    }
+}
