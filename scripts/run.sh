@@ -5,7 +5,7 @@
 #   scripts/run.sh --foreground  the same, but moatd stays in the foreground (Ctrl-C stops it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --runtime
 swift build -c release --product moatd
 swift build -c release --product moat-ctl
 install -d -m 0755 /usr/local/bin /etc/moat
