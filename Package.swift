@@ -46,7 +46,7 @@ let package = Package(
         .target(
             name: "InterfaceSupport",
             dependencies: [
-                "MoatConfig",
+                "MoatConfig", "MailD",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -97,9 +97,10 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
             break
         case .collect(let piece):
             if collector == nil {
-                collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory)
+                collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory,
+                                             eventLoop: context.eventLoop)
             }
-            collector!.append(piece)
+            if let drained = collector!.append(piece) { ReadPause.pause(context, until: drained) }
         case .check(let head):
             requestTimer?.cancel()
             startCheck(head, context: context)
@@ -124,34 +125,55 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func startCheck(_ head: SpamdRequestHead, context: ChannelHandlerContext) {
-        let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory)
+        let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory, eventLoop: context.eventLoop)
         self.collector = nil
         let prefix = collector.prefix
-        let source = collector.finish()
+        let finished = collector.finish()
         let service = service
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let profile = service.profiles.current
         Task {
-            let reply: [UInt8]
+            let source = (try? await finished.get()) ?? nil
+            let reply: SpamdOutgoing
             if let source {
                 let mbox = MboxEnvelope.parse(prefix)
                 let envelope = Envelope(source: .spamd, sender: mbox.sender, recipients: mbox.recipients)
                 let decision = await service.core.decide(envelope: envelope, message: source, profile: profile)
                 let verdict = SpamdVerdict(decision)
-                reply = SpamdReply.render(head, verdict) { MessageBytes.read(source) }
+                if case .file(let path) = source {
+                    reply = SpamdReply.render(head, verdict, spooled: path)
+                } else {
+                    reply = SpamdOutgoing(bytes: SpamdReply.render(head, verdict) { MessageBytes.read(source) })
+                }
                 service.logger.info("spamd \(head.method.rawValue): \(decision.action)", metadata: [
                     "status": "\(decision.report.status.rawValue)", "reason": "\(decision.reason)",
                     "size": "\(decision.report.size)", "ms": "\(decision.report.elapsedMilliseconds)",
                 ])
             } else {
-                reply = Array(SpamdError(.tempFail, "EX_TEMPFAIL cannot write the message to the spool directory").line.utf8)
+                reply = SpamdOutgoing(bytes: Array(SpamdError(.tempFail, "EX_TEMPFAIL cannot write the message to the spool directory").line.utf8))
             }
+            // A file part stays readable through its open descriptor.
             MessageCollector.remove(source)
             eventLoop.execute {
                 let (handler, context) = bound.value
-                handler.perform(handler.session.checked(reply), context: context)
+                handler.send(reply, action: handler.session.checked(reply.bytes), context: context)
             }
+        }
+    }
+
+    /// The reply; a file part is sent after the bytes, a chunk at a time, then the connection closes.
+    private func send(_ reply: SpamdOutgoing, action: SpamdSession.Action, context: ChannelHandlerContext) {
+        guard let file = reply.file else { return perform(action, context: context) }
+        guard case .replyAndClose(let bytes) = action, context.channel.isActive else {
+            close(file.fd)
+            return perform(action, context: context)
+        }
+        requestTimer?.cancel()
+        let channel = context.channel
+        context.write(wrapOutboundOut(channel.allocator.buffer(bytes: bytes)), promise: nil)
+        FileStreamer.send(fd: file.fd, offset: file.offset, count: file.count, to: channel).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 }
