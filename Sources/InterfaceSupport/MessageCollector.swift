@@ -187,7 +187,11 @@ public enum MessageBytes {
         case .file(let path):
             guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
             defer { try? handle.close() }
-            return (try? handle.read(upToCount: limit == .max ? Int.max : limit)).map { [UInt8]($0 ?? Data()) }
+            do {
+                return [UInt8](try handle.read(upToCount: limit == .max ? Int.max : limit) ?? Data())
+            } catch {
+                return nil
+            }
         }
     }
 }

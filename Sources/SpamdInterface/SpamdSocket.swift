@@ -55,9 +55,11 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
     var session = SpamdSession()
     var collector: MessageCollector?
     var requestTimer: Scheduled<Void>?
+    var decompression: SpamdDecompression
 
     init(service: SpamdService) {
         self.service = service
+        self.decompression = SpamdDecompression(maxSize: service.limits.maxMessageSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -74,7 +76,7 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        perform(session.received(unwrapInboundIn(data)), context: context)
+        perform(session.received(decompression.process(unwrapInboundIn(data))), context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -110,7 +112,7 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
             if bytes.isEmpty {
                 context.close(promise: nil)
             } else {
-                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes))).whenComplete { _ in
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes))).assumeIsolated().whenComplete { _ in
                     context.close(promise: nil)
                 }
             }

@@ -75,7 +75,7 @@ struct SpamdServer {
             ("CHECK SPAMC/1.5\r\nContent-length: 12x\r\n\r\n", .protocolError),
             ("CHECK SPAMC/1.5\r\nContent-length: 10\r\n\r\nshort", .protocolError),
             ("CHECK SPAMC/1.5\r\nContent-length: 999999999\r\n\r\n", .dataError),
-            ("CHECK SPAMC/1.5\r\nCompress: zlib\r\n\r\n", .usage),
+            ("CHECK SPAMC/1.5\r\nCompress: gzip\r\n\r\n", .usage),
             ("CHECK SPAMC/1.5\r\nUser: " + String(repeating: "u", count: 9000) + "\r\n\r\n", .protocolError),
         ]
         var limits = SpamdLimits()
