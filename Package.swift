@@ -31,6 +31,7 @@ let package = Package(
         ),
         .systemLibrary(name: "CNetfilter", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
         .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // Floor 2
         .target(name: "ThreatEngine", dependencies: ["CClamAV"], exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], exclude: ["VARIABLES.md"]),
@@ -47,7 +48,7 @@ let package = Package(
         .target(
             name: "InterfaceSupport",
             dependencies: [
-                "MoatConfig",
+                "MoatConfig", "MailD",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -66,7 +67,7 @@ let package = Package(
         .target(
             name: "SpamdInterface",
             dependencies: [
-                "MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport",
+                "MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

@@ -11,11 +11,15 @@ WORK=$(mktemp -d /tmp/moat-bench-filters.XXXXXX)
 trap 'kill $(jobs -p) 2>/dev/null; [ -n "${PIDS:-}" ] && kill $PIDS 2>/dev/null; rm -rf "$WORK"' EXIT
 MOATD=${MOATD:-}
 if [ -z "$MOATD" ]; then
-  (cd "$ROOT" && swift build -c release --scratch-path .build-filters-release --product moatd >/dev/null) || exit 1
-  MOATD=$ROOT/.build-filters-release/release/moatd
+  SCRATCH=${SCRATCH:-.build-filters-release}
+  (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product moatd >/dev/null) || exit 1
+  MOATD=$ROOT/$SCRATCH/release/moatd
 fi
 tail -n +2 "$CORPUS/INDEX.tsv" | cut -f1 | head -n "$N" | sed "s|^|$CORPUS/|" > "$WORK/files"
 COUNT=$(wc -l < "$WORK/files")
+# "<number> <path>" per message: each reply is kept in $WORK/out/<number> and checked after
+# the timed run (outside the timing), so a refused or failed request cannot count as a scan.
+nl -ba -w1 -s' ' "$WORK/files" > "$WORK/jobs"
 
 cat > "$WORK/moat.ini" <<INI
 [Root]
@@ -29,28 +33,41 @@ RspamdSocket = 127.0.0.1:17833
 ClamdSocket = 127.0.0.1:17831
 INI
 "$MOATD" -c "$WORK/moat.ini" >"$WORK/moatd.log" 2>&1 & PIDS="$!"
-sleep 3
+for _ in $(seq 60); do spamc -d 127.0.0.1 -p 17830 -K >/dev/null 2>&1 && break; sleep 1; done
 
-rate() { # name command-template (FILE replaced)
-  local name=$1; shift
-  local start end
+rate() { # name reply-regex command-template (FILE: the message)
+  local name=$1 check=$2; shift 2
+  local cmd=${*//FILE/\"\$2\"}
+  local start end ok bad
+  rm -rf "$WORK/out"; mkdir -p "$WORK/out"
   start=$(date +%s.%N)
-  xargs -a "$WORK/files" -P "$P" -I FILE sh -c "$* >/dev/null 2>&1 || true"
+  xargs -a "$WORK/jobs" -P "$P" -L 1 sh -c "$cmd >\"$WORK/out/\$1\" 2>&1; true" _
   end=$(date +%s.%N)
-  printf '%-34s %6d msgs  %8.1f req/s\n' "$name" "$COUNT" "$(echo "$COUNT / ($end - $start)" | bc -l)"
+  ok=$(grep -lE "$check" "$WORK/out"/* | wc -l)
+  printf '%-34s %6d msgs  %8.1f req/s  %6d successful scans\n' "$name" "$COUNT" "$(echo "$COUNT / ($end - $start)" | bc -l)" "$ok"
+  if [ "$ok" -ne "$COUNT" ]; then
+    bad=$(grep -LE "$check" "$WORK/out"/* | head -1)
+    echo "  first failure ($(sed -n "$(basename "$bad")p" "$WORK/files")): $(head -c 300 "$bad" | tr '\n' ' ')"
+  fi
 }
 
+# What a successful scan answers: spamc -c "<score>/<threshold>" (it prints 0/0 when it
+# failed), rspamc an "Action:" line, clamdscan "<file>: OK" or "<file>: <name> FOUND".
+SPAMC_OK='^-?[0-9.]+/5\.0$'
+RSPAMC_OK='^Action: '
+CLAMDSCAN_OK=': (OK|.+ FOUND)$'
+
 echo "corpus: $COUNT messages, $P parallel clients, moatd: $MOATD"
-rate "spamc -c -> Moat"        "spamc -d 127.0.0.1 -p 17830 -c < FILE"
-rate "rspamc -> Moat"          "rspamc -h 127.0.0.1:17833 FILE"
+rate "spamc -c -> Moat"        "$SPAMC_OK" "spamc -d 127.0.0.1 -p 17830 -c < FILE"
+rate "rspamc -> Moat"          "$RSPAMC_OK" "rspamc -h 127.0.0.1:17833 FILE"
 printf 'TCPSocket 17831\nTCPAddr 127.0.0.1\n' > "$WORK/clamd-moat.conf"
-rate "clamdscan --stream -> Moat" "clamdscan --config-file=$WORK/clamd-moat.conf --stream --no-summary FILE"
+rate "clamdscan --stream -> Moat" "$CLAMDSCAN_OK" "clamdscan --config-file=$WORK/clamd-moat.conf --stream --no-summary FILE"
 
 # SpamAssassin spamd (no network tests, no Bayes learning).
 if command -v /usr/sbin/spamd >/dev/null; then
   /usr/sbin/spamd -L -i 127.0.0.1 -p 17840 -m "$P" --max-spare "$P" -u nobody -s stderr >"$WORK/spamd.log" 2>&1 & PIDS="$PIDS $!"
   for _ in $(seq 60); do spamc -d 127.0.0.1 -p 17840 -K >/dev/null 2>&1 && break; sleep 1; done
-  rate "spamc -c -> SpamAssassin spamd" "spamc -d 127.0.0.1 -p 17840 -c < FILE"
+  rate "spamc -c -> SpamAssassin spamd" "$SPAMC_OK" "spamc -d 127.0.0.1 -p 17840 -c < FILE"
 else echo "SpamAssassin spamd: not installed (Debian package spamd)"; fi
 
 # rspamd: its default configuration wants its own user, Redis and network maps.
@@ -58,8 +75,8 @@ if command -v rspamd >/dev/null; then
   mkdir -p "$WORK/rspamd"
   rspamd -f -u root -g root -i -c /etc/rspamd/rspamd.conf --var=DBDIR="$WORK/rspamd" --var=RUNDIR="$WORK/rspamd" \
          --var=LOGDIR="$WORK/rspamd" >"$WORK/rspamd.log" 2>&1 & PIDS="$PIDS $!"
-  ok=""; for _ in $(seq 30); do curl -s http://127.0.0.1:11333/ping 2>/dev/null | grep -q pong && ok=1 && break; sleep 1; done
-  if [ -n "$ok" ]; then rate "rspamc -> rspamd" "rspamc -h 127.0.0.1:11333 FILE"
+  ok=""; for _ in $(seq 120); do curl -s http://127.0.0.1:11333/ping 2>/dev/null | grep -q pong && ok=1 && break; sleep 1; done
+  if [ -n "$ok" ]; then rate "rspamc -> rspamd" "$RSPAMC_OK" "rspamc -h 127.0.0.1:11333 FILE"
   else echo "rspamd did not start (log: $(tail -3 "$WORK/rspamd.log" | tr '\n' ' '))"; fi
 fi
 
@@ -70,5 +87,5 @@ if command -v clamd >/dev/null; then
   printf 'TCPSocket 17851\nTCPAddr 127.0.0.1\nDatabaseDirectory %s\nForeground yes\nLogFile %s\nUser root\n' "$WORK/clamdb" "$WORK/clamd.log" > "$WORK/clamd.conf"
   clamd -c "$WORK/clamd.conf" >/dev/null 2>&1 & PIDS="$PIDS $!"
   for _ in $(seq 60); do clamdscan --config-file="$WORK/clamd.conf" --ping 1 >/dev/null 2>&1 && break; sleep 1; done
-  rate "clamdscan --stream -> clamd" "clamdscan --config-file=$WORK/clamd.conf --stream --no-summary FILE"
+  rate "clamdscan --stream -> clamd" "$CLAMDSCAN_OK" "clamdscan --config-file=$WORK/clamd.conf --stream --no-summary FILE"
 fi

@@ -116,15 +116,20 @@ final class ClamdHandler: ChannelInboundHandler {
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text)), promise: nil)
             case .collect(let piece):
                 if collector == nil {
-                    collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory)
+                    collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory,
+                                                 eventLoop: context.eventLoop)
                 }
-                collector!.append(piece)
+                if let drained = collector!.append(piece) {
+                    // A scan pauses reading too; then its end turns reading on again.
+                    ReadPause.pause(context, until: drained) { [weak self] in self.map { !$0.session.busy } ?? false }
+                }
             case .scanStream(let tag):
-                let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory)
+                let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory,
+                                                                   eventLoop: context.eventLoop)
                 self.collector = nil
-                let source = collector.finish()
+                let finished = collector.finish()
                 run(tag, context: context) { service in
-                    guard let source else { return ["stream: cannot write to the spool directory. ERROR"] }
+                    guard let source = (try? await finished.get()) ?? nil else { return ["stream: cannot write to the spool directory. ERROR"] }
                     defer { MessageCollector.remove(source) }
                     return ["stream: " + (await ClamdHandler.result(service, source))]
                 }

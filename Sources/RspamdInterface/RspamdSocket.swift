@@ -80,9 +80,10 @@ final class RspamdHandler: ChannelInboundHandler {
             break
         case .collect(let piece):
             if collector == nil {
-                collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory)
+                collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory,
+                                             eventLoop: context.eventLoop)
             }
-            collector!.append(piece)
+            if let drained = collector!.append(piece) { ReadPause.pause(context, until: drained) }
         case .check(let head):
             startCheck(head, context: context)
         case .reply(let bytes, let close):
@@ -98,14 +99,15 @@ final class RspamdHandler: ChannelInboundHandler {
     }
 
     private func startCheck(_ head: RspamdRequestHead, context: ChannelHandlerContext) {
-        let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory)
+        let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory, eventLoop: context.eventLoop)
         self.collector = nil
-        let source = collector.finish()
+        let finished = collector.finish()
         let service = service
         let profile = service.profiles.current
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         Task {
+            let source = (try? await finished.get()) ?? nil
             let reply = await RspamdHandler.answer(head, source: source, profile: profile, service: service)
             MessageCollector.remove(source)
             eventLoop.execute {

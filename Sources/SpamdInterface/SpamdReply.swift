@@ -1,6 +1,24 @@
 import Foundation
+import InterfaceSupport
 import MailD
 import Policy
+
+/// A reply as sent: bytes, then possibly part of an open spool file (sent, then closed).
+public struct SpamdOutgoing: Sendable {
+    public struct FilePart: Sendable {
+        public var fd: Int32
+        public var offset: Int64
+        public var count: Int
+    }
+
+    public var bytes: [UInt8]
+    public var file: FilePart?
+
+    public init(bytes: [UInt8], file: FilePart? = nil) {
+        self.bytes = bytes
+        self.file = file
+    }
+}
 
 /// A decision as spamd clients understand it: spam or not, a score against a threshold, the
 /// names of what matched and a report. Moat has no graded score yet: a refusal (a threat or a
@@ -109,18 +127,10 @@ public enum SpamdReply {
         case .reportIfSpam:
             return withBody(v.isSpam ? Array(reportText(v).utf8) : [], spamLine: spamLine(v, yesNo: true))
         case .process, .headers:
-            guard let original = message() else {
-                return Array(SpamdError(.ioError, "EX_IOERR cannot read the message back").line.utf8)
-            }
+            guard let original = message() else { return readBackError }
             var rewritten = rewrite(original, adding: v.headers)
             if head.method == .headers { rewritten = Array(rewritten[..<headerBlockEnd(rewritten)]) }
-            if head.version >= SpamdVersion(1, 3) {
-                return Array((status + "Content-length: \(rewritten.count)\r\n" + spamLine(v) + "\r\n").utf8) + rewritten
-            }
-            if head.version >= SpamdVersion(1, 2) {
-                return Array((status + "Content-length: \(rewritten.count)\r\n\r\n").utf8) + rewritten
-            }
-            return Array("SPAMD/1.0 0 EX_OK\r\n".utf8) + rewritten
+            return messageStatus(head, v, length: rewritten.count) + rewritten
         case .ping:
             return pong
         case .skip:
@@ -128,6 +138,62 @@ public enum SpamdReply {
         case .tell:
             return Array(SpamdError(.unavailable, "Service Unavailable: TELL commands are not enabled").line.utf8)
         }
+    }
+
+    static let readBackError = Array(SpamdError(.ioError, "EX_IOERR cannot read the message back").line.utf8)
+
+    /// The status lines in front of a returned message (PROCESS, HEADERS) of `length` bytes.
+    static func messageStatus(_ head: SpamdRequestHead, _ v: SpamdVerdict, length: Int) -> [UInt8] {
+        let status = "SPAMD/1.1 0 EX_OK\r\n"
+        if head.version >= SpamdVersion(1, 3) {
+            return Array((status + "Content-length: \(length)\r\n" + spamLine(v) + "\r\n").utf8)
+        }
+        if head.version >= SpamdVersion(1, 2) {
+            return Array((status + "Content-length: \(length)\r\n\r\n").utf8)
+        }
+        return Array("SPAMD/1.0 0 EX_OK\r\n".utf8)
+    }
+
+    /// The reply to a message request whose message is in a spool file. PROCESS does not read
+    /// the message back whole: only its header block (within `headerLimit`) is read and
+    /// rewritten, the rest is sent from the file (`SpamdOutgoing.file`). A message whose
+    /// header block does not end within `headerLimit` is read whole, as `render` does.
+    public static func render(_ head: SpamdRequestHead, _ v: SpamdVerdict, spooled path: String,
+                              headerLimit: Int = 1 << 20) -> SpamdOutgoing {
+        let whole = { SpamdOutgoing(bytes: render(head, v) { MessageBytes.read(.file(path: path)) }) }
+        guard v.error == nil, head.method == .process || head.method == .headers else { return whole() }
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return SpamdOutgoing(bytes: readBackError) }
+        var info = stat()
+        guard fstat(fd, &info) == 0, let prefix = readPrefix(fd, count: min(Int(info.st_size), headerLimit)) else {
+            close(fd)
+            return SpamdOutgoing(bytes: readBackError)
+        }
+        let size = Int(info.st_size)
+        guard let empty = emptyLine(prefix) else {
+            close(fd)
+            return whole()
+        }
+        let rewritten = rewrite(Array(prefix[..<empty.end]), adding: v.headers)
+        let rest = size - empty.end
+        if head.method == .headers || rest == 0 {
+            close(fd)
+            return SpamdOutgoing(bytes: messageStatus(head, v, length: rewritten.count) + rewritten)
+        }
+        return SpamdOutgoing(bytes: messageStatus(head, v, length: rewritten.count + rest) + rewritten,
+                             file: .init(fd: fd, offset: Int64(empty.end), count: rest))
+    }
+
+    static func readPrefix(_ fd: Int32, count: Int) -> [UInt8]? {
+        var bytes = [UInt8](repeating: 0, count: count)
+        var got = 0
+        while got < count {
+            let n = bytes.withUnsafeMutableBytes { pread(fd, $0.baseAddress! + got, count - got, off_t(got)) }
+            if n < 0, errno == EINTR { continue }
+            if n <= 0 { return nil }
+            got += n
+        }
+        return bytes
     }
 
     static func reportText(_ v: SpamdVerdict) -> String {

@@ -109,7 +109,7 @@ public struct SpamdRequestDecoder: ByteToMessageDecoder {
                     }
                     head.contentLength = length
                 }
-                if name.lowercased() == "compress" {
+                if name.lowercased() == "compress", value.lowercased() != "zlib" {
                     return fail(SpamdError(.usage, "Compression is not supported (Compress: \(Self.printable(Substring(value))))"))
                 }
                 head.headers.append((name, value))

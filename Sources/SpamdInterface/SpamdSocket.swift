@@ -55,9 +55,11 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
     var session = SpamdSession()
     var collector: MessageCollector?
     var requestTimer: Scheduled<Void>?
+    var decompression: SpamdDecompression
 
     init(service: SpamdService) {
         self.service = service
+        self.decompression = SpamdDecompression(maxSize: service.limits.maxMessageSize)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -74,7 +76,7 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        perform(session.received(unwrapInboundIn(data)), context: context)
+        perform(session.received(decompression.process(unwrapInboundIn(data))), context: context)
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -97,9 +99,10 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
             break
         case .collect(let piece):
             if collector == nil {
-                collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory)
+                collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory,
+                                             eventLoop: context.eventLoop)
             }
-            collector!.append(piece)
+            if let drained = collector!.append(piece) { ReadPause.pause(context, until: drained) }
         case .check(let head):
             requestTimer?.cancel()
             startCheck(head, context: context)
@@ -109,7 +112,7 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
             if bytes.isEmpty {
                 context.close(promise: nil)
             } else {
-                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes))).whenComplete { _ in
+                context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes))).assumeIsolated().whenComplete { _ in
                     context.close(promise: nil)
                 }
             }
@@ -124,34 +127,55 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func startCheck(_ head: SpamdRequestHead, context: ChannelHandlerContext) {
-        let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory)
+        let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory, eventLoop: context.eventLoop)
         self.collector = nil
         let prefix = collector.prefix
-        let source = collector.finish()
+        let finished = collector.finish()
         let service = service
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let profile = service.profiles.current
         Task {
-            let reply: [UInt8]
+            let source = (try? await finished.get()) ?? nil
+            let reply: SpamdOutgoing
             if let source {
                 let mbox = MboxEnvelope.parse(prefix)
                 let envelope = Envelope(source: .spamd, sender: mbox.sender, recipients: mbox.recipients)
                 let decision = await service.core.decide(envelope: envelope, message: source, profile: profile)
                 let verdict = SpamdVerdict(decision)
-                reply = SpamdReply.render(head, verdict) { MessageBytes.read(source) }
+                if case .file(let path) = source {
+                    reply = SpamdReply.render(head, verdict, spooled: path)
+                } else {
+                    reply = SpamdOutgoing(bytes: SpamdReply.render(head, verdict) { MessageBytes.read(source) })
+                }
                 service.logger.info("spamd \(head.method.rawValue): \(decision.action)", metadata: [
                     "status": "\(decision.report.status.rawValue)", "reason": "\(decision.reason)",
                     "size": "\(decision.report.size)", "ms": "\(decision.report.elapsedMilliseconds)",
                 ])
             } else {
-                reply = Array(SpamdError(.tempFail, "EX_TEMPFAIL cannot write the message to the spool directory").line.utf8)
+                reply = SpamdOutgoing(bytes: Array(SpamdError(.tempFail, "EX_TEMPFAIL cannot write the message to the spool directory").line.utf8))
             }
+            // A file part stays readable through its open descriptor.
             MessageCollector.remove(source)
             eventLoop.execute {
                 let (handler, context) = bound.value
-                handler.perform(handler.session.checked(reply), context: context)
+                handler.send(reply, action: handler.session.checked(reply.bytes), context: context)
             }
+        }
+    }
+
+    /// The reply; a file part is sent after the bytes, a chunk at a time, then the connection closes.
+    private func send(_ reply: SpamdOutgoing, action: SpamdSession.Action, context: ChannelHandlerContext) {
+        guard let file = reply.file else { return perform(action, context: context) }
+        guard case .replyAndClose(let bytes) = action, context.channel.isActive else {
+            close(file.fd)
+            return perform(action, context: context)
+        }
+        requestTimer?.cancel()
+        let channel = context.channel
+        context.write(wrapOutboundOut(channel.allocator.buffer(bytes: bytes)), promise: nil)
+        FileStreamer.send(fd: file.fd, offset: file.offset, count: file.count, to: channel).whenComplete { _ in
+            channel.close(promise: nil)
         }
     }
 }

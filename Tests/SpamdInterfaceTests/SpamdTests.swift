@@ -14,9 +14,10 @@ struct SpamdServer {
     let channel: any Channel
     var port: Int { channel.localAddress!.port! }
 
-    static func start(limits: SpamdLimits = SpamdLimits(), extraConfig: String = "") async throws -> SpamdServer {
+    static func start(limits: SpamdLimits = SpamdLimits(), extraConfig: String = "",
+                      spoolDirectory: String = Support.temporaryPath("spamd-spool")) async throws -> SpamdServer {
         let service = SpamdService(core: Support.core(), profiles: ProfileCache(store: try Support.settings(extraConfig), name: "Spamd"),
-                                   limits: limits, spoolDirectory: Support.temporaryPath("spamd-spool"),
+                                   limits: limits, spoolDirectory: spoolDirectory,
                                    logger: Logger(label: "test.spamd"))
         let listener = SpamdSocket.listener(address: .tcp(host: "127.0.0.1", port: 0), service: service)
         return SpamdServer(channel: try await listener.bind())
@@ -74,7 +75,7 @@ struct SpamdServer {
             ("CHECK SPAMC/1.5\r\nContent-length: 12x\r\n\r\n", .protocolError),
             ("CHECK SPAMC/1.5\r\nContent-length: 10\r\n\r\nshort", .protocolError),
             ("CHECK SPAMC/1.5\r\nContent-length: 999999999\r\n\r\n", .dataError),
-            ("CHECK SPAMC/1.5\r\nCompress: zlib\r\n\r\n", .usage),
+            ("CHECK SPAMC/1.5\r\nCompress: gzip\r\n\r\n", .usage),
             ("CHECK SPAMC/1.5\r\nUser: " + String(repeating: "u", count: 9000) + "\r\n\r\n", .protocolError),
         ]
         var limits = SpamdLimits()
