@@ -1,0 +1,233 @@
+import Foundation
+import Logging
+import MailD
+import MoatConfig
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// The mail protocols the Gate knows, by the original destination port.
+public enum GateProtocol: String, Sendable {
+    case smtp = "SMTP", pop3 = "POP3", imap = "IMAP"
+
+    public static func forPort(_ port: Int) -> GateProtocol? {
+        switch port {
+        case 25, 587: .smtp
+        case 110: .pop3
+        case 143: .imap
+        default: nil
+        }
+    }
+}
+
+/// The Gate: the transparent listener the divert rules send connections to.
+///
+/// Each accepted socket's local address (getsockname) is the destination the client wanted
+/// (TPROXY keeps it). The Gate connects there, from the client's own address when
+/// `InputDivertConnectTransparently = Yes` (IP_TRANSPARENT + bind to the client address), else
+/// from the gateway's, and relays: SMTP through `SMTPRelaySession` when `InspectSmtp = On`,
+/// everything else blindly (ports it has no relay for, implicit TLS, `Inspect* = Off`).
+public struct GateService: Service {
+    /// Linux socket options not named by NIO.
+    enum SocketOptions {
+        static let solIP: Int32 = 0          // SOL_IP
+        static let ipTransparent: Int32 = 19 // IP_TRANSPARENT
+        static let solIPv6: Int32 = 41       // SOL_IPV6
+        static let ipv6Transparent: Int32 = 75
+        static let ipv6Only: Int32 = 26
+
+        static func option(_ level: Int32, _ name: Int32) -> ChannelOptions.Types.SocketOption {
+            ChannelOptions.Types.SocketOption(level: NIOBSDSocket.OptionLevel(rawValue: level),
+                                              name: NIOBSDSocket.Option(rawValue: name))
+        }
+
+        /// IP_TRANSPARENT / IPV6_TRANSPARENT: accept diverted connections, bind foreign addresses.
+        static func transparent(v6: Bool) -> ChannelOptions.Types.SocketOption {
+            v6 ? option(solIPv6, ipv6Transparent) : option(solIP, ipTransparent)
+        }
+    }
+
+    public struct Options: Sendable {
+        /// Listen addresses (all IPv4 and IPv6 by default).
+        public var hosts = ["0.0.0.0", "::"]
+        /// Tests: the port to listen on instead of GatePort (0: any).
+        public var port: Int?
+        /// Tests without a divert: connections go here instead of to their local address.
+        public var upstreamOverride: SocketAddress?
+        /// Tests without a divert: the protocol instead of the one the port implies.
+        public var protocolOverride: GateProtocol?
+        /// Tests: timeouts instead of the defaults.
+        public var timeouts: GateTimeouts?
+        /// Set IP_TRANSPARENT on the listening sockets (needs CAP_NET_ADMIN).
+        public var transparent = true
+        public var drainTime: Duration = .seconds(30)
+
+        public init() {}
+    }
+
+    let store: SettingsStore
+    let context: GateContext
+    let group: any EventLoopGroup
+    let options: Options
+    let logger: Logger
+    private let tracker = ConnectionSet()
+
+    public init(settings: SettingsStore, core: MailCore, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                logger: Logger = Logger(label: "Gate"), options: Options = Options()) {
+        self.store = settings
+        self.context = GateContext(core: core, profiles: ProfileCache(store: settings, name: "LinuxFirewall"), logger: logger)
+        self.group = group
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Binds the listeners; an address family the system lacks is skipped, with a warning.
+    public func bind() async throws -> [any Channel] {
+        let port = options.port ?? GateSettings(store.current.values).gatePort
+        var channels: [any Channel] = []
+        var firstError: (any Error)?
+        for host in options.hosts {
+            let v6 = host.contains(":")
+            var bootstrap = ServerBootstrap(group: group)
+                .serverChannelOption(.backlog, value: 256)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .childChannelOption(.socketOption(.so_keepalive), value: 1)
+                .childChannelOption(.autoRead, value: false)
+                .childChannelInitializer { [self] channel in
+                    channel.eventLoop.makeCompletedFuture { try accept(channel) }
+                }
+            if options.transparent {
+                bootstrap = bootstrap.serverChannelOption(
+                    SocketOptions.transparent(v6: v6),
+                    value: 1)
+            }
+            if v6 {
+                bootstrap = bootstrap.serverChannelOption(
+                    SocketOptions.option(SocketOptions.solIPv6, SocketOptions.ipv6Only), value: 1)
+            }
+            do {
+                channels.append(try await bootstrap.bind(host: host, port: port).get())
+            } catch {
+                logger.warning("Gate cannot listen on [\(host)]:\(port): \(error)")
+                firstError = firstError ?? error
+            }
+        }
+        if channels.isEmpty, let firstError { throw firstError }
+        return channels
+    }
+
+    public func run() async throws {
+        let channels = try await bind()
+        for channel in channels {
+            logger.notice("Gate listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        }
+        try await serve(channels)
+    }
+
+    public func serve(_ channels: [any Channel]) async throws {
+        await withGracefulShutdownHandler {
+            for channel in channels { try? await channel.closeFuture.get() }
+        } onGracefulShutdown: {
+            for channel in channels { channel.close(promise: nil) }
+        }
+        if await tracker.drain(within: options.drainTime) == false {
+            logger.warning("Gate: relayed connections still open after \(options.drainTime); closing them")
+            tracker.closeAll()
+        }
+        logger.info("Gate stopped")
+    }
+
+    // MARK: - One connection
+
+    private func accept(_ channel: any Channel) throws {
+        let settings = { var s = GateSettings(store.current.values); if let t = options.timeouts { s.timeouts = t }; return s }()
+        guard let local = channel.localAddress, let peer = channel.remoteAddress else {
+            channel.close(promise: nil)
+            return
+        }
+        let destination: SocketAddress
+        if let override = options.upstreamOverride {
+            destination = override
+        } else {
+            // A client that connects to the Gate's own port was not diverted: relaying it would
+            // connect the Gate to itself, again and again.
+            guard local.port != settings.gatePort else {
+                logger.warning("refusing a direct connection to the Gate port", metadata: ["client": "\(peer)"])
+                channel.close(promise: nil)
+                return
+            }
+            destination = local
+        }
+        tracker.opened(channel)
+        let info = ConnectionInfo(clientAddress: peer.ipAddress, clientPort: peer.port,
+                                  serverAddress: destination.ipAddress, serverPort: destination.port)
+        let proto = options.protocolOverride ?? GateProtocol.forPort(destination.port ?? 0)
+        switch proto {
+        case .smtp where settings.inspectSmtp:
+            try start(channel, session: SMTPRelaySession(), settings: settings, info: info, to: destination, source: peer)
+        case .pop3, .imap:
+            // POP3 and IMAP sessions plug in here once they exist (`POP3RelaySession()`, ...).
+            try start(channel, session: SMTPRelaySession?.none, settings: settings, info: info, to: destination, source: peer)
+        default:
+            try start(channel, session: SMTPRelaySession?.none, settings: settings, info: info, to: destination, source: peer)
+        }
+    }
+
+    /// Glues `client` to a new connection to `destination` under `session` (nil: blind).
+    func start<Session: RelayProtocolSession>(_ client: any Channel, session: Session?, settings: GateSettings,
+                                              info: ConnectionInfo, to destination: SocketAddress,
+                                              source: SocketAddress) throws {
+        let relay = RelayConnection(client: client, session: session, context: context, settings: settings, info: info)
+        try client.pipeline.syncOperations.addHandler(RelaySideHandler(side: .client, relay: relay))
+        var bootstrap = ClientBootstrap(group: client.eventLoop)
+            .connectTimeout(.nanoseconds(Int64(settings.timeouts.connect / .nanoseconds(1))))
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(RelaySideHandler(side: .server, relay: relay))
+                }
+            }
+        if settings.connectTransparently, options.upstreamOverride == nil, let ip = source.ipAddress {
+            let v6 = source.protocol == .inet6
+            bootstrap = bootstrap
+                .channelOption(SocketOptions.transparent(v6: v6), value: 1)
+                // Port 0: reusing the client's port would clash with the diverted flow's tuple.
+                .bind(to: try SocketAddress(ipAddress: ip, port: 0))
+        }
+        let upstream = bootstrap
+        relay.connectUpstream = {
+            upstream.connect(to: destination).whenComplete { result in
+                switch result {
+                case .success(let server): relay.serverConnected(server)
+                case .failure(let error): relay.serverConnectFailed(error)
+                }
+            }
+        }
+        if client.isActive { relay.clientActive() }
+    }
+}
+
+/// The open relayed connections, so a graceful stop can let them finish.
+final class ConnectionSet: Sendable {
+    private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func opened(_ channel: any Channel) {
+        let id = ObjectIdentifier(channel)
+        open.withLock { $0[id] = channel }
+        channel.closeFuture.whenComplete { [self] _ in _ = open.withLock { $0.removeValue(forKey: id) } }
+    }
+
+    func drain(within limit: Duration) async -> Bool {
+        let deadline = ContinuousClock.now + limit
+        while ContinuousClock.now < deadline {
+            if open.withLock({ $0.isEmpty }) { return true }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
+        return open.withLock { $0.isEmpty }
+    }
+
+    func closeAll() {
+        for channel in open.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+    }
+}

@@ -1,0 +1,53 @@
+import MoatConfig
+
+/// The Gate's settings from `[LinuxFirewall]`, read at each accepted connection so a reload
+/// applies to the connections that start after it.
+public struct GateSettings: Sendable, Equatable {
+    public enum Unrecognized: String, Sendable { case relay = "Relay", close = "Close" }
+
+    public var gatePort = 20025
+    public var connectTransparently = false
+    public var unrecognizedProtocol = Unrecognized.relay
+    public var maxMessageSize = 64 << 20
+    public var inspectSmtp = true
+    public var inspectPop3 = true
+    public var inspectImap = true
+    public var unwrapSsl = false
+    /// `[Root] VarDir` + "/gate": private spool files of messages being relayed.
+    public var spoolDirectory = "/var/lib/moat/gate"
+    public var timeouts = GateTimeouts()
+
+    public init() {}
+
+    public init(_ values: ConfigValues) {
+        let section = "LinuxFirewall"
+        gatePort = values.value(section, "GatePort").integer ?? gatePort
+        connectTransparently = values.value(section, "InputDivertConnectTransparently").bool ?? false
+        unrecognizedProtocol = values.value(section, "UnrecognizedProtocol").text.flatMap {
+            Unrecognized(rawValue: $0.prefix(1).uppercased() + $0.dropFirst().lowercased())
+        } ?? .relay
+        if let size = values.value(section, "MaxMessageSize").size { maxMessageSize = Int(size.bytes) }
+        inspectSmtp = values.value(section, "InspectSmtp").bool ?? true
+        inspectPop3 = values.value(section, "InspectPop3").bool ?? true
+        inspectImap = values.value(section, "InspectImap").bool ?? true
+        unwrapSsl = values.value(section, "UnwrapSsl").bool ?? false
+        spoolDirectory = (values.value("Root", "VarDir").text ?? "/var/lib/moat") + "/gate"
+    }
+}
+
+/// Timeouts of a relayed session (RFC 5321 4.5.3.2 values by default).
+public struct GateTimeouts: Sendable, Equatable {
+    /// How long the server may take to answer a command (the final "." reply included:
+    /// RFC 5321 gives a client 10 minutes for it).
+    public var serverReply: Duration = .seconds(600)
+    /// How long the client may stay silent when it is its turn (an SMTP server waits 5 minutes).
+    public var clientIdle: Duration = .seconds(300)
+    /// NOOP to the server after this much silence towards it while a message is received or checked.
+    public var keepAlive: Duration = .seconds(60)
+    /// How often the timers are looked at.
+    public var tick: Duration = .seconds(5)
+    /// Connecting to the original destination.
+    public var connect: Duration = .seconds(30)
+
+    public init() {}
+}
