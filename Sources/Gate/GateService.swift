@@ -62,9 +62,16 @@ public struct GateService: Service {
         /// Set IP_TRANSPARENT on the listening sockets (needs CAP_NET_ADMIN).
         public var transparent = true
         public var drainTime: Duration = .seconds(30)
+        /// Moat's CA and leaf issuer, for `UnwrapSsl = Yes`; nil: TLS is always relayed blindly.
+        public var tls: TLSInterception?
+        /// Tests without a divert: treat connections as made to this implicit-TLS port.
+        public var implicitTLSPortOverride: Int?
 
         public init() {}
     }
+
+    /// Ports where TLS starts at once, and the protocol inside.
+    static let implicitTLSPorts: [Int: GateProtocol] = [465: .smtp, 993: .imap, 995: .pop3]
 
     let store: SettingsStore
     let context: GateContext
@@ -162,6 +169,12 @@ public struct GateService: Service {
         tracker.opened(channel)
         let info = ConnectionInfo(clientAddress: peer.ipAddress, clientPort: peer.port,
                                   serverAddress: destination.ipAddress, serverPort: destination.port)
+        if let port = options.implicitTLSPortOverride ?? destination.port, let inner = Self.implicitTLSPorts[port],
+           settings.unwrapSsl, let tls = options.tls,
+           inner == .smtp, settings.inspectSmtp {
+            try startImplicitTLS(channel, port: port, tls: tls, settings: settings, info: info, to: destination, source: peer)
+            return
+        }
         let proto = options.protocolOverride ?? GateProtocol.forPort(destination.port ?? 0)
         switch proto {
         case .smtp where settings.inspectSmtp:
@@ -172,6 +185,48 @@ public struct GateService: Service {
         default:
             try start(channel, session: SMTPRelaySession?.none, settings: settings, info: info, to: destination, source: peer)
         }
+    }
+
+    /// SMTPS (465) unwrapped: the server is reached and verified over TLS first, then the
+    /// client's handshake is answered with a leaf from Moat's CA; SMTP runs inside.
+    func startImplicitTLS(_ client: any Channel, port: Int, tls: TLSInterception, settings: GateSettings,
+                          info: ConnectionInfo, to destination: SocketAddress, source: SocketAddress) throws {
+        let context = self.context
+        try ImplicitTLS(tls: tls, logger: logger).intercept(
+            client: client, port: port, settings: settings,
+            upstream: { [self] configure in
+                do {
+                    return try upstreamBootstrap(client, settings: settings, source: source).channelInitializer { channel in
+                        channel.eventLoop.makeCompletedFuture { try configure(channel) }
+                    }.connect(to: destination)
+                } catch {
+                    return client.eventLoop.makeFailedFuture(error)
+                }
+            },
+            startRelay: { upstream in
+                let relay = RelayConnection(client: client, session: SMTPRelaySession(), context: context,
+                                            settings: settings, info: info)
+                try client.pipeline.syncOperations.addHandler(RelaySideHandler(side: .client, relay: relay))
+                try upstream.pipeline.syncOperations.addHandler(RelaySideHandler(side: .server, relay: relay))
+                relay.connectUpstream = { relay.serverConnected(upstream) }
+                relay.clientActive()
+            },
+            startBlind: { [self] in
+                try start(client, session: SMTPRelaySession?.none, settings: settings, info: info, to: destination, source: source)
+            })
+    }
+
+    /// The upstream connection's bootstrap: from the client's address when configured.
+    func upstreamBootstrap(_ client: any Channel, settings: GateSettings, source: SocketAddress) throws -> ClientBootstrap {
+        var bootstrap = ClientBootstrap(group: client.eventLoop)
+            .connectTimeout(.nanoseconds(Int64(settings.timeouts.connect / .nanoseconds(1))))
+            .channelOption(.socketOption(.so_keepalive), value: 1)
+        if settings.connectTransparently, options.upstreamOverride == nil, let ip = source.ipAddress {
+            bootstrap = bootstrap
+                .channelOption(SocketOptions.transparent(v6: source.protocol == .inet6), value: 1)
+                .bind(to: try SocketAddress(ipAddress: ip, port: 0))
+        }
+        return bootstrap
     }
 
     /// Glues `client` to a new connection to `destination` under `session` (nil: blind).

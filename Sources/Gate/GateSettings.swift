@@ -13,6 +13,11 @@ public struct GateSettings: Sendable, Equatable {
     public var inspectPop3 = true
     public var inspectImap = true
     public var unwrapSsl = false
+    /// `VerifyMxCertificates`: verify upstream certificates on port 25 too.
+    public var verifyMxCertificates = false
+    public enum VerifyFailure: String, Sendable { case refuse = "Refuse", relay = "Relay" }
+    /// `UpstreamVerifyFailure`: refuse the session, or relay it encrypted and unscanned.
+    public var upstreamVerifyFailure = VerifyFailure.refuse
     /// `[Root] VarDir` + "/gate": private spool files of messages being relayed.
     public var spoolDirectory = "/var/lib/moat/gate"
     public var timeouts = GateTimeouts()
@@ -31,6 +36,8 @@ public struct GateSettings: Sendable, Equatable {
         inspectPop3 = values.value(section, "InspectPop3").bool ?? true
         inspectImap = values.value(section, "InspectImap").bool ?? true
         unwrapSsl = values.value(section, "UnwrapSsl").bool ?? false
+        verifyMxCertificates = values.value(section, "VerifyMxCertificates").bool ?? false
+        upstreamVerifyFailure = values.value(section, "UpstreamVerifyFailure").text == "Relay" ? .relay : .refuse
         spoolDirectory = (values.value("Root", "VarDir").text ?? "/var/lib/moat") + "/gate"
     }
 }

@@ -17,13 +17,15 @@ public final class TLSInterception: Sendable {
     private let chainOnlyClient: NIOSSLContext
     private let acceptingClient: NIOSSLContext
 
-    public init(authority: CertificateAuthority) throws {
+    /// `upstreamTrustRoots`: whom real servers' certificates must chain to (the system's
+    /// store; tests give their own CA).
+    public init(authority: CertificateAuthority, upstreamTrustRoots: NIOSSLTrustRoots = .default) throws {
         self.authority = authority
         self.issuer = try LeafIssuer(authority: authority)
         var verifying = TLSConfiguration.makeClientConfiguration()
         verifying.minimumTLSVersion = .tlsv12
         verifying.certificateVerification = .fullVerification
-        verifying.trustRoots = .default
+        verifying.trustRoots = upstreamTrustRoots
         verifyingClient = try NIOSSLContext(configuration: verifying)
         var chainOnly = verifying
         chainOnly.certificateVerification = .noHostnameVerification
