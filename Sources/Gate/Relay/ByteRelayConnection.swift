@@ -1,0 +1,343 @@
+import Foundation
+import Logging
+import MailD
+import NIOCore
+import Policy
+
+/// What `ByteRelayConnection` asks of a byte-level protocol session (POP3, IMAP): the
+/// session's own actions, reduced to what the relay carries out.
+enum ByteRelayAction: Sendable, Equatable {
+    case sendToServer(ByteBuffer)
+    case sendToClient(ByteBuffer)
+    /// Check `message` (plain message bytes) and answer with `checkFinished(id:verdict:)`.
+    case checkMessage(id: MailCheckID, message: [UInt8], what: String)
+    /// Content reached the client without a scan: logged.
+    case unchecked(String)
+    /// STARTTLS/STLS accepted: the session relays both legs untouched from now on.
+    case startTLSPassthrough
+    /// Something to log (injected bytes dropped, ...).
+    case note(String)
+    case close(String)
+}
+
+/// A byte-level relay state machine: the bytes read from each leg go in, actions come out.
+protocol ByteRelaySession: Sendable {
+    static var protocolName: String { get }
+    static var source: Envelope.Source { get }
+    mutating func clientInput(_ bytes: ByteBuffer) -> [ByteRelayAction]
+    mutating func serverInput(_ bytes: ByteBuffer) -> [ByteRelayAction]
+    mutating func verdict(_ id: MailCheckID, _ verdict: MailCheckVerdict) -> [ByteRelayAction]
+    mutating func serverEnded() -> [ByteRelayAction]
+    mutating func clientEnded() -> [ByteRelayAction]
+    /// Bytes held on behalf of the client (held messages, queued replies).
+    var heldBytes: Int { get }
+}
+
+extension POP3RelaySession: ByteRelaySession {
+    static var protocolName: String { "POP3" }
+    static var source: Envelope.Source { .pop3 }
+
+    static func map(_ actions: [Action]) -> [ByteRelayAction] {
+        actions.map { action in
+            switch action {
+            case .sendToServer(let bytes): .sendToServer(bytes)
+            case .sendToClient(let bytes): .sendToClient(bytes)
+            case .checkMessage(let id, let message, let command): .checkMessage(id: id, message: message, what: "\(command)")
+            case .unchecked(let reason, let command): .unchecked("\(command): \(reason)")
+            case .startTLSPassthrough: .startTLSPassthrough
+            case .injectionDiscarded(let from, let count): .note("\(count) bytes from the \(from) around STLS discarded")
+            case .close(let reason): .close("\(reason)")
+            }
+        }
+    }
+
+    mutating func clientInput(_ bytes: ByteBuffer) -> [ByteRelayAction] { Self.map(clientBytes(bytes)) }
+    mutating func serverInput(_ bytes: ByteBuffer) -> [ByteRelayAction] { Self.map(serverBytes(bytes)) }
+    mutating func verdict(_ id: MailCheckID, _ verdict: MailCheckVerdict) -> [ByteRelayAction] {
+        Self.map(checkFinished(id: id, verdict: verdict))
+    }
+    mutating func serverEnded() -> [ByteRelayAction] { Self.map(serverClosed()) }
+    mutating func clientEnded() -> [ByteRelayAction] { Self.map(clientClosed()) }
+    var heldBytes: Int { bufferedBytes }
+}
+
+extension IMAPRelaySession: ByteRelaySession {
+    static var protocolName: String { "IMAP" }
+    static var source: Envelope.Source { .imap }
+
+    static func map(_ actions: [Action]) -> [ByteRelayAction] {
+        actions.map { action in
+            switch action {
+            case .sendToServer(let bytes): .sendToServer(bytes)
+            case .sendToClient(let bytes): .sendToClient(bytes)
+            case .checkMessage(let id, let message, let ref, let item):
+                .checkMessage(id: id, message: message, what: "\(item) of \(Self.describe(ref))")
+            case .unchecked(let reason, let ref): .unchecked("\(Self.describe(ref)): \(reason)")
+            case .startTLSPassthrough: .startTLSPassthrough
+            case .injectionDiscarded(let from, let count): .note("\(count) bytes from the \(from) around STARTTLS discarded")
+            case .close(let reason): .close("\(reason)")
+            }
+        }
+    }
+
+    static func describe(_ ref: IMAPMessageRef) -> String {
+        "\(ref.mailbox ?? "?") seq \(ref.sequence.map(String.init) ?? "?") uid \(ref.uid.map(String.init) ?? "?")"
+    }
+
+    mutating func clientInput(_ bytes: ByteBuffer) -> [ByteRelayAction] { Self.map(clientBytes(bytes)) }
+    mutating func serverInput(_ bytes: ByteBuffer) -> [ByteRelayAction] { Self.map(serverBytes(bytes)) }
+    mutating func verdict(_ id: MailCheckID, _ verdict: MailCheckVerdict) -> [ByteRelayAction] {
+        Self.map(checkFinished(id: id, verdict: verdict))
+    }
+    mutating func serverEnded() -> [ByteRelayAction] { Self.map(serverClosed()) }
+    mutating func clientEnded() -> [ByteRelayAction] { Self.map(clientClosed()) }
+    var heldBytes: Int { bufferedBytes }
+}
+
+/// One relayed POP3 or IMAP connection: the accepted client channel glued to the Gate's
+/// upstream channel, the raw bytes of each leg fed to a byte-level session
+/// (`POP3RelaySession`, `IMAPRelaySession`) whose actions it carries out. Held messages are
+/// checked by the core off the event loop; the verdict hops back. A mail client cannot be told
+/// "rejected" by a mailbox it reads, so every refusal becomes a delivered replacement
+/// (`MailboxVerdict`).
+///
+/// Backpressure: the client is not read while the server cannot take more; the server is not
+/// read while the client cannot, or while the session holds more than `holdLimit` bytes
+/// (replies queued behind a message being checked).
+final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unchecked Sendable {
+    let client: any Channel
+    private(set) var server: (any Channel)?
+    private var session: Session
+    private var passthrough = false
+    private let context: GateContext
+    private let settings: GateSettings
+    let info: ConnectionInfo
+    private var logger: Logger
+    private var closing = false
+    private var checks = 0
+    var connectUpstream: (() -> Void)?
+
+    /// Above this many held bytes the server is not read (one message being checked may
+    /// be up to MaxMessageSize; a little more lets the replies behind it queue).
+    var holdLimit: Int { settings.maxMessageSize + (1 << 20) }
+
+    init(client: any Channel, session: Session, context: GateContext, settings: GateSettings, info: ConnectionInfo) {
+        self.client = client
+        self.session = session
+        self.context = context
+        self.settings = settings
+        self.info = info
+        var logger = context.logger
+        logger[metadataKey: "client"] = "\(info.clientAddress ?? "?"):\(info.clientPort ?? 0)"
+        logger[metadataKey: "server"] = "\(info.serverAddress ?? "?"):\(info.serverPort ?? 0)"
+        logger[metadataKey: "protocol"] = "\(Session.protocolName)"
+        self.logger = logger
+    }
+
+    // MARK: - Life cycle
+
+    func clientActive() {
+        let connect = connectUpstream
+        connectUpstream = nil
+        connect?()
+    }
+
+    func serverConnected(_ channel: any Channel) {
+        client.eventLoop.preconditionInEventLoop()
+        server = channel
+        if closing { channel.close(promise: nil); return }
+        logger.debug("relaying")
+        updateReading()
+    }
+
+    func serverConnectFailed(_ error: any Error) {
+        client.eventLoop.preconditionInEventLoop()
+        // POP3 and IMAP clients see a closed connection as "server unreachable", which it is.
+        logger.warning("cannot connect to the server: \(error)")
+        closeBoth()
+    }
+
+    func closed(_ side: RelaySide) {
+        client.eventLoop.preconditionInEventLoop()
+        guard !closing else { return }
+        switch side {
+        case .client:
+            perform(session.clientEnded())
+            closeBoth()
+        case .server:
+            // Complete replies waiting for a verdict are still delivered: close once they are.
+            perform(session.serverEnded())
+            closeWhenDone()
+        }
+    }
+
+    private var serverGone = false
+
+    private func closeWhenDone() {
+        serverGone = true
+        if checks == 0 { closeBoth() }
+    }
+
+    private func closeBoth() {
+        guard !closing else { return }
+        closing = true
+        for channel in [client, server].compactMap({ $0 }) {
+            // An empty write completes after everything written before it.
+            channel.writeAndFlush(ByteBuffer()).whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    // MARK: - Input
+
+    func read(_ side: RelaySide, _ buffer: ByteBuffer) {
+        guard !closing else { return }
+        if passthrough {
+            (side == .client ? server : client)?.writeAndFlush(buffer, promise: nil)
+            return
+        }
+        switch side {
+        case .client: perform(session.clientInput(buffer))
+        case .server: perform(session.serverInput(buffer))
+        }
+    }
+
+    // MARK: - Actions
+
+    private func perform(_ actions: [ByteRelayAction]) {
+        for action in actions {
+            guard !closing else { return }
+            switch action {
+            case .sendToServer(let bytes):
+                server?.write(bytes, promise: nil)
+            case .sendToClient(let bytes):
+                client.write(bytes, promise: nil)
+            case .checkMessage(let id, let message, let what):
+                startCheck(id, message, what: what)
+            case .unchecked(let what):
+                logger.notice("relayed unscanned: \(what)")
+            case .startTLSPassthrough:
+                logger.info("STARTTLS accepted: relaying the encrypted session unscanned")
+                passthrough = true
+            case .note(let text):
+                logger.notice("\(text)")
+            case .close(let reason):
+                logger.debug("session closed: \(reason)")
+                closeBoth()
+            }
+        }
+        guard !closing else { return }
+        client.flush()
+        server?.flush()
+        updateReading()
+    }
+
+    // MARK: - Backpressure
+
+    func writabilityChanged() { updateReading() }
+
+    private var clientReading = false
+    private var serverReading = false
+
+    private func updateReading() {
+        guard !closing, let server else { return }
+        let clientShould = server.isWritable
+        if clientShould != clientReading {
+            clientReading = clientShould
+            client.setOption(ChannelOptions.autoRead, value: clientShould).whenFailure { _ in }
+            if clientShould { client.read() }
+        }
+        let serverShould = client.isWritable && session.heldBytes <= holdLimit
+        if serverShould != serverReading {
+            serverReading = serverShould
+            server.setOption(ChannelOptions.autoRead, value: serverShould).whenFailure { _ in }
+            if serverShould { server.read() }
+        }
+    }
+
+    // MARK: - The check
+
+    private func startCheck(_ id: MailCheckID, _ message: [UInt8], what: String) {
+        checks += 1
+        let envelope = Envelope(source: Session.source, sender: nil, recipients: [], helo: nil,
+                                clientAddress: info.clientAddress, clientPort: info.clientPort,
+                                serverAddress: info.serverAddress, serverPort: info.serverPort)
+        let profile = context.profiles.current
+        let core = context.core
+        let loop = client.eventLoop
+        let logger = logger
+        Task {
+            let decision = await core.decide(envelope: envelope, message: .bytes(message), profile: profile)
+            let verdict = MailboxVerdict.verdict(for: decision, message: message, profile: profile)
+            logger.info("\(Session.protocolName) \(what) checked: \(decision.action) (\(decision.reason))")
+            loop.execute { self.checked(id, verdict) }
+        }
+    }
+
+    private func checked(_ id: MailCheckID, _ verdict: MailCheckVerdict) {
+        checks -= 1
+        guard !closing else { return }
+        perform(session.verdict(id, verdict))
+        if serverGone, checks == 0 { closeBoth() }
+    }
+}
+
+/// The core's decision about a message a client is reading from its mailbox, as the relay
+/// carries it out. The message is already in the mailbox: a POP3 or IMAP client cannot be told
+/// "rejected" (it would retry forever or show an error), so a refusal delivers a replacement.
+enum MailboxVerdict {
+    static func verdict(for decision: Decision, message: [UInt8], profile: CheckProfile) -> MailCheckVerdict {
+        switch decision.action {
+        case .pass, .scanMail:
+            return .pass
+        case .repack:
+            if let repacked = decision.repackedMessage { return .deliver(repacked) }
+            return .deliver(replacement(for: message, decision: decision, profile: profile, text: nil))
+        case .reject(let text), .tempfail(let text):
+            return .deliver(replacement(for: message, decision: decision, profile: profile, text: text))
+        case .discard:
+            return .deliver(replacement(for: message, decision: decision, profile: profile, text: nil))
+        }
+    }
+
+    /// The repacked message when the report names parts to remove, else a short notice.
+    static func replacement(for message: [UInt8], decision: Decision, profile: CheckProfile, text: String?) -> [UInt8] {
+        let reason = text ?? decision.reason
+        if let result = try? Repacker(settings: profile.repack).repack(message, report: decision.report, reason: reason) {
+            return result.message
+        }
+        return notice(for: message, reason: reason)
+    }
+
+    /// A text/plain message with the original's From, To, Cc, Subject, Date and Message-ID
+    /// saying it was blocked and why.
+    static func notice(for message: [UInt8], reason: String) -> [UInt8] {
+        let keep: Set<String> = ["from", "to", "cc", "subject", "date", "message-id"]
+        var header: [UInt8] = []
+        var copying = false
+        var start = 0
+        var index = 0
+        // Header lines up to the first empty line; continuation lines follow their field.
+        while index < message.count {
+            guard let end = message[index...].firstIndex(of: 10) else { break }
+            let line = Array(message[start...end])
+            index = end + 1
+            start = index
+            if line == [13, 10] || line == [10] { break }
+            if line.first == 32 || line.first == 9 {
+                if copying { header += line }
+                continue
+            }
+            let name = line.firstIndex(of: UInt8(ascii: ":")).map { String(decoding: line[..<$0], as: UTF8.self).lowercased() }
+            copying = name.map { keep.contains($0.trimmingCharacters(in: .whitespaces)) } ?? false
+            if copying {
+                header += line
+                if line.last == 10, line.dropLast().last != 13 { header.insert(13, at: header.count - 1) }
+            }
+        }
+        let oneLine = reason.replacingOccurrences(of: "\r", with: " ").replacingOccurrences(of: "\n", with: " ")
+        let body = "This message was blocked by Moat and is not delivered.\r\nReason: \(oneLine)\r\n"
+        let text = "X-Moat-Blocked: \(oneLine)\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
+            + "Content-Transfer-Encoding: 8bit\r\n\r\n" + body
+        return header + Array(text.utf8)
+    }
+}
