@@ -270,6 +270,57 @@ struct GateMailboxTests {
         MailboxFixtures.check(got, direct: direct, via: "Gate")
         #expect(dovecot.process.isRunning, "\(dovecot.log)")
     }
+
+    /// A BLOCK rule cannot refuse a message in a mailbox: the clean message (nothing to repack)
+    /// becomes a notice, the EICAR one is repacked. With InspectPop3/InspectImap = No the Gate
+    /// relays blindly: the EICAR message arrives as it is.
+    @Test func blockRuleGivesANoticeAndInspectOffRelaysBlindly() async throws {
+        let pop3Port = 21110 + Int(getpid() % 500), imapPort = pop3Port + 1000
+        let dovecot = try Dovecot(listen: "127.0.0.1", pop3Port: pop3Port, imapPort: imapPort, messages: MailboxFixtures.messages)
+        defer { dovecot.stop() }
+        let pop3Address = try SocketAddress(ipAddress: "127.0.0.1", port: pop3Port)
+        let imapAddress = try SocketAddress(ipAddress: "127.0.0.1", port: imapPort)
+
+        let rule = "RuleSet = protocol in (Pop3, Imap) : BLOCK \"Mailbox access is blocked here\"\n"
+        let pop3 = try await GateFixtures.gate(upstream: pop3Address, protocol: .pop3, config: rule)
+        defer { pop3.channels.forEach { $0.close(promise: nil) } }
+        let imap = try await GateFixtures.gate(upstream: imapAddress, protocol: .imap, config: rule)
+        defer { imap.channels.forEach { $0.close(promise: nil) } }
+        let blocked = try await MailboxClient.fetchOffPool(host: "127.0.0.1", pop3Port: pop3.port, imapPort: imap.port)
+        for key in ["pop3_retr", "imap BODY.PEEK[]", "imap RFC822"] {
+            let messages = blocked.messages(key)
+            #expect(messages.count == 2, "\(key)")
+            guard messages.count == 2 else { continue }
+            #expect(messages[0].hasPrefix("From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: hello mailbox\r\n"), "\(key): \(messages[0])")
+            #expect(messages[0].contains("X-Moat-Blocked: Mailbox access is blocked here"), "\(key): \(messages[0])")
+            #expect(!messages[0].contains("Hello Bob"), "\(key): the body is not delivered")
+            #expect(!messages[1].contains(Data(GateFixtures.eicar.utf8).base64EncodedString()), "\(key)")
+        }
+
+        let off = "InspectPop3 = No\nInspectImap = No\n"
+        let blindPOP3 = try await GateFixtures.gate(upstream: pop3Address, protocol: .pop3, config: off)
+        defer { blindPOP3.channels.forEach { $0.close(promise: nil) } }
+        let blindIMAP = try await GateFixtures.gate(upstream: imapAddress, protocol: .imap, config: off)
+        defer { blindIMAP.channels.forEach { $0.close(promise: nil) } }
+        let blind = try await MailboxClient.fetchOffPool(host: "127.0.0.1", pop3Port: blindPOP3.port, imapPort: blindIMAP.port)
+        #expect(blind.messages("pop3_retr") == [MailboxFixtures.clean, MailboxFixtures.eicar])
+        #expect(blind.messages("imap BODY.PEEK[]") == [MailboxFixtures.clean, MailboxFixtures.eicar])
+    }
+
+    /// The server cannot be reached: a temporary error in place of the greeting.
+    @Test func unreachableServerGivesATemporaryError() async throws {
+        let closed = try await FakeSMTPServer()
+        let address = closed.channel.localAddress!
+        try await closed.channel.close()
+        for (proto, greeting) in [(GateProtocol.pop3, "-ERR [SYS/TEMP] "), (.imap, "* BYE [UNAVAILABLE] ")] {
+            let gate = try await GateFixtures.gate(upstream: address, protocol: proto)
+            defer { gate.channels.forEach { $0.close(promise: nil) } }
+            let client = try LineClient(port: gate.port)
+            let line = client.readLine() ?? ""
+            #expect(line.hasPrefix(greeting), "\(proto): \(line)")
+            #expect(client.readLine() == nil)
+        }
+    }
 }
 
 /// A network namespace made by the test and deleted at the end.

@@ -24,6 +24,8 @@ enum ByteRelayAction: Sendable, Equatable {
 protocol ByteRelaySession: Sendable {
     static var protocolName: String { get }
     static var source: Envelope.Source { get }
+    /// What the client gets in place of a greeting when the server cannot be reached.
+    static var unreachableGreeting: String { get }
     mutating func clientInput(_ bytes: ByteBuffer) -> [ByteRelayAction]
     mutating func serverInput(_ bytes: ByteBuffer) -> [ByteRelayAction]
     mutating func verdict(_ id: MailCheckID, _ verdict: MailCheckVerdict) -> [ByteRelayAction]
@@ -36,6 +38,7 @@ protocol ByteRelaySession: Sendable {
 extension POP3RelaySession: ByteRelaySession {
     static var protocolName: String { "POP3" }
     static var source: Envelope.Source { .pop3 }
+    static var unreachableGreeting: String { "-ERR [SYS/TEMP] The mail server cannot be reached, try again later\r\n" }
 
     static func map(_ actions: [Action]) -> [ByteRelayAction] {
         actions.map { action in
@@ -64,6 +67,7 @@ extension POP3RelaySession: ByteRelaySession {
 extension IMAPRelaySession: ByteRelaySession {
     static var protocolName: String { "IMAP" }
     static var source: Envelope.Source { .imap }
+    static var unreachableGreeting: String { "* BYE [UNAVAILABLE] The mail server cannot be reached, try again later\r\n" }
 
     static func map(_ actions: [Action]) -> [ByteRelayAction] {
         actions.map { action in
@@ -152,8 +156,10 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
 
     func serverConnectFailed(_ error: any Error) {
         client.eventLoop.preconditionInEventLoop()
-        // POP3 and IMAP clients see a closed connection as "server unreachable", which it is.
+        // A temporary error in place of the greeting (as SMTP's 421): the client retries later.
         logger.warning("cannot connect to the server: \(error)")
+        guard !closing else { return }
+        client.write(ByteBuffer(string: Session.unreachableGreeting), promise: nil)
         closeBoth()
     }
 
