@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import Testing
 @testable import Gate
 #if canImport(Glibc)
@@ -36,6 +37,14 @@ final class MutexBox<T>: @unchecked Sendable {
         set { lock.lock(); stored = newValue; finished = true; lock.unlock() }
     }
     var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
+}
+
+/// Runs blocking test code (sockets, child processes) on a thread of its own: blocking one of
+/// the few cooperative threads would starve the Gate's checks (Tasks) of the tests beside it.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
 }
 
 struct GateTestFailure: Error, CustomStringConvertible {
@@ -196,13 +205,7 @@ enum MailboxClient {
     /// `fetch` on a thread of its own: a test blocked in it must not hold one of the few
     /// cooperative threads the Gate's checks (Tasks) need.
     static func fetchOffPool(host: String, pop3Port: Int, imapPort: Int) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread {
-                continuation.resume(with: Swift.Result<MailboxClient.Result, any Error> {
-                    try fetch(host: host, pop3Port: pop3Port, imapPort: imapPort)
-                })
-            }.start()
-        }
+        try await offPool { try fetch(host: host, pop3Port: pop3Port, imapPort: imapPort) }
     }
 
     static func fetch(host: String, pop3Port: Int, imapPort: Int, namespace: String? = nil) throws -> Result {
@@ -377,7 +380,11 @@ enum Moatd {
 /// client reads the mailbox with Python's poplib and imaplib, addressing the server.
 @Suite(.serialized, .enabled(if: TestNamespace.available, "needs root and ip/nft for network namespaces"))
 struct GateMailboxNamespaceTests {
-    @Test func dovecotMailboxThroughTheDivertedGate() throws {
+    @Test func dovecotMailboxThroughTheDivertedGate() async throws {
+        try await offPool { try Self.throughTheDivertedGate() }
+    }
+
+    static func throughTheDivertedGate() throws {
         let binary = try #require(Moatd.binary, "the built moatd is needed")
         let client = try TestNamespace("c"), gateway = try TestNamespace("g"), server = try TestNamespace("s")
         let peer = "\(getpid() % 10000)"
@@ -464,5 +471,102 @@ struct MailboxVerdictTests {
         #expect(notice.hasPrefix("From: Alice <alice@example.com>\r\nTo: Bob\r\n <bob@example.org>\r\nSubject: hi\r\nX-Moat-Blocked: The message contains a THREAT\r\n"))
         #expect(!notice.contains("Received:") && !notice.contains("X-Other") && !notice.contains("EICAR"))
         #expect(notice.contains("\r\n\r\nThis message was blocked by Moat"))
+    }
+}
+
+/// A scripted line server: a greeting, then for each line the reply `answer` gives (nil: no
+/// answer), closing after it when asked.
+final class ScriptedServer: Sendable {
+    let channel: any Channel
+    var address: SocketAddress { channel.localAddress! }
+
+    init(greeting: String, answer: @escaping @Sendable (String) -> (reply: String, close: Bool)?) async throws {
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MailLineDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(Handler(greeting: greeting, answer: answer))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = MailLine
+        let greeting: String
+        let answer: @Sendable (String) -> (reply: String, close: Bool)?
+        init(greeting: String, answer: @escaping @Sendable (String) -> (reply: String, close: Bool)?) {
+            self.greeting = greeting
+            self.answer = answer
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            context.writeAndFlush(NIOAny(ByteBuffer(string: greeting)), promise: nil)
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard let (reply, close) = answer(unwrapInboundIn(data).text) else { return }
+            let channel = context.channel
+            context.writeAndFlush(NIOAny(ByteBuffer(string: reply))).whenComplete { _ in
+                if close { channel.close(promise: nil) }
+            }
+        }
+    }
+
+    func stop() { channel.close(promise: nil) }
+}
+
+@Suite(.serialized) struct ByteRelayConnectionTests {
+    /// The server sends a RETR reply and closes at once: the held message is still checked and
+    /// delivered (repacked) before the client's connection closes.
+    @Test func serverClosingDuringTheCheckStillDeliversTheMessage() async throws {
+        let stuffed = String(buffer: DotStuffer.stuffed(Array(GateFixtures.eicarMessage().utf8)))
+        let server = try await ScriptedServer(greeting: "+OK ready <1.2@x>\r\n") { line in
+            switch line.prefix(4) {
+            case "RETR": ("+OK message follows\r\n" + stuffed, true)
+            default: ("+OK\r\n", false)
+            }
+        }
+        defer { server.stop() }
+        let gate = try await GateFixtures.gate(upstream: server.address, protocol: .pop3)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let port = gate.port
+        try await offPool {
+            let client = try LineClient(port: port)
+            #expect(client.readLine() == "+OK ready <1.2@x>\r\n", "the APOP timestamp stays")
+            client.send("USER bob\r\nPASS secret\r\nRETR 1\r\n")
+            #expect(client.readLine() == "+OK\r\n")
+            #expect(client.readLine() == "+OK\r\n")
+            #expect(client.readLine() == "+OK message follows\r\n")
+            var body = ""
+            while let line = client.readLine(), line != ".\r\n" { body += line }
+            #expect(body.contains("X-Moat-Archive-Id: "), "\(body)")
+            #expect(!body.contains(Data(GateFixtures.eicar.utf8).base64EncodedString()))
+            #expect(client.readLine() == nil, "then the connection closes")
+        }
+    }
+
+    /// A server that does not answer a command within the reply timeout is given up on.
+    @Test func silentServerIsTimedOut() async throws {
+        let server = try await ScriptedServer(greeting: "* OK ready\r\n") { line in
+            line.contains("NOOP") ? nil : (line.split(separator: " ").first.map { "\($0) OK done\r\n" } ?? "", false)
+        }
+        defer { server.stop() }
+        var timeouts = GateTimeouts()
+        timeouts.tick = .milliseconds(100)
+        timeouts.serverReply = .milliseconds(500)
+        let gate = try await GateFixtures.gate(upstream: server.address, protocol: .imap, timeouts: timeouts)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let client = try LineClient(port: gate.port)
+        #expect(client.readLine() == "* OK ready\r\n")
+        client.send("a1 CAPABILITY\r\n")
+        #expect(client.readLine() == "a1 OK done\r\n")
+        // Silence while nothing is asked is fine.
+        try await Task.sleep(for: .milliseconds(800))
+        client.send("a2 NOOP\r\n")
+        let start = Date()
+        #expect(client.readLine() == nil)
+        #expect(Date().timeIntervalSince(start) < 10)
     }
 }

@@ -33,6 +33,8 @@ protocol ByteRelaySession: Sendable {
     mutating func clientEnded() -> [ByteRelayAction]
     /// Bytes held on behalf of the client (held messages, queued replies).
     var heldBytes: Int { get }
+    /// True while a command waits for the server's reply (the reply timeout runs).
+    var awaitsServer: Bool { get }
 }
 
 extension POP3RelaySession: ByteRelaySession {
@@ -62,6 +64,7 @@ extension POP3RelaySession: ByteRelaySession {
     mutating func serverEnded() -> [ByteRelayAction] { Self.map(serverClosed()) }
     mutating func clientEnded() -> [ByteRelayAction] { Self.map(clientClosed()) }
     var heldBytes: Int { bufferedBytes }
+    var awaitsServer: Bool { outstandingCommands > 0 }
 }
 
 extension IMAPRelaySession: ByteRelaySession {
@@ -96,6 +99,8 @@ extension IMAPRelaySession: ByteRelaySession {
     mutating func serverEnded() -> [ByteRelayAction] { Self.map(serverClosed()) }
     mutating func clientEnded() -> [ByteRelayAction] { Self.map(clientClosed()) }
     var heldBytes: Int { bufferedBytes }
+    /// IDLE waits for the client's DONE, however long the server stays silent.
+    var awaitsServer: Bool { !outstandingTags.isEmpty && !isIdling }
 }
 
 /// One relayed POP3 or IMAP connection: the accepted client channel glued to the Gate's
@@ -119,6 +124,8 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
     private var logger: Logger
     private var closing = false
     private var checks = 0
+    private var timer: RepeatedTask?
+    private var lastServerActivity = NIODeadline.now()
     var connectUpstream: (() -> Void)?
 
     /// Above this many held bytes the server is not read (one message being checked may
@@ -151,6 +158,9 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
         server = channel
         if closing { channel.close(promise: nil); return }
         logger.debug("relaying")
+        lastServerActivity = .now()
+        let tick = TimeAmount.nanoseconds(Int64(settings.timeouts.tick / .nanoseconds(1)))
+        timer = client.eventLoop.scheduleRepeatedTask(initialDelay: tick, delay: tick) { [self] _ in checkTimer() }
         updateReading()
     }
 
@@ -187,6 +197,8 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
     private func closeBoth() {
         guard !closing else { return }
         closing = true
+        timer?.cancel()
+        timer = nil
         for channel in [client, server].compactMap({ $0 }) {
             // An empty write completes after everything written before it.
             channel.writeAndFlush(ByteBuffer()).whenComplete { _ in channel.close(promise: nil) }
@@ -202,8 +214,14 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
             return
         }
         switch side {
-        case .client: perform(session.clientInput(buffer))
-        case .server: perform(session.serverInput(buffer))
+        case .client:
+            // The reply clock starts when the first outstanding command goes out.
+            let waiting = session.awaitsServer
+            perform(session.clientInput(buffer))
+            if !waiting, session.awaitsServer { lastServerActivity = .now() }
+        case .server:
+            lastServerActivity = .now()
+            perform(session.serverInput(buffer))
         }
     }
 
@@ -255,8 +273,24 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
         let serverShould = client.isWritable && session.heldBytes <= holdLimit
         if serverShould != serverReading {
             serverReading = serverShould
+            // The reply timeout counts only while the server is read.
+            lastServerActivity = .now()
             server.setOption(ChannelOptions.autoRead, value: serverShould).whenFailure { _ in }
             if serverShould { server.read() }
+        }
+    }
+
+    // MARK: - Timeout
+
+    /// A server that does not answer a command within `serverReply` is given up on: both
+    /// connections close (a POP3 or IMAP client reconnects). Servers have their own idle
+    /// timeouts for silent clients.
+    private func checkTimer() {
+        guard !closing, !passthrough, serverReading, checks == 0, session.awaitsServer else { return }
+        let limit = TimeAmount.nanoseconds(Int64(settings.timeouts.serverReply / .nanoseconds(1)))
+        if NIODeadline.now() - lastServerActivity > limit {
+            logger.warning("the server did not answer in time")
+            closeBoth()
         }
     }
 
