@@ -272,6 +272,26 @@ struct GateMailboxTests {
         let got = try await MailboxClient.fetchOffPool(host: "127.0.0.1", pop3Port: pop3.port, imapPort: imap.port)
         MailboxFixtures.check(got, direct: direct, via: "Gate")
         #expect(dovecot.process.isRunning, "\(dovecot.log)")
+
+        // A later connection of the same client: the EICAR message is known bad, so a byte range
+        // of it (not scanned) comes back empty; the clean message's range is relayed.
+        let imapGatePort = imap.port
+        let ranges = try await offPool { () -> [String] in
+            let client = try LineClient(port: imapGatePort)
+            _ = client.readLine()
+            client.send("a LOGIN bob secret\r\n")
+            while let line = client.readLine(), !line.hasPrefix("a ") {}
+            client.send("b SELECT INBOX\r\n")
+            while let line = client.readLine(), !line.hasPrefix("b ") {}
+            client.send("c FETCH 1:2 (UID BODY.PEEK[]<0.20>)\r\n")
+            var lines: [String] = []
+            while let line = client.readLine(), !line.hasPrefix("c ") { lines.append(line) }
+            client.send("d LOGOUT\r\n")
+            return lines
+        }
+        let text = ranges.joined()
+        #expect(text.contains("* 1 FETCH (UID 1 BODY[]<0> {20}\r\nFrom: Alice <alice@e)"), "\(text)")
+        #expect(text.contains("* 2 FETCH (UID 2 BODY[]<0> {0}\r\n)"), "\(text)")
     }
 
     /// A BLOCK rule cannot refuse a message in a mailbox: the clean message (nothing to repack)

@@ -3,6 +3,7 @@ import Logging
 import MailD
 import NIOCore
 import Policy
+import Synchronization
 
 /// What `ByteRelayConnection` asks of a byte-level protocol session (POP3, IMAP): the
 /// session's own actions, reduced to what the relay carries out.
@@ -10,7 +11,8 @@ enum ByteRelayAction: Sendable, Equatable {
     case sendToServer(ByteBuffer)
     case sendToClient(ByteBuffer)
     /// Check `message` (plain message bytes) and answer with `checkFinished(id:verdict:)`.
-    case checkMessage(id: MailCheckID, message: [UInt8], what: String)
+    /// `key`: the IMAP message, remembered as known bad when the verdict replaces it.
+    case checkMessage(id: MailCheckID, message: [UInt8], what: String, key: IMAPMessageKey?)
     /// Content reached the client without a scan: logged.
     case unchecked(String)
     /// STARTTLS/STLS accepted: the session relays both legs untouched from now on.
@@ -35,6 +37,8 @@ protocol ByteRelaySession: Sendable {
     var heldBytes: Int { get }
     /// True while a command waits for the server's reply (the reply timeout runs).
     var awaitsServer: Bool { get }
+    /// Messages already known bad (from earlier connections of the same client to the server).
+    mutating func noteKnownBad(_ keys: [IMAPMessageKey])
 }
 
 extension POP3RelaySession: ByteRelaySession {
@@ -47,7 +51,7 @@ extension POP3RelaySession: ByteRelaySession {
             switch action {
             case .sendToServer(let bytes): .sendToServer(bytes)
             case .sendToClient(let bytes): .sendToClient(bytes)
-            case .checkMessage(let id, let message, let command): .checkMessage(id: id, message: message, what: "\(command)")
+            case .checkMessage(let id, let message, let command): .checkMessage(id: id, message: message, what: "\(command)", key: nil)
             case .unchecked(let reason, let command): .unchecked("\(command): \(reason)")
             case .startTLSPassthrough: .startTLSPassthrough
             case .injectionDiscarded(let from, let count): .note("\(count) bytes from the \(from) around STLS discarded")
@@ -65,6 +69,7 @@ extension POP3RelaySession: ByteRelaySession {
     mutating func clientEnded() -> [ByteRelayAction] { Self.map(clientClosed()) }
     var heldBytes: Int { bufferedBytes }
     var awaitsServer: Bool { outstandingCommands > 0 }
+    mutating func noteKnownBad(_ keys: [IMAPMessageKey]) {}
 }
 
 extension IMAPRelaySession: ByteRelaySession {
@@ -78,7 +83,7 @@ extension IMAPRelaySession: ByteRelaySession {
             case .sendToServer(let bytes): .sendToServer(bytes)
             case .sendToClient(let bytes): .sendToClient(bytes)
             case .checkMessage(let id, let message, let ref, let item):
-                .checkMessage(id: id, message: message, what: "\(item) of \(Self.describe(ref))")
+                .checkMessage(id: id, message: message, what: "\(item) of \(Self.describe(ref))", key: ref.key)
             case .unchecked(let reason, let ref): .unchecked("\(Self.describe(ref)): \(reason)")
             case .startTLSPassthrough: .startTLSPassthrough
             case .injectionDiscarded(let from, let count): .note("\(count) bytes from the \(from) around STARTTLS discarded")
@@ -101,6 +106,7 @@ extension IMAPRelaySession: ByteRelaySession {
     var heldBytes: Int { bufferedBytes }
     /// IDLE waits for the client's DONE, however long the server stays silent.
     var awaitsServer: Bool { !outstandingTags.isEmpty && !isIdling }
+    mutating func noteKnownBad(_ keys: [IMAPMessageKey]) { keys.forEach { noteBlocked($0) } }
 }
 
 /// One relayed POP3 or IMAP connection: the accepted client channel glued to the Gate's
@@ -143,7 +149,13 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
         logger[metadataKey: "server"] = "\(info.serverAddress ?? "?"):\(info.serverPort ?? 0)"
         logger[metadataKey: "protocol"] = "\(Session.protocolName)"
         self.logger = logger
+        knownBadScope = KnownBadMessages.Scope(server: "\(info.serverAddress ?? "?"):\(info.serverPort ?? 0)",
+                                              client: info.clientAddress ?? "?")
+        self.session.noteKnownBad(context.knownBad.keys(knownBadScope))
     }
+
+    private let knownBadScope: KnownBadMessages.Scope
+    private var checkKeys: [MailCheckID: IMAPMessageKey] = [:]
 
     // MARK: - Life cycle
 
@@ -235,7 +247,8 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
                 server?.write(bytes, promise: nil)
             case .sendToClient(let bytes):
                 client.write(bytes, promise: nil)
-            case .checkMessage(let id, let message, let what):
+            case .checkMessage(let id, let message, let what, let key):
+                if let key { checkKeys[id] = key }
                 startCheck(id, message, what: what)
             case .unchecked(let what):
                 logger.notice("relayed unscanned: \(what)")
@@ -315,6 +328,9 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
 
     private func checked(_ id: MailCheckID, _ verdict: MailCheckVerdict) {
         checks -= 1
+        if let key = checkKeys.removeValue(forKey: id), case .deliver = verdict {
+            context.knownBad.note(key, in: knownBadScope)
+        }
         guard !closing else { return }
         perform(session.verdict(id, verdict))
         if serverGone, checks == 0 { closeBoth() }
@@ -379,5 +395,49 @@ enum MailboxVerdict {
         let text = "X-Moat-Blocked: \(oneLine)\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n"
             + "Content-Transfer-Encoding: 8bit\r\n\r\n" + body
         return header + Array(text.utf8)
+    }
+}
+
+/// IMAP messages whose whole-message check ended in a replacement, remembered across
+/// connections: a client that later fetches such a message by parts or byte ranges (which are
+/// not scanned) gets empty content. Scoped by server and client address, because a message key
+/// (mailbox, UIDVALIDITY, UID) names a message only within one account; the client address
+/// stands in for the account, which the relay does not parse. Bounded: the oldest go first.
+public final class KnownBadMessages: Sendable {
+    struct Scope: Hashable, Sendable {
+        var server: String
+        var client: String
+    }
+
+    private struct State {
+        var keys: [Scope: [IMAPMessageKey]] = [:]
+        var order: [Scope] = []
+    }
+
+    private let state = Mutex(State())
+    let perScope: Int
+    let scopes: Int
+
+    public init(perScope: Int = 1024, scopes: Int = 4096) {
+        self.perScope = perScope
+        self.scopes = scopes
+    }
+
+    func note(_ key: IMAPMessageKey, in scope: Scope) {
+        state.withLock { state in
+            if state.keys[scope] == nil {
+                state.order.append(scope)
+                if state.order.count > scopes { state.keys[state.order.removeFirst()] = nil }
+            }
+            var keys = state.keys[scope] ?? []
+            guard !keys.contains(key) else { return }
+            keys.append(key)
+            if keys.count > perScope { keys.removeFirst(keys.count - perScope) }
+            state.keys[scope] = keys
+        }
+    }
+
+    func keys(_ scope: Scope) -> [IMAPMessageKey] {
+        state.withLock { $0.keys[scope] ?? [] }
     }
 }

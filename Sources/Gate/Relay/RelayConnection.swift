@@ -25,11 +25,14 @@ public struct GateContext: Sendable {
     public var core: MailCore
     public var profiles: ProfileCache
     public var logger: Logger
+    /// IMAP messages known bad, shared by all connections of this Gate.
+    public var knownBad: KnownBadMessages
 
-    public init(core: MailCore, profiles: ProfileCache, logger: Logger) {
+    public init(core: MailCore, profiles: ProfileCache, logger: Logger, knownBad: KnownBadMessages = KnownBadMessages()) {
         self.core = core
         self.profiles = profiles
         self.logger = logger
+        self.knownBad = knownBad
     }
 }
 
