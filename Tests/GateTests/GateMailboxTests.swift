@@ -330,6 +330,38 @@ struct GateMailboxTests {
         #expect(blind.messages("imap BODY.PEEK[]") == [MailboxFixtures.clean, MailboxFixtures.eicar])
     }
 
+    /// TOP is scanned like RETR with ScanPop3Top = Yes; relayed unscanned (as documented) with No.
+    @Test func scanPop3TopDecidesWhetherTOPIsScanned() async throws {
+        let pop3Port = 22110 + Int(getpid() % 500), imapPort = pop3Port + 1000
+        let dovecot = try Dovecot(listen: "127.0.0.1", pop3Port: pop3Port, imapPort: imapPort, messages: MailboxFixtures.messages)
+        defer { dovecot.stop() }
+        let address = try SocketAddress(ipAddress: "127.0.0.1", port: pop3Port)
+        let encoded = Data(GateFixtures.eicar.utf8).base64EncodedString()
+        for scan in [true, false] {
+            let gate = try await GateFixtures.gate(upstream: address, protocol: .pop3, config: "ScanPop3Top = \(scan ? "Yes" : "No")\n")
+            defer { gate.channels.forEach { $0.close(promise: nil) } }
+            let port = gate.port
+            let (status, top) = try await offPool { () -> (String, String) in
+                let client = try LineClient(port: port)
+                _ = client.readLine()
+                client.send("USER bob\r\nPASS secret\r\n")
+                _ = client.readLine(); _ = client.readLine()
+                client.send("TOP 2 100\r\n")
+                let status = client.readLine() ?? ""
+                var body = ""
+                while let line = client.readLine(), line != ".\r\n" { body += line }
+                client.send("QUIT\r\n")
+                return (status, body)
+            }
+            #expect(status.hasPrefix("+OK"), "\(status)")
+            if scan {
+                #expect(!top.contains(encoded) && top.contains("X-Moat-Archive-Id: "), "\(top)")
+            } else {
+                #expect(top.contains(encoded), "\(top)")
+            }
+        }
+    }
+
     /// The server cannot be reached: a temporary error in place of the greeting.
     @Test func unreachableServerGivesATemporaryError() async throws {
         let closed = try await FakeSMTPServer()
