@@ -27,7 +27,8 @@ public enum GateProtocol: String, Sendable {
 /// (TPROXY keeps it). The Gate connects there, from the client's own address when
 /// `InputDivertConnectTransparently = Yes` (IP_TRANSPARENT + bind to the client address), else
 /// from the gateway's, and relays: SMTP through `SMTPRelaySession` when `InspectSmtp = On`,
-/// everything else blindly (ports it has no relay for, implicit TLS, `Inspect* = Off`).
+/// POP3 (110) and IMAP (143) through `ByteRelayConnection` with `POP3RelaySession` /
+/// `IMAPRelaySession` when `InspectPop3` / `InspectImap` are On, everything else blindly (ports it has no relay for, implicit TLS, `Inspect* = Off`).
 public struct GateService: Service {
     /// Linux socket options not named by NIO.
     enum SocketOptions {
@@ -179,9 +180,17 @@ public struct GateService: Service {
         switch proto {
         case .smtp where settings.inspectSmtp:
             try start(channel, session: SMTPRelaySession(), settings: settings, info: info, to: destination, source: peer)
-        case .pop3, .imap:
-            // POP3 and IMAP sessions plug in here once they exist (`POP3RelaySession()`, ...).
-            try start(channel, session: SMTPRelaySession?.none, settings: settings, info: info, to: destination, source: peer)
+        case .pop3 where settings.inspectPop3:
+            let session = POP3RelaySession(configuration: .init(scanTop: settings.scanPop3Top,
+                                                                maxMessageSize: settings.maxMessageSize))
+            try start(channel, relay: ByteRelayConnection(client: channel, session: session, context: context,
+                                                          settings: settings, info: info),
+                      settings: settings, to: destination, source: peer)
+        case .imap where settings.inspectImap:
+            let session = IMAPRelaySession(configuration: .init(maxLiteralSize: settings.maxMessageSize))
+            try start(channel, relay: ByteRelayConnection(client: channel, session: session, context: context,
+                                                          settings: settings, info: info),
+                      settings: settings, to: destination, source: peer)
         default:
             try start(channel, session: SMTPRelaySession?.none, settings: settings, info: info, to: destination, source: peer)
         }
@@ -233,7 +242,15 @@ public struct GateService: Service {
     func start<Session: RelayProtocolSession>(_ client: any Channel, session: Session?, settings: GateSettings,
                                               info: ConnectionInfo, to destination: SocketAddress,
                                               source: SocketAddress) throws {
-        let relay = RelayConnection(client: client, session: session, context: context, settings: settings, info: info)
+        try start(client, relay: RelayConnection(client: client, session: session, context: context, settings: settings, info: info),
+                  settings: settings, to: destination, source: source)
+    }
+
+    /// Glues `client` to a new connection to `destination` through `relay`: the upstream
+    /// connection (from the client's address when InputDivertConnectTransparently) and the two
+    /// channels' handlers.
+    func start(_ client: any Channel, relay: any RelayEndpoint, settings: GateSettings,
+               to destination: SocketAddress, source: SocketAddress) throws {
         try client.pipeline.syncOperations.addHandler(RelaySideHandler(side: .client, relay: relay))
         var bootstrap = ClientBootstrap(group: client.eventLoop)
             .connectTimeout(.nanoseconds(Int64(settings.timeouts.connect / .nanoseconds(1))))

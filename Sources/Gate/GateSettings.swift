@@ -12,6 +12,8 @@ public struct GateSettings: Sendable, Equatable {
     public var inspectSmtp = true
     public var inspectPop3 = true
     public var inspectImap = true
+    /// `ScanPop3Top`: hold and scan POP3 TOP replies like RETR.
+    public var scanPop3Top = false
     public var unwrapSsl = false
     /// `VerifyMxCertificates`: verify upstream certificates on port 25 too.
     public var verifyMxCertificates = false
@@ -35,6 +37,7 @@ public struct GateSettings: Sendable, Equatable {
         inspectSmtp = values.value(section, "InspectSmtp").bool ?? true
         inspectPop3 = values.value(section, "InspectPop3").bool ?? true
         inspectImap = values.value(section, "InspectImap").bool ?? true
+        scanPop3Top = values.value(section, "ScanPop3Top").bool ?? false
         unwrapSsl = values.value(section, "UnwrapSsl").bool ?? false
         verifyMxCertificates = values.value(section, "VerifyMxCertificates").bool ?? false
         upstreamVerifyFailure = values.value(section, "UpstreamVerifyFailure").text == "Relay" ? .relay : .refuse

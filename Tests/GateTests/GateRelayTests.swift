@@ -183,7 +183,8 @@ enum GateFixtures {
     }
 
     /// A running Gate in front of `upstream`, as if every connection had been diverted there.
-    static func gate(upstream: SocketAddress, config: String = "", mailD: String = "", timeouts: GateTimeouts? = nil) async throws
+    static func gate(upstream: SocketAddress, protocol proto: GateProtocol = .smtp, config: String = "", mailD: String = "",
+                     timeouts: GateTimeouts? = nil) async throws
         -> (service: GateService, channels: [any Channel], port: Int, varDir: String) {
         let varDir = temporaryDirectory()
         let text = "[Root]\nVarDir = \(varDir)\n[MailD]\nReportLanguages = en\n" + mailD + "\n[LinuxFirewall]\n" + config
@@ -194,7 +195,7 @@ enum GateFixtures {
         options.port = 0
         options.transparent = false
         options.upstreamOverride = upstream
-        options.protocolOverride = .smtp
+        options.protocolOverride = proto
         options.timeouts = timeouts
         let service = GateService(settings: store, core: core, options: options)
         let channels = try await service.bind()

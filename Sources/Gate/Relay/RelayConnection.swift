@@ -25,11 +25,14 @@ public struct GateContext: Sendable {
     public var core: MailCore
     public var profiles: ProfileCache
     public var logger: Logger
+    /// IMAP messages known bad, shared by all connections of this Gate.
+    public var knownBad: KnownBadMessages
 
-    public init(core: MailCore, profiles: ProfileCache, logger: Logger) {
+    public init(core: MailCore, profiles: ProfileCache, logger: Logger, knownBad: KnownBadMessages = KnownBadMessages()) {
         self.core = core
         self.profiles = profiles
         self.logger = logger
+        self.knownBad = knownBad
     }
 }
 
@@ -39,7 +42,7 @@ public struct GateContext: Sendable {
 ///
 /// Backpressure: a side that cannot take more writes stops reads on the other; the client is
 /// also not read while the session holds its input (`wantsClientInput`).
-final class RelayConnection<Session: RelayProtocolSession>: @unchecked Sendable {
+final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unchecked Sendable {
     let client: any Channel
     private(set) var server: (any Channel)?
     private var session: Session?
@@ -430,14 +433,28 @@ final class RelayConnection<Session: RelayProtocolSession>: @unchecked Sendable 
     }
 }
 
+/// What the two channels' handlers and the Gate's upstream connector need from a relay: the
+/// line-based `RelayConnection` (SMTP) and the byte-based `ByteRelayConnection` (POP3, IMAP).
+protocol RelayEndpoint: AnyObject, Sendable {
+    var client: any Channel { get }
+    /// Connects upstream; set by the Gate, run once the client channel is active.
+    var connectUpstream: (() -> Void)? { get set }
+    func clientActive()
+    func serverConnected(_ channel: any Channel)
+    func serverConnectFailed(_ error: any Error)
+    func read(_ side: RelaySide, _ buffer: ByteBuffer)
+    func closed(_ side: RelaySide)
+    func writabilityChanged()
+}
+
 /// The thin handler on each of the two channels: bytes in, closes and writability to the relay.
-final class RelaySideHandler<Session: RelayProtocolSession>: ChannelInboundHandler {
+final class RelaySideHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
     let side: RelaySide
-    let relay: RelayConnection<Session>
+    let relay: any RelayEndpoint
 
-    init(side: RelaySide, relay: RelayConnection<Session>) {
+    init(side: RelaySide, relay: any RelayEndpoint) {
         self.side = side
         self.relay = relay
     }

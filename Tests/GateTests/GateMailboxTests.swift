@@ -1,0 +1,624 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Testing
+@testable import Gate
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Runs a command to its end; output and status.
+@discardableResult
+func run(_ executable: String, _ arguments: [String]) -> (status: Int32, out: String, err: String) {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    do { try process.run() } catch { return (-1, "", "\(error)") }
+    // Read both pipes concurrently: a large output must not block the child.
+    let errData = MutexBox<Data>(Data())
+    let reader = Thread { errData.value = err.fileHandleForReading.readDataToEndOfFile() }
+    reader.start()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    while !errData.done { usleep(10_000) }
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: errData.value, as: UTF8.self))
+}
+
+final class MutexBox<T>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var stored: T
+    private var finished = false
+    init(_ value: T) { stored = value }
+    var value: T {
+        get { lock.lock(); defer { lock.unlock() }; return stored }
+        set { lock.lock(); stored = newValue; finished = true; lock.unlock() }
+    }
+    var done: Bool { lock.lock(); defer { lock.unlock() }; return finished }
+}
+
+/// Runs blocking test code (sockets, child processes) on a thread of its own: blocking one of
+/// the few cooperative threads would starve the Gate's checks (Tasks) of the tests beside it.
+func offPool<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    try await withCheckedThrowingContinuation { continuation in
+        Thread { continuation.resume(with: Result { try body() }) }.start()
+    }
+}
+
+struct GateTestFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A real Dovecot (POP3 and IMAP, plaintext, one static user "bob" / "secret") with a private
+/// configuration, run in the foreground, optionally inside a network namespace.
+final class Dovecot {
+    let root: String
+    let process = Process()
+    var log: String {
+        ((try? String(contentsOfFile: root + "/dovecot.log", encoding: .utf8)) ?? "")
+            + ((try? String(contentsOfFile: root + "/stderr.log", encoding: .utf8)) ?? "")
+    }
+
+    /// `messages`: file name in Maildir `new/` → bytes.
+    init(listen: String, pop3Port: Int, imapPort: Int, messages: [(String, String)], namespace: String? = nil) throws {
+        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/dovecot") else {
+            throw GateTestFailure("/usr/sbin/dovecot is missing: install dovecot-imapd and dovecot-pop3d (scripts/deps/gate.txt)")
+        }
+        root = GateFixtures.temporaryDirectory()
+        let fm = FileManager.default
+        for dir in ["run", "home", "mail/bob/new", "mail/bob/cur", "mail/bob/tmp"] {
+            try fm.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
+        }
+        for (name, text) in messages {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: root + "/mail/bob/new/" + name))
+        }
+        let config = """
+            protocols = pop3 imap
+            listen = \(listen)
+            base_dir = \(root)/run
+            log_path = \(root)/dovecot.log
+            ssl = no
+            disable_plaintext_auth = no
+            auth_mechanisms = plain
+            default_login_user = dovenull
+            default_internal_user = dovecot
+            first_valid_uid = 0
+            passdb {
+              driver = static
+              args = password=secret
+            }
+            userdb {
+              driver = static
+              args = uid=dovecot gid=dovecot home=\(root)/home/%u
+            }
+            mail_location = maildir:\(root)/mail/%u
+            login_trusted_networks = 10.0.0.0/8 127.0.0.0/8
+            service imap-login {
+              inet_listener imap {
+                port = \(imapPort)
+              }
+              inet_listener imaps {
+                port = 0
+              }
+            }
+            service pop3-login {
+              inet_listener pop3 {
+                port = \(pop3Port)
+              }
+              inet_listener pop3s {
+                port = 0
+              }
+            }
+
+            """
+        try config.write(toFile: root + "/dovecot.conf", atomically: true, encoding: .utf8)
+        // The mail and home directories belong to the mail user; the path to them must be open.
+        chmod(root, 0o755)
+        _ = run("/bin/chown", ["-R", "dovecot:dovecot", root + "/mail", root + "/home"])
+        // The spawning thread's blocked signals are inherited through exec, and Dovecot's master
+        // does not unblock them: without SIGCHLD and SIGTERM it neither reaps its children nor
+        // stops. Python clears the mask before it execs Dovecot.
+        let unblock = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, set()); os.execv(sys.argv[1], sys.argv[1:])"
+        let command = ["/usr/bin/env", "python3", "-c", unblock, "/usr/sbin/dovecot", "-c", root + "/dovecot.conf", "-F"]
+        if let namespace {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", namespace] + command
+        } else {
+            process.executableURL = URL(fileURLWithPath: command[0])
+            process.arguments = Array(command.dropFirst())
+        }
+        FileManager.default.createFile(atPath: root + "/stderr.log", contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/stderr.log"))
+        process.standardOutput = handle
+        process.standardError = handle
+        try process.run()
+        // Ready when both ports accept connections.
+        let deadline = Date().addingTimeInterval(20)
+        var ready = false
+        while Date() < deadline, process.isRunning, !ready {
+            let ss = (namespace.map { run("/usr/sbin/ip", ["netns", "exec", $0, "/usr/bin/ss", "-ltnH"]) }
+                ?? run("/usr/bin/ss", ["-ltnH"])).out
+            if ss.contains(":\(pop3Port) "), ss.contains(":\(imapPort) ") { ready = true } else { usleep(100_000) }
+        }
+        guard ready else {
+            let text = log
+            stop()
+            throw GateTestFailure("Dovecot did not start: \(text)")
+        }
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+/// The mail client: Python's poplib and imaplib, reading everything in bob's mailbox over POP3
+/// (greeting, CAPA, UIDL, RETR, TOP) and IMAP (CAPABILITY, whole and partial fetches).
+enum MailboxClient {
+    static let script = #"""
+        import base64, imaplib, json, poplib, sys
+        host, pop3_port, imap_port = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+        b64 = lambda b: base64.b64encode(b).decode()
+        out = {}
+        p = poplib.POP3(host, pop3_port, timeout=60)
+        out["pop3_greeting"] = p.getwelcome().decode()
+        out["pop3_capa"] = sorted(p.capa().keys())
+        p.user("bob"); p.pass_("secret")
+        out["pop3_uidl"] = [x.decode() for x in p.uidl()[1]]
+        count = len(p.list()[1])
+        out["pop3_retr"] = []
+        for i in range(1, count + 1):
+            resp, lines, octets = p.retr(i)
+            out["pop3_retr"].append(b64(b"\r\n".join(lines) + b"\r\n"))
+        out["pop3_top"] = [b64(b"\r\n".join(p.top(i, 0)[1]) + b"\r\n") for i in range(1, count + 1)]
+        p.quit()
+        m = imaplib.IMAP4(host, imap_port, timeout=60)
+        out["imap_capabilities"] = sorted(m.capabilities)
+        m.login("bob", "secret")
+        m.select("INBOX")
+        for item in ["BODY.PEEK[]", "RFC822", "BINARY.PEEK[]", "BODY.PEEK[]<0.20>"]:
+            typ, data = m.fetch("1:*", "(UID %s)" % item)
+            out["imap " + item] = [b64(d[1]) for d in data if isinstance(d, tuple)]
+        m.logout()
+        print(json.dumps(out))
+        """#
+
+    struct Result: @unchecked Sendable {
+        var json: [String: Any]
+        func strings(_ key: String) -> [String] { json[key] as? [String] ?? [] }
+        func messages(_ key: String) -> [String] {
+            strings(key).map { String(decoding: Data(base64Encoded: $0) ?? Data(), as: UTF8.self) }
+        }
+    }
+
+    /// `fetch` on a thread of its own: a test blocked in it must not hold one of the few
+    /// cooperative threads the Gate's checks (Tasks) need.
+    static func fetchOffPool(host: String, pop3Port: Int, imapPort: Int) async throws -> Result {
+        try await offPool { try fetch(host: host, pop3Port: pop3Port, imapPort: imapPort) }
+    }
+
+    static func fetch(host: String, pop3Port: Int, imapPort: Int, namespace: String? = nil) throws -> Result {
+        let path = GateFixtures.temporaryDirectory() + "/client.py"
+        try script.write(toFile: path, atomically: true, encoding: .utf8)
+        let arguments = ["python3", path, host, "\(pop3Port)", "\(imapPort)"]
+        let result = namespace.map { run("/usr/sbin/ip", ["netns", "exec", $0, "/usr/bin/env"] + arguments) }
+            ?? run("/usr/bin/env", arguments)
+        guard result.status == 0,
+              let json = try? JSONSerialization.jsonObject(with: Data(result.out.utf8)) as? [String: Any]
+        else { throw GateTestFailure("mail client failed (\(result.status)): \(result.err)\(result.out)") }
+        return Result(json: json)
+    }
+}
+
+enum MailboxFixtures {
+    static let clean = GateFixtures.cleanMessage("mailbox")
+    static let eicar = GateFixtures.eicarMessage()
+    static let messages = [("1700000001.M1P1.moat", clean), ("1700000002.M2P1.moat", eicar)]
+
+    /// What both protocols must show: the clean message byte for byte, the EICAR one repacked.
+    static func check(_ got: MailboxClient.Result, direct: MailboxClient.Result? = nil, via: String) {
+        for key in ["pop3_retr", "imap BODY.PEEK[]", "imap RFC822", "imap BINARY.PEEK[]"] {
+            let messages = got.messages(key)
+            #expect(messages.count == 2, "\(via) \(key): \(messages.count) messages")
+            guard messages.count == 2 else { continue }
+            #expect(messages[0] == clean, "\(via) \(key): the clean message is byte-identical")
+            let repacked = messages[1]
+            #expect(!repacked.contains("EICAR-STANDARD-ANTIVIRUS-TEST-FILE"), "\(via) \(key): no EICAR in the clear")
+            #expect(!repacked.contains(Data(GateFixtures.eicar.utf8).base64EncodedString()), "\(via) \(key): nor its base64")
+            #expect(repacked.contains("X-Moat-Archive-Id: "), "\(via) \(key): repacked\n\(repacked)")
+            #expect(repacked.contains("quarantine.zip"), "\(via) \(key): archive attached")
+            #expect(repacked.contains("Subject: the test file"), "\(via) \(key): the original header stays")
+        }
+        if let direct {
+            // Greeting (APOP timestamp), CAPA, UIDL, TOP with ScanPop3Top = No: untouched.
+            for key in ["pop3_capa", "pop3_uidl", "pop3_top"] {
+                #expect(got.strings(key) == direct.strings(key), "\(via) \(key)")
+            }
+            // Partial fetches are relayed unscanned, except for a message already known bad
+            // (the whole-message fetch before it): an empty literal.
+            let partial = got.messages("imap BODY.PEEK[]<0.20>")
+            #expect(partial.count == 2 && partial[0] == direct.messages("imap BODY.PEEK[]<0.20>")[0] && partial[1].isEmpty,
+                    "\(via) partial: \(partial)")
+            #expect(got.json["pop3_greeting"] as? String == direct.json["pop3_greeting"] as? String)
+            #expect(got.strings("imap_capabilities") == direct.strings("imap_capabilities").filter { !$0.hasPrefix("COMPRESS") })
+        }
+    }
+}
+
+@Suite(.serialized, .enabled(if: getuid() == 0, "Dovecot's static user needs root to start"))
+struct GateMailboxTests {
+    /// The Gate in front of a real Dovecot on the loopback (no divert: the upstream is given).
+    @Test func pop3AndIMAPThroughTheGateAgainstDovecot() async throws {
+        let pop3Port = 20110 + Int(getpid() % 500), imapPort = pop3Port + 1000
+        let dovecot = try Dovecot(listen: "127.0.0.1", pop3Port: pop3Port, imapPort: imapPort, messages: MailboxFixtures.messages)
+        defer { dovecot.stop() }
+        let direct = try await MailboxClient.fetchOffPool(host: "127.0.0.1", pop3Port: pop3Port, imapPort: imapPort)
+        #expect(direct.messages("pop3_retr").first == MailboxFixtures.clean, "Dovecot serves the fixture as written")
+        let pop3 = try await GateFixtures.gate(upstream: try SocketAddress(ipAddress: "127.0.0.1", port: pop3Port), protocol: .pop3)
+        defer { pop3.channels.forEach { $0.close(promise: nil) } }
+        let imap = try await GateFixtures.gate(upstream: try SocketAddress(ipAddress: "127.0.0.1", port: imapPort), protocol: .imap)
+        defer { imap.channels.forEach { $0.close(promise: nil) } }
+        let got = try await MailboxClient.fetchOffPool(host: "127.0.0.1", pop3Port: pop3.port, imapPort: imap.port)
+        MailboxFixtures.check(got, direct: direct, via: "Gate")
+        #expect(dovecot.process.isRunning, "\(dovecot.log)")
+
+        // A later connection of the same client: the EICAR message is known bad, so a byte range
+        // of it (not scanned) comes back empty; the clean message's range is relayed.
+        let imapGatePort = imap.port
+        let ranges = try await offPool { () -> [String] in
+            let client = try LineClient(port: imapGatePort)
+            _ = client.readLine()
+            client.send("a LOGIN bob secret\r\n")
+            while let line = client.readLine(), !line.hasPrefix("a ") {}
+            client.send("b SELECT INBOX\r\n")
+            while let line = client.readLine(), !line.hasPrefix("b ") {}
+            client.send("c FETCH 1:2 (UID BODY.PEEK[]<0.20>)\r\n")
+            var lines: [String] = []
+            while let line = client.readLine(), !line.hasPrefix("c ") { lines.append(line) }
+            client.send("d LOGOUT\r\n")
+            return lines
+        }
+        let text = ranges.joined()
+        #expect(text.contains("* 1 FETCH (UID 1 BODY[]<0> {20}\r\nFrom: Alice <alice@e)"), "\(text)")
+        #expect(text.contains("* 2 FETCH (UID 2 BODY[]<0> {0}\r\n)"), "\(text)")
+    }
+
+    /// A BLOCK rule cannot refuse a message in a mailbox: the clean message (nothing to repack)
+    /// becomes a notice, the EICAR one is repacked. With InspectPop3/InspectImap = No the Gate
+    /// relays blindly: the EICAR message arrives as it is.
+    @Test func blockRuleGivesANoticeAndInspectOffRelaysBlindly() async throws {
+        let pop3Port = 21110 + Int(getpid() % 500), imapPort = pop3Port + 1000
+        let dovecot = try Dovecot(listen: "127.0.0.1", pop3Port: pop3Port, imapPort: imapPort, messages: MailboxFixtures.messages)
+        defer { dovecot.stop() }
+        let pop3Address = try SocketAddress(ipAddress: "127.0.0.1", port: pop3Port)
+        let imapAddress = try SocketAddress(ipAddress: "127.0.0.1", port: imapPort)
+
+        let rule = "RuleSet = protocol in (Pop3, Imap) : BLOCK \"Mailbox access is blocked here\"\n"
+        let pop3 = try await GateFixtures.gate(upstream: pop3Address, protocol: .pop3, config: rule)
+        defer { pop3.channels.forEach { $0.close(promise: nil) } }
+        let imap = try await GateFixtures.gate(upstream: imapAddress, protocol: .imap, config: rule)
+        defer { imap.channels.forEach { $0.close(promise: nil) } }
+        let blocked = try await MailboxClient.fetchOffPool(host: "127.0.0.1", pop3Port: pop3.port, imapPort: imap.port)
+        for key in ["pop3_retr", "imap BODY.PEEK[]", "imap RFC822"] {
+            let messages = blocked.messages(key)
+            #expect(messages.count == 2, "\(key)")
+            guard messages.count == 2 else { continue }
+            #expect(messages[0].hasPrefix("From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: hello mailbox\r\n"), "\(key): \(messages[0])")
+            #expect(messages[0].contains("X-Moat-Blocked: Mailbox access is blocked here"), "\(key): \(messages[0])")
+            #expect(!messages[0].contains("Hello Bob"), "\(key): the body is not delivered")
+            #expect(!messages[1].contains(Data(GateFixtures.eicar.utf8).base64EncodedString()), "\(key)")
+        }
+
+        let off = "InspectPop3 = No\nInspectImap = No\n"
+        let blindPOP3 = try await GateFixtures.gate(upstream: pop3Address, protocol: .pop3, config: off)
+        defer { blindPOP3.channels.forEach { $0.close(promise: nil) } }
+        let blindIMAP = try await GateFixtures.gate(upstream: imapAddress, protocol: .imap, config: off)
+        defer { blindIMAP.channels.forEach { $0.close(promise: nil) } }
+        let blind = try await MailboxClient.fetchOffPool(host: "127.0.0.1", pop3Port: blindPOP3.port, imapPort: blindIMAP.port)
+        #expect(blind.messages("pop3_retr") == [MailboxFixtures.clean, MailboxFixtures.eicar])
+        #expect(blind.messages("imap BODY.PEEK[]") == [MailboxFixtures.clean, MailboxFixtures.eicar])
+    }
+
+    /// TOP is scanned like RETR with ScanPop3Top = Yes; relayed unscanned (as documented) with No.
+    @Test func scanPop3TopDecidesWhetherTOPIsScanned() async throws {
+        let pop3Port = 22110 + Int(getpid() % 500), imapPort = pop3Port + 1000
+        let dovecot = try Dovecot(listen: "127.0.0.1", pop3Port: pop3Port, imapPort: imapPort, messages: MailboxFixtures.messages)
+        defer { dovecot.stop() }
+        let address = try SocketAddress(ipAddress: "127.0.0.1", port: pop3Port)
+        let encoded = Data(GateFixtures.eicar.utf8).base64EncodedString()
+        for scan in [true, false] {
+            let gate = try await GateFixtures.gate(upstream: address, protocol: .pop3, config: "ScanPop3Top = \(scan ? "Yes" : "No")\n")
+            defer { gate.channels.forEach { $0.close(promise: nil) } }
+            let port = gate.port
+            let (status, top) = try await offPool { () -> (String, String) in
+                let client = try LineClient(port: port)
+                _ = client.readLine()
+                client.send("USER bob\r\nPASS secret\r\n")
+                _ = client.readLine(); _ = client.readLine()
+                client.send("TOP 2 100\r\n")
+                let status = client.readLine() ?? ""
+                var body = ""
+                while let line = client.readLine(), line != ".\r\n" { body += line }
+                client.send("QUIT\r\n")
+                return (status, body)
+            }
+            #expect(status.hasPrefix("+OK"), "\(status)")
+            if scan {
+                #expect(!top.contains(encoded) && top.contains("X-Moat-Archive-Id: "), "\(top)")
+            } else {
+                #expect(top.contains(encoded), "\(top)")
+            }
+        }
+    }
+
+    /// The server cannot be reached: a temporary error in place of the greeting.
+    @Test func unreachableServerGivesATemporaryError() async throws {
+        let closed = try await FakeSMTPServer()
+        let address = closed.channel.localAddress!
+        try await closed.channel.close()
+        for (proto, greeting) in [(GateProtocol.pop3, "-ERR [SYS/TEMP] "), (.imap, "* BYE [UNAVAILABLE] ")] {
+            let gate = try await GateFixtures.gate(upstream: address, protocol: proto)
+            defer { gate.channels.forEach { $0.close(promise: nil) } }
+            let client = try LineClient(port: gate.port)
+            let line = client.readLine() ?? ""
+            #expect(line.hasPrefix(greeting), "\(proto): \(line)")
+            #expect(client.readLine() == nil)
+        }
+    }
+}
+
+/// A network namespace made by the test and deleted at the end.
+final class TestNamespace {
+    let name: String
+
+    init(_ tag: String) throws {
+        name = "moatgm-\(tag)-\(getpid())"
+        run("/usr/sbin/ip", ["netns", "del", name])
+        let result = run("/usr/sbin/ip", ["netns", "add", name])
+        guard result.status == 0 else { throw GateTestFailure("ip netns add \(name): \(result.err)") }
+        try self.ip("link", "set", "lo", "up")
+    }
+
+    deinit { run("/usr/sbin/ip", ["netns", "del", name]) }
+
+    func ip(_ arguments: String...) throws {
+        let result = run("/usr/sbin/ip", ["-n", name] + arguments)
+        guard result.status == 0 else { throw GateTestFailure("ip -n \(name) \(arguments.joined(separator: " ")): \(result.err)") }
+    }
+
+    @discardableResult
+    func exec(_ arguments: String...) throws -> String {
+        let result = run("/usr/sbin/ip", ["netns", "exec", name] + arguments)
+        guard result.status == 0 else { throw GateTestFailure("\(arguments.joined(separator: " ")) in \(name): \(result.err)") }
+        return result.out
+    }
+
+    static let available: Bool = {
+        guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip"),
+              FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft") else { return false }
+        let name = "moatgm-probe-\(getpid())"
+        guard run("/usr/sbin/ip", ["netns", "add", name]).status == 0 else { return false }
+        run("/usr/sbin/ip", ["netns", "del", name])
+        return true
+    }()
+}
+
+/// The built `moatd`, next to the test bundle.
+enum Moatd {
+    static let binary: String? = {
+        var url = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        while url.path != "/" {
+            url.deleteLastPathComponent()
+            let candidate = url.appendingPathComponent("moatd").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }()
+}
+
+/// End to end: client —veth— gateway —veth— server, three namespaces. The server runs Dovecot
+/// on 110 and 143; the gateway runs moatd (its divert on the client side and the Gate); the
+/// client reads the mailbox with Python's poplib and imaplib, addressing the server.
+@Suite(.serialized, .enabled(if: TestNamespace.available, "needs root and ip/nft for network namespaces"))
+struct GateMailboxNamespaceTests {
+    @Test func dovecotMailboxThroughTheDivertedGate() async throws {
+        try await offPool { try Self.throughTheDivertedGate() }
+    }
+
+    static func throughTheDivertedGate() throws {
+        let binary = try #require(Moatd.binary, "the built moatd is needed")
+        let client = try TestNamespace("c"), gateway = try TestNamespace("g"), server = try TestNamespace("s")
+        let peer = "\(getpid() % 10000)"
+        let result = run("/usr/sbin/ip", ["link", "add", "gmc\(peer)", "netns", client.name, "type", "veth",
+                                         "peer", "name", "gmg\(peer)", "netns", gateway.name])
+        guard result.status == 0 else { throw GateTestFailure("veth c-g: \(result.err)") }
+        let result2 = run("/usr/sbin/ip", ["link", "add", "gms\(peer)", "netns", server.name, "type", "veth",
+                                          "peer", "name", "gmh\(peer)", "netns", gateway.name])
+        guard result2.status == 0 else { throw GateTestFailure("veth s-g: \(result2.err)") }
+        try client.ip("link", "set", "gmc\(peer)", "name", "eth0")
+        try gateway.ip("link", "set", "gmg\(peer)", "name", "eth0")
+        try gateway.ip("link", "set", "gmh\(peer)", "name", "eth1")
+        try server.ip("link", "set", "gms\(peer)", "name", "eth0")
+        for (ns, device, v4) in [(client, "eth0", "10.203.1.2/24"), (gateway, "eth0", "10.203.1.1/24"),
+                                 (gateway, "eth1", "10.203.2.1/24"), (server, "eth0", "10.203.2.2/24")] {
+            try ns.ip("addr", "add", v4, "dev", device)
+            try ns.ip("link", "set", device, "up")
+        }
+        try client.ip("route", "add", "default", "via", "10.203.1.1")
+        try server.ip("route", "add", "default", "via", "10.203.2.1")
+        for setting in ["net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.eth0.rp_filter=0"] {
+            try gateway.exec("sysctl", "-qw", setting)
+        }
+
+        let dovecot = try Dovecot(listen: "10.203.2.2", pop3Port: 110, imapPort: 143, messages: MailboxFixtures.messages,
+                                  namespace: server.name)
+        defer { dovecot.stop() }
+
+        // moatd on the gateway: divert of 110 and 143 arriving on eth0, the Gate behind it.
+        let root = GateFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try """
+            [Root]
+            ControlSocket = \(root)/run/moat-ctl.sock
+            VarDir = \(root)/var
+            LogLevel = Info
+
+            [MailD]
+            ReportLanguages = en
+
+            [LinuxFirewall]
+            InputDivert = Auto(interface:eth0 protected:110,143)
+            """.write(toFile: root + "/moat.ini", atomically: true, encoding: .utf8)
+        let moatd = Process()
+        moatd.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        moatd.arguments = ["netns", "exec", gateway.name, binary, "--config", root + "/moat.ini"]
+        FileManager.default.createFile(atPath: root + "/moatd.log", contents: nil)
+        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/moatd.log"))
+        moatd.standardOutput = logHandle
+        moatd.standardError = logHandle
+        try moatd.run()
+        defer {
+            if moatd.isRunning { moatd.terminate(); moatd.waitUntilExit() }
+        }
+        var log: String { (try? String(contentsOfFile: root + "/moatd.log", encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(60)
+        var ready = false
+        while Date() < deadline, moatd.isRunning, !ready {
+            let listening = (try? gateway.exec("/usr/bin/ss", "-ltnH")) ?? ""
+            ready = log.contains("divert installed") && listening.contains(":20025 ")
+            if !ready { usleep(200_000) }
+        }
+        guard ready else { throw GateTestFailure("moatd did not start the divert and the Gate; log:\n\(log)") }
+
+        let got: MailboxClient.Result
+        do {
+            got = try MailboxClient.fetch(host: "10.203.2.2", pop3Port: 110, imapPort: 143, namespace: client.name)
+        } catch {
+            throw GateTestFailure("\(error)\nmoatd log:\n\(log)\nDovecot log:\n\(dovecot.log)")
+        }
+        MailboxFixtures.check(got, via: "netns Gate")
+        // The connections went through the Gate, as POP3 and IMAP sessions.
+        #expect(log.contains("POP3") && log.contains("IMAP"), "moatd log:\n\(log)")
+        // Dovecot saw the gateway, not the client, as its peer (InputDivertConnectTransparently = No).
+        #expect(dovecot.log.contains("rip=10.203.2.1"), "\(dovecot.log)")
+        withExtendedLifetime((client, gateway, server)) {}
+    }
+}
+
+struct MailboxVerdictTests {
+    @Test func noticeKeepsTheIdentifyingHeadersAndSaysWhy() {
+        let original = Array("Received: from x\r\nFrom: Alice <alice@example.com>\r\nTo: Bob\r\n <bob@example.org>\r\nSubject: hi\r\nX-Other: y\r\n\r\nbody EICAR\r\n".utf8)
+        let notice = String(decoding: MailboxVerdict.notice(for: original, reason: "The message contains a THREAT"), as: UTF8.self)
+        #expect(notice.hasPrefix("From: Alice <alice@example.com>\r\nTo: Bob\r\n <bob@example.org>\r\nSubject: hi\r\nX-Moat-Blocked: The message contains a THREAT\r\n"))
+        #expect(!notice.contains("Received:") && !notice.contains("X-Other") && !notice.contains("EICAR"))
+        #expect(notice.contains("\r\n\r\nThis message was blocked by Moat"))
+    }
+}
+
+/// A scripted line server: a greeting, then for each line the reply `answer` gives (nil: no
+/// answer), closing after it when asked.
+final class ScriptedServer: Sendable {
+    let channel: any Channel
+    var address: SocketAddress { channel.localAddress! }
+
+    init(greeting: String, answer: @escaping @Sendable (String) -> (reply: String, close: Bool)?) async throws {
+        channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MailLineDecoder()))
+                    try channel.pipeline.syncOperations.addHandler(Handler(greeting: greeting, answer: answer))
+                }
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+    }
+
+    final class Handler: ChannelInboundHandler, @unchecked Sendable {
+        typealias InboundIn = MailLine
+        let greeting: String
+        let answer: @Sendable (String) -> (reply: String, close: Bool)?
+        init(greeting: String, answer: @escaping @Sendable (String) -> (reply: String, close: Bool)?) {
+            self.greeting = greeting
+            self.answer = answer
+        }
+
+        func channelActive(context: ChannelHandlerContext) {
+            context.writeAndFlush(NIOAny(ByteBuffer(string: greeting)), promise: nil)
+        }
+
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard let (reply, close) = answer(unwrapInboundIn(data).text) else { return }
+            let channel = context.channel
+            context.writeAndFlush(NIOAny(ByteBuffer(string: reply))).whenComplete { _ in
+                if close { channel.close(promise: nil) }
+            }
+        }
+    }
+
+    func stop() { channel.close(promise: nil) }
+}
+
+@Suite(.serialized) struct ByteRelayConnectionTests {
+    /// The server sends a RETR reply and closes at once: the held message is still checked and
+    /// delivered (repacked) before the client's connection closes.
+    @Test func serverClosingDuringTheCheckStillDeliversTheMessage() async throws {
+        let stuffed = String(buffer: DotStuffer.stuffed(Array(GateFixtures.eicarMessage().utf8)))
+        let server = try await ScriptedServer(greeting: "+OK ready <1.2@x>\r\n") { line in
+            switch line.prefix(4) {
+            case "RETR": ("+OK message follows\r\n" + stuffed, true)
+            default: ("+OK\r\n", false)
+            }
+        }
+        defer { server.stop() }
+        let gate = try await GateFixtures.gate(upstream: server.address, protocol: .pop3)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let port = gate.port
+        try await offPool {
+            let client = try LineClient(port: port)
+            #expect(client.readLine() == "+OK ready <1.2@x>\r\n", "the APOP timestamp stays")
+            client.send("USER bob\r\nPASS secret\r\nRETR 1\r\n")
+            #expect(client.readLine() == "+OK\r\n")
+            #expect(client.readLine() == "+OK\r\n")
+            #expect(client.readLine() == "+OK message follows\r\n")
+            var body = ""
+            while let line = client.readLine(), line != ".\r\n" { body += line }
+            #expect(body.contains("X-Moat-Archive-Id: "), "\(body)")
+            #expect(!body.contains(Data(GateFixtures.eicar.utf8).base64EncodedString()))
+            #expect(client.readLine() == nil, "then the connection closes")
+        }
+    }
+
+    /// A server that does not answer a command within the reply timeout is given up on.
+    @Test func silentServerIsTimedOut() async throws {
+        let server = try await ScriptedServer(greeting: "* OK ready\r\n") { line in
+            line.contains("NOOP") ? nil : (line.split(separator: " ").first.map { "\($0) OK done\r\n" } ?? "", false)
+        }
+        defer { server.stop() }
+        var timeouts = GateTimeouts()
+        timeouts.tick = .milliseconds(100)
+        timeouts.serverReply = .milliseconds(500)
+        let gate = try await GateFixtures.gate(upstream: server.address, protocol: .imap, timeouts: timeouts)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let client = try LineClient(port: gate.port)
+        #expect(client.readLine() == "* OK ready\r\n")
+        client.send("a1 CAPABILITY\r\n")
+        #expect(client.readLine() == "a1 OK done\r\n")
+        // Silence while nothing is asked is fine.
+        try await Task.sleep(for: .milliseconds(800))
+        client.send("a2 NOOP\r\n")
+        let start = Date()
+        #expect(client.readLine() == nil)
+        #expect(Date().timeIntervalSince(start) < 10)
+    }
+}
