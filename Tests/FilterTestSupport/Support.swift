@@ -7,10 +7,10 @@ import NIOPosix
 import ThreatEngine
 
 /// Test inputs and helpers shared by the filter-interface tests.
-enum Support {
-    static let eicar = #"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"#
+public enum Support {
+    public static let eicar = #"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"#
 
-    static let rules = """
+    public static let rules = """
         [MailD]
         SpamdRuleSet = threat_category in (KnownVirus, VirusModification, UnknownVirus) : REJECT "The message contains a THREAT"
         SpamdRuleSet = body match (".*buy.*") : REJECT "This is a SPAM message"
@@ -20,32 +20,34 @@ enum Support {
         RspamdRuleSet = body match (".*later.*") : TEMPFAIL "Try again later, please"
         """
 
-    static func settings(_ extra: String = "") throws -> SettingsStore {
+    public static func settings(_ extra: String = "") throws -> SettingsStore {
         SettingsStore(try ConfigLoader().load(text: rules + "\n" + extra))
     }
 
     /// One engine for the whole test process: loading signatures is the slow part.
-    static let scanner: ThreatScanner = {
-        try! ThreatScanner(signatureDirectory: "/nonexistent-moat-test-signatures")
+    /// Tests share the engine and run in parallel; time in its queue counts against the scan
+    /// time-out, so the engine gets a generous one.
+    public static let scanner: ThreatScanner = {
+        try! ThreatScanner(signatureDirectory: "/nonexistent-moat-test-signatures", limits: ScanLimits(scanTimeout: .seconds(900)))
     }()
 
-    static func core() -> MailCore {
+    public static func core() -> MailCore {
         MailCore(scanner: scanner, spoolDirectory: temporaryPath("spool"))
     }
 
-    static func temporaryPath(_ name: String) -> String {
+    public static func temporaryPath(_ name: String) -> String {
         FileManager.default.temporaryDirectory.appendingPathComponent("moat-filters-\(name)-\(UUID().uuidString)").path
     }
 
-    static func message(subject: String, body: String) -> String {
+    public static func message(subject: String, body: String) -> String {
         "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: \(subject)\r\nMessage-ID: <\(UUID().uuidString)@example.com>\r\n\r\n\(body)\r\n"
     }
 
-    static var clean: String { message(subject: "lunch", body: "Noon at the usual place?") }
-    static var spam: String { message(subject: "offer", body: "Please buy our pills today.") }
-    static var tempfail: String { message(subject: "retry", body: "Check this later.") }
+    public static var clean: String { message(subject: "lunch", body: "Noon at the usual place?") }
+    public static var spam: String { message(subject: "offer", body: "Please buy our pills today.") }
+    public static var tempfail: String { message(subject: "retry", body: "Check this later.") }
 
-    static var eicarMail: String {
+    public static var eicarMail: String {
         let encoded = Data(eicar.utf8).base64EncodedString()
         return """
             From: Alice <alice@example.com>\r
@@ -69,14 +71,14 @@ enum Support {
             """
     }
 
-    struct Output: Sendable {
-        var status: Int32
-        var stdout: String
-        var stderr: String
+    public struct Output: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
     }
 
     /// Runs a program off the cooperative pool (the server under test needs it).
-    static func run(_ executable: String, _ arguments: [String], stdin: String = "", environment: [String: String]? = nil,
+    public static func run(_ executable: String, _ arguments: [String], stdin: String = "", environment: [String: String]? = nil,
                     timeout: TimeInterval = 60) async throws -> Output {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
@@ -115,12 +117,13 @@ enum Support {
         }
     }
 
-    struct Missing: Error, CustomStringConvertible {
-        var description: String
+    public struct Missing: Error, CustomStringConvertible {
+        public var description: String
+        public init(description: String) { self.description = description }
     }
 
     /// The path of a peer program, or an error that says which package provides it.
-    static func tool(_ path: String, package: String) throws -> String {
+    public static func tool(_ path: String, package: String) throws -> String {
         guard FileManager.default.isExecutableFile(atPath: path) else {
             throw Missing(description: "\(path) is missing: install the Debian package \(package) (scripts/install-deps.sh)")
         }
@@ -128,7 +131,7 @@ enum Support {
     }
 
     /// Raw TCP exchange: send, half-close, read to EOF.
-    static func exchange(port: Int, _ bytes: [UInt8], halfClose: Bool = true) async throws -> [UInt8] {
+    public static func exchange(port: Int, _ bytes: [UInt8], halfClose: Bool = true) async throws -> [UInt8] {
         try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
                 let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -166,13 +169,13 @@ enum Support {
 /// Debian's Exim with content scanning (exim4-daemon-heavy), extracted with `dpkg -x` (it
 /// conflicts with Postfix as a package) and run as `exim -bs` on a private configuration,
 /// driven by swaks.
-struct EximPeer {
-    static let cache = "/tmp/moat-test-exim"
-    let directory: String
-    let exim: String
+public struct EximPeer {
+    public static let cache = "/tmp/moat-test-exim"
+    public let directory: String
+    public let exim: String
 
     /// Downloads and extracts the packages once per machine; every failure names its cause.
-    static func prepare(spamdAddress: String) async throws -> EximPeer {
+    public static func prepare(spamdAddress: String, extraACL: String = "") async throws -> EximPeer {
         let exim = cache + "/root/usr/sbin/exim4"
         if !FileManager.default.isExecutableFile(atPath: exim) {
             try FileManager.default.createDirectory(atPath: cache + "/debs", withIntermediateDirectories: true)
@@ -221,6 +224,7 @@ struct EximPeer {
                       condition = ${if match{$spam_report}{SPAM}}
                       add_header = X-Spam-Flag: YES
                       add_header = X-Spam-Report: $spam_report
+            \(extraACL)
               accept
             begin routers
             all:
@@ -236,15 +240,15 @@ struct EximPeer {
         return EximPeer(directory: directory, exim: exim)
     }
 
-    struct Result {
-        var transcript: String
+    public struct Result {
+        public var transcript: String
         /// The spool header file of the accepted message (with the headers the ACL added).
-        var spooledHeaders: String?
-        var accepted: Bool { spooledHeaders != nil }
+        public var spooledHeaders: String?
+        public var accepted: Bool { spooledHeaders != nil }
     }
 
     /// One SMTP transaction through `exim -bs` (queue only: nothing is delivered).
-    func send(_ message: String) async throws -> Result {
+    public func send(_ message: String) async throws -> Result {
         let swaks = try Support.tool("/usr/bin/swaks", package: "swaks")
         let file = directory + "/message-\(UUID().uuidString).eml"
         try message.write(toFile: file, atomically: true, encoding: .utf8)
