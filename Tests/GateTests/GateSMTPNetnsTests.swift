@@ -1,0 +1,231 @@
+import Foundation
+import Testing
+@testable import Gate
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A private Postfix (its own configuration, queue and log) listening on `listen`:25 inside a
+/// network namespace. Every accepted message is put in the hold queue
+/// (`check_recipient_access static:HOLD`): nothing is delivered, and `postcat` shows a queued
+/// message as Postfix received it.
+final class PrivatePostfix {
+    let root: String
+    let namespace: String
+    var etc: String { root + "/etc" }
+    var log: String { (try? String(contentsOfFile: root + "/postfix.log", encoding: .utf8)) ?? "" }
+
+    init(listen: String, networks: String, namespace: String) throws {
+        for tool in ["/usr/sbin/postfix", "/usr/sbin/postcat", "/usr/sbin/postconf"] {
+            guard FileManager.default.isExecutableFile(atPath: tool) else {
+                throw GateTestFailure("\(tool) is missing: install postfix")
+            }
+        }
+        self.namespace = namespace
+        root = GateFixtures.temporaryDirectory()
+        chmod(root, 0o755)
+        let fm = FileManager.default
+        for dir in ["etc", "queue", "data"] {
+            try fm.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
+        }
+        try fm.copyItem(atPath: "/etc/postfix/master.cf", toPath: etc + "/master.cf")
+        try """
+            compatibility_level = 3.6
+            queue_directory = \(root)/queue
+            data_directory = \(root)/data
+            myhostname = mx.example.org
+            mydestination =
+            inet_interfaces = \(listen)
+            inet_protocols = ipv4
+            mynetworks = \(networks) 127.0.0.0/8
+            smtpd_relay_restrictions = permit_mynetworks, reject
+            smtpd_recipient_restrictions = check_recipient_access static:HOLD, permit_mynetworks, reject
+            maillog_file_prefixes = \(root)
+            maillog_file = \(root)/postfix.log
+            smtpd_peername_lookup = no
+            smtp_dns_support_level = disabled
+
+            """.write(toFile: etc + "/main.cf", atomically: true, encoding: .utf8)
+        _ = run("/bin/chown", ["postfix", root + "/data"])
+        _ = run("/usr/sbin/postconf", ["-c", etc, "-F", "*/*/chroot = n"])
+        // `postfix start` reports its errors only on a terminal: `script` gives it one. Signals
+        // blocked by the spawning thread are cleared first (see Dovecot).
+        let unblock = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, set()); os.execv(sys.argv[1], sys.argv[1:])"
+        let start = run("/usr/sbin/ip", ["netns", "exec", namespace, "/usr/bin/env", "python3", "-c", unblock,
+                                         "/usr/bin/script", "-qec", "/usr/sbin/postfix -c \(etc) start", "/dev/null"])
+        var ready = false
+        let deadline = Date().addingTimeInterval(20)
+        while start.status == 0, Date() < deadline, !ready {
+            let ss = run("/usr/sbin/ip", ["netns", "exec", namespace, "/usr/bin/ss", "-ltnH"]).out
+            if ss.contains("\(listen):25 ") { ready = true } else { usleep(100_000) }
+        }
+        guard ready else {
+            let text = "postfix start (\(start.status)): \(start.out)\(start.err)\nlog:\n\(log)"
+            stop()
+            throw GateTestFailure("Postfix did not start: \(text)")
+        }
+    }
+
+    /// Names of the files in the queue directories a message goes through.
+    func queueFiles() -> Set<String> {
+        var files: Set<String> = []
+        for queue in ["maildrop", "incoming", "active", "deferred", "hold"] {
+            let dir = root + "/queue/" + queue
+            guard let items = FileManager.default.enumerator(atPath: dir) else { continue }
+            for case let item as String in items {
+                var isDirectory: ObjCBool = false
+                if FileManager.default.fileExists(atPath: dir + "/" + item, isDirectory: &isDirectory), !isDirectory.boolValue {
+                    files.insert(queue + "/" + item)
+                }
+            }
+        }
+        return files
+    }
+
+    /// `postcat` of a queued message: `part` is `-b` (body) or `-h` (header).
+    func postcat(_ part: String, id: String) -> (status: Int32, out: String, err: String) {
+        run("/usr/sbin/ip", ["netns", "exec", namespace, "/usr/sbin/postcat", "-c", etc, part, "-q", id])
+    }
+
+    func stop() {
+        _ = run("/usr/sbin/ip", ["netns", "exec", namespace, "/usr/sbin/postfix", "-c", etc, "stop"])
+    }
+
+    deinit {
+        stop()
+        try? FileManager.default.removeItem(atPath: root)
+    }
+}
+
+/// End to end for SMTP: client (swaks) —veth— gateway (the real moatd, diverting port 25 that
+/// arrives on its eth0 to the Gate) —veth— server (a private Postfix on port 25). The client
+/// addresses the server; the Gate is transparent to it.
+@Suite(.serialized, .enabled(if: TestNamespace.available, "needs root and ip/nft for network namespaces"))
+struct GateSMTPNetnsTests {
+    @Test func swaksToPostfixThroughTheDivertedGate() async throws {
+        try await offPool { try Self.throughTheDivertedGate() }
+    }
+
+    static func swaks(in namespace: String, _ arguments: [String]) -> (status: Int32, out: String, err: String) {
+        run("/usr/sbin/ip", ["netns", "exec", namespace, "/usr/bin/swaks", "--timeout", "60"] + arguments)
+    }
+
+    static func throughTheDivertedGate() throws {
+        let binary = try #require(Moatd.binary, "the built moatd is needed")
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/swaks") else {
+            throw GateTestFailure("/usr/bin/swaks is missing: install swaks")
+        }
+        let client = try TestNamespace("sc"), gateway = try TestNamespace("sg"), server = try TestNamespace("ss")
+        let peer = "\(getpid() % 10000)"
+        let result = run("/usr/sbin/ip", ["link", "add", "smc\(peer)", "netns", client.name, "type", "veth",
+                                         "peer", "name", "smg\(peer)", "netns", gateway.name])
+        guard result.status == 0 else { throw GateTestFailure("veth c-g: \(result.err)") }
+        let result2 = run("/usr/sbin/ip", ["link", "add", "sms\(peer)", "netns", server.name, "type", "veth",
+                                          "peer", "name", "smh\(peer)", "netns", gateway.name])
+        guard result2.status == 0 else { throw GateTestFailure("veth s-g: \(result2.err)") }
+        try client.ip("link", "set", "smc\(peer)", "name", "eth0")
+        try gateway.ip("link", "set", "smg\(peer)", "name", "eth0")
+        try gateway.ip("link", "set", "smh\(peer)", "name", "eth1")
+        try server.ip("link", "set", "sms\(peer)", "name", "eth0")
+        for (ns, device, v4) in [(client, "eth0", "10.204.1.2/24"), (gateway, "eth0", "10.204.1.1/24"),
+                                 (gateway, "eth1", "10.204.2.1/24"), (server, "eth0", "10.204.2.2/24")] {
+            try ns.ip("addr", "add", v4, "dev", device)
+            try ns.ip("link", "set", device, "up")
+        }
+        try client.ip("route", "add", "default", "via", "10.204.1.1")
+        try server.ip("route", "add", "default", "via", "10.204.2.1")
+        for setting in ["net.ipv4.ip_forward=1", "net.ipv4.conf.all.rp_filter=0", "net.ipv4.conf.eth0.rp_filter=0"] {
+            try gateway.exec("sysctl", "-qw", setting)
+        }
+
+        let postfix = try PrivatePostfix(listen: "10.204.2.2", networks: "10.204.0.0/16", namespace: server.name)
+        defer { postfix.stop() }
+        // Postfix itself offers CHUNKING (asked from the gateway, not diverted).
+        let direct = swaks(in: gateway.name, ["--server", "10.204.2.2", "--port", "25", "--quit-after", "EHLO"])
+        #expect(direct.status == 0 && direct.out.contains("CHUNKING"), "Postfix's own EHLO: \(direct.out)\(direct.err)")
+
+        // moatd on the gateway: divert of 25 arriving on eth0, the Gate behind it.
+        let root = GateFixtures.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try """
+            [Root]
+            ControlSocket = \(root)/run/moat-ctl.sock
+            VarDir = \(root)/var
+            LogLevel = Info
+
+            [MailD]
+            ReportLanguages = en
+
+            [LinuxFirewall]
+            InputDivert = Auto(interface:eth0 protected:25)
+            """.write(toFile: root + "/moat.ini", atomically: true, encoding: .utf8)
+        let moatd = Process()
+        moatd.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        moatd.arguments = ["netns", "exec", gateway.name, binary, "--config", root + "/moat.ini"]
+        FileManager.default.createFile(atPath: root + "/moatd.log", contents: nil)
+        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/moatd.log"))
+        moatd.standardOutput = logHandle
+        moatd.standardError = logHandle
+        try moatd.run()
+        defer {
+            if moatd.isRunning { moatd.terminate(); moatd.waitUntilExit() }
+        }
+        var log: String { (try? String(contentsOfFile: root + "/moatd.log", encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(60)
+        var ready = false
+        while Date() < deadline, moatd.isRunning, !ready {
+            let listening = (try? gateway.exec("/usr/bin/ss", "-ltnH")) ?? ""
+            ready = log.contains("divert installed") && listening.contains(":20025 ")
+            if !ready { usleep(200_000) }
+        }
+        guard ready else { throw GateTestFailure("moatd did not start the divert and the Gate; log:\n\(log)") }
+        var logs: String { "moatd log:\n\(log)\nPostfix log:\n\(postfix.log)" }
+
+        // A clean message: queued by Postfix, its body as sent.
+        let clean = GateFixtures.cleanMessage("netns")
+        let cleanPath = root + "/clean.eml", eicarPath = root + "/eicar.eml"
+        // swaks ends the data with CRLF "." CRLF whatever the file ends with: the file leaves out
+        // the message's last CRLF (one Character) so that what swaks sends is the message exactly.
+        try String(clean.dropLast()).write(toFile: cleanPath, atomically: true, encoding: .utf8)
+        try GateFixtures.eicarMessage().write(toFile: eicarPath, atomically: true, encoding: .utf8)
+        let envelope = ["--server", "10.204.2.2", "--port", "25", "--from", "alice@example.com", "--to", "bob@example.org"]
+        let sent = swaks(in: client.name, envelope + ["--data", "@" + cleanPath])
+        let transcript = sent.out + sent.err
+        #expect(sent.status == 0, "swaks: \(transcript)\n\(logs)")
+        let received = transcript.split(separator: "\n").filter { $0.hasPrefix("<-") }
+        #expect(!received.isEmpty && !received.contains { $0.contains("CHUNKING") }, "EHLO through the Gate: \(transcript)")
+        #expect(received.contains { $0.contains("250") && $0.contains("PIPELINING") }, "the EHLO reply is Postfix's: \(transcript)")
+        let dataReply = received.last { $0.contains("queued as") }.map(String.init) ?? ""
+        let queueID = dataReply.components(separatedBy: "<-  250 2.0.0 Ok: queued as ").last?
+            .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        #expect(dataReply.hasPrefix("<-  250 2.0.0 Ok: queued as ") && !queueID.isEmpty
+                    && queueID.allSatisfy { $0.isHexDigit }, "final reply: \(dataReply)\n\(transcript)\n\(logs)")
+        guard !queueID.isEmpty else { return }
+        let queued = postfix.queueFiles()
+        #expect(queued == ["hold/\(queueID)"], "Postfix's queue: \(queued)")
+        let body = postfix.postcat("-b", id: queueID)
+        // postcat -b starts at the empty line ending the header and writes LF line ends.
+        let sentBody = String(clean[clean.range(of: "\r\n\r\n")!.upperBound...])
+        #expect(body.out == "\n" + sentBody.replacingOccurrences(of: "\r\n", with: "\n"),
+                "postcat -b (\(body.status)): \(body.out.debugDescription)\(body.err)")
+        let header = postfix.postcat("-h", id: queueID)
+        #expect(header.out.contains("Subject: hello netns") && header.out.contains("Message-ID: <clean-netns@example.com>"),
+                "postcat -h: \(header.out)\(header.err)")
+
+        // The EICAR message: refused by the Gate with the rule's text, nothing new in Postfix's queue.
+        let refused = swaks(in: client.name, envelope + ["--data", "@" + eicarPath])
+        #expect(refused.status != 0, "swaks: \(refused.out)\(refused.err)")
+        #expect((refused.out + refused.err).contains("<** 550 5.7.1 The message contains a THREAT"),
+                "swaks: \(refused.out)\(refused.err)\n\(logs)")
+        usleep(500_000)
+        #expect(postfix.queueFiles() == queued, "Postfix's queue after the EICAR message: \(postfix.queueFiles())")
+
+        // SIGTERM: moatd stops and removes its nftables table.
+        #expect((try? gateway.exec("/usr/sbin/nft", "list", "table", "inet", "moat")) != nil, "the divert table while moatd runs")
+        moatd.terminate()
+        moatd.waitUntilExit()
+        let table = run("/usr/sbin/ip", ["netns", "exec", gateway.name, "/usr/sbin/nft", "list", "table", "inet", "moat"])
+        #expect(table.status != 0, "the table is gone after SIGTERM: \(table.out)\n\(log)")
+        withExtendedLifetime((client, gateway, server)) {}
+    }
+}
