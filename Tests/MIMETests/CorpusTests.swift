@@ -14,7 +14,7 @@ enum Corpus {
         // #filePath = <repo>/Tests/MIMETests/CorpusTests.swift
         var repo = #filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
         if repo.isEmpty { repo = "." }
-        for candidate in [repo + "/../shared/corpus", repo + "/shared/corpus"] where fileExists(candidate + "/INDEX.tsv") {
+        for candidate in [repo + "/../shared/corpus", repo + "/shared/corpus", "/work/shared/corpus"] where fileExists(candidate + "/INDEX.tsv") {
             return candidate
         }
         return nil

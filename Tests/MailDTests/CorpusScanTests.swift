@@ -9,8 +9,11 @@ import Testing
         if let path = ProcessInfo.processInfo.environment["MOAT_CORPUS"] { return URL(fileURLWithPath: path) }
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<4 { url.deleteLastPathComponent() }
-        let candidate = url.appendingPathComponent("shared/corpus")
-        return FileManager.default.fileExists(atPath: candidate.appendingPathComponent("INDEX.tsv").path) ? candidate : nil
+        for candidate in [url.appendingPathComponent("shared/corpus"), URL(fileURLWithPath: "/work/shared/corpus")]
+        where FileManager.default.fileExists(atPath: candidate.appendingPathComponent("INDEX.tsv").path) {
+            return candidate
+        }
+        return nil
     }
 
     @Test func wholeCorpusIsChecked() async throws {
