@@ -10,7 +10,7 @@ import Darwin
 /// root (works from /work/main and from worktrees next to it under /work).
 enum Corpus {
     static var directory: String? {
-        if let env = getenv("MOAT_CORPUS") { return String(cString: env) }
+        if let env = getenv("MOAT_CORPUS"), env.pointee != 0 { return String(cString: env) }
         // #filePath = <repo>/Tests/MIMETests/CorpusTests.swift
         var repo = #filePath.split(separator: "/", omittingEmptySubsequences: false).dropLast(3).joined(separator: "/")
         if repo.isEmpty { repo = "." }

@@ -6,7 +6,7 @@ import Testing
 /// messages the corpus index marks as carrying EICAR are found.
 @Suite struct CorpusScanTests {
     static var corpus: URL? {
-        if let path = ProcessInfo.processInfo.environment["MOAT_CORPUS"] { return URL(fileURLWithPath: path) }
+        if let path = ProcessInfo.processInfo.environment["MOAT_CORPUS"], !path.isEmpty { return URL(fileURLWithPath: path) }
         var url = URL(fileURLWithPath: #filePath)
         for _ in 0..<4 { url.deleteLastPathComponent() }
         for candidate in [url.appendingPathComponent("shared/corpus"), URL(fileURLWithPath: "/work/shared/corpus")]
