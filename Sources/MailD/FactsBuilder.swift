@@ -1,3 +1,4 @@
+import MoatConfig
 import Policy
 
 /// Turns a check's report and the envelope into the facts the rule language reads.

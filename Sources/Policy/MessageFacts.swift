@@ -1,3 +1,5 @@
+import MoatConfig
+
 /// What the rules may look at. The MailD core (or a gateway front-end) fills it from the
 /// connection, the envelope, the parsed message and the scan; Policy never parses mail itself.
 public struct MessageFacts: Sendable, Equatable {
@@ -119,18 +121,6 @@ public struct ThreatFact: Sendable, Hashable {
         self.name = name
         self.category = category
     }
-}
-
-/// Dr.Web threat categories.
-public enum ThreatCategory: String, Sendable, Hashable, CaseIterable {
-    case knownVirus = "KnownVirus"
-    case virusModification = "VirusModification"
-    case unknownVirus = "UnknownVirus"
-    case adware = "Adware"
-    case dialer = "Dialer"
-    case joke = "Joke"
-    case riskware = "Riskware"
-    case hackTool = "HackTool"
 }
 
 /// Why (part of) a message could not be checked.

@@ -1,3 +1,5 @@
+import MoatConfig
+
 /// The kinds of value a variable holds; literals in rules are checked against them.
 enum ValueKind: Sendable {
     case text

@@ -1,3 +1,5 @@
+import MoatConfig
+
 /// One signature match, with the category the rule language filters on.
 public struct Threat: Sendable, Hashable, CustomStringConvertible {
     /// The signature name as ClamAV reports it, without the `.UNOFFICIAL` suffix libclamav

@@ -1,3 +1,5 @@
+import MoatConfig
+
 /// Maps ClamAV signature names onto `ThreatCategory`.
 ///
 /// ClamAV names follow `[PUA.]Platform.Category.Family-SigID-Revision` (e.g.

@@ -143,7 +143,7 @@ public enum Support {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
                 }
                 guard connected == 0 else { close(fd); continuation.resume(throwing: Missing(description: "connect failed")); return }
-                var timeout = timeval(tv_sec: 30, tv_usec: 0)
+                var timeout = timeval(tv_sec: 300, tv_usec: 0)
                 setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
                 var offset = 0
                 while offset < bytes.count {

@@ -1,3 +1,4 @@
+import MoatConfig
 import Testing
 @testable import ThreatEngine
 

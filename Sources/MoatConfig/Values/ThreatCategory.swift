@@ -1,4 +1,5 @@
-/// The threat categories of the rule language (`threat_category in (KnownVirus, ...)`).
+/// The threat categories of the rule language, shared by the engine that assigns them and the
+/// rules that test them (`threat_category in (KnownVirus, ...)`).
 /// The raw values are the spellings the rules use.
 public enum ThreatCategory: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     /// A signature of a known malware family (and the industry test files).
