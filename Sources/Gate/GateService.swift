@@ -80,6 +80,8 @@ public struct GateService: Service {
     let options: Options
     let logger: Logger
     private let tracker = ConnectionSet()
+    /// Client/server pairs whose TLS is relayed untouched for a while.
+    let passThrough = TLSPassThroughList()
 
     public init(settings: SettingsStore, core: MailCore, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 logger: Logger = Logger(label: "Gate"), options: Options = Options()) {
@@ -170,40 +172,88 @@ public struct GateService: Service {
         tracker.opened(channel)
         let info = ConnectionInfo(clientAddress: peer.ipAddress, clientPort: peer.port,
                                   serverAddress: destination.ipAddress, serverPort: destination.port)
-        if let port = options.implicitTLSPortOverride ?? destination.port, let inner = Self.implicitTLSPorts[port],
-           settings.unwrapSsl, let tls = options.tls,
-           inner == .smtp, settings.inspectSmtp {
-            try startImplicitTLS(channel, port: port, tls: tls, settings: settings, info: info, to: destination, source: peer)
+        let port = options.implicitTLSPortOverride ?? destination.port ?? 0
+        if let inner = Self.implicitTLSPorts[port], let tls = options.tls, settings.inspects(inner) {
+            try startImplicitTLS(channel, protocol: inner, port: port, tls: tls, settings: settings, info: info,
+                                 to: destination, source: peer)
             return
         }
         let proto = options.protocolOverride ?? GateProtocol.forPort(destination.port ?? 0)
+        guard let proto, settings.inspects(proto) else {
+            try start(channel, session: SMTPRelaySession?.none, settings: settings, info: info, to: destination, source: peer)
+            return
+        }
+        let relay = makeRelay(proto, client: channel, settings: settings, info: info)
+        relay.startTLS = options.tls.map { startTLSUpgrade(proto, tls: $0, port: port, settings: settings, info: info) }
+        try start(channel, relay: relay, settings: settings, to: destination, source: peer)
+    }
+
+    /// The relay for an inspected protocol.
+    func makeRelay(_ proto: GateProtocol, client: any Channel, settings: GateSettings, info: ConnectionInfo) -> any TLSCapableRelay {
         switch proto {
-        case .smtp where settings.inspectSmtp:
-            try start(channel, session: SMTPRelaySession(), settings: settings, info: info, to: destination, source: peer)
-        case .pop3 where settings.inspectPop3:
+        case .smtp:
+            return RelayConnection(client: client, session: SMTPRelaySession(), context: context, settings: settings, info: info)
+        case .pop3:
             let session = POP3RelaySession(configuration: .init(scanTop: settings.scanPop3Top,
                                                                 maxMessageSize: settings.maxMessageSize))
-            try start(channel, relay: ByteRelayConnection(client: channel, session: session, context: context,
-                                                          settings: settings, info: info),
-                      settings: settings, to: destination, source: peer)
-        case .imap where settings.inspectImap:
+            return ByteRelayConnection(client: client, session: session, context: context, settings: settings, info: info)
+        case .imap:
             let session = IMAPRelaySession(configuration: .init(maxLiteralSize: settings.maxMessageSize))
-            try start(channel, relay: ByteRelayConnection(client: channel, session: session, context: context,
-                                                          settings: settings, info: info),
-                      settings: settings, to: destination, source: peer)
-        default:
-            try start(channel, session: SMTPRelaySession?.none, settings: settings, info: info, to: destination, source: peer)
+            return ByteRelayConnection(client: client, session: session, context: context, settings: settings, info: info)
         }
     }
 
-    /// SMTPS (465) unwrapped: the server is reached and verified over TLS first, then the
-    /// client's handshake is answered with a leaf from Moat's CA; SMTP runs inside.
-    func startImplicitTLS(_ client: any Channel, port: Int, tls: TLSInterception, settings: GateSettings,
-                          info: ConnectionInfo, to destination: SocketAddress, source: SocketAddress) throws {
-        let context = self.context
-        try ImplicitTLS(tls: tls, logger: logger).intercept(
-            client: client, port: port, settings: settings,
-            upstream: { [self] configure in
+    /// Which TLS sessions are unwrapped, for one connection.
+    func unwrapDecision(_ proto: GateProtocol, settings: GateSettings, info: ConnectionInfo,
+                        pair: TLSPassThroughList.Pair) -> @Sendable (String?) -> Bool {
+        let profiles = context.profiles
+        let passThrough = self.passThrough
+        let logger = self.logger
+        return { sni in
+            let decision = UnwrapDecision.decide(settings: settings, profile: profiles.current, protocol: proto, info: info,
+                                                 sni: sni, passedThrough: passThrough.contains(pair))
+            logger.info("TLS \(decision.unwrap ? "unwrapped" : "relayed untouched, unscanned")",
+                        metadata: ["client": "\(pair.client ?? "?")", "server": "\(pair.server)",
+                                   "sni": "\(sni ?? "-")", "why": "\(decision.why)"])
+            return decision.unwrap
+        }
+    }
+
+    static func pair(_ info: ConnectionInfo) -> TLSPassThroughList.Pair {
+        TLSPassThroughList.Pair(client: info.clientAddress, server: "\(info.serverAddress ?? "?"):\(info.serverPort ?? 0)")
+    }
+
+    /// STARTTLS/STLS in a relayed session: both legs upgraded in place by `TLSUnwrapper`.
+    func startTLSUpgrade(_ proto: GateProtocol, tls: TLSInterception, port: Int, settings: GateSettings,
+                         info: ConnectionInfo) -> StartTLSUpgrade {
+        let unwrapper = TLSUnwrapper(tls: tls, passThrough: passThrough, logger: logger)
+        let pair = Self.pair(info)
+        let shouldUnwrap = unwrapDecision(proto, settings: settings, info: info, pair: pair)
+        return StartTLSUpgrade { client, server, done in
+            do {
+                try unwrapper.intercept(
+                    client: client, port: port, settings: settings, pair: pair, upstream: .existing(server),
+                    callbacks: .init(shouldUnwrap: shouldUnwrap,
+                                     unwrapped: { _, sni in done(.unwrapped(sni: sni)) },
+                                     blind: { done(.blind) },
+                                     failed: { done(.failed) }))
+            } catch {
+                done(.failed)
+            }
+        }
+    }
+
+    /// Implicit TLS (SMTPS 465, POP3S 995, IMAPS 993): the server is reached and verified over
+    /// TLS first, then the client's handshake is answered with a leaf from Moat's CA, and the
+    /// protocol's relay runs inside. Not unwrapped (UnwrapSsl, rules, pass-through): relayed blindly.
+    func startImplicitTLS(_ client: any Channel, protocol proto: GateProtocol, port: Int, tls: TLSInterception,
+                          settings: GateSettings, info: ConnectionInfo, to destination: SocketAddress,
+                          source: SocketAddress) throws {
+        let pair = Self.pair(info)
+        let unwrapper = TLSUnwrapper(tls: tls, passThrough: passThrough, logger: logger)
+        try unwrapper.intercept(
+            client: client, port: port, settings: settings, pair: pair,
+            upstream: .connect({ [self] configure in
                 do {
                     return try upstreamBootstrap(client, settings: settings, source: source).channelInitializer { channel in
                         channel.eventLoop.makeCompletedFuture { try configure(channel) }
@@ -211,18 +261,21 @@ public struct GateService: Service {
                 } catch {
                     return client.eventLoop.makeFailedFuture(error)
                 }
-            },
-            startRelay: { upstream in
-                let relay = RelayConnection(client: client, session: SMTPRelaySession(), context: context,
-                                            settings: settings, info: info)
-                try client.pipeline.syncOperations.addHandler(RelaySideHandler(side: .client, relay: relay))
-                try upstream.pipeline.syncOperations.addHandler(RelaySideHandler(side: .server, relay: relay))
-                relay.connectUpstream = { relay.serverConnected(upstream) }
-                relay.clientActive()
-            },
-            startBlind: { [self] in
-                try start(client, session: SMTPRelaySession?.none, settings: settings, info: info, to: destination, source: source)
-            })
+            }),
+            callbacks: .init(
+                shouldUnwrap: unwrapDecision(proto, settings: settings, info: info, pair: pair),
+                unwrapped: { [self] upstream, sni in
+                    let relay = makeRelay(proto, client: client, settings: settings, info: info)
+                    relay.tls = RelayTLSState(unwrapped: true, sni: sni)
+                    try client.pipeline.syncOperations.addHandler(RelaySideHandler(side: .client, relay: relay))
+                    try upstream.pipeline.syncOperations.addHandler(RelaySideHandler(side: .server, relay: relay))
+                    relay.connectUpstream = { relay.serverConnected(upstream) }
+                    relay.clientActive()
+                },
+                blind: { [self] in
+                    try start(client, session: SMTPRelaySession?.none, settings: settings, info: info, to: destination, source: source)
+                },
+                failed: { client.close(promise: nil) }))
     }
 
     /// The upstream connection's bootstrap: from the client's address when configured.

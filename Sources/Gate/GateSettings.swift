@@ -20,11 +20,23 @@ public struct GateSettings: Sendable, Equatable {
     public enum VerifyFailure: String, Sendable { case refuse = "Refuse", relay = "Relay" }
     /// `UpstreamVerifyFailure`: refuse the session, or relay it encrypted and unscanned.
     public var upstreamVerifyFailure = VerifyFailure.refuse
+    /// `PassThroughRejectingClients` and `PassThroughTime`: see `TLSPassThroughList`.
+    public var passThroughRejectingClients = false
+    public var passThroughTime: Duration = .seconds(3600)
     /// `[Root] VarDir` + "/gate": private spool files of messages being relayed.
     public var spoolDirectory = "/var/lib/moat/gate"
     public var timeouts = GateTimeouts()
 
     public init() {}
+
+    /// `Inspect<Protocol>` for the protocol.
+    public func inspects(_ proto: GateProtocol) -> Bool {
+        switch proto {
+        case .smtp: inspectSmtp
+        case .pop3: inspectPop3
+        case .imap: inspectImap
+        }
+    }
 
     public init(_ values: ConfigValues) {
         let section = "LinuxFirewall"
@@ -41,6 +53,8 @@ public struct GateSettings: Sendable, Equatable {
         unwrapSsl = values.value(section, "UnwrapSsl").bool ?? false
         verifyMxCertificates = values.value(section, "VerifyMxCertificates").bool ?? false
         upstreamVerifyFailure = values.value(section, "UpstreamVerifyFailure").text == "Relay" ? .relay : .refuse
+        passThroughRejectingClients = values.value(section, "PassThroughRejectingClients").bool ?? false
+        passThroughTime = values.value(section, "PassThroughTime").duration?.duration ?? passThroughTime
         spoolDirectory = (values.value("Root", "VarDir").text ?? "/var/lib/moat") + "/gate"
     }
 }

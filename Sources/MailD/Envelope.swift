@@ -17,6 +17,10 @@ public struct Envelope: Sendable, Codable, Equatable {
     public var serverPort: Int?
     /// The MTA's queue id, for log lines an administrator can grep in both logs.
     public var queueId: String?
+    /// The message travelled inside TLS that the gateway unwrapped (STARTTLS or implicit TLS).
+    public var tls: Bool = false
+    /// The TLS server name the client asked for, when it sent one.
+    public var sniHost: String?
 
     public init(source: Source, sender: String? = nil, recipients: [String] = [], helo: String? = nil,
                 clientAddress: String? = nil, clientPort: Int? = nil, clientHostname: String? = nil,

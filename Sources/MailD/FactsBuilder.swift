@@ -9,6 +9,7 @@ enum FactsBuilder {
             protocolName: protocolName(envelope.source),
             clientIP: envelope.clientAddress, clientPort: envelope.clientPort, clientHostname: envelope.clientHostname,
             serverIP: envelope.serverAddress, serverPort: envelope.serverPort,
+            sniHost: envelope.sniHost, tls: envelope.tls, unwrapSsl: envelope.tls,
             helo: envelope.helo, envelopeFrom: envelope.sender.map(bare), envelopeTo: envelope.recipients.map(bare),
             messageId: report.messageId, subject: report.subject,
             headers: content.headers.map { HeaderField($0.name, $0.value) },

@@ -15,7 +15,9 @@ extension GatewayServices {
         // switched on by a reload; without it TLS is only ever relayed blindly.
         do {
             let authority = try CertificateAuthority.loadOrCreate(CertificateAuthority.Settings(context.settings.current.values))
-            options.tls = try TLSInterception(authority: authority)
+            let extraRoots = context.settings.current.values.value("LinuxFirewall", "UpstreamCaCertificates").text
+                .flatMap { $0.isEmpty ? nil : [$0] } ?? []
+            options.tls = try TLSInterception(authority: authority, additionalUpstreamRoots: extraRoots)
             logger.notice("TLS unwrapping CA ready", metadata: ["ca": "\(authority.source)"])
         } catch {
             logger.error("TLS unwrapping unavailable, TLS sessions are relayed blindly: \(error)")

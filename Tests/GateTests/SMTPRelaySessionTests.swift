@@ -22,7 +22,7 @@ struct Transcript {
             case .storeBody(let b): body += String(buffer: b)
             case .checkMessage(let r): checks.append(r)
             case .sendMessage: sendMessages += 1
-            case .becomeBlind: blind = true
+            case .startTLS: blind = true
             case .close: closed = true
             case .unrecognizedProtocol(let b): unrecognized = String(buffer: b)
             }

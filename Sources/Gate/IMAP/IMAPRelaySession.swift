@@ -560,6 +560,22 @@ public struct IMAPRelaySession: Sendable {
 
     // MARK: Output
 
+    /// STARTTLS done and Moat terminates TLS on both legs: relay the session inside, in the
+    /// not-authenticated state, with no greeting to come (RFC 9051 6.2.1).
+    public mutating func resumeAfterTLS() {
+        guard state == .passthrough else { return }
+        state = .relaying
+        clientFramer = IMAPFramer(direction: .fromClient, maxLineLength: configuration.maxClientLineLength)
+        serverFramer = IMAPFramer(direction: .fromServer, maxLineLength: configuration.maxServerLineLength)
+        clientCommand = nil
+        rawLineTag = nil
+        pending.removeAll()
+        localReplies.removeAll()
+        response = nil
+        selectedMailbox = nil
+        selectedUIDValidity = nil
+    }
+
     private mutating func flush(_ actions: [Action]) -> [Action] {
         var actions = actions
         if response == nil && !localReplies.isEmpty {

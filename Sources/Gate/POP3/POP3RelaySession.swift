@@ -353,6 +353,17 @@ public struct POP3RelaySession: Sendable {
         body = nil
     }
 
+    /// STLS done and Moat terminates TLS on both legs: relay the session inside as a new one
+    /// that has had its greeting (RFC 2595: the client asks CAPA again).
+    public mutating func resumeAfterTLS() {
+        guard state == .passthrough else { return }
+        state = .relaying
+        expected.removeAll()
+        body = nil
+        clientDecoder = POP3LineDecoder(maxLineLength: configuration.maxCommandLineLength)
+        framer = POP3ResponseFramer(maxStatusLineLength: configuration.maxStatusLineLength)
+    }
+
     private mutating func flush(_ actions: [Action]) -> [Action] {
         var actions = actions
         if let ready = output.drain() { actions.append(.sendToClient(ready)) }

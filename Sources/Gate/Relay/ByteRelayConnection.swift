@@ -15,7 +15,8 @@ enum ByteRelayAction: Sendable, Equatable {
     case checkMessage(id: MailCheckID, message: [UInt8], what: String, key: IMAPMessageKey?)
     /// Content reached the client without a scan: logged.
     case unchecked(String)
-    /// STARTTLS/STLS accepted: the session relays both legs untouched from now on.
+    /// STARTTLS/STLS accepted and everything before it delivered: TLS starts now. The relay
+    /// unwraps it (then calls `tlsEstablished()`) or relays both legs untouched from now on.
     case startTLSPassthrough
     /// Something to log (injected bytes dropped, ...).
     case note(String)
@@ -39,6 +40,8 @@ protocol ByteRelaySession: Sendable {
     var awaitsServer: Bool { get }
     /// Messages already known bad (from earlier connections of the same client to the server).
     mutating func noteKnownBad(_ keys: [IMAPMessageKey])
+    /// Both legs are TLS now and Moat holds the plaintext: relay the session inside.
+    mutating func tlsEstablished()
 }
 
 extension POP3RelaySession: ByteRelaySession {
@@ -70,6 +73,7 @@ extension POP3RelaySession: ByteRelaySession {
     var heldBytes: Int { bufferedBytes }
     var awaitsServer: Bool { outstandingCommands > 0 }
     mutating func noteKnownBad(_ keys: [IMAPMessageKey]) {}
+    mutating func tlsEstablished() { resumeAfterTLS() }
 }
 
 extension IMAPRelaySession: ByteRelaySession {
@@ -107,6 +111,7 @@ extension IMAPRelaySession: ByteRelaySession {
     /// IDLE waits for the client's DONE, however long the server stays silent.
     var awaitsServer: Bool { !outstandingTags.isEmpty && !isIdling }
     mutating func noteKnownBad(_ keys: [IMAPMessageKey]) { keys.forEach { noteBlocked($0) } }
+    mutating func tlsEstablished() { resumeAfterTLS() }
 }
 
 /// One relayed POP3 or IMAP connection: the accepted client channel glued to the Gate's
@@ -133,6 +138,10 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
     private var timer: RepeatedTask?
     private var lastServerActivity = NIODeadline.now()
     var connectUpstream: (() -> Void)?
+    /// Set by the Gate when TLS may be unwrapped after STARTTLS/STLS.
+    var startTLS: StartTLSUpgrade?
+    /// TLS around the session (implicit TLS sets it at the start).
+    var tls = RelayTLSState()
 
     /// Above this many held bytes the server is not read (one message being checked may
     /// be up to MaxMessageSize; a little more lets the replies behind it queue).
@@ -225,6 +234,12 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
             (side == .client ? server : client)?.writeAndFlush(buffer, promise: nil)
             return
         }
+        if tls.upgradeStarted != nil {
+            // Between the positive reply and the end of the handshakes only TLS records are
+            // expected, and the TLS handlers take those; plaintext here was injected.
+            logger.notice("\(buffer.readableBytes) plaintext bytes from the \(side) during the TLS upgrade discarded")
+            return
+        }
         switch side {
         case .client:
             // The reply clock starts when the first outstanding command goes out.
@@ -253,8 +268,7 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
             case .unchecked(let what):
                 logger.notice("relayed unscanned: \(what)")
             case .startTLSPassthrough:
-                logger.info("STARTTLS accepted: relaying the encrypted session unscanned")
-                passthrough = true
+                beginTLS()
             case .note(let text):
                 logger.notice("\(text)")
             case .close(let reason):
@@ -266,6 +280,39 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
         client.flush()
         server?.flush()
         updateReading()
+    }
+
+    /// The server accepted STARTTLS/STLS: unwrap both legs, or relay the encrypted session blindly.
+    private func beginTLS() {
+        guard let upgrade = startTLS, let server else {
+            logger.info("STARTTLS accepted: relaying the encrypted session unscanned")
+            passthrough = true
+            return
+        }
+        tls.upgradeStarted = .now()
+        // The positive reply must reach the client before it can send its ClientHello.
+        client.flush()
+        upgrade.begin(client, server) { [self] outcome in
+            client.eventLoop.preconditionInEventLoop()
+            tls.upgradeStarted = nil
+            guard !closing else { return }
+            switch outcome {
+            case .unwrapped(let sni):
+                tls.unwrapped = true
+                tls.sni = sni
+                session.tlsEstablished()
+                logger.info("STARTTLS unwrapped", metadata: ["sni": "\(sni ?? "-")"])
+                // The TLS set-up switched reading on; the relay takes over from that state.
+                clientReading = true
+                serverReading = true
+                updateReading()
+            case .blind:
+                logger.info("STARTTLS: relaying the encrypted session unscanned")
+                passthrough = true
+            case .failed:
+                closeBoth()
+            }
+        }
     }
 
     // MARK: - Backpressure
@@ -299,6 +346,12 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
     /// connections close (a POP3 or IMAP client reconnects). Servers have their own idle
     /// timeouts for silent clients.
     private func checkTimer() {
+        if !closing, let started = tls.upgradeStarted,
+           NIODeadline.now() - started > .nanoseconds(Int64(settings.timeouts.clientIdle / .nanoseconds(1))) {
+            logger.warning("the TLS handshakes did not finish in time")
+            closeBoth()
+            return
+        }
         guard !closing, !passthrough, serverReading, checks == 0, session.awaitsServer else { return }
         let limit = TimeAmount.nanoseconds(Int64(settings.timeouts.serverReply / .nanoseconds(1)))
         if NIODeadline.now() - lastServerActivity > limit {
@@ -311,9 +364,11 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
 
     private func startCheck(_ id: MailCheckID, _ message: [UInt8], what: String) {
         checks += 1
-        let envelope = Envelope(source: Session.source, sender: nil, recipients: [], helo: nil,
+        var envelope = Envelope(source: Session.source, sender: nil, recipients: [], helo: nil,
                                 clientAddress: info.clientAddress, clientPort: info.clientPort,
                                 serverAddress: info.serverAddress, serverPort: info.serverPort)
+        envelope.tls = tls.unwrapped
+        envelope.sniHost = tls.sni
         let profile = context.profiles.current
         let core = context.core
         let loop = client.eventLoop

@@ -61,6 +61,10 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
     private var lastClientRead = NIODeadline.now()
     private var lastServerRead = NIODeadline.now()
     private var lastServerWrite = NIODeadline.now()
+    /// Set by the Gate when TLS may be unwrapped after STARTTLS.
+    var startTLS: StartTLSUpgrade?
+    /// TLS around the session (implicit TLS sets it at the start).
+    var tls = RelayTLSState()
 
     struct Outgoing {
         var headers: [UInt8]
@@ -105,6 +109,10 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
         lastServerWrite = .now()
         lastClientRead = .now()
         logger.debug("relaying")
+        if early.readableBytes > 0 {
+            channel.writeAndFlush(early, promise: nil)
+            early = ByteBuffer()
+        }
         let tick = TimeAmount.nanoseconds(Int64(settings.timeouts.tick / .nanoseconds(1)))
         timer = client.eventLoop.scheduleRepeatedTask(initialDelay: tick, delay: tick) { [self] _ in checkTimers() }
         updateReading()
@@ -154,6 +162,12 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
             relayRaw(from: side, buffer)
             return
         }
+        if tls.upgradeStarted != nil {
+            // Between the server's 220 and the end of the handshakes only TLS records are
+            // expected, and the TLS handlers take those; plaintext here was injected.
+            logger.notice("\(buffer.readableBytes) plaintext bytes from the \(side) during the TLS upgrade discarded")
+            return
+        }
         do {
             switch side {
             case .client:
@@ -175,7 +189,16 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
         updateReading()
     }
 
+    /// Client bytes of a blind relay that came before the upstream connection (a held
+    /// ClientHello of implicit TLS relayed untouched).
+    private var early = ByteBuffer()
+
     private func relayRaw(from side: RelaySide, _ buffer: ByteBuffer) {
+        if side == .client, server == nil {
+            var buffer = buffer
+            early.writeBuffer(&buffer)
+            return
+        }
         let target = side == .client ? server : client
         target?.writeAndFlush(buffer, promise: nil)
         if side == .client { lastServerWrite = .now() }
@@ -202,13 +225,12 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
                 startCheck(request)
             case .sendMessage(let side, let prefix, let dotStuffed, let suffix):
                 sendMessage(to: side, prefix: prefix, dotStuffed: dotStuffed, suffix: suffix)
-            case .becomeBlind:
-                logger.info("STARTTLS accepted: relaying the encrypted session unscanned")
-                session = nil
+            case .startTLS:
                 clientLines = NIOSingleStepByteToMessageProcessor(MailLineDecoder())
                 serverLines = NIOSingleStepByteToMessageProcessor(MailLineDecoder())
                 sink?.remove()
                 sink = nil
+                beginTLS()
             case .unrecognizedProtocol(let bytes):
                 session = nil
                 switch settings.unrecognizedProtocol {
@@ -224,6 +246,38 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
             }
         }
         if flush { flushBoth(); updateReading() }
+    }
+
+    /// The server accepted STARTTLS: unwrap both legs, or relay the encrypted session blindly.
+    private func beginTLS() {
+        guard let upgrade = startTLS, let server else {
+            logger.info("STARTTLS accepted: relaying the encrypted session unscanned")
+            session = nil
+            return
+        }
+        tls.upgradeStarted = .now()
+        // The 220 must reach the client before it can send its ClientHello.
+        client.flush()
+        upgrade.begin(client, server) { [self] outcome in
+            client.eventLoop.preconditionInEventLoop()
+            tls.upgradeStarted = nil
+            guard !closing else { return }
+            switch outcome {
+            case .unwrapped(let sni):
+                tls.unwrapped = true
+                tls.sni = sni
+                session?.tlsEstablished()
+                logger.info("STARTTLS unwrapped", metadata: ["sni": "\(sni ?? "-")"])
+                // The TLS set-up switched reading on; the relay takes over from that state.
+                clientReading = true
+                updateReading()
+            case .blind:
+                logger.info("STARTTLS: relaying the encrypted session unscanned")
+                session = nil
+            case .failed:
+                closeBoth()
+            }
+        }
     }
 
     private func flushBoth() {
@@ -254,6 +308,13 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
         let now = NIODeadline.now()
         func elapsed(_ since: NIODeadline, _ limit: Duration) -> Bool {
             now - since > .nanoseconds(Int64(limit / .nanoseconds(1)))
+        }
+        if let started = tls.upgradeStarted {
+            if elapsed(started, settings.timeouts.clientIdle) {
+                logger.warning("the TLS handshakes did not finish in time")
+                closeBoth()
+            }
+            return
         }
         if current.awaitsServer, elapsed(max(lastServerRead, lastServerWrite), settings.timeouts.serverReply) {
             logger.warning("the server did not answer in time")
@@ -288,9 +349,11 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
             }
             return
         }
-        let envelope = Envelope(source: request.source, sender: request.sender, recipients: request.recipients,
+        var envelope = Envelope(source: request.source, sender: request.sender, recipients: request.recipients,
                                 helo: request.helo, clientAddress: info.clientAddress, clientPort: info.clientPort,
                                 serverAddress: info.serverAddress, serverPort: info.serverPort)
+        envelope.tls = tls.unwrapped
+        envelope.sniHost = tls.sni
         let source = message.source
         let core = context.core
         let loop = client.eventLoop

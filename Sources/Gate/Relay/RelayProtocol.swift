@@ -49,9 +49,10 @@ public enum RelayAction: Sendable, Hashable {
     /// Stream the checked message to `side`: `prefix`, the message (dot-stuffed and followed by
     /// ".\r\n" when `dotStuffed`), then `suffix`; then call `messageSent`.
     case sendMessage(to: RelaySide, prefix: ByteBuffer?, dotStuffed: Bool, suffix: ByteBuffer?)
-    /// From now on relay raw bytes both ways (after STARTTLS when TLS is not unwrapped); bytes
-    /// still buffered from either side are dropped, never trusted.
-    case becomeBlind
+    /// The server accepted STARTTLS: TLS starts now. The relay unwraps it (both legs, then calls
+    /// `tlsEstablished()`) or relays raw bytes both ways from now on. Bytes still buffered from
+    /// either side are dropped, never trusted.
+    case startTLS
     /// The server does not speak the expected protocol; the bytes it sent so far are given so
     /// a blind relay can pass them on (`UnrecognizedProtocol = Relay`) or not (`Close`).
     case unrecognizedProtocol(ByteBuffer)
@@ -79,6 +80,9 @@ public protocol RelayProtocolSession: SendableMetatype {
     mutating func keepAlive() -> [RelayAction]
     /// The server connection closed (or could not be made when `connected` is false).
     mutating func serverClosed(connected: Bool) -> [RelayAction]
+    /// Both legs are TLS now and Moat holds the plaintext: start over as RFC 3207 says (the
+    /// client greets again; nothing learned before TLS counts).
+    mutating func tlsEstablished()
     /// A reply from the server took longer than the relay's reply timeout.
     mutating func serverTimedOut() -> [RelayAction]
     /// The client stayed silent longer than the client timeout while it was its turn.

@@ -16,8 +16,10 @@ import NIOCore
 ///   rule's text, and RSET upstream keeps both ends in step.
 /// - **BDAT** is refused (CHUNKING was not offered); its chunk is skipped, never relayed as
 ///   commands. XCLIENT/XFORWARD from a client are refused (they would forge the audit trail).
-/// - **STARTTLS** (TLS not unwrapped): relayed; client bytes pipelined after the command are
-///   discarded (CVE-2011-0411 class); on the server's 220 the session becomes a blind relay.
+/// - **STARTTLS**: relayed; client bytes pipelined after the command are discarded
+///   (CVE-2011-0411 class). On the server's 220 the relay either unwraps TLS on both legs
+///   (`UnwrapSsl`; then `tlsEstablished()` starts the session over, waiting for the client's
+///   new EHLO) or relays the encrypted session blindly.
 ///
 /// While a message is received or checked, the server waits with the client's transaction
 /// open; `keepAlive()` sends NOOP (whose reply is swallowed) so its idle timer (Postfix
@@ -325,7 +327,7 @@ public struct SMTPRelaySession: RelayProtocolSession {
                 state = .blind
                 expectations.removeAll()
                 held.removeAll()
-                actions.append(.becomeBlind)
+                actions.append(.startTLS)
             } else {
                 state = .command
             }
@@ -427,6 +429,20 @@ public struct SMTPRelaySession: RelayProtocolSession {
         guard needsKeepAlive else { return [] }
         expectations.append(.swallow)
         return [.sendToServer(ByteBuffer(string: "NOOP\r\n"))]
+    }
+
+    public mutating func tlsEstablished() {
+        guard state == .blind else { return }
+        state = .command
+        expectations.removeAll()
+        held.removeAll()
+        reply.removeAll()
+        transaction = Transaction()
+        helo = nil
+        atLineStart = true
+        skipping = 0
+        discardingLine = false
+        authContinuation = false
     }
 
     // MARK: - Failures

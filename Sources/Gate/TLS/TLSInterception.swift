@@ -18,14 +18,17 @@ public final class TLSInterception: Sendable {
     private let acceptingClient: NIOSSLContext
 
     /// `upstreamTrustRoots`: whom real servers' certificates must chain to (the system's
-    /// store; tests give their own CA).
-    public init(authority: CertificateAuthority, upstreamTrustRoots: NIOSSLTrustRoots = .default) throws {
+    /// store; tests give their own CA); `additionalUpstreamRoots`: more CA certificates on top
+    /// of those (`UpstreamCaCertificates`: a private PKI's mail servers).
+    public init(authority: CertificateAuthority, upstreamTrustRoots: NIOSSLTrustRoots = .default,
+                additionalUpstreamRoots: [String] = []) throws {
         self.authority = authority
         self.issuer = try LeafIssuer(authority: authority)
         var verifying = TLSConfiguration.makeClientConfiguration()
         verifying.minimumTLSVersion = .tlsv12
         verifying.certificateVerification = .fullVerification
         verifying.trustRoots = upstreamTrustRoots
+        verifying.additionalTrustRoots = additionalUpstreamRoots.map { .file($0) }
         verifyingClient = try NIOSSLContext(configuration: verifying)
         var chainOnly = verifying
         chainOnly.certificateVerification = .noHostnameVerification
