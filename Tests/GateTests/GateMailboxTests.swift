@@ -63,7 +63,9 @@ final class Dovecot {
     }
 
     /// `messages`: file name in Maildir `new/` → bytes.
-    init(listen: String, pop3Port: Int, imapPort: Int, messages: [(String, String)], namespace: String? = nil) throws {
+    /// `extraConfig`: appended to the configuration (later settings win: `ssl = yes`, ...).
+    init(listen: String, pop3Port: Int, imapPort: Int, messages: [(String, String)], namespace: String? = nil,
+         extraConfig: String = "") throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/dovecot") else {
             throw GateTestFailure("/usr/sbin/dovecot is missing: install dovecot-imapd and dovecot-pop3d (scripts/deps/gate.txt)")
         }
@@ -113,7 +115,7 @@ final class Dovecot {
               }
             }
 
-            """
+            """ + extraConfig
         try config.write(toFile: root + "/dovecot.conf", atomically: true, encoding: .utf8)
         // The mail and home directories belong to the mail user; the path to them must be open.
         chmod(root, 0o755)

@@ -4,6 +4,7 @@ import MailD
 import MoatConfig
 import NIOCore
 import NIOPosix
+import NIOSSL
 import Synchronization
 import Testing
 import ThreatEngine
@@ -16,14 +17,19 @@ final class FakeSMTPServer: Sendable {
     let channel: any Channel
     var port: Int { channel.localAddress!.port! }
 
-    init(ehlo: [String] = ["fake.example.org", "PIPELINING", "CHUNKING", "SIZE 10240000", "8BITMIME"]) async throws {
+    /// Set when a client completed STARTTLS.
+    let tlsSessions = Mutex(0)
+
+    /// `tls`: offer STARTTLS with this context.
+    init(ehlo: [String] = ["fake.example.org", "PIPELINING", "CHUNKING", "SIZE 10240000", "8BITMIME"],
+         tls: NIOSSLContext? = nil) async throws {
         let box = Box()
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MailLineDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(Handler(server: box, ehlo: ehlo))
+                    try channel.pipeline.syncOperations.addHandler(Handler(server: box, ehlo: ehlo, tls: tls))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -36,10 +42,12 @@ final class FakeSMTPServer: Sendable {
         typealias InboundIn = MailLine
         let box: Box
         let ehlo: [String]
+        let tls: NIOSSLContext?
+        var encrypted = false
         var data: String?
         var count = 0
 
-        init(server: Box, ehlo: [String]) { self.box = server; self.ehlo = ehlo }
+        init(server: Box, ehlo: [String], tls: NIOSSLContext?) { self.box = server; self.ehlo = ehlo; self.tls = tls }
 
         func channelActive(context: ChannelHandlerContext) {
             context.writeAndFlush(NIOAny(ByteBuffer(string: "220 fake.example.org ESMTP\r\n")), promise: nil)
@@ -68,7 +76,14 @@ final class FakeSMTPServer: Sendable {
             server.commands.withLock { $0.append(text) }
             switch text.prefix(4).uppercased() {
             case "EHLO":
+                let ehlo = self.ehlo + (tls != nil && !encrypted ? ["STARTTLS"] : [])
                 reply(context, ehlo.enumerated().map { "250" + ($0.offset == ehlo.count - 1 ? " " : "-") + $0.element + "\r\n" }.joined())
+            case "STAR" where tls != nil && !encrypted:
+                reply(context, "220 2.0.0 Ready to start TLS\r\n")
+                // Written before the TLS handler is in place: the 220 goes out in the clear.
+                encrypted = true
+                try? context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls!), position: .first)
+                server.tlsSessions.withLock { $0 += 1 }
             case "DATA":
                 data = ""
                 reply(context, "354 End data with <CR><LF>.<CR><LF>\r\n")

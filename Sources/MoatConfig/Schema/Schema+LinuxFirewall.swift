@@ -35,7 +35,7 @@ extension Schema {
             ParameterSpec("UpstreamVerifyFailure", .choice(["Refuse", "Relay"]), default: "Refuse",
                           "Moat: when an upstream certificate fails verification: Refuse the TLS session, or Relay it unscanned (never forge for it)"),
             ParameterSpec("UpstreamCaCertificates", .path(allowEmpty: true), default: "",
-                          "Moat: PEM file of CA certificates trusted for upstream servers besides the system store (a private PKI's mail servers)"),
+                          "Moat: PEM file of CA certificates trusted for upstream servers besides the system store (a private PKI's mail servers); read when moatd starts"),
             ParameterSpec("PassThroughRejectingClients", .bool(.yesNo), default: "No",
                           "Moat: Yes relays TLS untouched (unscanned) between a client that refused Moat's certificate and that server for PassThroughTime; No refuses it every time"),
             ParameterSpec("PassThroughTime", .duration(ConfigDuration.seconds(0)...ConfigDuration.days(30)), default: "1h",
