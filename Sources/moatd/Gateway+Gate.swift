@@ -17,7 +17,8 @@ extension GatewayServices {
             let authority = try CertificateAuthority.loadOrCreate(CertificateAuthority.Settings(context.settings.current.values))
             let extraRoots = context.settings.current.values.value("LinuxFirewall", "UpstreamCaCertificates").text
                 .flatMap { $0.isEmpty ? nil : [$0] } ?? []
-            options.tls = try TLSInterception(authority: authority, additionalUpstreamRoots: extraRoots)
+            let own = context.settings.current.values.value("LinuxFirewall", "OwnServerCertificates").texts
+            options.tls = try TLSInterception(authority: authority, additionalUpstreamRoots: extraRoots, ownCertificates: own)
             logger.notice("TLS unwrapping CA ready", metadata: ["ca": "\(authority.source)"])
         } catch {
             logger.error("TLS unwrapping unavailable, TLS sessions are relayed blindly: \(error)")

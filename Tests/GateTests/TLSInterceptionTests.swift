@@ -62,6 +62,44 @@ import Testing
         #expect(untrusted.status != 0, "a client without Moat's CA fails the handshake")
     }
 
+    @Test func ownServerCertificateIsPresentedInsteadOfALeaf() async throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try FileManager.default.createDirectory(atPath: root + "/pki", withIntermediateDirectories: true)
+        let pki = try TestPKI(dir: root + "/pki", serverName: "mail.example.org")
+        let own = root + "/own.pem"
+        let combined = try String(contentsOfFile: pki.certificateFile, encoding: .utf8) + String(contentsOfFile: pki.keyFile, encoding: .utf8)
+        try combined.write(toFile: own, atomically: true, encoding: .utf8)
+        chmod(own, 0o644)
+        #expect(throws: (any Error).self, "a key file others can read is refused") {
+            try TLSInterception(authority: authority, ownCertificates: [own])
+        }
+        chmod(own, 0o600)
+        let withOwn = try TLSInterception(authority: authority, ownCertificates: [own])
+        func serve(_ name: String) async throws -> any Channel {
+            let context = try withOwn.serverContext(serverName: name, upstream: nil)
+            return try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .childChannelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: context))
+                    }
+                }
+                .bind(host: "127.0.0.1", port: 0).get()
+        }
+        let owned = try await serve("MAIL.example.org")
+        defer { owned.close(promise: nil) }
+        let real = try openssl(["s_client", "-connect", "127.0.0.1:\(owned.localAddress!.port!)", "-servername", "mail.example.org",
+                                "-CAfile", pki.caFile, "-verify_hostname", "mail.example.org", "-verify_return_error", "-brief"])
+        #expect(real.output.contains("Verification: OK"), "the server's own certificate, from its own CA: \(real.output)")
+        let other = try await serve("other.example.org")
+        defer { other.close(promise: nil) }
+        let forged = try openssl(["s_client", "-connect", "127.0.0.1:\(other.localAddress!.port!)", "-servername", "other.example.org",
+                                  "-CAfile", root + "/ca/ca.pem", "-verify_hostname", "other.example.org", "-verify_return_error", "-brief"])
+        #expect(forged.output.contains("Verification: OK"), "other names still get Moat's leaf: \(forged.output)")
+        #expect(OwnServerCertificates.matches("*.example.org", "imap.example.org"))
+        #expect(!OwnServerCertificates.matches("*.example.org", "a.b.example.org"))
+        #expect(!OwnServerCertificates.matches("*.example.org", "example.org"))
+    }
+
     @Test func upstreamPolicies() {
         #expect(TLSInterception.policy(port: 25, serverName: "mx.example.org", verifyMx: false) == .opportunistic)
         #expect(TLSInterception.policy(port: 25, serverName: "mx.example.org", verifyMx: true) == .verify(hostname: "mx.example.org"))

@@ -12,6 +12,8 @@ import X509
 public final class TLSInterception: Sendable {
     let issuer: LeafIssuer
     let authority: CertificateAuthority
+    /// Servers whose real certificate Moat presents instead of a leaf.
+    let own: OwnServerCertificates
     private let serverContexts = Mutex<[String: NIOSSLContext]>([:])
     private let verifyingClient: NIOSSLContext
     private let chainOnlyClient: NIOSSLContext
@@ -21,8 +23,9 @@ public final class TLSInterception: Sendable {
     /// store; tests give their own CA); `additionalUpstreamRoots`: more CA certificates on top
     /// of those (`UpstreamCaCertificates`: a private PKI's mail servers).
     public init(authority: CertificateAuthority, upstreamTrustRoots: NIOSSLTrustRoots = .default,
-                additionalUpstreamRoots: [String] = []) throws {
+                additionalUpstreamRoots: [String] = [], ownCertificates: [String] = []) throws {
         self.authority = authority
+        self.own = try OwnServerCertificates(paths: ownCertificates)
         self.issuer = try LeafIssuer(authority: authority)
         var verifying = TLSConfiguration.makeClientConfiguration()
         verifying.minimumTLSVersion = .tlsv12
@@ -63,12 +66,14 @@ public final class TLSInterception: Sendable {
         }
     }
 
-    /// The handler for the client leg: a leaf for the client's SNI and the real server's names.
+    /// The handler for the client leg: the server's own certificate when the administrator gave
+    /// it (`OwnServerCertificates`), else a leaf for the client's SNI and the real server's names.
     public func clientHandler(serverName: String?, upstream: Certificate?) throws -> NIOSSLServerHandler {
         NIOSSLServerHandler(context: try serverContext(serverName: serverName, upstream: upstream))
     }
 
     func serverContext(serverName: String?, upstream: Certificate?) throws -> NIOSSLContext {
+        if let owned = own.context(serverName: serverName, upstream: upstream) { return owned }
         let leaf = try issuer.leaf(serverName: serverName, upstream: upstream)
         let key = leaf.certificate.serialNumber.description
         if let hit = serverContexts.withLock({ $0[key] }) { return hit }

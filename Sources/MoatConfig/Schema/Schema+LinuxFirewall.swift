@@ -36,6 +36,8 @@ extension Schema {
                           "Moat: when an upstream certificate fails verification: Refuse the TLS session, or Relay it unscanned (never forge for it)"),
             ParameterSpec("UpstreamCaCertificates", .path(allowEmpty: true), default: "",
                           "Moat: PEM file of CA certificates trusted for upstream servers besides the system store (a private PKI's mail servers); read when moatd starts"),
+            ParameterSpec("OwnServerCertificates", .list(.path(allowEmpty: false), splitsCommas: true), default: "",
+                          "Moat: PEM files (mode 0600), each the certificate chain and private key of a server you own; clients asking for its names get that certificate instead of a leaf from Moat's CA; read when moatd starts"),
             ParameterSpec("PassThroughRejectingClients", .bool(.yesNo), default: "No",
                           "Moat: Yes relays TLS untouched (unscanned) between a client that refused Moat's certificate and that server for PassThroughTime; No refuses it every time"),
             ParameterSpec("PassThroughTime", .duration(ConfigDuration.seconds(0)...ConfigDuration.days(30)), default: "1h",
