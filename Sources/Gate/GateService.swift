@@ -65,8 +65,9 @@ public struct GateService: Service {
         public var drainTime: Duration = .seconds(30)
         /// Moat's CA and leaf issuer, for `UnwrapSsl = Yes`; nil: TLS is always relayed blindly.
         public var tls: TLSInterception?
-        /// Tests without a divert: treat connections as made to this implicit-TLS port.
-        public var implicitTLSPortOverride: Int?
+        /// Tests without a divert: treat connections as made to this port (465/993/995: implicit
+        /// TLS; 25: opportunistic upstream TLS) while they go to `upstreamOverride`.
+        public var destinationPortOverride: Int?
 
         public init() {}
     }
@@ -172,7 +173,7 @@ public struct GateService: Service {
         tracker.opened(channel)
         let info = ConnectionInfo(clientAddress: peer.ipAddress, clientPort: peer.port,
                                   serverAddress: destination.ipAddress, serverPort: destination.port)
-        let port = options.implicitTLSPortOverride ?? destination.port ?? 0
+        let port = options.destinationPortOverride ?? destination.port ?? 0
         if let inner = Self.implicitTLSPorts[port], let tls = options.tls, settings.inspects(inner) {
             try startImplicitTLS(channel, protocol: inner, port: port, tls: tls, settings: settings, info: info,
                                  to: destination, source: peer)

@@ -66,7 +66,7 @@ import Testing
         options.port = 0
         options.transparent = false
         options.upstreamOverride = try SocketAddress(ipAddress: "127.0.0.1", port: upstream)
-        options.implicitTLSPortOverride = 465
+        options.destinationPortOverride = 465
         let authority = try CertificateAuthority.loadOrCreate(.init(directory: dir + "/moat-ca"))
         options.tls = try TLSInterception(authority: authority, upstreamTrustRoots: .file(trust))
         let service = GateService(settings: store, core: core, options: options)

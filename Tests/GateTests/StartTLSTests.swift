@@ -49,7 +49,7 @@ struct TestPKI {
     let dir = GateFixtures.temporaryDirectory()
 
     /// The Gate with UnwrapSsl = Yes and Moat's CA in `dir/moat-ca`, trusting `trust` upstream.
-    func gate(upstream: Int, protocol proto: GateProtocol, trust: String, config: String = "", implicitTLSPort: Int? = nil) async throws
+    func gate(upstream: Int, protocol proto: GateProtocol, trust: String, config: String = "", asPort: Int? = nil) async throws
         -> (service: GateService, channels: [any Channel], port: Int) {
         let text = "[Root]\nVarDir = \(dir)/var\n[MailD]\nReportLanguages = en\n[LinuxFirewall]\nUnwrapSsl = Yes\n" + config
         let store = SettingsStore(try ConfigLoader().load(text: text))
@@ -60,7 +60,7 @@ struct TestPKI {
         options.transparent = false
         options.upstreamOverride = try SocketAddress(ipAddress: "127.0.0.1", port: upstream)
         options.protocolOverride = proto
-        options.implicitTLSPortOverride = implicitTLSPort
+        options.destinationPortOverride = asPort
         let authority = try CertificateAuthority.loadOrCreate(.init(directory: dir + "/moat-ca"))
         options.tls = try TLSInterception(authority: authority, upstreamTrustRoots: .file(trust))
         let service = GateService(settings: store, core: core, options: options)
@@ -173,6 +173,29 @@ struct TestPKI {
         #expect(server.received.withLock { $0.count } == 1)
     }
 
+    /// Port 25 is opportunistic (VerifyMxCertificates = No): a server whose certificate cannot
+    /// be verified is still unwrapped and scanned, but none of its unverified names are copied
+    /// into the leaf Moat signs.
+    @Test func opportunisticPort25NeverCopiesUnverifiedNames() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pki = try TestPKI(dir: dir, serverName: "mx.example.org")
+        let server = try await FakeSMTPServer(tls: try pki.serverContext())
+        defer { server.stop() }
+        _ = try CertificateAuthority.loadOrCreate(.init(directory: dir + "/moat-ca"))
+        let gate = try await gate(upstream: server.port, protocol: .smtp, trust: moatCA, asPort: 25)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let port = gate.port
+        let shown = try await offPool {
+            run("/bin/sh", ["-c", "echo QUIT | timeout 30 openssl s_client -connect 127.0.0.1:\(port) -starttls smtp -noservername "
+                                + "-CAfile \(self.moatCA) 2>&1 | openssl x509 -noout -subject -ext subjectAltName 2>&1"])
+        }
+        #expect(shown.out.contains("moat-intercepted"), "no names from an unverified certificate: \(shown.out)")
+        #expect(!shown.out.contains("mx.example.org"), "\(shown.out)")
+        #expect(server.tlsSessions.withLock { $0 } == 1, "the server's leg is TLS (opportunistic)")
+        let infected = try await swaks(port: gate.port, ca: moatCA, body: GateFixtures.eicarMessage())
+        #expect(infected.output.contains("550 5.7.1 The message contains a THREAT"), "scanned inside: \(infected.output)")
+    }
+
     // MARK: - POP3 and IMAP against Dovecot
 
     /// POP3 with STLS and IMAP with STARTTLS, the TLS session verified against `ca` for
@@ -257,9 +280,9 @@ struct TestPKI {
         let direct = try await mailbox(pop3Port: serverPOP3, imapPort: serverIMAP, ca: pki.caFile, implicit: implicit)
         #expect(direct.json["pop3_issuer"] as? String == "Public Test CA")
 
-        let pop3 = try await gate(upstream: serverPOP3, protocol: .pop3, trust: pki.caFile, implicitTLSPort: implicit ? 995 : nil)
+        let pop3 = try await gate(upstream: serverPOP3, protocol: .pop3, trust: pki.caFile, asPort: implicit ? 995 : nil)
         defer { pop3.channels.forEach { $0.close(promise: nil) } }
-        let imap = try await gate(upstream: serverIMAP, protocol: .imap, trust: pki.caFile, implicitTLSPort: implicit ? 993 : nil)
+        let imap = try await gate(upstream: serverIMAP, protocol: .imap, trust: pki.caFile, asPort: implicit ? 993 : nil)
         defer { imap.channels.forEach { $0.close(promise: nil) } }
         let got = try await mailbox(pop3Port: pop3.port, imapPort: imap.port, ca: moatCA, implicit: implicit)
         for key in ["pop3_issuer", "imap_issuer"] {

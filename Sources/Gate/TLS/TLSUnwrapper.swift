@@ -93,7 +93,10 @@ struct TLSUnwrapper {
                         switch outcome {
                         case .success(let certificate):
                             do {
-                                let leaf = try tls.clientHandler(serverName: name, upstream: certificate)
+                                // Names are copied only from a certificate that was verified:
+                                // an opportunistic (port 25) upstream's names could be anyone's.
+                                let verified = policy == .opportunistic ? nil : certificate
+                                let leaf = try tls.clientHandler(serverName: name, upstream: verified)
                                 let watcher = ClientHandshakeWatcher { error in
                                     Self.clientRefused(error, pair: pair, settings: settings, passThrough: passThrough,
                                                        sni: name, logger: logger)
