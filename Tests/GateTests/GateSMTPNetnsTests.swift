@@ -226,6 +226,92 @@ struct GateSMTPNetnsTests {
         moatd.waitUntilExit()
         let table = run("/usr/sbin/ip", ["netns", "exec", gateway.name, "/usr/sbin/nft", "list", "table", "inet", "moat"])
         #expect(table.status != 0, "the table is gone after SIGTERM: \(table.out)\n\(log)")
+
+        try killedMidMessage(binary: binary, root: root, client: client, gateway: gateway, postfix: postfix)
         withExtendedLifetime((client, gateway, server)) {}
+    }
+
+    /// A client half-way through its message when moatd is killed (kill -9): it never hears
+    /// 250, Postfix queues nothing, the divert disappears with moatd (fail-open), and the
+    /// client's retry reaches Postfix directly.
+    static func killedMidMessage(binary: String, root: String, client: TestNamespace, gateway: TestNamespace,
+                                 postfix: PrivatePostfix) throws {
+        let moatd = Process()
+        moatd.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        moatd.arguments = ["netns", "exec", gateway.name, binary, "--config", root + "/moat.ini"]
+        try? FileManager.default.removeItem(atPath: root + "/moatd2.log")
+        FileManager.default.createFile(atPath: root + "/moatd2.log", contents: nil)
+        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/moatd2.log"))
+        moatd.standardOutput = logHandle
+        moatd.standardError = logHandle
+        try moatd.run()
+        defer { if moatd.isRunning { moatd.terminate(); moatd.waitUntilExit() } }
+        var log: String { (try? String(contentsOfFile: root + "/moatd2.log", encoding: .utf8)) ?? "" }
+        let deadline = Date().addingTimeInterval(60)
+        var ready = false
+        while Date() < deadline, moatd.isRunning, !ready {
+            let listening = (try? gateway.exec("/usr/bin/ss", "-ltnH")) ?? ""
+            ready = log.contains("divert installed") && listening.contains(":20025 ")
+            if !ready { usleep(200_000) }
+        }
+        guard ready else { throw GateTestFailure("moatd did not start again; log:\n\(log)") }
+        let queued = postfix.queueFiles()
+
+        let script = #"""
+            import socket, sys
+            s = socket.create_connection(("10.204.2.2", 25), timeout=60)
+            f = s.makefile("rb")
+            def reply():
+                lines = []
+                while True:
+                    line = f.readline()
+                    if not line:
+                        return b"".join(lines) + b"<EOF>"
+                    lines.append(line)
+                    if line[3:4] != b"-":
+                        return b"".join(lines)
+            reply()
+            for command in [b"EHLO client.example.com", b"MAIL FROM:<alice@example.com>", b"RCPT TO:<bob@example.org>", b"DATA"]:
+                s.sendall(command + b"\r\n")
+                print(command.decode(), reply().decode().strip(), flush=True)
+            s.sendall(b"Subject: half\r\n\r\nthe first half\r\n")
+            print("HALF", flush=True)
+            sys.stdin.readline()
+            try:
+                s.sendall(b"the second half\r\n.\r\n")
+                print("FINAL", reply().decode(errors="replace").strip(), flush=True)
+            except OSError as error:
+                print("FINAL", type(error).__name__, flush=True)
+            """#
+        try script.write(toFile: root + "/half.py", atomically: true, encoding: .utf8)
+        let python = Process()
+        python.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+        python.arguments = ["netns", "exec", client.name, "/usr/bin/env", "python3", root + "/half.py"]
+        let input = Pipe(), output = Pipe()
+        python.standardInput = input
+        python.standardOutput = output
+        python.standardError = output
+        try python.run()
+        var transcript = ""
+        while !transcript.contains("HALF\n") {
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty { break }
+            transcript += String(decoding: chunk, as: UTF8.self)
+        }
+        #expect(transcript.contains("DATA 354"), "the Gate took the message: \(transcript)\n\(log)")
+        kill(moatd.processIdentifier, SIGKILL)
+        moatd.waitUntilExit()
+        input.fileHandleForWriting.write(Data("go\n".utf8))
+        transcript += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        python.waitUntilExit()
+        let final = transcript.split(separator: "\n").first { $0.hasPrefix("FINAL") }.map(String.init) ?? ""
+        #expect(!final.isEmpty && !final.contains("250"), "no 250 for a message nobody holds: \(transcript)")
+        usleep(500_000)
+        #expect(postfix.queueFiles() == queued, "nothing queued from the half message: \(postfix.queueFiles())")
+        let table = run("/usr/sbin/ip", ["netns", "exec", gateway.name, "/usr/sbin/nft", "list", "table", "inet", "moat"])
+        #expect(table.status != 0, "the divert is gone with the killed moatd (fail-open): \(table.out)")
+        let retry = swaks(in: client.name, ["--server", "10.204.2.2", "--port", "25", "--from", "alice@example.com",
+                                            "--to", "bob@example.org", "--body", "the retry"])
+        #expect(retry.status == 0 && retry.out.contains("queued as"), "the retry reaches Postfix: \(retry.out)\(retry.err)")
     }
 }
