@@ -100,6 +100,21 @@ import Testing
         #expect(!OwnServerCertificates.matches("*.example.org", "example.org"))
     }
 
+    @Test func clientsOfferingOnlyTLS12OrOnlyTLS13AreBothServed() async throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let server = try await leafServer(name: "mail.example.org")
+        defer { server.close(promise: nil) }
+        let port = server.localAddress!.port!
+        for (flag, version) in [("-tls1_2", "TLSv1.2"), ("-tls1_3", "TLSv1.3")] {
+            let result = try openssl(["s_client", "-connect", "127.0.0.1:\(port)", flag, "-servername", "mail.example.org",
+                                      "-CAfile", root + "/ca/ca.pem", "-verify_hostname", "mail.example.org", "-verify_return_error", "-brief"])
+            #expect(result.output.contains("Protocol version: \(version)") && result.output.contains("Verification: OK"),
+                    "\(flag): \(result.output)")
+        }
+        let old = try openssl(["s_client", "-connect", "127.0.0.1:\(port)", "-tls1_1", "-servername", "mail.example.org", "-brief"])
+        #expect(old.status != 0, "TLS 1.1 is refused")
+    }
+
     @Test func upstreamPolicies() {
         #expect(TLSInterception.policy(port: 25, serverName: "mx.example.org", verifyMx: false) == .opportunistic)
         #expect(TLSInterception.policy(port: 25, serverName: "mx.example.org", verifyMx: true) == .verify(hostname: "mx.example.org"))
