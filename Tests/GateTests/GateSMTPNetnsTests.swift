@@ -159,26 +159,9 @@ struct GateSMTPNetnsTests {
             [LinuxFirewall]
             InputDivert = Auto(interface:eth0 protected:25)
             """.write(toFile: root + "/moat.ini", atomically: true, encoding: .utf8)
-        let moatd = Process()
-        moatd.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        moatd.arguments = ["netns", "exec", gateway.name, binary, "--config", root + "/moat.ini"]
-        FileManager.default.createFile(atPath: root + "/moatd.log", contents: nil)
-        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/moatd.log"))
-        moatd.standardOutput = logHandle
-        moatd.standardError = logHandle
-        try moatd.run()
-        defer {
-            if moatd.isRunning { moatd.terminate(); moatd.waitUntilExit() }
-        }
-        var log: String { (try? String(contentsOfFile: root + "/moatd.log", encoding: .utf8)) ?? "" }
-        let deadline = Date().addingTimeInterval(60)
-        var ready = false
-        while Date() < deadline, moatd.isRunning, !ready {
-            let listening = (try? gateway.exec("/usr/bin/ss", "-ltnH")) ?? ""
-            ready = log.contains("divert installed") && listening.contains(":20025 ")
-            if !ready { usleep(200_000) }
-        }
-        guard ready else { throw GateTestFailure("moatd did not start the divert and the Gate; log:\n\(log)") }
+        let moatd = try GatewayMoatd(binary: binary, namespace: gateway, config: root + "/moat.ini", log: root + "/moatd.log")
+        defer { moatd.stop() }
+        var log: String { moatd.log }
         var logs: String { "moatd log:\n\(log)\nPostfix log:\n\(postfix.log)" }
 
         // A clean message: queued by Postfix, its body as sent.
@@ -222,8 +205,7 @@ struct GateSMTPNetnsTests {
 
         // SIGTERM: moatd stops and removes its nftables table.
         #expect((try? gateway.exec("/usr/sbin/nft", "list", "table", "inet", "moat")) != nil, "the divert table while moatd runs")
-        moatd.terminate()
-        moatd.waitUntilExit()
+        moatd.stop()
         let table = run("/usr/sbin/ip", ["netns", "exec", gateway.name, "/usr/sbin/nft", "list", "table", "inet", "moat"])
         #expect(table.status != 0, "the table is gone after SIGTERM: \(table.out)\n\(log)")
 
@@ -236,25 +218,9 @@ struct GateSMTPNetnsTests {
     /// client's retry reaches Postfix directly.
     static func killedMidMessage(binary: String, root: String, client: TestNamespace, gateway: TestNamespace,
                                  postfix: PrivatePostfix) throws {
-        let moatd = Process()
-        moatd.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        moatd.arguments = ["netns", "exec", gateway.name, binary, "--config", root + "/moat.ini"]
-        try? FileManager.default.removeItem(atPath: root + "/moatd2.log")
-        FileManager.default.createFile(atPath: root + "/moatd2.log", contents: nil)
-        let logHandle = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/moatd2.log"))
-        moatd.standardOutput = logHandle
-        moatd.standardError = logHandle
-        try moatd.run()
-        defer { if moatd.isRunning { moatd.terminate(); moatd.waitUntilExit() } }
-        var log: String { (try? String(contentsOfFile: root + "/moatd2.log", encoding: .utf8)) ?? "" }
-        let deadline = Date().addingTimeInterval(60)
-        var ready = false
-        while Date() < deadline, moatd.isRunning, !ready {
-            let listening = (try? gateway.exec("/usr/bin/ss", "-ltnH")) ?? ""
-            ready = log.contains("divert installed") && listening.contains(":20025 ")
-            if !ready { usleep(200_000) }
-        }
-        guard ready else { throw GateTestFailure("moatd did not start again; log:\n\(log)") }
+        let moatd = try GatewayMoatd(binary: binary, namespace: gateway, config: root + "/moat.ini", log: root + "/moatd2.log")
+        defer { moatd.stop() }
+        var log: String { moatd.log }
         let queued = postfix.queueFiles()
 
         let script = #"""
@@ -299,8 +265,7 @@ struct GateSMTPNetnsTests {
             transcript += String(decoding: chunk, as: UTF8.self)
         }
         #expect(transcript.contains("DATA 354"), "the Gate took the message: \(transcript)\n\(log)")
-        kill(moatd.processIdentifier, SIGKILL)
-        moatd.waitUntilExit()
+        moatd.kill()
         input.fileHandleForWriting.write(Data("go\n".utf8))
         transcript += String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         python.waitUntilExit()

@@ -16,26 +16,9 @@ import Testing
 @Suite(.serialized) struct ImplicitTLSTests {
     let dir = GateFixtures.temporaryDirectory()
 
-    func openssl(_ arguments: [String]) throws {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = arguments
-        process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
-        try process.run()
-        process.waitUntilExit()
-    }
-
     /// A "public" CA and a server certificate for smtp.example.org signed by it.
     func makeUpstreamCertificates() throws {
-        try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir + "/pub.key",
-                     "-out", dir + "/pub.pem", "-days", "2", "-subj", "/CN=Public Test CA", "-addext", "basicConstraints=critical,CA:TRUE",
-                     "-addext", "keyUsage=critical,keyCertSign"])
-        try openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", dir + "/srv.key",
-                     "-out", dir + "/srv.csr", "-subj", "/CN=smtp.example.org"])
-        try "subjectAltName=DNS:smtp.example.org\n".write(toFile: dir + "/ext", atomically: true, encoding: .utf8)
-        try openssl(["x509", "-req", "-in", dir + "/srv.csr", "-CA", dir + "/pub.pem", "-CAkey", dir + "/pub.key",
-                     "-CAcreateserial", "-out", dir + "/srv.pem", "-days", "2", "-extfile", dir + "/ext"])
+        _ = try TestPKI(dir: dir, serverName: "smtp.example.org")
     }
 
     /// The fake SMTP server behind TLS with the given certificate.

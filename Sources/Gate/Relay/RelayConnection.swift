@@ -250,22 +250,10 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
 
     /// The server accepted STARTTLS: unwrap both legs, or relay the encrypted session blindly.
     private func beginTLS() {
-        guard let upgrade = startTLS, let server else {
-            logger.info("STARTTLS accepted: relaying the encrypted session unscanned")
-            session = nil
-            return
-        }
-        tls.upgradeStarted = .now()
-        // The 220 must reach the client before it can send its ClientHello.
-        client.flush()
-        upgrade.begin(client, server) { [self] outcome in
-            client.eventLoop.preconditionInEventLoop()
-            tls.upgradeStarted = nil
+        let upgrading = beginUpgrade(server: server) { [self] outcome in
             guard !closing else { return }
             switch outcome {
             case .unwrapped(let sni):
-                tls.unwrapped = true
-                tls.sni = sni
                 session?.tlsEstablished()
                 logger.info("STARTTLS unwrapped", metadata: ["sni": "\(sni ?? "-")"])
                 // The TLS set-up switched reading on; the relay takes over from that state.
@@ -277,6 +265,10 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
             case .failed:
                 closeBoth()
             }
+        }
+        if !upgrading {
+            logger.info("STARTTLS accepted: relaying the encrypted session unscanned")
+            session = nil
         }
     }
 
