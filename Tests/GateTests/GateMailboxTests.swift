@@ -475,6 +475,7 @@ struct GateMailboxNamespaceTests {
             ControlSocket = \(root)/run/moat-ctl.sock
             VarDir = \(root)/var
             LogLevel = Info
+            DefaultLogLevel = Info
 
             [MailD]
             ReportLanguages = en
@@ -511,7 +512,8 @@ struct GateMailboxNamespaceTests {
         }
         MailboxFixtures.check(got, via: "netns Gate")
         // The connections went through the Gate, as POP3 and IMAP sessions.
-        #expect(log.contains("POP3") && log.contains("IMAP"), "moatd log:\n\(log)")
+        // (Info: each checked message is logged with its protocol.)
+        #expect(log.contains("protocol=POP3") && log.contains("protocol=IMAP"), "moatd log:\n\(log)")
         // Dovecot saw the gateway, not the client, as its peer (InputDivertConnectTransparently = No).
         #expect(dovecot.log.contains("rip=10.203.2.1"), "\(dovecot.log)")
         withExtendedLifetime((client, gateway, server)) {}
@@ -622,5 +624,196 @@ final class ScriptedServer: Sendable {
         let start = Date()
         #expect(client.readLine() == nil)
         #expect(Date().timeIntervalSince(start) < 10)
+    }
+}
+
+/// Partial fetches, IDLE and messages over MaxMessageSize through the Gate against a real Dovecot.
+@Suite(.serialized, .enabled(if: getuid() == 0, "Dovecot's static user needs root to start"))
+struct GateMailboxPartialAndLargeTests {
+    /// A clean message with an attachment: its part 2 exists and is harmless.
+    static let cleanMultipart = """
+        From: Alice <alice@example.com>\r
+        To: Bob <bob@example.org>\r
+        Subject: the report\r
+        MIME-Version: 1.0\r
+        Content-Type: multipart/mixed; boundary="b2"\r
+        \r
+        --b2\r
+        Content-Type: text/plain\r
+        \r
+        The report is attached.\r
+        --b2\r
+        Content-Type: text/plain; name="report.txt"\r
+        Content-Disposition: attachment; filename="report.txt"\r
+        Content-Transfer-Encoding: base64\r
+        \r
+        \(Data("Quarterly numbers: all fine.\r\n".utf8).base64EncodedString())\r
+        --b2--\r
+
+        """
+
+    /// Sends `command` under `tag` and returns every line up to and including the tagged one.
+    static func exchange(_ client: LineClient, _ tag: String, _ command: String) -> String {
+        client.send("\(tag) \(command)\r\n")
+        var text = ""
+        while let line = client.readLine() {
+            text += line
+            if line.hasPrefix(tag + " ") { break }
+        }
+        return text
+    }
+
+    static func login(_ port: Int) throws -> LineClient {
+        let client = try LineClient(port: port)
+        _ = client.readLine()
+        _ = exchange(client, "l", "LOGIN bob secret")
+        _ = exchange(client, "s", "SELECT INBOX")
+        return client
+    }
+
+    /// Per-part fetches of messages never fetched whole: the Gate fetches each whole message
+    /// itself first (BODY.PEEK[], hidden from the client), checks it, then lets the client's
+    /// fetch go on: the EICAR part comes back empty, the clean part byte for byte, \Seen unset.
+    @Test func partialFetchOfUncheckedMessagesIsDecidedByAPrivateFetch() async throws {
+        let pop3Port = 23110 + Int(getpid() % 500), imapPort = pop3Port + 1000
+        let messages = [("1700000011.M1P1.moat", Self.cleanMultipart), ("1700000012.M2P1.moat", MailboxFixtures.eicar)]
+        let dovecot = try Dovecot(listen: "127.0.0.1", pop3Port: pop3Port, imapPort: imapPort, messages: messages)
+        defer { dovecot.stop() }
+        let gate = try await GateFixtures.gate(upstream: try SocketAddress(ipAddress: "127.0.0.1", port: imapPort), protocol: .imap)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let gatePort = gate.port
+        let commands = ["UID FETCH 1 (UID BODY.PEEK[2])", "FETCH 1 (BODY.PEEK[2] BODY.PEEK[1])", "UID FETCH 1:2 (UID BODY.PEEK[]<0.40>)"]
+        let direct = try await offPool { () -> [String] in
+            let client = try Self.login(imapPort)
+            return commands.enumerated().map { Self.exchange(client, "d\($0.offset)", $0.element) }
+        }
+        #expect(direct[0].contains("UID 1 BODY[2] {"), "\(direct[0])")
+        let (got, flags) = try await offPool { () -> ([String], String) in
+            let client = try Self.login(gatePort)
+            var got: [String] = []
+            // The EICAR message first, by UID and by sequence number (no UID in the reply).
+            got.append(Self.exchange(client, "a", "UID FETCH 2 (UID BODY.PEEK[2])"))
+            got.append(Self.exchange(client, "b", "FETCH 2 (BODY.PEEK[2] BINARY.PEEK[2])"))
+            got.append(Self.exchange(client, "c", "UID FETCH 2 (UID BODY.PEEK[TEXT])"))
+            got += commands.enumerated().map { Self.exchange(client, "d\($0.offset)", $0.element) }
+            let flags = Self.exchange(client, "f", "FETCH 1:2 (FLAGS)")
+            _ = Self.exchange(client, "z", "LOGOUT")
+            return (got, flags)
+        }
+        #expect(got[0] == "* 2 FETCH (UID 2 BODY[2] {0}\r\n)\r\na OK Fetch completed.\r\n" || got[0].hasPrefix("* 2 FETCH (UID 2 BODY[2] {0}\r\n)\r\na OK"), "\(got[0])")
+        #expect(got[1].hasPrefix("* 2 FETCH (BODY[2] {0}\r\n BINARY[2] {0}\r\n)\r\nb OK") || got[1].hasPrefix("* 2 FETCH (BODY[2] {0}\r\n BINARY[2] ~{0}\r\n)\r\nb OK"), "\(got[1])")
+        #expect(got[2].hasPrefix("* 2 FETCH (UID 2 BODY[TEXT] {0}\r\n)\r\nc OK"), "\(got[2])")
+        let eicar = Data(GateFixtures.eicar.utf8).base64EncodedString()
+        #expect(!got.joined().contains(eicar) && !got.joined().contains("EICAR-STANDARD"))
+        // The clean message's parts and ranges: as Dovecot sent them; the EICAR message's range empty.
+        #expect(got[3] == direct[0], "\(got[3])")
+        #expect(got[4] == direct[1], "\(got[4])")
+        #expect(got[5].hasPrefix(direct[2].components(separatedBy: "* 2 FETCH")[0]), "\(got[5])\n\(direct[2])")
+        #expect(got[5].contains("* 2 FETCH (UID 2 BODY[]<0> {0}\r\n)"), "\(got[5])")
+        // The private fetches were BODY.PEEK[]: nothing became \Seen.
+        #expect(!flags.contains("\\Seen") && flags.contains("* 2 FETCH (FLAGS ("), "\(flags)")
+        #expect(dovecot.process.isRunning, "\(dovecot.log)")
+    }
+
+    /// A message over MaxMessageSize (EICAR past the first megabyte) is not scanned:
+    /// BlockUnchecked = No relays it as it is; Yes gives a short notice in its place, with the
+    /// right literal length (IMAP) and dot-stuffing (POP3).
+    @Test func messagesOverMaxMessageSizeFollowBlockUnchecked() async throws {
+        let pop3Port = 25110 + Int(getpid() % 500), imapPort = pop3Port + 1000
+        let filler = String(repeating: ".dot-started filler line of the big message, to pass one megabyte\r\n", count: 17_000)
+        let big = "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: the big one\r\n"
+            + "Message-ID: <big@example.com>\r\n\r\n" + filler + GateFixtures.eicar + "\r\n"
+        #expect(big.utf8.count > 1 << 20)
+        let dovecot = try Dovecot(listen: "127.0.0.1", pop3Port: pop3Port, imapPort: imapPort, messages: [("1700000021.M1P1.moat", big)])
+        defer { dovecot.stop() }
+        for block in [false, true] {
+            let config = "MaxMessageSize = 1mb\nBlockUnchecked = \(block ? "Yes" : "No")\n"
+            let pop3 = try await GateFixtures.gate(upstream: try SocketAddress(ipAddress: "127.0.0.1", port: pop3Port), protocol: .pop3, config: config)
+            defer { pop3.channels.forEach { $0.close(promise: nil) } }
+            let imap = try await GateFixtures.gate(upstream: try SocketAddress(ipAddress: "127.0.0.1", port: imapPort), protocol: .imap, config: config)
+            defer { imap.channels.forEach { $0.close(promise: nil) } }
+            let (pop3Port, imapGatePort) = (pop3.port, imap.port)
+            let (retr, fetched, after) = try await offPool { () -> (String, String, String) in
+                let client = try LineClient(port: pop3Port)
+                _ = client.readLine()
+                client.send("USER bob\r\nPASS secret\r\nRETR 1\r\n")
+                _ = client.readLine(); _ = client.readLine()
+                var body = ""
+                if let status = client.readLine(), status.hasPrefix("+OK") {
+                    while let line = client.readLine(), line != ".\r\n" { body += line.hasPrefix(".") ? String(line.dropFirst()) : line }
+                }
+                client.send("QUIT\r\n")
+                // IMAP: read the literal by its announced length; what follows must be the
+                // response's end.
+                let imapClient = try Self.login(imapGatePort)
+                imapClient.send("f FETCH 1 (BODY.PEEK[])\r\n")
+                var literal = ""
+                var after = ""
+                if let head = imapClient.readLine(), let open = head.lastIndex(of: "{"),
+                   let length = Int(String(decoding: head.utf8[head.utf8.index(after: open)...].dropLast(3), as: UTF8.self)) {
+                    while literal.utf8.count < length, let line = imapClient.readLine() { literal += line }
+                    after = imapClient.readLine() ?? ""
+                }
+                _ = Self.exchange(imapClient, "z", "LOGOUT")
+                return (body, literal, after)
+            }
+            for (name, text) in [("POP3", retr), ("IMAP", fetched)] {
+                if block {
+                    #expect(text.hasPrefix("From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: the big one\r\n"), "\(name): \(text.prefix(300))")
+                    #expect(text.contains("X-Moat-Blocked: The message is larger than the gateway can check"), "\(name): \(text.prefix(400))")
+                    #expect(text.utf8.count < 4096 && !text.contains("EICAR"), "\(name): a short notice")
+                } else {
+                    #expect(text == big, "\(name): relayed unscanned, as it is (\(text.utf8.count) bytes)")
+                }
+            }
+            #expect(after == ")\r\n", "the literal length matches: \(after)")
+        }
+    }
+
+    /// IDLE through the Gate: the client idles longer than the reply timeout without being cut
+    /// off, sees a message delivered meanwhile (`* 3 EXISTS`), ends with DONE, and a part of the
+    /// new message (EICAR) comes back empty, the whole message repacked.
+    @Test func idleOutlastsTheReplyTimeoutAndNewMailIsChecked() async throws {
+        let pop3Port = 24110 + Int(getpid() % 500), imapPort = pop3Port + 1000
+        let dovecot = try Dovecot(listen: "127.0.0.1", pop3Port: pop3Port, imapPort: imapPort, messages: MailboxFixtures.messages)
+        defer { dovecot.stop() }
+        var timeouts = GateTimeouts()
+        timeouts.tick = .milliseconds(100)
+        timeouts.serverReply = .seconds(3)
+        let gate = try await GateFixtures.gate(upstream: try SocketAddress(ipAddress: "127.0.0.1", port: imapPort), protocol: .imap,
+                                               timeouts: timeouts)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let gatePort = gate.port
+        let mailDirectory = dovecot.root + "/mail/bob"
+        let result = try await offPool { () -> (idle: String, done: String, part: String, whole: String) in
+            let client = try Self.login(gatePort)
+            client.send("i IDLE\r\n")
+            var idle = client.readLine() ?? ""
+            // Longer than the reply timeout: the Gate must not give up on a silent server.
+            Thread.sleep(forTimeInterval: 4.5)
+            let name = "1700000013.M3P1.moat"
+            try Data(MailboxFixtures.eicar.utf8).write(to: URL(fileURLWithPath: mailDirectory + "/tmp/" + name))
+            _ = run("/bin/chown", ["dovecot:dovecot", mailDirectory + "/tmp/" + name])
+            _ = rename(mailDirectory + "/tmp/" + name, mailDirectory + "/new/" + name)
+            while let line = client.readLine() {
+                idle += line
+                if line.hasPrefix("* 3 EXISTS") { break }
+            }
+            client.send("DONE\r\n")
+            var done = ""
+            while let line = client.readLine() {
+                done += line
+                if line.hasPrefix("i ") { break }
+            }
+            let part = Self.exchange(client, "p", "UID FETCH 3 (UID BODY.PEEK[2])")
+            let whole = Self.exchange(client, "w", "UID FETCH 3 (UID BODY.PEEK[])")
+            _ = Self.exchange(client, "z", "LOGOUT")
+            return (idle, done, part, whole)
+        }
+        #expect(result.idle.hasPrefix("+ ") && result.idle.contains("* 3 EXISTS\r\n"), "\(result.idle)\n\(dovecot.log)")
+        #expect(result.done.contains("i OK"), "\(result.done)")
+        #expect(result.part.hasPrefix("* 3 FETCH (UID 3 BODY[2] {0}\r\n)\r\np OK"), "\(result.part)")
+        #expect(result.whole.contains("X-Moat-Archive-Id: ") && !result.whole.contains(Data(GateFixtures.eicar.utf8).base64EncodedString()),
+                "\(result.whole)")
     }
 }

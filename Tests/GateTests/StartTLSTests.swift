@@ -132,6 +132,10 @@ struct TestPKI {
         defer { lenient.channels.forEach { $0.close(promise: nil) } }
         let first = try await swaks(port: lenient.port, ca: pki.caFile, body: GateFixtures.cleanMessage("pinned"))
         #expect(first.status != 0, "the first refusal is only remembered: \(first.output)")
+        // The Gate learns of the refusal when the client's alert arrives, which may be just after
+        // swaks has exited: wait for it (bounded).
+        let deadline = Date().addingTimeInterval(30)
+        while lenient.service.passThrough.count == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(lenient.service.passThrough.count == 1)
         let second = try await swaks(port: lenient.port, ca: pki.caFile, body: GateFixtures.cleanMessage("pinned"))
         #expect(second.status == 0, "the real server's certificate, end to end: \(second.output)")

@@ -15,10 +15,15 @@
 //   replaced. POP3 clients read to the "." line (RFC 1939 calls the count informational), LIST
 //   sizes would disagree anyway, and keeping the line keeps the rule simple: one reply, one
 //   status line, from the server.
-// - A RETR/TOP body bigger than `maxMessageSize` is relayed as it arrives from the moment the
-//   limit is crossed, with `unchecked(.tooLarge)`. TOP with `scanTop` off is relayed unscanned
-//   with `unchecked(.topNotScanned)`. (The relay never answers `-ERR` in place of a message:
-//   POP3 clients mishandle it.)
+// - A RETR/TOP body bigger than `maxMessageSize` (MaxMessageSize) is not scanned. With
+//   `blockUnchecked` off (BlockUnchecked = No) it is relayed as it arrives from the moment the
+//   limit is crossed, with `unchecked(.tooLarge)`. With it on, the body is read and dropped: only
+//   its first `noticeHeadSize` bytes are kept (for the header), never more than `maxMessageSize`,
+//   and at its end the session emits `replaceUnchecked(id:head:reason:command:)`; the core answers
+//   `checkFinished(id:, .deliver(notice))` and the client gets the server's status line and the
+//   notice, dot-stuffed and terminated. TOP with `scanTop` off is relayed unscanned with
+//   `unchecked(.topNotScanned)`. (The relay never answers `-ERR` in place of a message: POP3
+//   clients mishandle it.)
 // - STLS: the command is forwarded; client bytes after the STLS line and before the server's
 //   reply are discarded (`injectionDiscarded`), as are server bytes after the `+OK` line. After the
 //   `+OK` has reached the client, `startTLSPassthrough` tells the core to stop parsing and relay
@@ -36,13 +41,16 @@ public struct POP3RelaySession: Sendable {
         public var maxCommandLineLength: Int
         /// Longest server status line.
         public var maxStatusLineLength: Int
+        /// How much of a message too large to check is kept to build the notice (its header).
+        public var noticeHeadSize: Int
 
         public init(scanTop: Bool = false, maxMessageSize: Int = 64 << 20,
-                    maxCommandLineLength: Int = 16384, maxStatusLineLength: Int = 16384) {
+                    maxCommandLineLength: Int = 16384, maxStatusLineLength: Int = 16384, noticeHeadSize: Int = 64 << 10) {
             self.scanTop = scanTop
             self.maxMessageSize = maxMessageSize
             self.maxCommandLineLength = maxCommandLineLength
             self.maxStatusLineLength = maxStatusLineLength
+            self.noticeHeadSize = noticeHeadSize
         }
     }
 
@@ -67,6 +75,10 @@ public struct POP3RelaySession: Sendable {
         case checkMessage(id: MailCheckID, message: [UInt8], command: MessageCommand)
         /// A message reached the client without a scan (for the log and BlockUnchecked counters).
         case unchecked(MailUncheckedReason, command: MessageCommand)
+        /// A message could not be checked and BlockUnchecked is on: answer with
+        /// `checkFinished(id:, .deliver(notice))`, a notice built from `head` (the message's first
+        /// bytes, unstuffed, for its header).
+        case replaceUnchecked(id: MailCheckID, head: [UInt8], reason: MailUncheckedReason, command: MessageCommand)
         /// STLS accepted: relay both legs untouched from now on.
         case startTLSPassthrough
         /// Bytes injected around STLS were dropped.
@@ -101,6 +113,8 @@ public struct POP3RelaySession: Sendable {
     enum Body: Sendable {
         case streaming
         case holding(status: ByteBuffer, raw: ByteBuffer, command: MessageCommand)
+        /// Too large, BlockUnchecked: the rest is dropped, the head kept for the notice.
+        case dropping(status: ByteBuffer, head: ByteBuffer, command: MessageCommand)
     }
 
     struct Held: Sendable {
@@ -109,6 +123,8 @@ public struct POP3RelaySession: Sendable {
     }
 
     public let configuration: Configuration
+    /// BlockUnchecked of the check profile: what happens to a message that cannot be checked.
+    public var blockUnchecked = false
     private(set) var state: State = .relaying
     private var expected = CircularBuffer<Expected>()
     private var body: Body?
@@ -132,8 +148,11 @@ public struct POP3RelaySession: Sendable {
     }
 
     private var heldBodyBytes: Int {
-        if case .holding(let s, let r, _) = body { return s.readableBytes + r.readableBytes }
-        return 0
+        switch body {
+        case .holding(let s, let r, _)?: return s.readableBytes + r.readableBytes
+        case .dropping(let s, let h, _)?: return s.readableBytes + h.readableBytes
+        default: return 0
+        }
     }
 
     /// Number of client commands still waiting for their reply.
@@ -246,8 +265,11 @@ public struct POP3RelaySession: Sendable {
         }
         serverEOF = true
         var actions: [Action] = []
-        if case .holding(_, _, let command) = body {
+        switch body {
+        case .holding(_, _, let command)?, .dropping(_, _, let command)?:
             actions.append(.unchecked(.truncatedByServer, command: command))
+        default:
+            break
         }
         body = nil
         return flush(actions)
@@ -325,13 +347,26 @@ public struct POP3RelaySession: Sendable {
             var chunk = chunk
             raw.writeBuffer(&chunk)
             if status.readableBytes + raw.readableBytes > configuration.maxMessageSize {
-                actions.append(.unchecked(.tooLarge(limit: configuration.maxMessageSize), command: command))
-                output.append(status)
-                output.append(raw)
-                body = .streaming
+                if blockUnchecked {
+                    let head = raw.getSlice(at: raw.readerIndex, length: min(raw.readableBytes, configuration.noticeHeadSize))!
+                    body = .dropping(status: status, head: head, command: command)
+                } else {
+                    actions.append(.unchecked(.tooLarge(limit: configuration.maxMessageSize), command: command))
+                    output.append(status)
+                    output.append(raw)
+                    body = .streaming
+                }
             } else {
                 body = .holding(status: status, raw: raw, command: command)
             }
+        case .dropping(let status, var head, let command):
+            body = nil
+            let room = configuration.noticeHeadSize - head.readableBytes
+            if room > 0 {
+                var slice = chunk.getSlice(at: chunk.readerIndex, length: min(room, chunk.readableBytes))!
+                head.writeBuffer(&slice)
+            }
+            body = .dropping(status: status, head: head, command: command)
         case .streaming, nil:
             output.append(chunk)
         }
@@ -347,6 +382,13 @@ public struct POP3RelaySession: Sendable {
             nextCheck += 1
             output.hold(id, Held(status: status, raw: raw))
             actions.append(.checkMessage(id: id, message: message, command: command))
+        case .dropping(let status, let head, let command):
+            // `.pass` for this slot sends an empty message: nothing unscanned goes out.
+            let id = MailCheckID(rawValue: nextCheck)
+            nextCheck += 1
+            output.hold(id, Held(status: status, raw: ByteBuffer(string: ".\r\n")))
+            actions.append(.replaceUnchecked(id: id, head: POP3DotStuffing.unstuff(head.readableBytesView),
+                                             reason: .tooLarge(limit: configuration.maxMessageSize), command: command))
         case .streaming, nil:
             output.append(terminator)
         }

@@ -15,6 +15,9 @@ enum ByteRelayAction: Sendable, Equatable {
     case checkMessage(id: MailCheckID, message: [UInt8], what: String, key: IMAPMessageKey?)
     /// Content reached the client without a scan: logged.
     case unchecked(String)
+    /// A message that could not be checked, BlockUnchecked on: answer `verdict(id, .deliver(n))`
+    /// with a notice `n` built from `head` (the message's first bytes) saying `reason`.
+    case replaceUnchecked(id: MailCheckID, head: [UInt8], what: String, reason: String)
     /// STARTTLS/STLS accepted and everything before it delivered: TLS starts now. The relay
     /// unwraps it (then calls `tlsEstablished()`) or relays both legs untouched from now on.
     case startTLSPassthrough
@@ -42,6 +45,21 @@ protocol ByteRelaySession: Sendable {
     mutating func noteKnownBad(_ keys: [IMAPMessageKey])
     /// Both legs are TLS now and Moat holds the plaintext: relay the session inside.
     mutating func tlsEstablished()
+    /// BlockUnchecked of the check profile, set when the connection starts.
+    var blockUnchecked: Bool { get set }
+    /// False while the session holds many client bytes it cannot forward yet: the client is not read.
+    var acceptsClientInput: Bool { get }
+}
+
+extension MailUncheckedReason {
+    /// The reason a replacement notice gives.
+    var noticeText: String {
+        switch self {
+        case .tooLarge: "The message is larger than the gateway can check"
+        case .topNotScanned, .partialFetch: "Part of the message could not be checked"
+        case .truncatedByServer: "The message was cut short by the server"
+        }
+    }
 }
 
 extension POP3RelaySession: ByteRelaySession {
@@ -56,6 +74,8 @@ extension POP3RelaySession: ByteRelaySession {
             case .sendToClient(let bytes): .sendToClient(bytes)
             case .checkMessage(let id, let message, let command): .checkMessage(id: id, message: message, what: "\(command)", key: nil)
             case .unchecked(let reason, let command): .unchecked("\(command): \(reason)")
+            case .replaceUnchecked(let id, let head, let reason, let command):
+                .replaceUnchecked(id: id, head: head, what: "\(command): \(reason)", reason: reason.noticeText)
             case .startTLSPassthrough: .startTLSPassthrough
             case .injectionDiscarded(let from, let count): .note("\(count) bytes from the \(from) around STLS discarded")
             case .close(let reason): .close("\(reason)")
@@ -74,6 +94,7 @@ extension POP3RelaySession: ByteRelaySession {
     var awaitsServer: Bool { outstandingCommands > 0 }
     mutating func noteKnownBad(_ keys: [IMAPMessageKey]) {}
     mutating func tlsEstablished() { resumeAfterTLS() }
+    var acceptsClientInput: Bool { true }
 }
 
 extension IMAPRelaySession: ByteRelaySession {
@@ -89,6 +110,12 @@ extension IMAPRelaySession: ByteRelaySession {
             case .checkMessage(let id, let message, let ref, let item):
                 .checkMessage(id: id, message: message, what: "\(item) of \(Self.describe(ref))", key: ref.key)
             case .unchecked(let reason, let ref): .unchecked("\(Self.describe(ref)): \(reason)")
+            case .replaceUnchecked(let id, let head, let reason, let ref):
+                .replaceUnchecked(id: id, head: head, what: "\(Self.describe(ref)): \(reason)", reason: reason.noticeText)
+            case .withheld(let reason, let ref):
+                .note("delivered empty, not scanned (BlockUnchecked = Yes): \(Self.describe(ref)): \(reason)")
+            case .privateFetchRefused(let command, let status):
+                .note("the server answered \(status) to the private \(command): partial fetches of those messages are unchecked")
             case .startTLSPassthrough: .startTLSPassthrough
             case .injectionDiscarded(let from, let count): .note("\(count) bytes from the \(from) around STARTTLS discarded")
             case .close(let reason): .close("\(reason)")
@@ -108,8 +135,9 @@ extension IMAPRelaySession: ByteRelaySession {
     mutating func serverEnded() -> [ByteRelayAction] { Self.map(serverClosed()) }
     mutating func clientEnded() -> [ByteRelayAction] { Self.map(clientClosed()) }
     var heldBytes: Int { bufferedBytes }
-    /// IDLE waits for the client's DONE, however long the server stays silent.
-    var awaitsServer: Bool { !outstandingTags.isEmpty && !isIdling }
+    /// IDLE waits for the client's DONE, however long the server stays silent; the private fetch
+    /// is waited for like a command.
+    var awaitsServer: Bool { awaitsServerReply }
     mutating func noteKnownBad(_ keys: [IMAPMessageKey]) { keys.forEach { noteBlocked($0) } }
     mutating func tlsEstablished() { resumeAfterTLS() }
 }
@@ -161,6 +189,7 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
         knownBadScope = KnownBadMessages.Scope(server: "\(info.serverAddress ?? "?"):\(info.serverPort ?? 0)",
                                               client: info.clientAddress ?? "?")
         self.session.noteKnownBad(context.knownBad.keys(knownBadScope))
+        self.session.blockUnchecked = context.profiles.current.blockUnchecked
     }
 
     private let knownBadScope: KnownBadMessages.Scope
@@ -267,6 +296,13 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
                 startCheck(id, message, what: what)
             case .unchecked(let what):
                 logger.notice("relayed unscanned: \(what)")
+            case .replaceUnchecked(let id, let head, let what, let reason):
+                // Answered on a later turn of the loop, as a check is: the session's output is
+                // in order when the verdict comes.
+                logger.notice("not scanned, replaced by a notice (BlockUnchecked = Yes): \(what)")
+                checks += 1
+                let notice = MailboxVerdict.notice(for: head, reason: reason)
+                client.eventLoop.execute { self.checked(id, .deliver(notice)) }
             case .startTLSPassthrough:
                 beginTLS()
             case .note(let text):
@@ -316,7 +352,7 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
 
     private func updateReading() {
         guard !closing, let server else { return }
-        let clientShould = server.isWritable
+        let clientShould = server.isWritable && session.acceptsClientInput
         if clientShould != clientReading {
             clientReading = clientShould
             client.setOption(ChannelOptions.autoRead, value: clientShould).whenFailure { _ in }
@@ -379,7 +415,11 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
             context.knownBad.note(key, in: knownBadScope)
         }
         guard !closing else { return }
+        // A verdict can send commands the client sent meanwhile (after a private IMAP fetch):
+        // the reply clock starts then.
+        let waiting = session.awaitsServer
         perform(session.verdict(id, verdict))
+        if !waiting, session.awaitsServer { lastServerActivity = .now() }
         if serverGone, checks == 0 { closeBoth() }
     }
 }
