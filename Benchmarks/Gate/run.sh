@@ -1,0 +1,405 @@
+#!/usr/bin/env bash
+# The transparent gateway (the Gate) measured in three network namespaces (netns.sh):
+#   client 10.77.1.2 --veth-- gateway (veth-gw 10.77.1.1 | veth-gs 10.77.2.1) --veth-- server 10.77.2.2
+# The gateway runs a release moatd with `InputDivert = Auto(interface:veth-gw protected:25,143)`:
+# connections from the client to ports 25 and 143 land on the Gate, which relays them.
+#
+# smtp   Postfix's smtp-source in the client sends small clean messages to smtp-sink in the
+#        server: through the Gate (10.77.2.2:25, diverted: DATA held, scanned with libclamav,
+#        sent on) and directly (10.77.2.2:2525, a second smtp-sink, only forwarded by the
+#        gateway's kernel). Throughput: MESSAGES messages of SIZE bytes, SESSIONS parallel
+#        sessions, one message per session (smtp-source's default), RUNS times each, direct and
+#        Gate alternating. Latency: LATENCY_MESSAGES messages over one session at a time
+#        (smtp-source -s 1), again one message per connection and, with -d, all over one
+#        connection, 3 runs each alternating, the median; the time per message, Gate minus
+#        direct, is what the Gate adds.
+#        Diagnosis: moatd's CPU time per message; the Gate again with moatd's TMPDIR on a tmpfs
+#        (libclamav's per-scan temporary directory) and relaying blindly (InspectSmtp = Off).
+# idle   Dovecot (imapd) in the server; a fresh moatd; imap_idle.py in the client opens
+#        CONNECTIONS connections to 10.77.2.2:143 through the Gate, LOGIN, SELECT INBOX, IDLE,
+#        and holds them. moatd's resident memory (VmRSS) before and with them open, divided by
+#        CONNECTIONS, is the memory per idle connection. Then every IDLE is ended (DONE, OK) to
+#        show the connections were alive.
+#
+# Usage: Benchmarks/Gate/run.sh [smtp|idle|all]   (root; postfix, dovecot-imapd, nftables,
+#        iproute2, python3). Settings from the environment, defaults:
+#        MESSAGES=5000 SESSIONS=20 SIZE=2000 RUNS=2 LATENCY_MESSAGES=500 CONNECTIONS=5000
+#        SCRATCH=<repo>/.build-gate (release moatd built there when missing), PREFIX=mgb
+#        (namespaces mgbc, mgbg, mgbs).
+set -euo pipefail
+WHAT=${1:-all}
+MESSAGES=${MESSAGES:-5000}
+SESSIONS=${SESSIONS:-20}
+SIZE=${SIZE:-2000}
+RUNS=${RUNS:-2}
+LATENCY_MESSAGES=${LATENCY_MESSAGES:-500}
+CONNECTIONS=${CONNECTIONS:-5000}
+P=${PREFIX:-mgb}
+HERE=$(cd "$(dirname "$0")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+SCRATCH=${SCRATCH:-$REPO/.build-gate}
+MOATD=$SCRATCH/release/moatd
+SERVER=10.77.2.2
+case "$WHAT" in smtp|idle|all) ;; *) echo "usage: $0 [smtp|idle|all]" >&2; exit 2 ;; esac
+[ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces, nftables)" >&2; exit 1; }
+for tool in ip nft smtp-source smtp-sink dovecot python3 timeout; do
+    command -v "$tool" >/dev/null || { echo "$0: $tool is missing" >&2; exit 1; }
+done
+if ip netns list | grep -q "^${P}[cgs]\b"; then
+    echo "$0: namespaces ${P}c/${P}g/${P}s exist already (another run? else: $HERE/netns.sh down $P)" >&2
+    exit 1
+fi
+
+# Every connection costs moatd two descriptors (client and upstream leg).
+ulimit -n "$(ulimit -Hn)"
+if [ "$WHAT" != smtp ] && [ "$(ulimit -n)" -lt $((2 * CONNECTIONS + 200)) ]; then
+    echo "$0: ulimit -n is $(ulimit -n), too low for $CONNECTIONS relayed connections" >&2
+    exit 1
+fi
+
+[ -x "$MOATD" ] || (cd "$REPO" && swift build -c release --scratch-path "$SCRATCH" --product moatd >/dev/null)
+
+T=$(mktemp -d /tmp/moat-gate-bench.XXXXXX)
+chmod 755 "$T"
+PIDS=()
+MOATD_PID=
+SCAN_TMP=
+cleanup() {
+    set +e
+    [ -n "$SCAN_TMP" ] && rm -rf "$SCAN_TMP"
+    [ -f "$T/idle.release" ] || touch "$T/idle.release" 2>/dev/null
+    for pid in $MOATD_PID "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
+    for _ in $(seq 1 50); do
+        alive=0
+        for pid in $MOATD_PID "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ $alive = 0 ] && break
+        sleep 0.1
+    done
+    # Whatever is still running in the benchmark's own namespaces (Dovecot's children).
+    for n in c g s; do
+        for pid in $(ip netns pids "${P}$n" 2>/dev/null); do kill -9 "$pid" 2>/dev/null; done
+    done
+    "$HERE/netns.sh" down "$P"
+    if [ -n "${KEEP:-}" ]; then echo "kept $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+in_ns() { local n=$1; shift; ip netns exec "${P}$n" "$@"; }
+# listening NS ADDRESS:PORT: bounded wait until something listens there.
+listening() {
+    for _ in $(seq 1 300); do
+        in_ns "$1" ss -ltnH | grep -q " $2 " && return 0
+        sleep 0.1
+    done
+    echo "nothing listens on $2 in ${P}$1" >&2
+    return 1
+}
+now() { date +%s.%N; }
+calc() { python3 -c "print($1)"; }
+rss_kb() { awk '/^VmRSS:/ {print $2}' "/proc/$MOATD_PID/status"; }
+# A process's CPU time (user + system) so far, in ms; moatd's by default.
+cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/${1:-$MOATD_PID}/stat"; }
+
+"$HERE/netns.sh" up "$P"
+# One connection per message: many short-lived connections and TIME_WAIT sockets.
+for n in c g; do
+    in_ns $n sysctl -qw net.ipv4.ip_local_port_range="10000 65000" net.ipv4.tcp_tw_reuse=1
+done
+
+# The release moatd, its signatures Moat's two builtin test signatures (as the Milter benchmark).
+mkdir -p "$T/sigs" "$T/moat/run" "$T/moat/var"
+echo 'aa15bcf478d165efd2065190eb473bcb:544:Clamav.Test.File-6' > "$T/sigs/moat-builtin.hdb"
+echo 'Moat.Test.EICAR:0:*:58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d5354414e444152442d414e544956495255532d544553542d46494c452124482b482a' > "$T/sigs/moat-builtin.ndb"
+moat_config() {  # extra [LinuxFirewall] lines
+    cat > "$T/moat/moat.ini" <<CONF
+[Root]
+ControlSocket = $T/moat/run/moat-ctl.sock
+SignatureDir = $T/sigs
+VarDir = $T/moat/var
+LogLevel = Notice
+
+[LinuxFirewall]
+InputDivert = Auto(interface:veth-gw protected:25,143)
+$1
+CONF
+}
+moat_config ""
+
+start_moatd() {  # log file
+    # ip execs moatd: $! is moatd's pid (its /proc/PID/status is read).
+    TMPDIR=${MOATD_TMPDIR:-${TMPDIR:-/tmp}} ip netns exec "${P}g" "$MOATD" --config "$T/moat/moat.ini" > "$1" 2>&1 &
+    MOATD_PID=$!
+    for _ in $(seq 1 600); do
+        kill -0 "$MOATD_PID" 2>/dev/null || break
+        if grep -q "divert installed" "$1" && in_ns g ss -ltnH | grep -q ":20025 "; then return 0; fi
+        sleep 0.1
+    done
+    echo "moatd did not start its divert and Gate; log:" >&2
+    cat "$1" >&2
+    return 1
+}
+stop_moatd() {
+    [ -n "$MOATD_PID" ] || return 0
+    kill "$MOATD_PID" 2>/dev/null || true
+    for _ in $(seq 1 400); do kill -0 "$MOATD_PID" 2>/dev/null || break; sleep 0.1; done
+    kill -9 "$MOATD_PID" 2>/dev/null || true
+    MOATD_PID=
+}
+
+echo "moatd $(git -C "$REPO" rev-parse --short HEAD), Postfix $(postconf -d -h mail_version), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+
+# ---------------------------------------------------------------------------------- SMTP
+smtp_bench() {
+    # Two identical sinks: :25 is reached through the Gate, :2525 directly.
+    declare -A SINK
+    for port in 25 2525; do
+        ip netns exec "${P}s" smtp-sink -u nobody -m 1000 "$SERVER:$port" 1024 >"$T/sink-$port.log" 2>&1 &
+        PIDS+=($!)
+        SINK[$port]=$!
+        listening s "$SERVER:$port"
+    done
+    start_moatd "$T/moatd-smtp.log"
+
+    source_run() {  # port sessions messages [extra smtp-source options]: seconds taken
+        local port=$1 sessions=$2 messages=$3; shift 3
+        local start end
+        start=$(now)
+        if ! /usr/bin/time -f '%U %S' -o "$T/source.time" timeout 900 ip netns exec "${P}c" smtp-source "$@" -l "$SIZE" -m "$messages" -s "$sessions" \
+                -f alice@example.com -t bob@example.org "$SERVER:$port" >"$T/source.log" 2>&1; then
+            echo "smtp-source to $port failed:" >&2; tail -5 "$T/source.log" >&2
+            tail -20 "$T/moatd-smtp.log" >&2
+            return 1
+        fi
+        end=$(now)
+        calc "$end - $start"
+    }
+    verdicts() { grep -c "verdict action=" "$T/moatd-smtp.log" || true; }
+
+    # Warm-up: both paths, and a check that the Gate does scan (one verdict per message).
+    source_run 2525 "$SESSIONS" 200 >/dev/null
+    local before after
+    before=$(verdicts)
+    source_run 25 "$SESSIONS" 200 >/dev/null
+    after=$(verdicts)
+    if [ $((after - before)) -ne 200 ]; then
+        echo "the Gate logged $((after - before)) verdicts for 200 messages; log:" >&2
+        tail -20 "$T/moatd-smtp.log" >&2
+        return 1
+    fi
+    grep "verdict action=" "$T/moatd-smtp.log" | tail -1 | cut -c1-300
+
+    echo
+    echo "Throughput: $MESSAGES messages of $SIZE bytes, $SESSIONS parallel sessions, one message per session"
+    # path run [smtp-source options]: one timed run, its rate appended to the path's list
+    local direct=() gate=()
+    # CPU time per message of each process on the path (smtp-source, moatd, smtp-sink): the
+    # machine is CPU-bound, and unlike the rates these do not depend on what else runs.
+    timed() {
+        local path=$1 run=$2; shift 2
+        local port=2525; [ "$path" = direct ] || port=25
+        local v0 c0 s0 secs rate src sink moat=0 cpu
+        v0=$(verdicts); c0=$(cpu_ms); s0=$(cpu_ms "${SINK[$port]}")
+        secs=$(source_run $port "$SESSIONS" "$MESSAGES" "$@")
+        rate=$(calc "round($MESSAGES / $secs)")
+        src=$(calc "1000 * ($(sed 's/ /+/' "$T/source.time")) / $MESSAGES")
+        sink=$(calc "($(cpu_ms "${SINK[$port]}") - $s0) / $MESSAGES")
+        if [ "$path" = direct ]; then
+            direct+=("$rate")
+            cpu=$(printf 'source %.2f + sink %.2f' "$src" "$sink")
+        else
+            gate+=("$rate")
+            moat=$(calc "($(cpu_ms) - $c0) / $MESSAGES")
+            cpu=$(printf 'source %.2f + moatd %.2f + sink %.2f' "$src" "$moat" "$sink")
+        fi
+        printf '  %-6s %-7s %6s msgs/s  %.2f s  CPU ms/msg: %.2f = %s  (load %s)\n' "$run" "$path" "$rate" "$secs" \
+            "$(calc "$src + $sink + $moat")" "$cpu" "$(cut -d' ' -f1 /proc/loadavg)"
+        [ "$path" = direct ] || [ $(( $(verdicts) - v0 )) = "$MESSAGES" ] || [ "$run" = blind ] ||
+            echo "  warning: $(( $(verdicts) - v0 )) verdicts for $MESSAGES messages" >&2
+    }
+    for run in $(seq 1 "$RUNS"); do
+        timed direct "run $run"
+        timed Gate "run $run"
+    done
+    local d g
+    d=$(IFS=+; calc "(${direct[*]}) / ${#direct[@]}")
+    g=$(IFS=+; calc "(${gate[*]}) / ${#gate[@]}")
+    printf '  mean: direct %.0f msgs/s, Gate %.0f msgs/s: Gate = %.0f%% of direct (goal: at least 80%%)\n' "$d" "$g" "$(calc "100 * $g / $d")"
+    echo "  all messages of a session over one connection (smtp-source -d):"
+    direct=(); gate=()
+    timed direct "-d" -d
+    timed Gate "-d" -d
+    printf '  Gate = %.0f%% of direct\n' "$(calc "100 * ${gate[0]} / ${direct[0]}")"
+
+    echo
+    echo "Latency: $LATENCY_MESSAGES messages of $SIZE bytes, one session at a time (smtp-source -s 1), median of 3 alternating runs"
+    local mode opt
+    for mode in connection session; do
+        opt=(); [ $mode = session ] && opt=(-d)
+        local dl=() gl=() dsecs gsecs
+        for _ in 1 2 3; do
+            dl+=("$(source_run 2525 1 "$LATENCY_MESSAGES" "${opt[@]}")")
+            gl+=("$(source_run 25 1 "$LATENCY_MESSAGES" "${opt[@]}")")
+        done
+        dsecs=$(calc "sorted([${dl[*]/%/,}])[1]")
+        gsecs=$(calc "sorted([${gl[*]/%/,}])[1]")
+        local label="one connection per message"; [ $mode = session ] && label="all over one connection (-d)"
+        printf '  %-30s direct %.2f ms/msg, Gate %.2f ms/msg: the Gate adds %.2f ms per message\n' "$label" \
+            "$(calc "1000 * $dsecs / $LATENCY_MESSAGES")" "$(calc "1000 * $gsecs / $LATENCY_MESSAGES")" \
+            "$(calc "1000 * ($gsecs - $dsecs) / $LATENCY_MESSAGES")"
+    done
+    local errors
+    errors=$(grep -ciE "error|warning|critical" "$T/moatd-smtp.log" || true)
+    [ "$errors" = 0 ] || { echo "  moatd logged $errors errors/warnings:" >&2; grep -iE "error|warning|critical" "$T/moatd-smtp.log" | sort | uniq -c | sort -rn | head -5 >&2; }
+    stop_moatd
+
+    # Diagnosis. 1: libclamav makes and removes a temporary directory for every scan
+    # ("scantemp", under $TMPDIR or /tmp): on a disk file system (ext4) that is two metadata
+    # operations per message. The same Gate with TMPDIR on a tmpfs.
+    echo
+    echo "Diagnosis, one message per session:"
+    if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
+        SCAN_TMP=$(mktemp -d /dev/shm/moat-gate-bench.XXXXXX)
+        MOATD_TMPDIR=$SCAN_TMP start_moatd "$T/moatd-smtp.log"
+        source_run 25 "$SESSIONS" 200 >/dev/null
+        direct=(); gate=()
+        timed direct tmpfs
+        timed Gate tmpfs
+        printf '  with moatd'"'"'s TMPDIR on a tmpfs: Gate = %.0f%% of direct (/tmp here: %s)\n' \
+            "$(calc "100 * ${gate[0]} / ${direct[0]}")" "$(findmnt -n -o FSTYPE -T /tmp)"
+        stop_moatd
+    fi
+    # 2: the same Gate relaying SMTP blindly (no SMTP session, no holding, no scan): what the
+    # TCP relaying alone costs.
+    moat_config "InspectSmtp = Off"
+    start_moatd "$T/moatd-blind.log"
+    source_run 25 "$SESSIONS" 200 >/dev/null
+    direct=(); gate=()
+    timed direct blind
+    timed "Gate" blind
+    printf '  relaying blindly (InspectSmtp = Off): Gate = %.0f%% of direct\n' "$(calc "100 * ${gate[0]} / ${direct[0]}")"
+    stop_moatd
+    moat_config ""
+}
+
+# ---------------------------------------------------------------------------------- IMAP IDLE
+dovecot_start() {
+    local d=$T/dovecot
+    mkdir -p "$d/run" "$d/home" "$d/mail/bob/new" "$d/mail/bob/cur" "$d/mail/bob/tmp"
+    printf 'From: alice@example.com\r\nTo: bob@example.org\r\nSubject: hello\r\nMessage-ID: <1@example.com>\r\n\r\nhello\r\n' \
+        > "$d/mail/bob/new/1.eml"
+    # Many clients per imap process (service_count 0, client_limit): one process per connection
+    # (the default) would be 5,000 processes. The static user's connections all come from the gateway's
+    # address: mail_max_userip_connections is raised.
+    cat > "$d/dovecot.conf" <<CONF
+protocols = imap
+listen = $SERVER
+base_dir = $d/run
+log_path = $d/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain
+default_login_user = dovenull
+default_internal_user = dovecot
+first_valid_uid = 0
+default_client_limit = $((CONNECTIONS + 1000))
+passdb {
+  driver = static
+  args = password=secret
+}
+userdb {
+  driver = static
+  args = uid=dovecot gid=dovecot home=$d/home/%u
+}
+mail_location = maildir:$d/mail/%u
+login_trusted_networks = 10.77.0.0/16
+protocol imap {
+  mail_max_userip_connections = $((CONNECTIONS + 1000))
+}
+service imap-login {
+  inet_listener imap {
+    port = 143
+  }
+  inet_listener imaps {
+    port = 0
+  }
+  service_count = 0
+  process_min_avail = 2
+  client_limit = $((CONNECTIONS + 1000))
+}
+service imap {
+  service_count = 0
+  client_limit = 1000
+  process_limit = $((CONNECTIONS / 1000 + 4))
+  vsz_limit = 2G
+}
+CONF
+    chown -R dovecot:dovecot "$d/mail" "$d/home"
+    ip netns exec "${P}s" dovecot -c "$d/dovecot.conf" -F >"$d/stderr.log" 2>&1 &
+    PIDS+=($!)
+    listening s "$SERVER:143" || { cat "$d/stderr.log" "$d/dovecot.log" >&2; return 1; }
+}
+
+idle_clients() {  # name count: start imap_idle.py in the client; waits until its connections are idle
+    rm -f "$T/$1.status" "$T/$1.release"
+    timeout 1800 ip netns exec "${P}c" python3 "$HERE/imap_idle.py" "$SERVER" 143 "$2" "$T/$1.status" "$T/$1.release" \
+        --parallel 50 --hold 1200 >"$T/$1.log" 2>&1 &
+    PIDS+=($!)
+    local pid=$!
+    for _ in $(seq 1 6000); do
+        grep -q '^ready' "$T/$1.status" 2>/dev/null && break
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    grep -q '^ready' "$T/$1.status" 2>/dev/null || { echo "$1: the clients did not get idle" >&2; cat "$T/$1.log" >&2; return 1; }
+}
+release_clients() {  # name: end IDLE everywhere, wait for the client's result
+    touch "$T/$1.release"
+    for _ in $(seq 1 3000); do grep -q '^done' "$T/$1.status" 2>/dev/null && break; sleep 0.1; done
+    cat "$T/$1.status"
+}
+
+idle_bench() {
+    dovecot_start
+    start_moatd "$T/moatd-idle.log"
+    # Warm-up: 50 connections through the Gate, idle, ended, closed.
+    idle_clients warm 50
+    release_clients warm >/dev/null
+    sleep 2
+    local before after ready
+    before=$(rss_kb)
+    echo
+    echo "Idle IMAP: $CONNECTIONS connections through the Gate to Dovecot $(dovecot --version | cut -d' ' -f1), LOGIN, SELECT INBOX, IDLE"
+    idle_clients idle "$CONNECTIONS"
+    ready=$(cat "$T/idle.status")
+    set -- $ready
+    local idle=$2 failed=$3 secs=$4
+    [ "$idle" -gt 0 ] || { echo "no connection got idle" >&2; cat "$T/idle.log" >&2; return 1; }
+    echo "  $idle connections idle ($failed failed) after $secs s; moatd's upstream legs established: $(in_ns g ss -tnH state established dst "$SERVER" | wc -l)"
+    local samples=()
+    for wait in 5 10 15; do   # past a few of the relay's 5 s timer ticks
+        sleep 5
+        samples+=("$(rss_kb)")
+    done
+    after=${samples[-1]}
+    printf '  moatd VmRSS: %d kB before, %s kB with them open (at +5, +10, +15 s)\n' "$before" "${samples[*]}"
+    printf '  per idle connection: %.1f kB = %.0f bytes (goal: under 64 kB)\n' \
+        "$(calc "($after - $before) / $idle")" "$(calc "1024 * ($after - $before) / $idle")"
+    local done
+    done=$(release_clients idle)
+    set -- $done
+    echo "  IDLE ended with OK and LOGOUT on $4 of $2 connections"
+    sleep 2
+    printf '  moatd VmRSS after they closed: %d kB\n' "$(rss_kb)"
+    [ -s "$T/idle.log" ] && { echo "  client errors:"; cat "$T/idle.log"; }
+    local errors
+    errors=$(grep -ciE "error|warning|critical" "$T/moatd-idle.log" || true)
+    [ "$errors" = 0 ] || { echo "  moatd logged $errors errors/warnings:" >&2; grep -iE "error|warning|critical" "$T/moatd-idle.log" | sort | uniq -c | sort -rn | head -5 >&2; }
+    stop_moatd
+}
+
+case "$WHAT" in
+smtp) smtp_bench ;;
+idle) idle_bench ;;
+all) smtp_bench; idle_bench ;;
+esac
