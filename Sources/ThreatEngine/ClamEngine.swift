@@ -16,7 +16,9 @@ final class ClamEngine: @unchecked Sendable {
     let limits: ScanLimits
 
     /// Builds an engine from every signature file in `directory`.
-    init(loadingSignaturesFrom directory: String, limits: ScanLimits) throws(ThreatEngineError) {
+    /// `temporaryDirectory`: where libclamav makes its per-scan directory (nil: its default,
+    /// $TMPDIR or /tmp). It creates and removes one for every scan, so a tmpfs saves disk work.
+    init(loadingSignaturesFrom directory: String, limits: ScanLimits, temporaryDirectory: String? = nil) throws(ThreatEngineError) {
         try ClamLibrary.ensureInitialized()
         guard let handle = cl_engine_new() else { throw .engineCreationFailed }
         self.handle = handle
@@ -27,6 +29,7 @@ final class ClamEngine: @unchecked Sendable {
         // them: a file cached clean under generous limits would skip a stricter scan. Mail rarely
         // repeats attachments, so the cache buys little here.
         cl_engine_set_num(handle, CL_ENGINE_DISABLE_CACHE, 1)
+        if let temporaryDirectory { cl_engine_set_str(handle, CL_ENGINE_TMPDIR, temporaryDirectory) }
         ScanCallbacks.install(on: handle)
 
         var loaded: UInt32 = 0

@@ -13,6 +13,7 @@ import Synchronization
 public final class ThreatScanner: Sendable {
     /// The directory signatures are loaded from; `/var/lib/clamav` unless the caller chose one.
     public let signatureDirectory: String
+    public let temporaryDirectory: String?
 
     private struct Current {
         var engine: ClamEngine
@@ -34,11 +35,13 @@ public final class ThreatScanner: Sendable {
     ///     them all: a per-scan `ScanLimits` can tighten the time limit (outer deadline) but not
     ///     loosen libclamav's engine-wide caps.
     ///   - maxConcurrentScans: scans running at once; nil for one per core.
+    ///   - temporaryDirectory: libclamav's per-scan scratch space (nil: $TMPDIR or /tmp).
     public init(signatureDirectory: String? = nil, limits: ScanLimits = .default,
-                maxConcurrentScans: Int? = nil) throws {
+                maxConcurrentScans: Int? = nil, temporaryDirectory: String? = nil) throws {
         let directory = signatureDirectory ?? SignatureDirectory.systemDefault
         self.signatureDirectory = directory
-        let loaded = try Self.load(from: directory, limits: limits, generation: 1)
+        self.temporaryDirectory = temporaryDirectory
+        let loaded = try Self.load(from: directory, limits: limits, generation: 1, temporaryDirectory: temporaryDirectory)
         current = Mutex(loaded)
         pool = ScanWorkerPool(workerCount: maxConcurrentScans ?? ProcessInfo.processInfo.activeProcessorCount)
     }
@@ -124,13 +127,15 @@ public final class ThreatScanner: Sendable {
     public func reload(limits newLimits: ScanLimits? = nil) async throws {
         let limits = newLimits ?? self.limits
         let directory = signatureDirectory
+        let temporaryDirectory = self.temporaryDirectory
         // Loading is CPU-bound C code that runs for seconds: keep it off the cooperative pool.
         let loaded: Current = try await withCheckedThrowingContinuation { continuation in
             let generation = current.withLock { $0.info.generation } + 1
             let thread = Thread { [self] in
                 self.reloadGate.withLock { _ in
                     continuation.resume(with: Result {
-                        try Self.load(from: directory, limits: limits, generation: generation)
+                        try Self.load(from: directory, limits: limits, generation: generation,
+                                      temporaryDirectory: temporaryDirectory)
                     })
                 }
             }
@@ -148,7 +153,8 @@ public final class ThreatScanner: Sendable {
     /// Test hook: the engine new scans would use.
     var currentEngine: ClamEngine { current.withLock { $0.engine } }
 
-    private static func load(from directory: String, limits: ScanLimits, generation: Int) throws -> Current {
+    private static func load(from directory: String, limits: ScanLimits, generation: Int,
+                             temporaryDirectory: String?) throws -> Current {
         let files = SignatureDirectory.signatureFiles(in: directory)
         let engine: ClamEngine
         var warnings: [String] = []
@@ -158,9 +164,9 @@ public final class ThreatScanner: Sendable {
                     + "signatures, which detect only EICAR and ClamAV's test files, no real malware")
             let builtin = try SignatureDirectory.writeBuiltinDatabase()
             defer { SignatureDirectory.remove(builtin) }
-            engine = try ClamEngine(loadingSignaturesFrom: builtin, limits: limits)
+            engine = try ClamEngine(loadingSignaturesFrom: builtin, limits: limits, temporaryDirectory: temporaryDirectory)
         } else {
-            engine = try ClamEngine(loadingSignaturesFrom: directory, limits: limits)
+            engine = try ClamEngine(loadingSignaturesFrom: directory, limits: limits, temporaryDirectory: temporaryDirectory)
             if engine.signatureCount == 0 {
                 warnings.append("The signature files in \(directory) hold no signatures: nothing will be detected")
             }

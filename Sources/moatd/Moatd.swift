@@ -99,6 +99,26 @@ struct Moatd: AsyncParsableCommand {
 enum MailCoreSetup {
     /// Loads the signatures (seconds with the full freshclam database) before any service
     /// accepts work, and says loudly when only Moat's test database is there.
+    /// `[Root] TempDir`, made private to moatd; nil (libclamav's default) when it cannot be.
+    static func scratchDirectory(_ values: ConfigValues, logger: Logger) -> String? {
+        guard let path = values.value("Root", "TempDir").text, !path.isEmpty else { return nil }
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            var info = stat()
+            // Someone else's directory (made before moatd ran) must not receive scanned content.
+            guard lstat(path, &info) == 0, (info.st_mode & S_IFMT) == S_IFDIR, info.st_uid == geteuid() else {
+                logger.warning("TempDir \(path) is not a directory of moatd's own: using libclamav's default")
+                return nil
+            }
+            chmod(path, 0o700)
+            return path
+        } catch {
+            logger.warning("cannot create TempDir \(path): \(error); using libclamav's default")
+            return nil
+        }
+    }
+
     static func make(_ values: ConfigValues, logger: Logger) throws -> MailCore {
         let directory = values.value("Root", "SignatureDir").text
         // Engine-wide limits (libclamav's own scan time, file sizes) can only be tightened per
@@ -106,7 +126,8 @@ enum MailCoreSetup {
         let profiles = ["Milter", "Spamd", "Rspamd", "LinuxFirewall", "ClamD"].map { ProfileChoice.profile(named: $0, values: values) }
         var engineLimits = ScanLimits.default
         engineLimits.scanTimeout = profiles.map(\.limits.scanTimeout).max() ?? engineLimits.scanTimeout
-        let scanner = try ThreatScanner(signatureDirectory: directory, limits: engineLimits)
+        let scanner = try ThreatScanner(signatureDirectory: directory, limits: engineLimits,
+                                        temporaryDirectory: scratchDirectory(values, logger: logger))
         ClamMessages.setHandler { severity, text in
             logger.info("libclamav: \(text)", metadata: ["severity": "\(severity)"])
         }

@@ -58,6 +58,7 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
     private var closing = false
     private var timer: RepeatedTask?
     private var clientReading = false
+    private var serverReading = true
     private var lastClientRead = NIODeadline.now()
     private var lastServerRead = NIODeadline.now()
     private var lastServerWrite = NIODeadline.now()
@@ -290,7 +291,11 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
             client.setOption(ChannelOptions.autoRead, value: clientShould).whenFailure { _ in }
             if clientShould { client.read() }
         }
-        server.setOption(ChannelOptions.autoRead, value: client.isWritable).whenFailure { _ in }
+        // Only on a change: setting a channel option is not free, and this runs on every read.
+        if client.isWritable != serverReading {
+            serverReading = client.isWritable
+            server.setOption(ChannelOptions.autoRead, value: serverReading).whenFailure { _ in }
+        }
     }
 
     // MARK: - Timers

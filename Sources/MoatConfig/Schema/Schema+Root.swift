@@ -12,6 +12,8 @@ extension Schema {
                       "Moat: file to write moatd's process id to; empty writes none (systemd needs none)"),
         ParameterSpec("SignatureDir", .path(allowEmpty: false), default: "/var/lib/clamav",
                       "Moat: directory of the libclamav signature databases (what freshclam maintains); when it holds none, Moat warns and uses its own small test database"),
+        ParameterSpec("TempDir", .path(allowEmpty: true), default: "/run/moat/tmp",
+                      "Moat: libclamav's scratch directory (one subdirectory per scan, made and removed each time): a tmpfs such as /run saves a disk write per message; created mode 0700; empty: $TMPDIR or /tmp; read when moatd starts"),
         ParameterSpec("VarDir", .path(allowEmpty: false), default: "/var/lib/moat",
                       "Moat: directory of moatd's state (the CA, spool, HMAC archive ids); created mode 0700"),
     ])
