@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import MoatConfig
@@ -83,8 +84,11 @@ public struct ConsoleServer: Service {
         do {
             let app = Application(
                 responder: responder,
-                server: try .tls(.http1(), tlsConfiguration: tls),
-                configuration: .init(address: bind, serverName: nil),
+                // A connection silent for a minute (a stalled handshake too) is closed; at most
+                // 64 at once per address: enough for administrators, bounded for anyone else.
+                server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(60))), tlsConfiguration: tls),
+                configuration: .init(address: bind, serverName: nil,
+                                     availableConnectionsDelegate: MaximumAvailableConnections(64)),
                 onServerRunning: { channel in
                     let shown = Self.describe(channel.localAddress, fallback: address)
                     if case .unix(let path) = address { chmod(path, 0o600) }

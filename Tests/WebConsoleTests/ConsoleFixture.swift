@@ -156,6 +156,19 @@ final class ConsoleFixture: @unchecked Sendable {
         port = try #require(found, "the console did not listen: \(status.snapshot.failures)")
     }
 
+    /// Runs `body` with a started console and stops it afterwards, whatever `body` did.
+    static func with(httpd: String = "", threats: [ThreatEvent] = [],
+                     _ body: (ConsoleFixture) async throws -> Void) async throws {
+        let console = try await ConsoleFixture(httpd: httpd, threats: threats)
+        do {
+            try await body(console)
+        } catch {
+            await console.stop()
+            throw error
+        }
+        await console.stop()
+    }
+
     func stop() async {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
