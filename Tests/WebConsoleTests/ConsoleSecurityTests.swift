@@ -89,3 +89,10 @@ import Testing
         #expect(form["d"] == "")
     }
 }
+
+@Suite struct ConsoleLogTextTests {
+    @Test func typedTextCannotForgeLogLines() {
+        #expect(ConsoleRoutes.loggable("admin\nNOTICE: console login user=root") == "admin?NOTICE: console login user=root")
+        #expect(ConsoleRoutes.loggable(String(repeating: "x", count: 500)).count == 100)
+    }
+}

@@ -69,7 +69,7 @@ struct ConsoleRoutes: Sendable {
         let valid = try await NIOThreadPool.singleton.runIfActive { credentials.verify(user: user, password: password) }
         guard valid else {
             let lockedUntil = throttle.finish(client, succeeded: false)
-            logger.warning("console login failed", metadata: ["client": "\(client)", "user": "\(user)"])
+            logger.warning("console login failed", metadata: ["client": "\(client)", "user": "\(Self.loggable(user))"])
             if let lockedUntil {
                 logger.warning("console logins from \(client) locked until \(Layout.time(lockedUntil)) after repeated failures")
             }
@@ -77,7 +77,7 @@ struct ConsoleRoutes: Sendable {
         }
         throttle.finish(client, succeeded: true)
         let (token, _) = sessions.create(user: user, client: client)
-        logger.notice("console login", metadata: ["client": "\(client)", "user": "\(user)"])
+        logger.notice("console login", metadata: ["client": "\(client)", "user": "\(Self.loggable(user))"])
         return Responses.redirect(to: "/", headers: [.setCookie: ConsoleSessions.cookie(token)])
     }
 
@@ -85,6 +85,11 @@ struct ConsoleRoutes: Sendable {
         if let token = context.sessionToken { sessions.end(token) }
         logger.notice("console logout", metadata: ["client": "\(context.client)"])
         return Responses.redirect(to: "/login", headers: [.setCookie: ConsoleSessions.expiredCookie])
+    }
+
+    /// What a client typed, fit for a log line: no control characters, at most 100 characters.
+    static func loggable(_ text: String) -> String {
+        String(text.unicodeScalars.prefix(100).map { $0.properties.generalCategory == .control ? "?" : Character($0) })
     }
 
     // MARK: pages
@@ -133,7 +138,7 @@ struct ConsoleRoutes: Sendable {
         case .refused(let text):
             notice = .error(text)
             status = .badRequest
-            logger.info("console: change refused", metadata: ["client": "\(context.client)", "parameter": "\(draft.parameter)"])
+            logger.info("console: change refused", metadata: ["client": "\(context.client)", "parameter": "\(Self.loggable(draft.parameter))"])
         case .unchanged(let key):
             notice = .info("\(key) already has that value; the file was not changed.")
         case .applied(let key, .reloaded, let generation):
@@ -154,7 +159,7 @@ struct ConsoleRoutes: Sendable {
         let id = (form["archive_id"] ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
         let result = Result { () throws(ArchivePassword.RecoveryFailure) in try service.archivePassword(archiveId: id) }
         if case .success = result {
-            logger.notice("console: archive password shown", metadata: ["client": "\(context.client)", "archive": "\(id)"])
+            logger.notice("console: archive password shown", metadata: ["client": "\(context.client)", "archive": "\(Self.loggable(id))"])
         }
         return Responses.html(ArchivePasswordPage.render(archiveId: id, result: result, csrf: context.csrf),
                               status: (try? result.get()) == nil ? .badRequest : .ok)
