@@ -19,6 +19,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.0"),
+        // The HTTPS console; traits off: no swift-configuration, FoundationEssentials is enough.
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // Floor 1
@@ -134,13 +137,30 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        .target(
+            name: "WebConsole",
+            dependencies: [
+                "MoatConfig", "MailD",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // Floor 5
         .executableTarget(
             name: "moatd",
             dependencies: [
                 "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy", "InterfaceSupport",
                 "MilterInterface", "SpamdInterface", "RspamdInterface", "ClamdInterface",
-                "LinuxFirewall", "Gate", "CertificateStore",
+                "LinuxFirewall", "Gate", "CertificateStore", "WebConsole",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -151,7 +171,7 @@ let package = Package(
         .executableTarget(
             name: "moat-ctl",
             dependencies: [
-                "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore",
+                "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore", "WebConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -181,5 +201,6 @@ let package = Package(
         .testTarget(name: "GateTests", dependencies: ["Gate", "MailD", "ThreatEngine", "MoatConfig", "CertificateStore", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine", "MoatConfig", "Policy"]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
+        .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "MailD", "MoatConfig", "Policy", "CertificateStore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
     ]
 )

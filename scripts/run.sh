@@ -25,8 +25,26 @@ else
         nohup /usr/local/bin/moatd --config /etc/moat/moat.ini >>/var/log/moat/moatd.log 2>&1 &
     fi
 fi
+# Where the web console is and how to log in the first time.
+console_hint() {
+    local listen vardir
+    listen=$(/usr/local/bin/moat-ctl cfshow HTTPD.AdminListen --value | cut -d, -f1)
+    vardir=$(/usr/local/bin/moat-ctl cfshow Root.VarDir --value)
+    [ -n "$listen" ] || return 0
+    echo
+    echo "Web console: https://$listen/ (user admin; trust the CA from: moat-ctl certificate > moat-ca.pem)"
+    if [ -e "$vardir/console/initial-password" ]; then
+        echo "First login: the password is in $vardir/console/initial-password (root only);"
+        echo "then set your own with: moat-ctl console-password"
+    fi
+}
 for _ in $(seq 1 50); do
-    /usr/local/bin/moat-ctl appinfo 2>/dev/null && exit 0
+    # The console binds just after the control socket answers.
+    if info=$(/usr/local/bin/moat-ctl appinfo 2>/dev/null) && ! grep -q '^HTTPD: starting' <<<"$info"; then
+        echo "$info"
+        console_hint
+        exit 0
+    fi
     sleep 0.2
 done
 echo "moatd did not answer; see /var/log/moat/moatd.log or journalctl -u moatd" >&2

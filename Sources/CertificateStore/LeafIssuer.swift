@@ -47,31 +47,8 @@ public final class LeafIssuer: Sendable {
         let key = (dnsNames + ips.map { $0.map(String.init).joined(separator: ".") }).joined(separator: ",")
         if let hit = cache.withLock({ $0[key] }), hit.notAfter.timeIntervalSinceNow > 86_400 { return hit }
 
-        let now = Date()
-        let common = dnsNames.first ?? ips.first.map { $0.map(String.init).joined(separator: ".") } ?? "moat-intercepted"
-        let subject = try DistinguishedName { CommonName(common) }
-        var sanEntries: [GeneralName] = dnsNames.map { .dnsName($0) }
-        sanEntries += ips.map { .ipAddress(ASN1OctetString(contentBytes: ArraySlice($0))) }
-        let san = sanEntries
-        let certificate = try Certificate(
-            version: .v3,
-            serialNumber: Certificate.SerialNumber(),
-            publicKey: leafKey.publicKey,
-            notValidBefore: now.addingTimeInterval(-3600),
-            notValidAfter: now.addingTimeInterval(lifetime),
-            issuer: authority.certificate.subject,
-            subject: subject,
-            signatureAlgorithm: KeyFactory.signatureAlgorithm(authority.keyType),
-            extensions: try Certificate.Extensions {
-                Critical(BasicConstraints.notCertificateAuthority)
-                Critical(KeyUsage(digitalSignature: true, keyEncipherment: authority.keyType != .ecdsaP256))
-                try ExtendedKeyUsage([.serverAuth])
-                SubjectAlternativeNames(san)
-                if let ski = try? authority.certificate.extensions.subjectKeyIdentifier {
-                    AuthorityKeyIdentifier(keyIdentifier: ski.keyIdentifier)
-                }
-            },
-            issuerPrivateKey: authority.privateKey)
+        let certificate = try LeafSigning.sign(publicKey: leafKey.publicKey, dnsNames: dnsNames, ipAddresses: ips,
+                                               validity: lifetime, authority: authority)
         let leaf = Leaf(certificate: certificate, chain: [certificate, authority.certificate], privateKey: leafKey,
                         notAfter: certificate.notValidAfter)
         cache.withLock { $0[key] = leaf }

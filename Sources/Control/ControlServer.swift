@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import MailD
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
@@ -12,7 +13,7 @@ public struct ControlServer: Service {
     let group: any EventLoopGroup
     let logger: Logger
 
-    public init(path: String, service: any ControlService, group: any EventLoopGroup, logger: Logger) {
+    public init(path: String, service: any DaemonService, group: any EventLoopGroup, logger: Logger) {
         self.path = path
         self.router = ControlRouter(service: service)
         self.group = group

@@ -16,6 +16,29 @@ public enum ArchivePassword {
         }
     }
 
+    public struct RecoveryFailure: Error, Sendable, Equatable, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// `moat-ctl repack-password` and the console: the password of the archive `archiveId`
+    /// (surrounding blanks ignored) under the configured `[MailD] RepackPassword`. Only
+    /// `HMAC(secret)` passwords are recovered; the other settings say why not.
+    public static func recover(archiveId: String, values: ConfigValues) throws(RecoveryFailure) -> String {
+        let id = archiveId.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !id.isEmpty else { throw RecoveryFailure(description: "no archive identifier given") }
+        guard case .repackPassword(let setting) = values.value("MailD", "RepackPassword") else {
+            throw RecoveryFailure(description: "MailD.RepackPassword is not set")
+        }
+        switch setting {
+        case .none:
+            throw RecoveryFailure(description: "MailD.RepackPassword is None: archives have no password")
+        case .plain:
+            throw RecoveryFailure(description: "MailD.RepackPassword is Plain(...): every archive uses that password")
+        case .hmac(let secret):
+            return derive(secret: secret, archiveId: id)
+        }
+    }
+
     /// HMAC-SHA256 of the identifier keyed with the secret, first 96 bits as 24 hex digits:
     /// typeable, and no shorter than a strong human password.
     public static func derive(secret: String, archiveId: String) -> String {

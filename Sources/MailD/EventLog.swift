@@ -1,11 +1,13 @@
 import Logging
 import Policy
 
-/// One line per verdict, key=value, for grep and for the console later: which message, from
+/// One line per verdict, key=value, for grep: which message, from
 /// whom to whom, through which interface, what was decided, by which rule, and why.
 enum EventLog {
-    static func record(_ decision: Decision, logger: Logger) {
+    /// The line, and the console's ring of recent threats (`RecentThreats`).
+    static func record(_ decision: Decision, logger: Logger, recent: RecentThreats) {
         logger.notice("verdict", metadata: metadata(decision))
+        recent.record(decision)
     }
 
     static func metadata(_ decision: Decision) -> Logger.Metadata {
@@ -24,13 +26,18 @@ enum EventLog {
         if let from = envelope.sender { fields["from"] = "\(from)" }
         if !envelope.recipients.isEmpty { fields["to"] = "\(envelope.recipients.joined(separator: ","))" }
         if let client = envelope.clientAddress { fields["client"] = "\(client)" }
-        let threats = report.parts.flatMap { part in
-            part.threats.map { "\($0.name) (\($0.category)) in \(part.path)\(part.filename.map { " \"\($0)\"" } ?? "")" }
-        }
+        let threats = threatTexts(report)
         if !threats.isEmpty { fields["threats"] = "\(threats.joined(separator: "; "))" }
         if !report.unchecked.isEmpty { fields["unchecked"] = "\(Array(Set(report.unchecked.map(\.description))).sorted().joined(separator: ", "))" }
         if let text = decision.action.text, decision.action != .pass { fields["text"] = "\(text)" }
         return fields
+    }
+
+    /// Each threat as `Name (Category) in <part> "filename"`.
+    static func threatTexts(_ report: CheckReport) -> [String] {
+        report.parts.flatMap { part in
+            part.threats.map { "\($0.name) (\($0.category)) in \(part.path)\(part.filename.map { " \"\($0)\"" } ?? "")" }
+        }
     }
 
     static func actionName(_ action: FinalAction) -> String {

@@ -11,9 +11,13 @@ public final class MailCore: Sendable {
     public let scanner: ThreatScanner
     let spool: Spool
     let logger: Logger
+    /// The last verdicts with threats, for the console (the event log itself goes to the log).
+    public let recentThreats: RecentThreats
 
-    public init(scanner: ThreatScanner, spoolDirectory: String, logger: Logger = Logger(label: "MailD")) {
+    public init(scanner: ThreatScanner, spoolDirectory: String, logger: Logger = Logger(label: "MailD"),
+                recentThreats: RecentThreats = RecentThreats()) {
         self.scanner = scanner
+        self.recentThreats = recentThreats
         self.spool = Spool(directory: spoolDirectory)
         self.logger = logger
     }
@@ -169,7 +173,7 @@ extension MailCore {
         let decision = Decision(report: report, verdict: verdict, action: action,
                                 headersToAdd: verdict.headersToAdd.map { ($0.name, $0.value) },
                                 repackedMessage: repacked, reason: reason)
-        EventLog.record(decision, logger: logger)
+        EventLog.record(decision, logger: logger, recent: recentThreats)
         return decision
     }
 

@@ -46,21 +46,16 @@ struct CfSet: ParsableCommand {
     }
 
     func run() throws {
-        let config = try location.load(allowMissing: true)
         let result: EditResult
-        do throws(ConfigErrors) {
-            result = try config.applying(edit, to: parameter, loader: ConfigLoader(ruleValidator: Policy.ruleValidator))
+        do throws(ConfigFileChange.Failure) {
+            result = try ConfigFileChange.apply(edit, to: parameter, inFileAt: location.path,
+                                                loader: ConfigLoader(ruleValidator: Policy.ruleValidator))
         } catch {
             printError(error.description)
-            throw CtlExit.invalidConfiguration
-        }
-        guard result.changed else { return }
-        do throws(ConfigError) {
-            try ConfigFile.writeAtomically(result.text, to: location.path)
-        } catch {
-            printError(error.description)
+            if case .invalid = error { throw CtlExit.invalidConfiguration }
             throw CtlExit.failure
         }
+        guard result.changed else { return }
         try ReloadRequest.ifRunning(location)
     }
 }

@@ -40,20 +40,7 @@ struct CfShow: ParsableCommand {
             keys = values.schema.allKeys
         }
         for key in keys where !changed || values.isChanged(key) {
-            for line in CfShowFormat.lines(key, values: values, valueOnly: value) { print(line) }
-        }
-    }
-}
-
-enum CfShowFormat {
-    static func lines(_ key: ParameterKey, values: ConfigValues, valueOnly: Bool) -> [String] {
-        let spec = values.schema.spec(key)!
-        let text = values.formatted(key)
-        var parts = [text]
-        if case .rules = spec.type { parts = text.isEmpty ? [""] : text.components(separatedBy: "\n") }
-        return parts.map { part in
-            if valueOnly { return part }
-            return part.isEmpty ? "\(key) =" : "\(key) = \(part)"
+            for line in values.shownLines(key, valueOnly: value) { print(line) }
         }
     }
 }

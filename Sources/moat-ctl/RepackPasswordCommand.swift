@@ -26,16 +26,11 @@ struct RepackPasswordCommand: ParsableCommand {
             return
         }
         let config = try location.load()
-        guard case .repackPassword(let setting) = config.values.value("MailD", "RepackPassword") else { return }
-        switch setting {
-        case .none:
-            printError("MailD.RepackPassword is None: archives have no password")
+        do throws(ArchivePassword.RecoveryFailure) {
+            print(try ArchivePassword.recover(archiveId: archiveId, values: config.values))
+        } catch {
+            printError(error.description)
             throw CtlExit.failure
-        case .plain:
-            printError("MailD.RepackPassword is Plain(...): every archive uses that password")
-            throw CtlExit.failure
-        case .hmac(let secret):
-            print(ArchivePassword.derive(secret: secret, archiveId: archiveId))
         }
     }
 }

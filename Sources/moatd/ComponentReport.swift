@@ -1,12 +1,14 @@
-import Control
+import MailD
 import MoatConfig
 import ThreatEngine
+import WebConsole
 
 /// What `appinfo` says about each component, from the settings in force and what this build
 /// contains. A component this build does not have yet is reported as such, never as running.
 enum ComponentReport {
     static func describe(_ values: ConfigValues, controlSocket: String, signatures: SignatureInfo,
-                         running: [String: String] = [:], divert: String? = nil) -> [ComponentInfo] {
+                         running: [String: String] = [:], divert: String? = nil,
+                         console: ConsoleStatus.Snapshot? = nil) -> [ComponentInfo] {
         var components = [ComponentInfo(name: "Control", state: .running, listening: [controlSocket])]
         var engine = "libclamav \(signatures.engineVersion), \(signatures.signatureCount) signatures from \(signatures.directory)"
         if signatures.usingBuiltinSignatures { engine += "; NO freshclam databases found, using Moat's small test database" }
@@ -23,12 +25,27 @@ enum ComponentReport {
             components.append(ComponentInfo(name: "LinuxFirewall", state: .off,
                                             detail: "InputDivert was Off when moatd started; restart moatd to divert"))
         }
-        let console = values.value("HTTPD", "AdminListen").list?.compactMap { item -> String? in
+        components.append(httpd(values, console))
+        return components
+    }
+
+    /// The console: where it listens, or why not (an address it could not bind is listed in
+    /// the detail; moatd runs on without it).
+    private static func httpd(_ values: ConfigValues, _ console: ConsoleStatus.Snapshot?) -> ComponentInfo {
+        let configured = values.value("HTTPD", "AdminListen").list?.compactMap { item -> String? in
             if case .address(let a?) = item { return a.description } else { return nil }
         } ?? []
-        components.append(ComponentInfo(name: "HTTPD", state: console.isEmpty ? .off : .unavailable,
-                                        listening: [], detail: console.isEmpty ? "AdminListen not set" : "console not in this build yet"))
-        return components
+        guard let console else {
+            return configured.isEmpty ? ComponentInfo(name: "HTTPD", state: .off, detail: "AdminListen not set")
+                : ComponentInfo(name: "HTTPD", state: .off, detail: "AdminListen was empty when moatd started; restart moatd to serve the console")
+        }
+        let failures = console.failures.isEmpty ? nil : console.failures.joined(separator: "; ")
+        if !console.listening.isEmpty {
+            return ComponentInfo(name: "HTTPD", state: .running, listening: console.listening,
+                                 detail: failures.map { "not on: \($0)" })
+        }
+        if let failures { return ComponentInfo(name: "HTTPD", state: .failed, detail: failures) }
+        return ComponentInfo(name: "HTTPD", state: .starting, detail: "binding \(configured.joined(separator: ", "))")
     }
 
     private static func listener(_ name: String, _ value: ConfigValue, _ running: [String: String]) -> ComponentInfo {

@@ -5,10 +5,11 @@ import MailD
 import MoatConfig
 import Synchronization
 import ThreatEngine
+import WebConsole
 
-/// The running daemon as the control socket sees it: the settings in force, reload, and
-/// what each component is doing.
-final class Daemon: ControlService {
+/// The running daemon as the control socket and the console see it: the settings in force,
+/// reload, and what each component is doing (`Daemon+Console.swift`: what only the console asks).
+final class Daemon: DaemonService {
     static let version = MoatVersion.current
 
     let configPath: String
@@ -21,6 +22,12 @@ final class Daemon: ControlService {
     private let lastReload = Mutex<Date?>(nil)
     private let running = Mutex<[String: String]>([:])
     private let divertStatus = Mutex<(@Sendable () -> String)?>(nil)
+    private let consoleStatus = Mutex<ConsoleStatus?>(nil)
+
+    /// How `appinfo` learns where the console listens (nil: AdminListen is empty).
+    func setConsoleStatus(_ status: ConsoleStatus) {
+        consoleStatus.withLock { $0 = status }
+    }
 
     /// How `appinfo` learns the firewall's divert state (nil: InputDivert was Off at start).
     func setDivertStatus(_ status: @escaping @Sendable () -> String) {
@@ -93,6 +100,7 @@ final class Daemon: ControlService {
         ParameterKey("Root", "ControlSocket"), ParameterKey("Root", "PidFile"), ParameterKey("Root", "VarDir"),
         ParameterKey("Root", "SignatureDir"), ParameterKey("MailD", "MilterSocket"), ParameterKey("MailD", "SpamdSocket"),
         ParameterKey("MailD", "RspamdSocket"), ParameterKey("ClamD", "ClamdSocket"),
+        ParameterKey("HTTPD", "AdminListen"), ParameterKey("HTTPD", "AdminSslCertificate"), ParameterKey("HTTPD", "AdminSslKey"),
     ]
 
     func scan(paths: [String], profile: String?) async -> [NamedReport] {
@@ -125,7 +133,8 @@ final class Daemon: ControlService {
             components: ComponentReport.describe(snapshot.values, controlSocket: controlSocketPath,
                                                  signatures: core.scanner.signatureInfo,
                                                  running: running.withLock { $0 },
-                                                 divert: divertStatus.withLock { $0 }?()))
+                                                 divert: divertStatus.withLock { $0 }?(),
+                                                 console: consoleStatus.withLock { $0 }?.snapshot))
     }
 
     var controlSocketPath: String { Self.controlSocket(of: settings.current.values) }

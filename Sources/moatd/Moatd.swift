@@ -66,6 +66,10 @@ struct Moatd: AsyncParsableCommand {
         let gateway: [any Service] = [firewall, GatewayServices.gate(context)].compactMap { $0 }
         if let firewall { daemon.setDivertStatus { firewall.status().summary } }
         daemon.setRunning(listeners.map { ($0.name, $0.address.description) })
+        // The console is management, not mail: if it cannot listen, moatd goes on without it.
+        let console: [ServiceGroupConfiguration.ServiceConfiguration] = ConsoleServices.console(context, daemon: daemon).map {
+            [.init(service: $0, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)]
+        } ?? []
         let control = ControlServer(path: daemon.controlSocketPath, service: daemon,
                                     group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "Control"))
         let group = ServiceGroup(configuration: .init(
@@ -73,7 +77,7 @@ struct Moatd: AsyncParsableCommand {
                 .init(service: control, successTerminationBehavior: .gracefullyShutdownGroup,
                       failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: SignalReload(daemon: daemon)),
-            ] + gateway.map {
+            ] + console + gateway.map {
                 .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
                       failureTerminationBehavior: .gracefullyShutdownGroup)
             } + listeners.map {

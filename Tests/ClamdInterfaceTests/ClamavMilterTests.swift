@@ -31,6 +31,7 @@ struct ClamavMilterPeer {
             AddHeader Replace
             LogInfected Basic
             LogClean Basic
+            LogVerbose yes
             LogFile \(directory)/milter.log
             PidFile \(directory)/milter.pid
 
@@ -43,7 +44,15 @@ struct ClamavMilterPeer {
         process.standardOutput = FileHandle(forWritingAtPath: "/dev/null")
         process.standardError = FileHandle(forWritingAtPath: "/dev/null")
         try process.run()
-        return ClamavMilterPeer(directory: directory, port: port, process: process)
+        let peer = ClamavMilterPeer(directory: directory, port: port, process: process)
+        // clamav-milter accepts milter connections before its first probe of clamd has marked
+        // the socket alive; a message sent in between is deferred ("Failed to initiate
+        // streaming"). Ready means the probe succeeded (logged with LogVerbose).
+        let deadline = Date().addingTimeInterval(60)
+        while !peer.log.contains("Probe for slot 1 returned: success"), process.isRunning, Date() < deadline {
+            usleep(50_000)
+        }
+        return peer
     }
 
     func stop() {
@@ -142,6 +151,7 @@ struct ClamavMilterPeer {
 
 @Suite(.serialized) struct ClamavMilterTests {
     @Test func clamavMilterRejectsWhatMoatsClamdFinds() async throws {
+        // Generous: under the whole suite's load a scan can take far longer than the default 30 s.
         let server = try await ClamdServer.start()
         let milter = try ClamavMilterPeer.start(clamdPort: server.port)
         defer { milter.stop() }

@@ -51,15 +51,22 @@ struct Sandbox {
     var socket: String { root.appendingPathComponent("run/moat-ctl.sock").path }
     var log: String { root.appendingPathComponent("moatd.log").path }
 
-    init(extra: String = "") throws {
+    /// The console listens on this port when given (state in `var/`); otherwise it is off,
+    /// so that daemons of tests running side by side do not compete for 127.0.0.1:4443.
+    let consolePort: Int?
+
+    init(extra: String = "", consolePort: Int? = nil) throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("moat-it-\(UUID().uuidString)")
+        self.consolePort = consolePort
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        let console = consolePort.map { "VarDir = \(root.path)/var\n\n[HTTPD]\nAdminListen = 127.0.0.1:\($0)\n" }
+            ?? "\n[HTTPD]\nAdminListen =\n"
         let text = """
             # integration test configuration
             [Root]
             ControlSocket = \(root.appendingPathComponent("run/moat-ctl.sock").path)
             LogLevel = Info
-
+            \(console)
             [MailD]
             # languages of reports
             ReportLanguages = en

@@ -1,24 +1,10 @@
-/// What the daemon offers to `moat-ctl` and the console. Both front-ends call these and hold
-/// no logic of their own.
-public protocol ControlService: Sendable {
-    func appInfo() async -> AppInfo
-    /// Rereads the configuration file. An invalid file is refused whole; the daemon keeps
-    /// its settings and the error comes back to the caller.
-    func reload() async -> ReloadOutcome
-    /// Scans message files, mboxes and Maildirs with the daemon's engine.
-    func scan(paths: [String], profile: String?) async -> [NamedReport]
-}
-
-public enum ReloadOutcome: Sendable, Equatable {
-    case reloaded(changed: [String])
-    case refused(reason: String)
-}
+import MailD
 
 /// Decodes a request, calls the service, encodes the answer: the control socket's only route.
 public struct ControlRouter: Sendable {
-    let service: any ControlService
+    let service: any DaemonService
 
-    public init(service: any ControlService) {
+    public init(service: any DaemonService) {
         self.service = service
     }
 

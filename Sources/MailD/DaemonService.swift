@@ -1,0 +1,82 @@
+/// What the running daemon offers to its management front-ends: the control socket that
+/// `moat-ctl` talks to and the HTTPS console. Both call these and hold no logic of their own;
+/// it lives here, below both of them, because both need it.
+public protocol DaemonService: Sendable {
+    func appInfo() async -> AppInfo
+    /// Rereads the configuration file. An invalid file is refused whole; the daemon keeps
+    /// its settings and the error comes back to the caller.
+    func reload() async -> ReloadOutcome
+    /// Scans message files, mboxes and Maildirs with the daemon's engine.
+    func scan(paths: [String], profile: String?) async -> [NamedReport]
+}
+
+public enum ReloadOutcome: Sendable, Equatable {
+    case reloaded(changed: [String])
+    case refused(reason: String)
+}
+
+/// `moat-ctl appinfo` and the console's status page: what runs, where it listens, which
+/// settings it runs on.
+public struct AppInfo: Codable, Sendable, Equatable {
+    public var version: String
+    public var pid: Int32
+    public var configFile: String
+    /// Seconds since the epoch.
+    public var startedAt: Double
+    public var lastReloadAt: Double?
+    /// Number of successful reloads since start.
+    public var settingsGeneration: Int
+    public var components: [ComponentInfo]
+
+    public init(version: String, pid: Int32, configFile: String, startedAt: Double, lastReloadAt: Double?,
+                settingsGeneration: Int, components: [ComponentInfo]) {
+        self.version = version
+        self.pid = pid
+        self.configFile = configFile
+        self.startedAt = startedAt
+        self.lastReloadAt = lastReloadAt
+        self.settingsGeneration = settingsGeneration
+        self.components = components
+    }
+}
+
+public struct ComponentInfo: Codable, Sendable, Equatable {
+    public enum State: String, Codable, Sendable {
+        /// Serving.
+        case running
+        /// Not configured (e.g. its socket is not set), so deliberately not running.
+        case off
+        /// Configured but could not start; `detail` says why.
+        case failed
+        /// Configured, but this build of Moat does not have the component yet.
+        case unavailable
+        /// Configured and on its way up (binding its addresses).
+        case starting
+    }
+
+    public var name: String
+    public var state: State
+    public var listening: [String]
+    public var detail: String?
+
+    public init(name: String, state: State, listening: [String] = [], detail: String? = nil) {
+        self.name = name
+        self.state = state
+        self.listening = listening
+        self.detail = detail
+    }
+}
+
+/// One scanned message: where it came from and what was found.
+public struct NamedReport: Codable, Sendable {
+    public var name: String
+    public var report: CheckReport?
+    /// Set when the message could not be read at all.
+    public var error: String?
+
+    public init(name: String, report: CheckReport?, error: String? = nil) {
+        self.name = name
+        self.report = report
+        self.error = error
+    }
+}
