@@ -27,12 +27,11 @@ enum NetnsAvailability {
 ///               self-signed services as selfsigned.test 10.205.2.3; a certificate for another
 ///               name as wrongname.test 10.205.2.4.
 ///
-/// The servers' certificates are signed by a CA the test makes. The gateway trusts that CA the
-/// way an administrator makes a host trust one, in the system store: `ip netns exec` mounts
-/// /etc/netns/<gateway>/ssl over /etc/ssl for moatd, whose upstream verification (NIOSSL's
-/// default trust roots) reads /etc/ssl/certs/ca-certificates.crt. /etc/netns/<ns>/hosts maps
-/// the names in the client and gateway namespaces. The clients trust only Moat's CA, exported
-/// with `moat-ctl certificate`.
+/// The servers' certificates are signed by a CA the test makes, which moatd trusts upstream
+/// through `[LinuxFirewall] UpstreamCaCertificates` (as for a private PKI's mail servers).
+/// /etc/netns/<ns>/hosts (mounted over /etc/hosts by `ip netns exec`) maps the names in the
+/// client and gateway namespaces. The clients trust only Moat's CA, exported with
+/// `moat-ctl certificate`.
 @Suite(.serialized, .enabled(if: NetnsAvailability.rootAndNamespaces, "needs root and `ip netns`"))
 struct GateTLSNetnsTests {
     // MARK: SMTP
@@ -182,12 +181,12 @@ struct GateTLSNetnsTests {
         let untrusting = await lab.verifyHandshake(host: "mail.test", port: port, starttls: starttls, trusting: lab.serverCAFile)
         #expect(!untrusting.ok && untrusting.output.contains("verify error"),
                 "openssl s_client trusting only the servers' CA on \(port): \(untrusting.output)")
-        let logins = dovecot.logins
+        let logins = lab.logins
         let refused = try await lab.mailboxClient(mode: mode, port: port, trusting: lab.serverCAFile)
         #expect((refused.error ?? "").contains("CERTIFICATE_VERIFY_FAILED"),
                 "\(mode) without Moat's CA: \(refused.error ?? "no error; read \(refused.messages.count) messages")")
         try await Task.sleep(for: .milliseconds(300))
-        #expect(dovecot.logins == logins, "no login for the client without Moat's CA:\n\(dovecot.log)")
+        #expect(lab.logins == logins, "no login for the client without Moat's CA:\n\(dovecot.log)")
 
         await lab.stopMoatdAndCheckTheTableIsGone()
     }
@@ -222,11 +221,11 @@ struct GateTLSNetnsTests {
             #expect(lab.moatdLog.contains("failed verification"), "moatd log:\n\(lab.moatdLog)")
         } else {
             let dovecot = try #require(lab.dovecot)
-            let logins = dovecot.logins
+            let logins = lab.logins
             let got = try await lab.mailboxClient(mode: "imaps", port: port, trusting: lab.moatCAFile, host: host)
             #expect(got.error != nil && got.messages.isEmpty, "imaps to \(host): \(got.error ?? "no error")")
             try await Task.sleep(for: .milliseconds(300))
-            #expect(dovecot.logins == logins, "no login to \(host):\n\(dovecot.log)")
+            #expect(lab.logins == logins, "no login to \(host):\n\(dovecot.log)")
         }
         await lab.stopMoatdAndCheckTheTableIsGone()
     }
@@ -251,16 +250,18 @@ final class TLSNetnsLab: @unchecked Sendable {
 
     let client: TestNamespace, gateway: TestNamespace, server: TestNamespace
     let root: String
-    let moatdProcess = Process()
+    private(set) var moatd: GatewayMoatd?
     private(set) var postfix: PrivatePostfix?
-    private(set) var dovecot: TLSDovecot?
+    private(set) var dovecot: Dovecot?
     var serverCAFile: String { root + "/servers-ca.pem" }
     var moatCAFile: String { root + "/ca.pem" }
     private(set) var serverCA = ShownCertificate()
     private(set) var moatCA = ShownCertificate()
     private var etcNetns: [String] = []
 
-    var moatdLog: String { (try? String(contentsOfFile: root + "/moatd.log", encoding: .utf8)) ?? "" }
+    var moatdLog: String { moatd?.log ?? "" }
+    /// Successful Dovecot logins so far.
+    var logins: Int { (dovecot?.log ?? "").components(separatedBy: "-login: Info: Login: ").count - 1 }
     var logs: String {
         "moatd log:\n\(moatdLog)" + (postfix.map { "\nPostfix log:\n\($0.log)" } ?? "")
             + (dovecot.map { "\nDovecot log:\n\($0.log)" } ?? "")
@@ -315,25 +316,14 @@ final class TLSNetnsLab: @unchecked Sendable {
             etcNetns.append(dir)
             try hosts.write(toFile: dir + "/hosts", atomically: true, encoding: .utf8)
         }
-        // The gateway's system trust store holds the servers' CA (as update-ca-certificates
-        // would put it there).
-        let ssl = "/etc/netns/\(gateway.name)/ssl"
-        try FileManager.default.createDirectory(atPath: ssl + "/certs", withIntermediateDirectories: true)
-        try FileManager.default.copyItem(atPath: serverCAFile, toPath: ssl + "/certs/ca-certificates.crt")
-        if FileManager.default.fileExists(atPath: "/etc/ssl/openssl.cnf") {
-            try FileManager.default.copyItem(atPath: "/etc/ssl/openssl.cnf", toPath: ssl + "/openssl.cnf")
-        }
 
         if withPostfix { try startPostfix() }
-        if withDovecot {
-            dovecot = try TLSDovecot(root: root, namespace: server.name, certificate: root + "/mail.pem", key: root + "/mail.key",
-                                     selfSigned: (Self.selfSignedIP, root + "/selfsigned.pem", root + "/selfsigned.key"))
-        }
+        if withDovecot { try startDovecot() }
         try startMoatd(binary: binary, ctl: ctl)
     }
 
     deinit {
-        if moatdProcess.isRunning { moatdProcess.terminate(); moatdProcess.waitUntilExit() }
+        moatd?.stop()
         postfix?.stop()
         dovecot?.stop()
         for dir in etcNetns { try? FileManager.default.removeItem(atPath: dir) }
@@ -416,6 +406,38 @@ final class TLSNetnsLab: @unchecked Sendable {
                                           "\(Self.wrongNameIP):465"], what: "Postfix's TLS services", log: { postfix.log })
     }
 
+    /// Dovecot as mail.test with TLS (STLS on 110, 995, STARTTLS on 143, 993) and, on the
+    /// second address, a self-signed certificate; bob's mailbox holds the clean and the EICAR
+    /// message.
+    private func startDovecot() throws {
+        let ip = Self.selfSignedIP
+        let dovecot = try Dovecot(listen: Self.serverIP, pop3Port: 110, imapPort: 143, messages: MailboxFixtures.messages,
+                                  namespace: server.name, extraConfig: """
+            listen = \(Self.serverIP), \(ip)
+            ssl = yes
+            ssl_cert = <\(root)/mail.pem
+            ssl_key = <\(root)/mail.key
+            local \(ip) {
+              ssl_cert = <\(root)/selfsigned.pem
+              ssl_key = <\(root)/selfsigned.key
+            }
+            service imap-login {
+              inet_listener imaps {
+                port = 993
+              }
+            }
+            service pop3-login {
+              inet_listener pop3s {
+                port = 995
+              }
+            }
+
+            """)
+        self.dovecot = dovecot
+        try waitForListeners(in: server, [110, 995, 143, 993].flatMap { ["\(Self.serverIP):\($0)", "\(ip):\($0)"] },
+                             what: "Dovecot", log: { dovecot.log })
+    }
+
     private func waitForListeners(in ns: TestNamespace, _ addresses: [String], what: String, log: () -> String) throws {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
@@ -426,8 +448,8 @@ final class TLSNetnsLab: @unchecked Sendable {
         throw GateTestFailure("\(what) not listening on \(addresses): \(log())")
     }
 
-    /// moatd on the gateway: divert of the mail ports arriving on eth0, UnwrapSsl = Yes; then
-    /// Moat's CA exported with moat-ctl.
+    /// moatd on the gateway: divert of the mail ports arriving on eth0, UnwrapSsl = Yes, the
+    /// servers' CA trusted upstream; then Moat's CA exported with moat-ctl.
     private func startMoatd(binary: String, ctl: String) throws {
         try """
             [Root]
@@ -441,23 +463,13 @@ final class TLSNetnsLab: @unchecked Sendable {
             [LinuxFirewall]
             InputDivert = Auto(interface:eth0 protected:\(Self.ports.map(String.init).joined(separator: ",")))
             UnwrapSsl = Yes
+            UpstreamCaCertificates = \(serverCAFile)
             """.write(toFile: root + "/moat.ini", atomically: true, encoding: .utf8)
-        moatdProcess.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        moatdProcess.arguments = ["netns", "exec", gateway.name, binary, "--config", root + "/moat.ini"]
-        FileManager.default.createFile(atPath: root + "/moatd.log", contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/moatd.log"))
-        moatdProcess.standardOutput = handle
-        moatdProcess.standardError = handle
-        try moatdProcess.run()
-        let deadline = Date().addingTimeInterval(60)
-        var ready = false
-        while Date() < deadline, moatdProcess.isRunning, !ready {
-            let listening = (try? gateway.exec("/usr/bin/ss", "-ltnH")) ?? ""
-            let log = moatdLog
-            ready = log.contains("divert installed") && log.contains("TLS unwrapping CA ready") && listening.contains(":20025 ")
-            if !ready { usleep(200_000) }
+        let moatd = try GatewayMoatd(binary: binary, namespace: gateway, config: root + "/moat.ini", log: root + "/moatd.log")
+        self.moatd = moatd
+        guard moatd.log.contains("TLS unwrapping CA ready") else {
+            throw GateTestFailure("moatd has no CA for TLS unwrapping; log:\n\(moatd.log)")
         }
-        guard ready else { throw GateTestFailure("moatd did not start the divert, the CA and the Gate; log:\n\(moatdLog)") }
         let exported = run("/usr/sbin/ip", ["netns", "exec", gateway.name, ctl, "certificate", "--config", root + "/moat.ini"])
         guard exported.status == 0, exported.out.contains("BEGIN CERTIFICATE") else {
             throw GateTestFailure("moat-ctl certificate (\(exported.status)): \(exported.out)\(exported.err)")
@@ -471,11 +483,12 @@ final class TLSNetnsLab: @unchecked Sendable {
         let gateway = gateway.name
         let before = await command("/usr/sbin/ip", ["netns", "exec", gateway, "/usr/sbin/nft", "list", "table", "inet", "moat"])
         #expect(before.status == 0, "the divert table while moatd runs: \(before.err)")
-        moatdProcess.terminate()
+        guard let process = moatd?.process else { return }
+        process.terminate()
         let deadline = Date().addingTimeInterval(45)
-        while moatdProcess.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
-        if moatdProcess.isRunning {
-            kill(moatdProcess.processIdentifier, SIGKILL)
+        while process.isRunning, Date() < deadline { try? await Task.sleep(for: .milliseconds(100)) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
             Issue.record("moatd did not stop within 45 s of SIGTERM\n\(moatdLog)")
         }
         let table = await command("/usr/sbin/ip", ["netns", "exec", gateway, "/usr/sbin/nft", "list", "table", "inet", "moat"])
@@ -647,112 +660,4 @@ final class TLSNetnsLab: @unchecked Sendable {
         }
         return MailboxResult(error: json["error"] as? String, peerCertificate: json["peer"] as? String, messages: messages)
     }
-}
-
-/// Dovecot with TLS as mail.test (110 STLS, 995, 143 STARTTLS, 993) and, on a second address,
-/// a self-signed certificate; bob's mailbox holds the clean and the EICAR message.
-final class TLSDovecot {
-    let root: String
-    let process = Process()
-    var log: String {
-        ((try? String(contentsOfFile: root + "/dovecot.log", encoding: .utf8)) ?? "")
-            + ((try? String(contentsOfFile: root + "/stderr.log", encoding: .utf8)) ?? "")
-    }
-    /// Successful logins so far.
-    var logins: Int { log.components(separatedBy: "-login: Info: Login: ").count - 1 }
-
-    init(root parent: String, namespace: String, certificate: String, key: String,
-         selfSigned: (ip: String, certificate: String, key: String)) throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/dovecot") else {
-            throw GateTestFailure("/usr/sbin/dovecot is missing: install dovecot-imapd and dovecot-pop3d (scripts/deps/gate.txt)")
-        }
-        root = parent + "/dovecot"
-        let fm = FileManager.default
-        for dir in ["run", "home", "mail/bob/new", "mail/bob/cur", "mail/bob/tmp"] {
-            try fm.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
-        }
-        for (name, text) in MailboxFixtures.messages {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: root + "/mail/bob/new/" + name))
-        }
-        try """
-            protocols = pop3 imap
-            listen = \(TLSNetnsLab.serverIP), \(selfSigned.ip)
-            base_dir = \(root)/run
-            log_path = \(root)/dovecot.log
-            ssl = yes
-            ssl_cert = <\(certificate)
-            ssl_key = <\(key)
-            local \(selfSigned.ip) {
-              ssl_cert = <\(selfSigned.certificate)
-              ssl_key = <\(selfSigned.key)
-            }
-            disable_plaintext_auth = no
-            auth_mechanisms = plain
-            default_login_user = dovenull
-            default_internal_user = dovecot
-            first_valid_uid = 0
-            passdb {
-              driver = static
-              args = password=secret
-            }
-            userdb {
-              driver = static
-              args = uid=dovecot gid=dovecot home=\(root)/home/%u
-            }
-            mail_location = maildir:\(root)/mail/%u
-            login_trusted_networks = 10.0.0.0/8 127.0.0.0/8
-            service imap-login {
-              inet_listener imap {
-                port = 143
-              }
-              inet_listener imaps {
-                port = 993
-                ssl = yes
-              }
-            }
-            service pop3-login {
-              inet_listener pop3 {
-                port = 110
-              }
-              inet_listener pop3s {
-                port = 995
-                ssl = yes
-              }
-            }
-
-            """.write(toFile: root + "/dovecot.conf", atomically: true, encoding: .utf8)
-        chmod(root, 0o755)
-        _ = run("/bin/chown", ["-R", "dovecot:dovecot", root + "/mail", root + "/home"])
-        // Signals blocked by the spawning thread are cleared before Dovecot starts (see Dovecot).
-        let unblock = "import os, signal, sys; signal.pthread_sigmask(signal.SIG_SETMASK, set()); os.execv(sys.argv[1], sys.argv[1:])"
-        process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
-        process.arguments = ["netns", "exec", namespace, "/usr/bin/env", "python3", "-c", unblock,
-                             "/usr/sbin/dovecot", "-c", root + "/dovecot.conf", "-F"]
-        FileManager.default.createFile(atPath: root + "/stderr.log", contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: root + "/stderr.log"))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        var ready = false
-        while Date() < deadline, process.isRunning, !ready {
-            let ss = run("/usr/sbin/ip", ["netns", "exec", namespace, "/usr/bin/ss", "-ltnH"]).out
-            ready = [110, 995, 143, 993].allSatisfy { ss.contains("\(TLSNetnsLab.serverIP):\($0) ") && ss.contains("\(selfSigned.ip):\($0) ") }
-            if !ready { usleep(100_000) }
-        }
-        guard ready else {
-            let text = log
-            stop()
-            throw GateTestFailure("Dovecot did not start: \(text)")
-        }
-    }
-
-    func stop() {
-        if process.isRunning {
-            process.terminate()
-            process.waitUntilExit()
-        }
-    }
-
-    deinit { stop() }
 }
