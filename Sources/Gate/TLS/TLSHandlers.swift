@@ -11,7 +11,13 @@ final class HandshakeGate: ChannelInboundHandler, RemovableChannelHandler, @unch
     typealias InboundOut = ByteBuffer
 
     var onHandshake: ((Result<Certificate?, any Error>) -> Void)? {
-        didSet { if let pending, let onHandshake { self.pending = nil; onHandshake(pending) } }
+        didSet {
+            if let pending, let callback = onHandshake {
+                self.pending = nil
+                onHandshake = nil  // called once; see handlerRemoved
+                callback(pending)
+            }
+        }
     }
     private var pending: Result<Certificate?, any Error>?
     private var held: [ByteBuffer] = []
@@ -20,10 +26,22 @@ final class HandshakeGate: ChannelInboundHandler, RemovableChannelHandler, @unch
 
     func handlerAdded(context: ChannelHandlerContext) { self.context = context }
 
+    /// The callback captures this gate (to release it): dropping it and the context here
+    /// breaks that cycle when the handler leaves the pipeline, however the session ended.
+    func handlerRemoved(context: ChannelHandlerContext) {
+        self.context = nil
+        onHandshake = nil
+    }
+
     private func report(_ outcome: Result<Certificate?, any Error>) {
         guard !reported else { return }
         reported = true
-        if let onHandshake { onHandshake(outcome) } else { pending = outcome }
+        if let onHandshake {
+            self.onHandshake = nil
+            onHandshake(outcome)
+        } else {
+            pending = outcome
+        }
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {

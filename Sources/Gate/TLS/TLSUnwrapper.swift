@@ -102,7 +102,8 @@ struct TLSUnwrapper {
                                                        sni: name, logger: logger)
                                 }
                                 // Right behind the SNI handler, which hands the held ClientHello on to it.
-                                try client.pipeline.syncOperations.addHandler(leaf, position: .after(holder.handler!))
+                                guard let sniHandler = holder.handler else { throw ChannelError.ioOnClosedChannel }
+                                try client.pipeline.syncOperations.addHandler(leaf, position: .after(sniHandler))
                                 try client.pipeline.syncOperations.addHandler(watcher, position: .after(leaf))
                                 try callbacks.unwrapped(channel, name)
                                 gate.release()
@@ -155,7 +156,9 @@ struct TLSUnwrapper {
     }
 }
 
-/// The SNI handler, known to its own callback only after it is made.
+/// The SNI handler, known to its own callback only after it is made. Weak: the handler owns
+/// the callback that owns this holder, and a strong reference back would keep every session's
+/// handlers (and channels) alive after it ends.
 private final class SNIHolder: @unchecked Sendable {
-    var handler: ByteToMessageHandler<SNIHandler>?
+    weak var handler: ByteToMessageHandler<SNIHandler>?
 }
