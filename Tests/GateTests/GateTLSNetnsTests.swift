@@ -302,9 +302,11 @@ final class TLSNetnsLab: @unchecked Sendable {
         try wire()
         try makeCertificates()
 
-        // Names: the client and the gateway resolve the servers' names through /etc/hosts.
+        // Names: the client and the gateway resolve the servers' names through /etc/hosts; this
+        // host's own name too (swaks looks it up for its HELO), as DNS is unreachable here.
         let hosts = """
             127.0.0.1 localhost
+            127.0.1.1 \(ProcessInfo.processInfo.hostName)
             \(Self.serverIP) mail.test
             \(Self.selfSignedIP) selfsigned.test
             \(Self.wrongNameIP) wrongname.test
