@@ -59,20 +59,20 @@ import Testing
 
     /// swaks waits for the Gate, whose check needs Swift's cooperative threads: run it on a
     /// thread of its own so the test never holds one of those while waiting.
-    func swaks(port: Int, body: String) async throws -> (status: Int32, output: String) {
+    func swaks(port: Int, body: String, ca: String? = nil) async throws -> (status: Int32, output: String) {
         try await withCheckedThrowingContinuation { continuation in
             Thread {
-                continuation.resume(with: Result { try self.swaksBlocking(port: port, body: body) })
+                continuation.resume(with: Result { try self.swaksBlocking(port: port, body: body, ca: ca) })
             }.start()
         }
     }
 
-    func swaksBlocking(port: Int, body: String) throws -> (status: Int32, output: String) {
+    func swaksBlocking(port: Int, body: String, ca: String? = nil) throws -> (status: Int32, output: String) {
         try body.write(toFile: dir + "/message.eml", atomically: true, encoding: .utf8)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/swaks")
         process.arguments = ["--server", "127.0.0.1:\(port)", "--tls-on-connect", "--tls-sni", "smtp.example.org",
-                             "--tls-verify", "--tls-ca-path", dir + "/moat-ca/ca.pem",
+                             "--tls-verify", "--tls-ca-path", ca ?? dir + "/moat-ca/ca.pem", "--timeout", "60",
                              "--from", "alice@example.com", "--to", "bob@example.org", "--data", dir + "/message.eml"]
         let out = Pipe()
         process.standardOutput = out
@@ -100,6 +100,21 @@ import Testing
         #expect(infected.status != 0)
         #expect(infected.output.contains("The message contains a THREAT"), "\(infected.output)")
         #expect(fake.received.withLock { $0.count } == 1, "the threat never reached the server")
+    }
+
+    /// Not unwrapped (a rule keeps the session wrapped): the ClientHello the Gate read for its
+    /// SNI must still reach the real server, before and whatever the upstream connection's pace.
+    @Test func sessionKeptWrappedReachesTheRealServer() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try makeUpstreamCertificates()
+        let (fake, front) = try await tlsServer(certificate: dir + "/srv.pem", key: dir + "/srv.key")
+        defer { fake.stop(); front.close(promise: nil) }
+        let rule = #"RuleSet = sni_host match "^smtp\\.example\\.org$" : SET unwrap_ssl = no, SCAN_MAIL"# + "\n"
+        let (_, channels, port) = try await gate(upstream: front.localAddress!.port!, trust: dir + "/pub.pem", config: rule)
+        defer { channels.forEach { $0.close(promise: nil) } }
+        let result = try await swaks(port: port, body: GateFixtures.cleanMessage("wrapped"), ca: dir + "/pub.pem")
+        #expect(result.status == 0, "the real server's certificate, end to end: \(result.output)")
+        #expect(fake.received.withLock { $0.count } == 1)
     }
 
     @Test func upstreamWithAnUntrustedCertificateIsNotLaundered() async throws {

@@ -193,11 +193,17 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
     /// Client bytes of a blind relay that came before the upstream connection (a held
     /// ClientHello of implicit TLS relayed untouched).
     private var early = ByteBuffer()
+    static var earlyLimit: Int { 64 * 1024 }
 
     private func relayRaw(from side: RelaySide, _ buffer: ByteBuffer) {
         if side == .client, server == nil {
             var buffer = buffer
             early.writeBuffer(&buffer)
+            // Reading was switched on for the ClientHello: a client that goes on sending while
+            // the upstream connection is made must not grow this without bound.
+            if early.readableBytes > Self.earlyLimit {
+                client.setOption(ChannelOptions.autoRead, value: false).whenFailure { _ in }
+            }
             return
         }
         let target = side == .client ? server : client
