@@ -68,6 +68,8 @@ public struct GateService: Service {
         /// Tests without a divert: treat connections as made to this port (465/993/995: implicit
         /// TLS; 25: opportunistic upstream TLS) while they go to `upstreamOverride`.
         public var destinationPortOverride: Int?
+        /// Tests: see `GateContext.spoolReadHook`.
+        var spoolReadHook: (@Sendable (_ path: String, _ chunk: Int) -> Void)?
 
         public init() {}
     }
@@ -87,7 +89,10 @@ public struct GateService: Service {
     public init(settings: SettingsStore, core: MailCore, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 logger: Logger = Logger(label: "Gate"), options: Options = Options()) {
         self.store = settings
-        self.context = GateContext(core: core, profiles: ProfileCache(store: settings, name: "LinuxFirewall"), logger: logger)
+        var context = GateContext(core: core, profiles: ProfileCache(store: settings, name: "LinuxFirewall"), logger: logger,
+                                  spoolLimit: GateSettings(settings.current.values).maxSpoolSize)
+        context.spoolReadHook = options.spoolReadHook
+        self.context = context
         self.group = group
         self.options = options
         self.logger = logger
@@ -170,10 +175,14 @@ public struct GateService: Service {
             }
             destination = local
         }
-        tracker.opened(channel)
+        context.spoolQuota.setLimit(settings.maxSpoolSize)
+        let port = options.destinationPortOverride ?? destination.port ?? 0
+        guard tracker.open(channel, limit: settings.maxConnections) else {
+            refuseOverCap(channel, port: port, settings: settings, peer: peer)
+            return
+        }
         let info = ConnectionInfo(clientAddress: peer.ipAddress, clientPort: peer.port,
                                   serverAddress: destination.ipAddress, serverPort: destination.port)
-        let port = options.destinationPortOverride ?? destination.port ?? 0
         if let inner = Self.implicitTLSPorts[port], let tls = options.tls, settings.inspects(inner) {
             try startImplicitTLS(channel, protocol: inner, port: port, tls: tls, settings: settings, info: info,
                                  to: destination, source: peer)
@@ -189,11 +198,32 @@ public struct GateService: Service {
         try start(channel, relay: relay, settings: settings, to: destination, source: peer)
     }
 
+    /// At MaxConnections: the protocol's own "busy, come back later" and close, so a client
+    /// retries instead of hanging; implicit TLS and ports without a relay are just closed.
+    private func refuseOverCap(_ channel: any Channel, port: Int, settings: GateSettings, peer: SocketAddress) {
+        logger.warning("MaxConnections (\(settings.maxConnections)) reached: connection refused",
+                       metadata: ["client": "\(peer)"])
+        let text: String? = switch options.protocolOverride ?? GateProtocol.forPort(port) {
+        case .smtp?: "421 4.3.2 Too many connections through this gateway, try again later\r\n"
+        case .pop3?: "-ERR [SYS/TEMP] Too many connections through this gateway, try again later\r\n"
+        case .imap?: "* BYE [UNAVAILABLE] Too many connections through this gateway, try again later\r\n"
+        case nil: nil
+        }
+        guard let text, Self.implicitTLSPorts[port] == nil else {
+            channel.close(promise: nil)
+            return
+        }
+        channel.writeAndFlush(ByteBuffer(string: text)).whenComplete { _ in channel.close(promise: nil) }
+    }
+
     /// The relay for an inspected protocol.
     func makeRelay(_ proto: GateProtocol, client: any Channel, settings: GateSettings, info: ConnectionInfo) -> any TLSCapableRelay {
         switch proto {
         case .smtp:
-            return RelayConnection(client: client, session: SMTPRelaySession(), context: context, settings: settings, info: info)
+            var configuration = SMTPRelaySession.Configuration()
+            configuration.maxMessageSize = settings.maxMessageSize
+            return RelayConnection(client: client, session: SMTPRelaySession(configuration: configuration), context: context,
+                                   settings: settings, info: info)
         case .pop3:
             let session = POP3RelaySession(configuration: .init(scanTop: settings.scanPop3Top,
                                                                 maxMessageSize: settings.maxMessageSize))
@@ -338,11 +368,21 @@ public struct GateService: Service {
 final class ConnectionSet: Sendable {
     private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
 
-    func opened(_ channel: any Channel) {
+    /// Counts `channel` in unless `limit` connections are open already.
+    func open(_ channel: any Channel, limit: Int) -> Bool {
         let id = ObjectIdentifier(channel)
-        open.withLock { $0[id] = channel }
-        channel.closeFuture.whenComplete { [self] _ in _ = open.withLock { $0.removeValue(forKey: id) } }
+        let admitted = open.withLock { open in
+            guard open.count < limit else { return false }
+            open[id] = channel
+            return true
+        }
+        if admitted {
+            channel.closeFuture.whenComplete { [self] _ in _ = open.withLock { $0.removeValue(forKey: id) } }
+        }
+        return admitted
     }
+
+    var count: Int { open.withLock { $0.count } }
 
     func drain(within limit: Duration) async -> Bool {
         let deadline = ContinuousClock.now + limit

@@ -9,6 +9,10 @@ public struct GateSettings: Sendable, Equatable {
     public var connectTransparently = false
     public var unrecognizedProtocol = Unrecognized.relay
     public var maxMessageSize = 64 << 20
+    /// `MaxSpoolSize`: all SMTP messages held at once, together.
+    public var maxSpoolSize = 1 << 30
+    /// `MaxConnections`: relayed connections at once.
+    public var maxConnections = 4096
     public var inspectSmtp = true
     public var inspectPop3 = true
     public var inspectImap = true
@@ -46,6 +50,9 @@ public struct GateSettings: Sendable, Equatable {
             Unrecognized(rawValue: $0.prefix(1).uppercased() + $0.dropFirst().lowercased())
         } ?? .relay
         if let size = values.value(section, "MaxMessageSize").size { maxMessageSize = Int(size.bytes) }
+        if let size = values.value(section, "MaxSpoolSize").size { maxSpoolSize = Int(clamping: size.bytes) }
+        maxConnections = values.value(section, "MaxConnections").integer ?? maxConnections
+        if let handshake = values.value(section, "HandshakeTimeout").duration?.duration { timeouts.handshake = handshake }
         inspectSmtp = values.value(section, "InspectSmtp").bool ?? true
         inspectPop3 = values.value(section, "InspectPop3").bool ?? true
         inspectImap = values.value(section, "InspectImap").bool ?? true
@@ -72,6 +79,11 @@ public struct GateTimeouts: Sendable, Equatable {
     public var tick: Duration = .seconds(5)
     /// Connecting to the original destination.
     public var connect: Duration = .seconds(30)
+    /// `HandshakeTimeout`: the client's ClientHello on implicit TLS ports, and the TLS
+    /// handshakes of an upgrade; a byte-a-second client gets no longer.
+    public var handshake: Duration = .seconds(60)
+    /// A blind relay (TLS not unwrapped, protocol not inspected) with no byte either way.
+    public var blindIdle: Duration = .seconds(3600)
 
     public init() {}
 }

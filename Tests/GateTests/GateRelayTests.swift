@@ -199,7 +199,8 @@ enum GateFixtures {
 
     /// A running Gate in front of `upstream`, as if every connection had been diverted there.
     static func gate(upstream: SocketAddress, protocol proto: GateProtocol = .smtp, config: String = "", mailD: String = "",
-                     timeouts: GateTimeouts? = nil) async throws
+                     timeouts: GateTimeouts? = nil,
+                     spoolReadHook: (@Sendable (String, Int) -> Void)? = nil) async throws
         -> (service: GateService, channels: [any Channel], port: Int, varDir: String) {
         let varDir = temporaryDirectory()
         let text = "[Root]\nVarDir = \(varDir)\n[MailD]\nReportLanguages = en\n" + mailD + "\n[LinuxFirewall]\n" + config
@@ -212,6 +213,7 @@ enum GateFixtures {
         options.upstreamOverride = upstream
         options.protocolOverride = proto
         options.timeouts = timeouts
+        options.spoolReadHook = spoolReadHook
         let service = GateService(settings: store, core: core, options: options)
         let channels = try await service.bind()
         return (service, channels, channels[0].localAddress!.port!, varDir)
@@ -330,29 +332,41 @@ enum GateFixtures {
         #expect(same, "\(got.count) bytes received, \(expected.count) expected, first difference at \(firstDifference): \(String(decoding: got[max(0, firstDifference - 40)..<min(got.count, firstDifference + 40)], as: UTF8.self))")
     }
 
-    @Test func messageOverMaxMessageSizeIsSpooledAndPassedUnchecked() async throws {
+    @Test func messageOverMaxMessageSizeIsReadToTheEndAndRefusedWith552() async throws {
         let server = try await FakeSMTPServer()
         defer { server.stop() }
-        let gate = try await GateFixtures.gate(upstream: server.channel.localAddress!, config: "MaxMessageSize = 1mb\n")
+        let gate = try await GateFixtures.gate(upstream: server.channel.localAddress!, config: "MaxMessageSize = 1mb\n",
+                                               mailD: "SpoolThreshold = 64kb")
         defer { gate.channels.forEach { $0.close(promise: nil) } }
         var body = ""
-        for i in 0..<20_000 { body += ".line \(i) with some text to make it longer than usual padding\r\n" }
+        for i in 0..<40_000 { body += ".line \(i) with some text to make it longer than usual padding\r\n" }
         let message = "Subject: big\r\n\r\n" + body
-        #expect(message.utf8.count > 1 << 20)
+        #expect(message.utf8.count > 2 << 20)
         let client = try LineClient(port: gate.port)
         _ = client.reply()
-        client.send("EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
-        for _ in 0..<3 { _ = client.reply() }
+        client.send("EHLO c\r\n")
+        // The Gate's limit is announced: the lower of the server's 10240000 and 1 MB.
+        #expect(client.reply().contains("250-SIZE 1048576\r\n"))
+        client.send("MAIL FROM:<a@example.com> SIZE=\(message.utf8.count)\r\n")
+        #expect(client.reply() == "552 5.3.4 Message size exceeds fixed limit\r\n")
+        client.send("MAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+        for _ in 0..<2 { _ = client.reply() }
         #expect(client.reply().hasPrefix("354"))
-        client.send(String(buffer: DotStuffer.stuffed(Array(message.utf8))))
-        #expect(client.reply() == "250 2.0.0 Ok: queued as FAKE1\r\n")
-        let received = server.received.withLock { $0 }.first ?? ""
-        let expected = Array(String(buffer: DotStuffer.stuffed(Array(message.utf8))).utf8.dropLast(3))
-        let got = Array(received.utf8)
-        let same = got == expected
-        let firstDifference = (0..<min(got.count, expected.count)).first(where: { got[$0] != expected[$0] }) ?? min(got.count, expected.count)
-        #expect(same, "\(got.count) bytes received, \(expected.count) expected, first difference at \(firstDifference): \(String(decoding: got[max(0, firstDifference - 40)..<min(got.count, firstDifference + 40)], as: UTF8.self))")
-        // The spool file is gone once the message was sent.
+        // The spool never holds more than the limit while the rest is read and dropped.
+        let half = message.utf8.count / 2
+        let stuffed = String(buffer: DotStuffer.stuffed(Array(message.utf8)))
+        client.send(String(stuffed.prefix(half)))
+        try await Task.sleep(for: .milliseconds(300))
+        let spooled = ((try? FileManager.default.contentsOfDirectory(atPath: gate.varDir + "/gate")) ?? [])
+            .compactMap { try? FileManager.default.attributesOfItem(atPath: gate.varDir + "/gate/" + $0)[.size] as? Int }
+        #expect(spooled.allSatisfy { $0 <= 1 << 20 }, "\(spooled)")
+        client.send(String(stuffed.dropFirst(half)))
+        #expect(client.reply() == "552 5.3.4 Error: message file too big\r\n")
+        // Nothing reached the server; the session goes on.
+        client.send("NOOP\r\n")
+        #expect(client.reply() == "250 2.0.0 Ok\r\n")
+        #expect(server.received.withLock { $0 }.isEmpty)
+        #expect(!server.commands.withLock { $0 }.contains("DATA"))
         let spool = (try? FileManager.default.contentsOfDirectory(atPath: gate.varDir + "/gate")) ?? []
         #expect(spool.isEmpty)
     }

@@ -117,6 +117,27 @@ import Testing
         #expect(fake.received.withLock { $0.count } == 1)
     }
 
+    /// A client that connects to 465 and sends no ClientHello (or a byte of one, then nothing)
+    /// is closed after HandshakeTimeout: it cannot hold a connection for ever.
+    @Test(arguments: [[], [0x16], [0x16, 0x03, 0x01, 0x00]])
+    func aClientWithoutAClientHelloIsClosed(_ prefix: [UInt8]) async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try makeUpstreamCertificates()
+        let (fake, front) = try await tlsServer(certificate: dir + "/srv.pem", key: dir + "/srv.key")
+        defer { fake.stop(); front.close(promise: nil) }
+        let (_, channels, port) = try await gate(upstream: front.localAddress!.port!, trust: dir + "/pub.pem",
+                                                 config: "HandshakeTimeout = 1s\n")
+        defer { channels.forEach { $0.close(promise: nil) } }
+        let (line, waited) = try await offPool { () -> (String?, Duration) in
+            let client = try LineClient(port: port)
+            if !prefix.isEmpty { client.send(prefix) }
+            let started = ContinuousClock.now
+            return (client.readLine(), ContinuousClock.now - started)
+        }
+        #expect(line == nil)
+        #expect(waited < .seconds(10), "closed after \(waited)")
+    }
+
     @Test func upstreamWithAnUntrustedCertificateIsNotLaundered() async throws {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try makeUpstreamCertificates()

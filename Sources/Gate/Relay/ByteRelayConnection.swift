@@ -375,7 +375,7 @@ final class ByteRelayConnection<Session: ByteRelaySession>: RelayEndpoint, @unch
     /// timeouts for silent clients.
     private func checkTimer() {
         if !closing, let started = tls.upgradeStarted,
-           NIODeadline.now() - started > .nanoseconds(Int64(settings.timeouts.clientIdle / .nanoseconds(1))) {
+           NIODeadline.now() - started > .nanoseconds(Int64(settings.timeouts.handshake / .nanoseconds(1))) {
             logger.warning("the TLS handshakes did not finish in time")
             closeBoth()
             return

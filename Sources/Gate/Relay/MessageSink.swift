@@ -8,29 +8,51 @@ import NIOCore
 final class MessageSink: @unchecked Sendable {
     let threshold: Int
     let directory: String
+    let quota: SpoolQuota?
     private(set) var size = 0
     private var bytes: [UInt8] = []
     private var fd: Int32 = -1
     private(set) var path: String?
-    private(set) var failed = false
+    /// Why the message could not be stored: nothing stored counts as the message after this.
+    enum Failure: Equatable {
+        /// The Gate's spool bound (MaxSpoolSize) is reached.
+        case quota
+        /// The spool file could not be made or written (disk full, permissions): Moat's fault.
+        case io(Int32)
+    }
+    private(set) var failure: Failure?
+    var failed: Bool { failure != nil }
+    /// Bytes taken from the quota, given back on `remove()`.
+    private var reserved = 0
 
-    init(threshold: Int, directory: String) {
+    init(threshold: Int, directory: String, quota: SpoolQuota? = nil) {
         self.threshold = threshold
         self.directory = directory
+        self.quota = quota
     }
 
     func append(_ buffer: ByteBuffer) {
         guard !failed else { return }
+        if let quota {
+            guard quota.reserve(buffer.readableBytes) else { fail(.quota); return }
+            reserved += buffer.readableBytes
+        }
         size += buffer.readableBytes
         if fd < 0, bytes.count + buffer.readableBytes <= threshold {
             bytes.append(contentsOf: buffer.readableBytesView)
             return
         }
         if fd < 0 {
-            guard spill() else { failed = true; bytes = []; return }
+            guard spill() else { fail(.io(errno)); return }
         }
         let ok = buffer.withUnsafeReadableBytes { Self.writeAll(fd, $0) }
-        if !ok { failed = true }
+        if !ok { fail(.io(errno)) }
+    }
+
+    /// Nothing more is stored: what was is dropped at once (a full disk or quota is not kept full).
+    private func fail(_ failure: Failure) {
+        self.failure = failure
+        remove()
     }
 
     private func spill() -> Bool {
@@ -50,6 +72,7 @@ final class MessageSink: @unchecked Sendable {
         while offset < raw.count {
             let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
             if n < 0, errno == EINTR { continue }
+            if n == 0 { errno = ENOSPC }
             if n <= 0 { return false }
             offset += n
         }
@@ -71,6 +94,8 @@ final class MessageSink: @unchecked Sendable {
         if let path { unlink(path) }
         path = nil
         bytes = []
+        quota?.release(reserved)
+        reserved = 0
     }
 
     deinit { remove() }

@@ -27,12 +27,19 @@ public struct GateContext: Sendable {
     public var logger: Logger
     /// IMAP messages known bad, shared by all connections of this Gate.
     public var knownBad: KnownBadMessages
+    /// What all SMTP messages held at once may take (MaxSpoolSize).
+    let spoolQuota: SpoolQuota
+    /// Tests: called before each chunk of a spooled message is read back (path, chunk number),
+    /// to make the spool fail the way a disk does.
+    var spoolReadHook: (@Sendable (_ path: String, _ chunk: Int) -> Void)?
 
-    public init(core: MailCore, profiles: ProfileCache, logger: Logger, knownBad: KnownBadMessages = KnownBadMessages()) {
+    public init(core: MailCore, profiles: ProfileCache, logger: Logger, knownBad: KnownBadMessages = KnownBadMessages(),
+                spoolLimit: Int = GateSettings().maxSpoolSize) {
         self.core = core
         self.profiles = profiles
         self.logger = logger
         self.knownBad = knownBad
+        self.spoolQuota = SpoolQuota(limit: spoolLimit)
     }
 }
 
@@ -53,6 +60,9 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
 
     private var clientLines = NIOSingleStepByteToMessageProcessor(MailLineDecoder())
     private var serverLines = NIOSingleStepByteToMessageProcessor(MailLineDecoder())
+    /// TLS starts: lines still being decoded from the current read are not taken, and both
+    /// decoders are replaced (their buffered bytes dropped) once that read is done.
+    private var discardDecoded = false
     private var sink: MessageSink?
     private var outgoing: Outgoing?
     private var closing = false
@@ -173,18 +183,25 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
             switch side {
             case .client:
                 try clientLines.process(buffer: buffer) { line in
-                    guard !closing, session != nil else { return }
+                    guard !closing, !discardDecoded, session != nil else { return }
                     perform(session!.clientLine(line), flush: false)
                 }
             case .server:
                 try serverLines.process(buffer: buffer) { line in
-                    guard !closing, session != nil else { return }
+                    guard !closing, !discardDecoded, session != nil else { return }
                     perform(session!.serverLine(line), flush: false)
                 }
             }
         } catch {
             logger.warning("line decoding failed: \(error)")
             closeBoth()
+        }
+        if discardDecoded {
+            // Bytes that came with the server's 220 or after the client's STARTTLS, in plaintext:
+            // injected, never relayed (CVE-2011-0411, both directions).
+            discardDecoded = false
+            clientLines = NIOSingleStepByteToMessageProcessor(MailLineDecoder())
+            serverLines = NIOSingleStepByteToMessageProcessor(MailLineDecoder())
         }
         flushBoth()
         updateReading()
@@ -225,16 +242,18 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
             case .storeBody(let bytes):
                 if sink == nil {
                     sink = MessageSink(threshold: min(context.profiles.current.spoolThreshold, settings.maxMessageSize),
-                                       directory: settings.spoolDirectory)
+                                       directory: settings.spoolDirectory, quota: context.spoolQuota)
                 }
                 sink!.append(bytes)
+            case .dropBody:
+                logger.notice("message larger than MaxMessageSize (\(settings.maxMessageSize) bytes): read and dropped, refused with 552")
+                dropMessage()
             case .checkMessage(let request):
                 startCheck(request)
             case .sendMessage(let side, let prefix, let dotStuffed, let suffix):
                 sendMessage(to: side, prefix: prefix, dotStuffed: dotStuffed, suffix: suffix)
             case .startTLS:
-                clientLines = NIOSingleStepByteToMessageProcessor(MailLineDecoder())
-                serverLines = NIOSingleStepByteToMessageProcessor(MailLineDecoder())
+                discardDecoded = true
                 sink?.remove()
                 sink = nil
                 beginTLS()
@@ -307,13 +326,22 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
     // MARK: - Timers
 
     private func checkTimers() {
-        guard !closing, let current = session else { return }
+        guard !closing else { return }
         let now = NIODeadline.now()
         func elapsed(_ since: NIODeadline, _ limit: Duration) -> Bool {
             now - since > .nanoseconds(Int64(limit / .nanoseconds(1)))
         }
+        guard let current = session else {
+            // A blind relay has no protocol turns to time; a connection silent both ways this
+            // long is a held slot, not a session.
+            if elapsed(max(lastClientRead, lastServerRead), settings.timeouts.blindIdle) {
+                logger.info("blind relay idle for \(settings.timeouts.blindIdle): closing")
+                closeBoth()
+            }
+            return
+        }
         if let started = tls.upgradeStarted {
-            if elapsed(started, settings.timeouts.clientIdle) {
+            if elapsed(started, settings.timeouts.handshake) {
                 logger.warning("the TLS handshakes did not finish in time")
                 closeBoth()
             }
@@ -336,20 +364,23 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
         let message = sink ?? MessageSink(threshold: Int.max, directory: settings.spoolDirectory)
         sink = message
         let profile = context.profiles.current
-        if message.failed {
-            logger.error("cannot spool the message in \(settings.spoolDirectory)")
-            finishCheck(.tempfail("The message could not be stored for checking, try again later"))
+        switch message.failure {
+        case .quota?:
+            logger.warning("the Gate's spool is full (MaxSpoolSize \(settings.maxSpoolSize) bytes in use by messages held): message refused for now")
+            finishCheck(.storageFull)
             return
+        case .io(let code)?:
+            logger.error("cannot spool the message in \(settings.spoolDirectory): \(String(cString: strerror(code)))")
+            finishCheck(.localError)
+            return
+        case nil:
+            break
         }
         if message.size > settings.maxMessageSize {
-            // Not scanned: unchecked, and BlockUnchecked decides (a size limit is the same tomorrow).
-            logger.notice("message of \(message.size) bytes is larger than MaxMessageSize: not scanned")
-            if profile.blockUnchecked {
-                finishCheck(.reject("The message is larger than the gateway can check"))
-            } else {
-                outgoing = Outgoing(headers: [], body: message.memory, path: message.path, size: message.size)
-                finishCheck(.deliver(size: message.size))
-            }
+            // The session stops storing at the limit; should more ever arrive, it is not checked
+            // and not sent.
+            logger.error("message of \(message.size) bytes held past MaxMessageSize: refused")
+            finishCheck(.localError)
             return
         }
         var envelope = Envelope(source: request.source, sender: request.sender, recipients: request.recipients,
@@ -419,10 +450,15 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
     /// The message being streamed from its spool file.
     private struct Streaming {
         var handle: FileHandle
+        var path: String
         var channel: any Channel
         var side: RelaySide
         var stuffer: DotStuffer?
         var suffix: ByteBuffer?
+        /// Bytes of the spool file still to come: what was checked is what goes out, byte for
+        /// byte, or nothing does (a file that shrank or grew under the relay is not the message).
+        var remaining: Int
+        var chunk = 0
     }
     private var streaming: Streaming?
 
@@ -448,7 +484,8 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
             closeBoth()
             return
         }
-        streaming = Streaming(handle: handle, channel: channel, side: side, stuffer: stuffer, suffix: suffix)
+        streaming = Streaming(handle: handle, path: path, channel: channel, side: side, stuffer: stuffer, suffix: suffix,
+                              remaining: outgoing.size - outgoing.headers.count)
         sendNextChunk(head)
     }
 
@@ -457,7 +494,26 @@ final class RelayConnection<Session: RelayProtocolSession>: RelayEndpoint, @unch
         guard var state = streaming else { return }
         guard !closing else { try? state.handle.close(); streaming = nil; return }
         var out = first ?? ByteBuffer()
-        let chunk = (try? state.handle.read(upToCount: 256 * 1024)) ?? nil
+        context.spoolReadHook?(state.path, state.chunk)
+        state.chunk += 1
+        let chunk: Data?
+        do {
+            chunk = try state.handle.read(upToCount: 256 * 1024)
+            let count = chunk?.count ?? 0
+            if count > state.remaining || (count == 0 && state.remaining > 0) {
+                throw POSIXError(.EIO)
+            }
+            state.remaining -= count
+        } catch {
+            // What was read so far must never go out as the whole message: no final dot, the
+            // next hop discards the transaction, and the client hears a temporary failure.
+            logger.error("cannot read the spooled message back (\(error), \(state.remaining) bytes missing or extra): the transfer is aborted")
+            try? state.handle.close()
+            streaming = nil
+            dropMessage()
+            if session != nil { perform(session!.messageFailed()) } else { closeBoth() }
+            return
+        }
         if state.side == .server { lastServerWrite = .now() }
         if let chunk, !chunk.isEmpty {
             Self.put([UInt8](chunk), &state.stuffer, into: &out)

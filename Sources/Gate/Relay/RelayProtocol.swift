@@ -35,6 +35,10 @@ public enum CheckOutcome: Sendable, Hashable {
     case tempfail(String)
     /// Accept and drop.
     case discard
+    /// The message could not be held: every spool together is at its bound (try later).
+    case storageFull
+    /// Moat failed to store or read the message: try later, never a pass.
+    case localError
 }
 
 /// What a protocol session asks its relay to do. Sessions are pure state machines: they
@@ -44,6 +48,8 @@ public enum RelayAction: Sendable, Hashable {
     case sendToClient(ByteBuffer)
     /// Append (already unstuffed) message bytes to the message being received.
     case storeBody(ByteBuffer)
+    /// The message went past the size limit: drop what was stored; nothing more comes.
+    case dropBody
     /// The message is complete: run the core's check, then call `checkCompleted`.
     case checkMessage(MessageCheckRequest)
     /// Stream the checked message to `side`: `prefix`, the message (dot-stuffed and followed by
@@ -76,6 +82,9 @@ public protocol RelayProtocolSession: SendableMetatype {
     mutating func checkCompleted(_ outcome: CheckOutcome) -> [RelayAction]
     /// The message asked for with `.sendMessage` was written out.
     mutating func messageSent() -> [RelayAction]
+    /// The message asked for with `.sendMessage` could not be read back (a spool I/O error)
+    /// part-way: the session must not let the next hop take the part as the whole.
+    mutating func messageFailed() -> [RelayAction]
     /// The relay's keep-alive timer fired while `needsKeepAlive`.
     mutating func keepAlive() -> [RelayAction]
     /// The server connection closed (or could not be made when `connected` is false).

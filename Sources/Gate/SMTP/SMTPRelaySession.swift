@@ -14,12 +14,29 @@ import NIOCore
 ///   the message re-stuffed, "."), and the client gets the **server's own** final reply, so it
 ///   never hears 250 before the server accepted. A refusal gives 550 5.7.1 / 451 4.7.1 with the
 ///   rule's text, and RSET upstream keeps both ends in step.
+/// - **Commands are parsed as the servers parse them** (`SMTPCommand`: leading white space
+///   skipped, the verb ends at any white space, no case) and sent upstream rebuilt from what was
+///   parsed. Only the verbs in `relayedCommands` reach the server; others get the Gate's own 502,
+///   NUL or bare CR in a command 500, a command line over `commandLineLimit` 500 (never cut).
+/// - **Only replies the Gate asked for pass.** An intermediate reply (3xx) to anything but the
+///   Gate's own DATA or an AUTH exchange, or any reply nobody asked for, closes both sides with
+///   421: a server that says 354 to a command the Gate took for something else must never get
+///   the message relayed line by line, unscanned.
+/// - **The message** is read by `SMTPDataReader` (end only at CRLF.CRLF, bare CR/LF stored as
+///   CRLF) and stored only up to `maxMessageSize`: past it the rest is read to the end and
+///   dropped, and the client gets 552. `MAIL FROM:<...> SIZE=n` over the limit gets 552 at once,
+///   and the EHLO reply's SIZE says the lower of the server's limit and the Gate's. Lines sent
+///   after DATA before the Gate's 354 (pipelining where RFC 2920 forbids it) close the session.
 /// - **BDAT** is refused (CHUNKING was not offered); its chunk is skipped, never relayed as
-///   commands. XCLIENT/XFORWARD from a client are refused (they would forge the audit trail).
+///   commands; a size that is not a plain decimal within `maxMessageSize` closes the session
+///   (the framing cannot be followed). XCLIENT/XFORWARD from a client are refused (they would
+///   forge the audit trail).
 /// - **STARTTLS**: relayed; client bytes pipelined after the command are discarded
-///   (CVE-2011-0411 class). On the server's 220 the relay either unwraps TLS on both legs
-///   (`UnwrapSsl`; then `tlsEstablished()` starts the session over, waiting for the client's
-///   new EHLO) or relays the encrypted session blindly.
+///   (CVE-2011-0411 class), and so is everything either side sends after the server's 220
+///   until TLS is up (server bytes that came with the 220 would reach the client in plaintext,
+///   as if inside TLS). The relay then either unwraps TLS on both legs (`UnwrapSsl`; then
+///   `tlsEstablished()` starts the session over, waiting for the client's new EHLO) or relays
+///   the encrypted session blindly.
 ///
 /// While a message is received or checked, the server waits with the client's transaction
 /// open; `keepAlive()` sends NOOP (whose reply is swallowed) so its idle timer (Postfix
@@ -37,6 +54,16 @@ public struct SMTPRelaySession: RelayProtocolSession {
         public var refusedCommands: Set<String> = ["XCLIENT", "XFORWARD", "XEXCH50"]
         /// Client lines held (pipelined while a message is checked) before reading pauses.
         public var maximumHeldLines = 100
+        /// The verbs relayed to the server; everything else gets the Gate's own 502. DATA, BDAT
+        /// and the refused ones are the Gate's own business and are not listed.
+        public var relayedCommands: Set<String> = ["EHLO", "HELO", "MAIL", "RCPT", "RSET", "NOOP", "QUIT", "VRFY",
+                                                   "EXPN", "HELP", "AUTH", "STARTTLS", "ETRN"]
+        /// Longest command line, CRLF included (Postfix's `line_length_limit`).
+        public var commandLineLimit = 2048
+        /// Longest AUTH line (initial responses and SASL continuations: OAuth tokens are long).
+        public var authLineLimit = 16384
+        /// Largest message (unstuffed bytes) stored for checking (MaxMessageSize).
+        public var maxMessageSize = 64 << 20
 
         public init() {}
     }
@@ -52,7 +79,9 @@ public struct SMTPRelaySession: RelayProtocolSession {
         case sendingMessage
         /// STARTTLS was sent; client bytes are discarded until the server answers.
         case startTLSPending
-        case blind
+        /// The server said 220 to STARTTLS: nothing either side sends is taken until TLS is up
+        /// (then the relay resumes the session or stops using it for a blind relay).
+        case tlsStarting
         case closed
     }
 
@@ -81,6 +110,14 @@ public struct SMTPRelaySession: RelayProtocolSession {
             default: true
             }
         }
+
+        /// May the server answer with 3xx: only the Gate's own DATA and an AUTH exchange.
+        var mayBeIntermediate: Bool {
+            switch self {
+            case .auth, .upstreamData: true
+            default: false
+            }
+        }
     }
 
     struct Transaction: Equatable {
@@ -96,13 +133,17 @@ public struct SMTPRelaySession: RelayProtocolSession {
     private var reply: [MailLine] = []
     private var transaction = Transaction()
     private var helo: String?
-    private var atLineStart = true
     /// Bytes of a refused BDAT chunk still to skip.
     private var skipping = 0
     /// The rest of an over-long command line is being discarded.
     private var discardingLine = false
     /// The server asked for an AUTH continuation (334): the next client line is not a command.
     private var authContinuation = false
+    private var data = SMTPDataReader()
+    /// Unstuffed bytes of the message so far (stored or, past the limit, dropped).
+    private var received = 0
+    /// The message went past `maxMessageSize`: the rest is read and dropped.
+    private var tooLarge = false
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -112,13 +153,13 @@ public struct SMTPRelaySession: RelayProtocolSession {
 
     public var wantsClientInput: Bool {
         switch state {
-        case .closed, .blind: return state == .blind
+        case .closed: return false
         default: return held.count < configuration.maximumHeldLines
         }
     }
 
     public var awaitsServer: Bool {
-        state != .blind && state != .closed && expectations.contains(where: \.isServerReply)
+        state != .tlsStarting && state != .closed && expectations.contains(where: \.isServerReply)
     }
 
     public var needsKeepAlive: Bool {
@@ -141,11 +182,13 @@ public struct SMTPRelaySession: RelayProtocolSession {
             if line.bytes.readableBytes == 0 { return [] }
         }
         switch state {
-        case .blind:
-            return [.sendToServer(line.bytes)]
-        case .closed, .startTLSPending:
-            // After STARTTLS nothing the client sent before the server's answer is trusted.
+        case .closed, .startTLSPending, .tlsStarting:
+            // After STARTTLS nothing the client sent before TLS is up is trusted.
             return []
+        case .awaitingDataDecision:
+            // RFC 2920: DATA ends a pipelined group; the client waits for 354. Bytes here would
+            // be commands to a server that refuses the DATA and body to one that accepts it.
+            return fail("554 5.5.0 Error: SMTP protocol synchronization (data sent before the 354 reply)")
         case .receivingData:
             dataLine(line, &actions)
         case .command where held.isEmpty:
@@ -184,52 +227,104 @@ public struct SMTPRelaySession: RelayProtocolSession {
         }
         if authContinuation {
             authContinuation = false
-            forward(line, expecting: .auth, &actions)
+            authResponse(line, &actions)
             return
         }
-        let text = line.text
-        let verb = text.prefix(while: { $0 != " " }).uppercased()
-        let argument = text.dropFirst(verb.count).drop(while: { $0 == " " })
+        let command: SMTPCommand
+        switch SMTPCommand.parse(line.bytes, limit: configuration.authLineLimit) {
+        case .success(let parsed):
+            guard parsed.verb == "AUTH" || line.bytes.readableBytes <= configuration.commandLineLimit else {
+                answer("500 5.5.2 Error: line too long", &actions)
+                return
+            }
+            command = parsed
+        case .failure(.tooLong):
+            answer("500 5.5.2 Error: line too long", &actions)
+            return
+        case .failure(.empty):
+            answer("500 5.5.2 Error: bad syntax", &actions)
+            return
+        case .failure(.nul), .failure(.bareCR):
+            answer("500 5.5.2 Error: bad syntax (NUL or bare CR in a command)", &actions)
+            return
+        }
+        let verb = command.verb
         switch verb {
         case "EHLO", "HELO":
-            helo = String(argument)
+            helo = command.argumentText
             transaction = Transaction()
-            forward(line, expecting: verb == "EHLO" ? .ehlo : .relay, &actions)
+            forward(command, expecting: verb == "EHLO" ? .ehlo : .relay, &actions)
         case "MAIL":
-            transaction = Transaction(sender: Self.path(argument, after: "FROM:"))
-            forward(line, expecting: .mail, &actions)
+            if let size = command.parameters().first(where: { $0.keyword == "SIZE" })?.value,
+               SMTPCommand.decimal(Substring(size)).map({ $0 > configuration.maxMessageSize }) ?? true {
+                answer("552 5.3.4 Message size exceeds fixed limit", &actions)
+                return
+            }
+            transaction = Transaction(sender: command.path(after: "FROM:"))
+            forward(command, expecting: .mail, &actions)
         case "RCPT":
             transaction.recipientsTried += 1
-            forward(line, expecting: .rcpt(Self.path(argument, after: "TO:") ?? ""), &actions)
+            forward(command, expecting: .rcpt(command.path(after: "TO:") ?? ""), &actions)
         case "DATA":
+            guard command.argument.isEmpty else {
+                answer("501 5.5.4 Syntax: DATA", &actions)
+                return
+            }
             state = .awaitingDataDecision
             expectations.append(.dataDecision)
             advance(&actions)
         case "BDAT":
-            let size = argument.split(separator: " ").first.flatMap { Int($0) } ?? 0
-            skipping = max(0, size)
+            let size = command.argumentText.split(whereSeparator: { $0.isASCII && SMTPCommand.isSpace($0.asciiValue!) })
+                .first.flatMap { SMTPCommand.decimal($0) }
+            guard let size, size <= configuration.maxMessageSize else {
+                // How many bytes follow cannot be known (or is too many to read through): the
+                // client's next bytes could be anything.
+                actions += fail(size == nil ? "501 5.5.4 Syntax: BDAT count [LAST]; closing"
+                                            : "552 5.3.4 Message size exceeds fixed limit; closing")
+                return
+            }
+            skipping = size
             answer("502 5.5.1 Error: BDAT is not supported here (CHUNKING is not offered)", &actions)
         case "RSET":
             transaction = Transaction()
-            forward(line, expecting: .relay, &actions)
+            forward(command, expecting: .relay, &actions)
         case "STARTTLS":
-            forward(line, expecting: .startTLS, &actions)
+            forward(command, expecting: .startTLS, &actions)
             state = .startTLSPending
             held.removeAll()
         case "AUTH":
-            forward(line, expecting: .auth, &actions)
+            forward(command, expecting: .auth, &actions)
         case "QUIT":
-            forward(line, expecting: .quit, &actions)
+            forward(command, expecting: .quit, &actions)
         case _ where configuration.refusedCommands.contains(verb):
             answer("502 5.5.1 Error: command not available through this gateway", &actions)
+        case _ where configuration.relayedCommands.contains(verb):
+            forward(command, expecting: .relay, &actions)
         default:
-            forward(line, expecting: .relay, &actions)
+            answer("502 5.5.2 Error: command not recognized", &actions)
         }
     }
 
-    private mutating func forward(_ line: MailLine, expecting: Expectation, _ actions: inout [RelayAction]) {
+    /// A SASL response line (base64, or "*" to cancel): passed on with its line end made CRLF;
+    /// never a command, never a NUL or bare CR.
+    private mutating func authResponse(_ line: MailLine, _ actions: inout [RelayAction]) {
+        var bytes = Array(line.bytes.readableBytesView)
+        if bytes.last == UInt8(ascii: "\n") { bytes.removeLast() }
+        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
+        if bytes.count + 2 > configuration.authLineLimit || bytes.contains(0) || bytes.contains(UInt8(ascii: "\r")) {
+            // The server waits for a response: "*" cancels its exchange (RFC 4954 4), and its
+            // answer to that ends the client's AUTH.
+            bytes = [UInt8(ascii: "*")]
+        }
+        var out = ByteBuffer(bytes: bytes)
+        out.writeString("\r\n")
+        expectations.append(.auth)
+        actions.append(.sendToServer(out))
+    }
+
+    private mutating func forward(_ command: SMTPCommand, expecting: Expectation, _ actions: inout [RelayAction]) {
         expectations.append(expecting)
-        actions.append(.sendToServer(line.bytes))
+        actions.append(.sendToServer(command.wire))
     }
 
     /// A reply of Moat's own, given in its turn after the replies still outstanding.
@@ -239,33 +334,41 @@ public struct SMTPRelaySession: RelayProtocolSession {
     }
 
     private mutating func dataLine(_ line: MailLine, _ actions: inout [RelayAction]) {
-        var bytes = line.bytes
-        if atLineStart, line.isComplete, Self.isEndOfData(bytes) {
+        switch data.read(line) {
+        case .end:
+            if tooLarge {
+                // Postfix's words; the server never saw this message, its transaction is reset.
+                actions.append(.sendToClient(ByteBuffer(string: "552 5.3.4 Error: message file too big\r\n")))
+                endTransaction(resetUpstream: true, &actions)
+                return
+            }
             state = .checking
             actions.append(.checkMessage(MessageCheckRequest(source: .smtp, sender: transaction.sender,
                                                              recipients: transaction.recipients, helo: helo)))
-            return
+        case .content(let bytes):
+            guard !tooLarge, bytes.readableBytes > 0 else { return }
+            // Sizes are bounded by the limit (at most 64 KB past it): no overflow.
+            received += bytes.readableBytes
+            if received > configuration.maxMessageSize {
+                tooLarge = true
+                actions.append(.dropBody)
+            } else {
+                actions.append(.storeBody(bytes))
+            }
         }
-        if atLineStart, bytes.readableBytesView.first == UInt8(ascii: ".") {
-            bytes.moveReaderIndex(forwardBy: 1)
-        }
-        atLineStart = line.isComplete
-        if bytes.readableBytes > 0 { actions.append(.storeBody(bytes)) }
     }
 
-    static func isEndOfData(_ bytes: ByteBuffer) -> Bool {
-        let view = bytes.readableBytesView
-        return view.elementsEqual(".\r\n".utf8) || view.elementsEqual(".\n".utf8)
-    }
+    /// Bare CR and LF line ends rewritten as CRLF in the current message.
+    var normalizedLineEnds: Int { data.normalized }
 
     // MARK: - Server input
 
     public mutating func serverLine(_ line: MailLine) -> [RelayAction] {
         var actions: [RelayAction] = []
         switch state {
-        case .blind:
-            return [.sendToClient(line.bytes)]
-        case .closed:
+        case .closed, .tlsStarting:
+            // After the 220 to STARTTLS, server bytes before TLS were injected (CVE-2011-0411,
+            // server to client): they never reach the client.
             return []
         default:
             break
@@ -290,9 +393,19 @@ public struct SMTPRelaySession: RelayProtocolSession {
         flushLocal(&actions)
         guard let head = expectations.first, head.isServerReply else {
             // Unasked for: a server that closes the session (421 on idle) says so this way.
-            actions.append(.sendToClient(Self.joined(lines)))
-            if code == 421 { state = .closed; actions.append(.close) }
-            return actions
+            // Anything else would be taken by the client as the answer to its next command.
+            if code == 421 {
+                actions.append(.sendToClient(Self.joined(lines)))
+                state = .closed
+                actions.append(.close)
+                return actions
+            }
+            return actions + fail("421 4.3.0 The mail server sent a reply nobody asked for; closing")
+        }
+        if (300..<400).contains(code), !head.mayBeIntermediate {
+            // A 354 (or any 3xx) to a command the Gate did not send as DATA or AUTH: whatever
+            // the server thinks it is, the client's next lines must not reach it as its data.
+            return actions + fail("421 4.3.0 The mail server asked for data nobody offered; closing")
         }
         expectations.removeFirst()
         handleReply(code, lines, to: head, &actions)
@@ -324,7 +437,7 @@ public struct SMTPRelaySession: RelayProtocolSession {
         case .startTLS:
             actions.append(.sendToClient(Self.joined(lines)))
             if code == 220 {
-                state = .blind
+                state = .tlsStarting
                 expectations.removeAll()
                 held.removeAll()
                 actions.append(.startTLS)
@@ -387,7 +500,9 @@ public struct SMTPRelaySession: RelayProtocolSession {
         } else {
             actions.append(.sendToClient(ByteBuffer(string: "354 End data with <CR><LF>.<CR><LF>\r\n")))
             state = .receivingData
-            atLineStart = true
+            data = SMTPDataReader()
+            received = 0
+            tooLarge = false
         }
     }
 
@@ -415,6 +530,11 @@ public struct SMTPRelaySession: RelayProtocolSession {
             actions.append(.sendToClient(ByteBuffer(string: "550 5.7.1 \(Self.oneLine(text))\r\n")))
         case .tempfail(let text):
             actions.append(.sendToClient(ByteBuffer(string: "451 4.7.1 \(Self.oneLine(text))\r\n")))
+        case .storageFull:
+            actions.append(.sendToClient(ByteBuffer(string: "452 4.3.1 Insufficient system storage, try again later\r\n")))
+        case .localError:
+            // Moat itself failed (a spool file could not be written or read): never a pass.
+            actions.append(.sendToClient(ByteBuffer(string: "451 4.3.0 Local error in processing, try again later\r\n")))
         case .discard:
             actions.append(.sendToClient(ByteBuffer(string: "250 2.0.0 Ok: message discarded by the content policy\r\n")))
         }
@@ -425,6 +545,12 @@ public struct SMTPRelaySession: RelayProtocolSession {
 
     public mutating func messageSent() -> [RelayAction] { [] }
 
+    /// Part of the message went upstream without its final dot: closing the connection makes
+    /// the server drop the transaction; the client is told to try again.
+    public mutating func messageFailed() -> [RelayAction] {
+        fail("451 4.3.0 Local error in processing: the message could not be read back, try again later")
+    }
+
     public mutating func keepAlive() -> [RelayAction] {
         guard needsKeepAlive else { return [] }
         expectations.append(.swallow)
@@ -432,14 +558,13 @@ public struct SMTPRelaySession: RelayProtocolSession {
     }
 
     public mutating func tlsEstablished() {
-        guard state == .blind else { return }
+        guard state == .tlsStarting else { return }
         state = .command
         expectations.removeAll()
         held.removeAll()
         reply.removeAll()
         transaction = Transaction()
         helo = nil
-        atLineStart = true
         skipping = 0
         discardingLine = false
         authContinuation = false
@@ -450,7 +575,7 @@ public struct SMTPRelaySession: RelayProtocolSession {
     public mutating func serverClosed(connected: Bool) -> [RelayAction] {
         switch state {
         case .closed: return []
-        case .blind:
+        case .tlsStarting:
             state = .closed
             return [.close]
         default:
@@ -460,12 +585,12 @@ public struct SMTPRelaySession: RelayProtocolSession {
     }
 
     public mutating func serverTimedOut() -> [RelayAction] {
-        guard state != .closed, state != .blind else { return [] }
+        guard state != .closed, state != .tlsStarting else { return [] }
         return fail("421 4.4.2 The mail server did not answer in time, try again later")
     }
 
     public mutating func clientTimedOut() -> [RelayAction] {
-        guard state != .closed, state != .blind else { return [] }
+        guard state != .closed, state != .tlsStarting else { return [] }
         return fail("421 4.4.2 Error: timeout exceeded")
     }
 
@@ -514,6 +639,14 @@ public struct SMTPRelaySession: RelayProtocolSession {
             let body = text.dropFirst(4)
             let keyword = body.prefix(while: { $0 != " " && $0 != "=" }).uppercased()
             if index > 0, configuration.removedExtensions.contains(keyword) { continue }
+            if index > 0, keyword == "SIZE" {
+                // The lower of the two limits: a client that honours SIZE never sends what the
+                // Gate would refuse after reading it all (RFC 1870; 0 or none = no server limit).
+                let server = SMTPCommand.decimal(body.dropFirst(4).drop(while: { $0 == " " })) ?? 0
+                let limit = server == 0 ? configuration.maxMessageSize : min(server, configuration.maxMessageSize)
+                kept.append("SIZE \(limit)")
+                continue
+            }
             kept.append(String(body))
         }
         var out = ByteBuffer()

@@ -62,6 +62,7 @@ struct TLSUnwrapper {
         let sni = ByteToMessageHandler(SNIHandler { result in
             let name: String? = if case .hostname(let host) = result { host } else { nil }
             let done = client.eventLoop.makePromise(of: Void.self)
+            done.futureResult.whenComplete { _ in holder.deadline?.cancel(); holder.deadline = nil }
             guard callbacks.shouldUnwrap(name) else {
                 do { try callbacks.blind() } catch { callbacks.failed() }
                 done.succeed(())
@@ -136,6 +137,16 @@ struct TLSUnwrapper {
             return done.futureResult
         })
         holder.handler = sni
+        // A client that sends no ClientHello (or one byte a second) would hold its connection
+        // and a slot for ever: from here until the decision, HandshakeTimeout at most.
+        let limit = settings.timeouts.handshake
+        let deadline = client.eventLoop.scheduleTask(in: .nanoseconds(Int64(limit / .nanoseconds(1)))) {
+            logger.notice("no TLS handshake within HandshakeTimeout (\(limit)): closing",
+                          metadata: ["client": "\(pair.client ?? "?")", "server": "\(pair.server)"])
+            client.close(promise: nil)
+        }
+        holder.deadline = deadline
+        client.closeFuture.whenComplete { _ in deadline.cancel() }
         // The ClientHello must be read before the relay takes over reading; the Gate accepts
         // with autoRead off, so reading is switched on here.
         try client.pipeline.syncOperations.addHandler(sni, position: .first)
@@ -161,4 +172,6 @@ struct TLSUnwrapper {
 /// handlers (and channels) alive after it ends.
 private final class SNIHolder: @unchecked Sendable {
     weak var handler: ByteToMessageHandler<SNIHandler>?
+    /// The handshake deadline, cancelled once the session is decided (unwrapped, blind, failed).
+    var deadline: Scheduled<Void>?
 }

@@ -1,0 +1,115 @@
+import Foundation
+import NIOCore
+import Testing
+@testable import Gate
+
+/// What a client can do to the Gate as a whole: fill its spool, hold its connections, and
+/// what the Gate does when its own disk fails under a message. The clients block: they run on
+/// threads of their own (`offPool`), so the Gate's checks always find a cooperative thread.
+@Suite(.serialized) struct GateLimitsTests {
+    static func spoolBytes(_ varDir: String) -> Int {
+        let dir = varDir + "/gate"
+        return ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).reduce(0) { sum, name in
+            sum + ((try? FileManager.default.attributesOfItem(atPath: dir + "/" + name)[.size] as? Int) ?? 0)
+        }
+    }
+
+    static func openTransaction(_ client: LineClient) -> Bool {
+        _ = client.reply()
+        client.send("EHLO c\r\nMAIL FROM:<a@example.com>\r\nRCPT TO:<b@example.org>\r\nDATA\r\n")
+        for _ in 0..<3 { _ = client.reply() }
+        return client.reply().hasPrefix("354")
+    }
+
+    static func lines(_ megabytes: Int) -> String {
+        String(repeating: String(repeating: "z", count: 1022) + "\r\n", count: megabytes * 1024)
+    }
+
+    /// MaxSpoolSize bounds all connections together: the message that would pass it is read
+    /// and dropped, the client gets 452, and the message already held is delivered whole.
+    @Test func theSpoolBoundIsSharedAndPastItA452() async throws {
+        let server = try await FakeSMTPServer()
+        defer { server.stop() }
+        let gate = try await GateFixtures.gate(upstream: server.channel.localAddress!, config: "MaxSpoolSize = 4mb\n",
+                                               mailD: "SpoolThreshold = 64kb")
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let (port, varDir) = (gate.port, gate.varDir)
+        let replies = try await offPool { () -> [String] in
+            let first = try LineClient(port: port)
+            guard Self.openTransaction(first) else { return ["no 354 for the first"] }
+            first.send("Subject: first\r\n\r\n" + Self.lines(3))
+            for _ in 0..<300 where Self.spoolBytes(varDir) < 3 << 20 { usleep(100_000) }
+            let held = Self.spoolBytes(varDir)
+            let second = try LineClient(port: port)
+            guard Self.openTransaction(second) else { return ["no 354 for the second"] }
+            second.send("Subject: second\r\n\r\n" + Self.lines(2) + ".\r\n")
+            let secondReply = second.reply()
+            let afterSecond = Self.spoolBytes(varDir)
+            first.send(".\r\n")
+            return [secondReply, first.reply(), "\(held)", "\(afterSecond)"]
+        }
+        #expect(replies.count == 4)
+        guard replies.count == 4 else { return }
+        #expect(replies[0] == "452 4.3.1 Insufficient system storage, try again later\r\n")
+        #expect(replies[1] == "250 2.0.0 Ok: queued as FAKE1\r\n")
+        // The second message left nothing behind; the first was all there.
+        #expect(Int(replies[2])! >= 3 << 20)
+        #expect(Int(replies[3])! < 4 << 20)
+        let received = server.received.withLock { $0 }
+        #expect(received.count == 1)
+        #expect(received.first?.hasPrefix("Subject: first") == true)
+        #expect(Self.spoolBytes(gate.varDir) == 0)
+    }
+
+    /// The spool file shrinks under the relay while it is sent (a disk error, a truncation):
+    /// what was read must not reach the server as the whole message.
+    @Test func aSpoolFileThatFailsMidSendIsNeverSentAsComplete() async throws {
+        let server = try await FakeSMTPServer()
+        defer { server.stop() }
+        let gate = try await GateFixtures.gate(upstream: server.channel.localAddress!, mailD: "SpoolThreshold = 64kb",
+                                               spoolReadHook: { path, chunk in
+                                                   if chunk == 1 { _ = truncate(path, 1000) }
+                                               })
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let port = gate.port
+        let replies = try await offPool { () -> [String] in
+            let client = try LineClient(port: port)
+            guard Self.openTransaction(client) else { return ["no 354"] }
+            client.send("Subject: big\r\n\r\n" + Self.lines(1) + ".\r\n")
+            return [client.reply(), client.reply()]
+        }
+        #expect(replies == ["451 4.3.0 Local error in processing: the message could not be read back, try again later\r\n", ""])
+        try await Task.sleep(for: .milliseconds(300))
+        // The server got DATA and part of the message, never its end: nothing was queued.
+        #expect(server.commands.withLock { $0 }.contains("DATA"))
+        #expect(server.received.withLock { $0 }.isEmpty)
+    }
+
+    /// MaxConnections: past it a client hears the protocol's own "busy" and is closed; the
+    /// connections already open go on, and a slot freed is a slot taken again.
+    @Test(arguments: [(GateProtocol.smtp, "421 4.3.2 Too many connections through this gateway, try again later\r\n"),
+                      (.pop3, "-ERR [SYS/TEMP] Too many connections through this gateway, try again later\r\n"),
+                      (.imap, "* BYE [UNAVAILABLE] Too many connections through this gateway, try again later\r\n")])
+    func pastMaxConnectionsAClientHearsBusy(_ proto: GateProtocol, _ busy: String) async throws {
+        let server = try await FakeSMTPServer()
+        defer { server.stop() }
+        let gate = try await GateFixtures.gate(upstream: server.channel.localAddress!, protocol: proto, config: "MaxConnections = 2\n")
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let port = gate.port
+        let lines = try await offPool { () -> [String?] in
+            var first: LineClient? = try LineClient(port: port)
+            let second = try LineClient(port: port)
+            let greetings = [first!.readLine(), second.readLine()]
+            let third = try LineClient(port: port)
+            let refused = [third.readLine(), third.readLine()]
+            first = nil
+            var served = false
+            for _ in 0..<50 where !served {
+                usleep(100_000)
+                served = try LineClient(port: port).readLine() == "220 fake.example.org ESMTP\r\n"
+            }
+            return greetings + refused + [served ? "served" : "not served"]
+        }
+        #expect(lines == ["220 fake.example.org ESMTP\r\n", "220 fake.example.org ESMTP\r\n", busy, nil, "served"])
+    }
+}
