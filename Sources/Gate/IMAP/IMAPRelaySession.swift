@@ -611,6 +611,13 @@ public struct IMAPRelaySession: Sendable {
             reply.writeString("\(tag) NO [CANNOT] Compression is not available through this gateway\r\n")
             localReplies.append(reply)
             return
+        case "URLFETCH", "GENURLAUTH", "RESETKEY":
+            // URLAUTH (RFC 4467): URLFETCH returns message content in `* URLFETCH`, not FETCH.
+            clientCommand?.swallow = true
+            var reply = ByteBuffer()
+            reply.writeString("\(tag) NO [CANNOT] URLAUTH is not available through this gateway\r\n")
+            localReplies.append(reply)
+            return
         case "STARTTLS":
             state = .awaitingSTARTTLSReply(tag: tag)
         case "IDLE":

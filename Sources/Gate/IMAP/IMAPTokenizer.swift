@@ -66,13 +66,22 @@ public enum IMAPTokenizer {
 
 /// What a literal inside a FETCH response holds, from the item name in front of it.
 public enum IMAPFetchLiteralRole: Sendable, Equatable {
+    /// FETCH items (RFC 9051, 3516, 7162, 8474, 8970 and Dovecot's and Gmail's own) whose
+    /// strings never hold message content.
+    static let knownWithoutContent: Set<String> = [
+        "ENVELOPE", "BODYSTRUCTURE", "BODY", "FLAGS", "INTERNALDATE", "RFC822.SIZE", "UID", "MODSEQ",
+        "EMAILID", "THREADID", "SAVEDATE", "PREVIEW", "BINARY.SIZE", "X-GUID", "X-MAILBOX", "X-SAVEDATE",
+        "X-REAL-UID", "X-GM-MSGID", "X-GM-THRID", "X-GM-LABELS", "ANNOTATION",
+    ]
+
     /// `BODY[]`, `RFC822`, `BINARY[]`: the whole message; held and scanned.
     case wholeMessage(item: String)
     /// Header-only items (`BODY[HEADER]`, `BODY[1.MIME]`, `RFC822.HEADER`, `BODY[HEADER.FIELDS (..)]`).
     case header(item: String)
     /// Partial or per-part content (`BODY[1]`, `BODY[TEXT]`, `BODY[]<0>`, `RFC822.TEXT`, `BINARY[2]`).
     case partialContent(item: String)
-    /// Anything else (strings inside ENVELOPE or BODYSTRUCTURE, unknown items).
+    /// Items that never carry message content (strings inside ENVELOPE or BODYSTRUCTURE, FLAGS,
+    /// a PREVIEW snippet, ...).
     case other
 
     public static func classify(item: String) -> IMAPFetchLiteralRole {
@@ -90,7 +99,9 @@ public enum IMAPFetchLiteralRole: Sendable, Equatable {
         let isBody = name.hasPrefix("BODY[") || name.hasPrefix("BODY.PEEK[")
         let isBinary = name.hasPrefix("BINARY[") || name.hasPrefix("BINARY.PEEK[")
         guard isBody || isBinary, let open = name.firstIndex(of: "["), let close = name.lastIndex(of: "]") else {
-            return .other
+            // A literal under a name the Gate does not know could be content (an extension, a
+            // server's own item): it is decided like a partial fetch, never streamed as harmless.
+            return knownWithoutContent.contains(name) ? .other : .partialContent(item: item)
         }
         let section = name[name.index(after: open)..<close]
         let spec = section.split(separator: " ", maxSplits: 1).first.map(String.init) ?? ""
@@ -150,7 +161,9 @@ struct IMAPFetchTracker: Sendable, Equatable {
 
 /// Removes `COMPRESS=...` from capability lists: the relay cannot parse a compressed stream.
 public enum IMAPCapabilityFilter {
-    /// Returns the line without COMPRESS capabilities, or nil if nothing had to change. Handles
+    /// Returns the line without the capabilities whose traffic the Gate cannot scan (COMPRESS: a
+    /// deflated stream; URLAUTH: URLFETCH returns message content outside FETCH), or nil if
+    /// nothing had to change. Handles
     /// `* CAPABILITY ...` and `[CAPABILITY ...]` response codes in OK/NO/BAD/PREAUTH/BYE lines
     /// (greeting, tagged OK after LOGIN/AUTHENTICATE).
     public static func strip(line: [UInt8]) -> [UInt8]? {
@@ -180,7 +193,8 @@ public enum IMAPCapabilityFilter {
             }
             var j = i
             while j < rangeEnd, line[j] != UInt8(ascii: " "), line[j] != UInt8(ascii: "\r"), line[j] != UInt8(ascii: "\n") { j += 1 }
-            if upper[i..<j].starts(with: Array("COMPRESS=".utf8)) {
+            if upper[i..<j].starts(with: Array("COMPRESS=".utf8)) || upper[i..<j].elementsEqual("URLAUTH".utf8)
+                || upper[i..<j].starts(with: Array("URLAUTH=".utf8)) {
                 changed = true
                 // drop the word and the space before it
                 if out.last == UInt8(ascii: " ") { out.removeLast() }

@@ -8,21 +8,48 @@ public enum POP3DecodeError: Error, Sendable, Equatable {
     case lineTooLong(limit: Int)
 }
 
-/// One client command line, as parsed for routing. `raw` is forwarded unchanged.
+/// One client command line, parsed leniently (leading white space skipped, words split at any
+/// white space, keyword without case) and sent upstream rebuilt from what was parsed (`wire`):
+/// whatever spelling a client uses, the server reads the command the Gate routed its reply by,
+/// so a RETR or TOP can never reach the server as something the Gate took for a one-line reply.
 public struct POP3Command: Sendable, Equatable {
     public var raw: [UInt8]
     /// Upper-cased keyword ("RETR", "CAPA", ...).
     public var keyword: String
     public var arguments: [String]
+    /// Everything after the keyword and the white space behind it (PASS: a password may hold blanks).
+    public var rest: [UInt8]
+    /// NUL or a CR before the line end: a C server would read a different command.
+    public var isMalformed: Bool
+
+    static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || (0x09...0x0d).contains(byte) }
 
     public init(line: [UInt8]) {
         raw = line
         var end = line.count
-        while end > 0, line[end - 1] == UInt8(ascii: "\n") || line[end - 1] == UInt8(ascii: "\r") { end -= 1 }
-        let text = String(decoding: line[0..<end], as: UTF8.self)
-        let words = text.split(separator: " ", omittingEmptySubsequences: true)
-        keyword = words.first.map { $0.uppercased() } ?? ""
-        arguments = words.dropFirst().map(String.init)
+        if end > 0, line[end - 1] == UInt8(ascii: "\n") { end -= 1 }
+        if end > 0, line[end - 1] == UInt8(ascii: "\r") { end -= 1 }
+        let body = line[0..<end]
+        isMalformed = body.contains(0) || body.contains(UInt8(ascii: "\r"))
+        let trimmed = body.drop(while: Self.isSpace)
+        let word = trimmed.prefix(while: { !Self.isSpace($0) })
+        keyword = String(decoding: word, as: UTF8.self).uppercased()
+        let after = trimmed.dropFirst(word.count).drop(while: Self.isSpace)
+        rest = Array(after.reversed().drop(while: Self.isSpace).reversed())
+        arguments = rest.split(whereSeparator: Self.isSpace).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The command as the Gate sends it.
+    public var wire: ByteBuffer {
+        var out = ByteBuffer()
+        out.writeString(keyword)
+        if keyword == "PASS" {
+            if !rest.isEmpty { out.writeString(" "); out.writeBytes(rest) }
+        } else {
+            for argument in arguments { out.writeString(" " + argument) }
+        }
+        out.writeString("\r\n")
+        return out
     }
 }
 

@@ -65,6 +65,10 @@ public struct POP3RelaySession: Sendable {
         case serverClosed
         case clientLineTooLong(limit: Int)
         case serverLineTooLong(limit: Int)
+        /// NUL or a bare CR in a command.
+        case clientProtocolViolation
+        /// A reply that is not +OK/-ERR where one is due, or one nobody asked for.
+        case serverProtocolViolation
     }
 
     public enum Action: Sendable, Equatable {
@@ -181,12 +185,17 @@ public struct POP3RelaySession: Sendable {
                 return close(actions, .clientLineTooLong(limit: configuration.maxCommandLineLength))
             }
             guard let line else { break }
-            forward.writeBytes(line)
             if case .auth = expected.last {
                 // SASL response line inside an AUTH exchange: not a command.
+                forward.writeBytes(line)
                 continue
             }
             let command = POP3Command(line: line)
+            if command.isMalformed {
+                if forward.readableBytes > 0 { actions.insert(.sendToServer(forward), at: 0) }
+                return close(actions, .clientProtocolViolation)
+            }
+            forward.writeImmutableBuffer(command.wire)
             let exp = expectation(for: command)
             expected.append(exp)
             if case .stls = exp {
@@ -225,6 +234,12 @@ public struct POP3RelaySession: Sendable {
             guard let event else { break }
             switch event {
             case .statusLine(let line, let kind):
+                let inAuth = if case .auth = head { true } else { false }
+                if expected.isEmpty || kind == .other || (kind == .continuation && !inAuth) {
+                    // A line that is no reply, or a reply to nothing: whatever follows cannot be
+                    // matched to a command (it could be a message the Gate never held).
+                    return close(actions, .serverProtocolViolation)
+                }
                 handleStatus(line, kind, head: head, actions: &actions)
             case .bodyBytes(let chunk):
                 handleBodyBytes(chunk, actions: &actions)

@@ -1,0 +1,115 @@
+import NIOCore
+import Testing
+@testable import Gate
+
+/// POP3 and IMAP: every way a client could get message bytes past the Gate without a check.
+@Suite struct POP3BypassTests {
+    func loggedIn() -> (POP3RelaySession, POP3Transcript) {
+        var session = POP3RelaySession()
+        var t = POP3Transcript()
+        t.record(session.serverBytes(buf("+OK ready\r\n")))
+        t = POP3Transcript()
+        return (session, t)
+    }
+
+    /// Whatever the spelling, the server gets the command the Gate routed its reply by.
+    @Test(arguments: [" RETR 1", "retr\t1", "  Retr  1  ", "RETR\u{0B}1"])
+    func everySpellingOfRetrIsHeldForTheCheck(_ spelling: String) {
+        var (session, t) = loggedIn()
+        t.record(session.clientBytes(buf(spelling + "\r\n")))
+        #expect(t.toServer == "RETR 1\r\n")
+        t.record(session.serverBytes(buf("+OK 70 octets\r\nSubject: x\r\n\r\n" + GateFixtures.eicar + "\r\n.\r\n")))
+        // Held: nothing of the message went to the client before the verdict.
+        #expect(t.toClient == "")
+        #expect(t.checks.count == 1)
+    }
+
+    @Test func topIsRoutedWhateverItsSpelling() {
+        var (session, t) = loggedIn()
+        t.record(session.clientBytes(buf("\ttop 1\t10\r\n")))
+        #expect(t.toServer == "TOP 1 10\r\n")
+        t.record(session.serverBytes(buf("+OK\r\nSubject: x\r\n\r\nbody\r\n.\r\n")))
+        // ScanPop3Top = No: relayed but reported unchecked (BlockUnchecked decides upstream of this).
+        #expect(t.others.contains(.unchecked(.topNotScanned, command: .top("1", lines: "10"))))
+    }
+
+    @Test func aPasswordKeepsItsBlanks() {
+        var (session, t) = loggedIn()
+        t.record(session.clientBytes(buf("pass  my secret  pass\r\n")))
+        #expect(t.toServer == "PASS my secret  pass\r\n")
+    }
+
+    @Test(arguments: ["NOOP\0RETR 1", "NOOP\rRETR 1"])
+    func nulOrBareCRInACommandCloses(_ line: String) {
+        var (session, t) = loggedIn()
+        t.record(session.clientBytes(buf(line + "\r\n")))
+        #expect(t.toServer == "")
+        #expect(t.others == [.close(.clientProtocolViolation)])
+    }
+
+    /// A server that answers a one-line command with a message (or says anything unasked) is
+    /// cut off: the lines after its status would otherwise reach the client as "replies".
+    @Test func messageLinesWhereAStatusIsDueClose() {
+        var (session, t) = loggedIn()
+        t.record(session.clientBytes(buf("NOOP\r\n")))
+        t.record(session.serverBytes(buf("+OK\r\nSubject: x\r\n\r\n" + GateFixtures.eicar + "\r\n.\r\n")))
+        #expect(t.toClient == "+OK\r\n")
+        #expect(t.others == [.close(.serverProtocolViolation)])
+    }
+
+    @Test func anUnsolicitedReplyCloses() {
+        var (session, t) = loggedIn()
+        t.record(session.serverBytes(buf("+OK surprise\r\n")))
+        #expect(t.toClient == "")
+        #expect(t.others == [.close(.serverProtocolViolation)])
+    }
+}
+
+@Suite struct IMAPBypassTests {
+    let greeting = "* OK [CAPABILITY IMAP4rev1 LITERAL+ URLAUTH IDLE] ready\r\n"
+
+    /// URLFETCH (RFC 4467) returns message content in `* URLFETCH`, outside FETCH: the
+    /// capability is hidden and the command refused by the Gate.
+    @Test func urlauthIsHiddenAndUrlfetchRefused() {
+        var session = IMAPRelaySession()
+        var t = IMAPTranscript()
+        t.record(session.serverBytes(buf(greeting)))
+        t.record(session.clientBytes(buf("u1 URLFETCH \"imap://bob@mail/INBOX/;uid=1;urlauth=anonymous:internal:abc\"\r\nu2 NOOP\r\n")))
+        t.record(session.serverBytes(buf("u2 OK done\r\n")))
+        #expect(t.serverText == "u2 NOOP\r\n")
+        #expect(t.clientText == "* OK [CAPABILITY IMAP4rev1 LITERAL+ IDLE] ready\r\n"
+                + "u1 NO [CANNOT] URLAUTH is not available through this gateway\r\nu2 OK done\r\n")
+    }
+
+    /// A literal under an item name the Gate does not know is content until proven otherwise:
+    /// with BlockUnchecked it is withheld, never streamed as if it were an envelope string.
+    @Test func aLiteralUnderAnUnknownItemIsNotStreamedUnchecked() {
+        var session = IMAPRelaySession()
+        session.blockUnchecked = true
+        var t = IMAPTranscript()
+        t.record(session.serverBytes(buf(greeting)))
+        t.record(session.clientBytes(buf("f1 FETCH 1 (X-CONTENT)\r\n")))
+        let content = GateFixtures.eicar
+        t.record(session.serverBytes(buf("* 1 FETCH (X-CONTENT {\(content.utf8.count)}\r\n\(content))\r\nf1 OK done\r\n")))
+        #expect(!t.clientText.contains("EICAR"))
+        // Known non-content items keep streaming as before.
+        t.record(session.clientBytes(buf("f2 FETCH 1 (ENVELOPE)\r\n")))
+        t.record(session.serverBytes(buf("* 1 FETCH (ENVELOPE (NIL {5}\r\nhello NIL NIL NIL NIL NIL NIL NIL NIL))\r\nf2 OK\r\n")))
+        #expect(t.clientText.contains("{5}\r\nhello"))
+    }
+
+    @Test func itemRolesForEveryContentForm() {
+        for item in ["BODY[]", "body.peek[]", "RFC822", "BINARY[]", "BINARY.PEEK[]"] {
+            #expect(IMAPFetchLiteralRole.classify(item: item) == .wholeMessage(item: item))
+        }
+        for item in ["BODY[1]", "BODY[TEXT]", "BODY[]<0>", "RFC822.TEXT", "BINARY[2]", "BINARY[1]<0>", "BODY[2.1]", "X-NEW-ITEM"] {
+            #expect(IMAPFetchLiteralRole.classify(item: item) == .partialContent(item: item))
+        }
+        for item in ["BODY[HEADER]", "RFC822.HEADER", "BODY[1.MIME]", "BODY[HEADER.FIELDS (FROM)]"] {
+            #expect(IMAPFetchLiteralRole.classify(item: item) == .header(item: item))
+        }
+        for item in ["ENVELOPE", "BODYSTRUCTURE", "PREVIEW"] {
+            #expect(IMAPFetchLiteralRole.classify(item: item) == .other)
+        }
+    }
+}
