@@ -91,7 +91,12 @@ import Testing
                       (.pop3, "-ERR [SYS/TEMP] Too many connections through this gateway, try again later\r\n"),
                       (.imap, "* BYE [UNAVAILABLE] Too many connections through this gateway, try again later\r\n")])
     func pastMaxConnectionsAClientHearsBusy(_ proto: GateProtocol, _ busy: String) async throws {
-        let server = try await FakeSMTPServer()
+        let hello = switch proto {
+        case .smtp: "220 fake.example.org ESMTP\r\n"
+        case .pop3: "+OK fake POP3\r\n"
+        case .imap: "* OK fake IMAP\r\n"
+        }
+        let server = try await FakeSMTPServer(greeting: hello)
         defer { server.stop() }
         let gate = try await GateFixtures.gate(upstream: server.channel.localAddress!, protocol: proto, config: "MaxConnections = 2\n")
         defer { gate.channels.forEach { $0.close(promise: nil) } }
@@ -106,10 +111,10 @@ import Testing
             var served = false
             for _ in 0..<50 where !served {
                 usleep(100_000)
-                served = try LineClient(port: port).readLine() == "220 fake.example.org ESMTP\r\n"
+                served = try LineClient(port: port).readLine() == hello
             }
             return greetings + refused + [served ? "served" : "not served"]
         }
-        #expect(lines == ["220 fake.example.org ESMTP\r\n", "220 fake.example.org ESMTP\r\n", busy, nil, "served"])
+        #expect(lines == [hello, hello, busy, nil, "served"])
     }
 }

@@ -22,14 +22,14 @@ final class FakeSMTPServer: Sendable {
 
     /// `tls`: offer STARTTLS with this context.
     init(ehlo: [String] = ["fake.example.org", "PIPELINING", "CHUNKING", "SIZE 10240000", "8BITMIME"],
-         tls: NIOSSLContext? = nil) async throws {
+         tls: NIOSSLContext? = nil, greeting: String = "220 fake.example.org ESMTP\r\n") async throws {
         let box = Box()
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MailLineDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(Handler(server: box, ehlo: ehlo, tls: tls))
+                    try channel.pipeline.syncOperations.addHandler(Handler(server: box, ehlo: ehlo, tls: tls, greeting: greeting))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -43,14 +43,17 @@ final class FakeSMTPServer: Sendable {
         let box: Box
         let ehlo: [String]
         let tls: NIOSSLContext?
+        let greeting: String
         var encrypted = false
         var data: String?
         var count = 0
 
-        init(server: Box, ehlo: [String], tls: NIOSSLContext?) { self.box = server; self.ehlo = ehlo; self.tls = tls }
+        init(server: Box, ehlo: [String], tls: NIOSSLContext?, greeting: String) {
+            self.box = server; self.ehlo = ehlo; self.tls = tls; self.greeting = greeting
+        }
 
         func channelActive(context: ChannelHandlerContext) {
-            context.writeAndFlush(NIOAny(ByteBuffer(string: "220 fake.example.org ESMTP\r\n")), promise: nil)
+            context.writeAndFlush(NIOAny(ByteBuffer(string: greeting)), promise: nil)
         }
 
         func reply(_ context: ChannelHandlerContext, _ text: String) {
