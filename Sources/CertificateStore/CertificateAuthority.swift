@@ -94,6 +94,24 @@ public struct CertificateAuthority: Sendable {
     static func create(_ settings: Settings, certificatePath: String, keyPath: String) throws -> CertificateAuthority {
         try FileManager.default.createDirectory(atPath: settings.directory, withIntermediateDirectories: true,
                                                 attributes: [.posixPermissions: 0o700])
+        let (certificate, key) = try selfSigned(settings)
+        try KeyFile.writePrivate(try key.serializeAsPEM().pemString, to: keyPath)
+        try certificate.serializeAsPEM().pemString.write(toFile: certificatePath, atomically: true, encoding: .utf8)
+        chmod(certificatePath, 0o644)
+        return CertificateAuthority(certificate: certificate, privateKey: key, keyType: settings.keyType,
+                                    source: "generated in \(settings.directory)")
+    }
+
+    /// A CA made for this process alone, never written anywhere: the "unverified upstream" CA,
+    /// which signs the leaves Moat shows for servers it could not verify. Nobody is told to
+    /// trust it, so a client that verifies fails exactly as it would have against that server.
+    public static func ephemeral(subject: String, keyType: KeyType = .ecdsaP256, validityDays: Int = 3650) throws -> CertificateAuthority {
+        let settings = Settings(directory: "", keyType: keyType, validityDays: validityDays, subject: subject)
+        let (certificate, key) = try selfSigned(settings)
+        return CertificateAuthority(certificate: certificate, privateKey: key, keyType: keyType, source: "made in memory")
+    }
+
+    private static func selfSigned(_ settings: Settings) throws -> (Certificate, Certificate.PrivateKey) {
         let key = try KeyFactory.make(settings.keyType)
         let host = ProcessInfo.processInfo.hostName
         let name = try DistinguishedName {
@@ -118,11 +136,7 @@ public struct CertificateAuthority: Sendable {
                 SubjectKeyIdentifier(hash: key.publicKey)
             },
             issuerPrivateKey: key)
-        try KeyFile.writePrivate(try key.serializeAsPEM().pemString, to: keyPath)
-        try certificate.serializeAsPEM().pemString.write(toFile: certificatePath, atomically: true, encoding: .utf8)
-        chmod(certificatePath, 0o644)
-        return CertificateAuthority(certificate: certificate, privateKey: key, keyType: settings.keyType,
-                                    source: "generated in \(settings.directory)")
+        return (certificate, key)
     }
 }
 

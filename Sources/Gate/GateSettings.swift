@@ -24,6 +24,10 @@ public struct GateSettings: Sendable, Equatable {
     public enum VerifyFailure: String, Sendable { case refuse = "Refuse", relay = "Relay" }
     /// `UpstreamVerifyFailure`: refuse the session, or relay it encrypted and unscanned.
     public var upstreamVerifyFailure = VerifyFailure.refuse
+    public enum Unverified: String, Sendable { case untrustedCa = "UntrustedCa", relay = "Relay" }
+    /// `UnverifiedUpstream`: port 25 opportunistic TLS to a server that did not prove the name:
+    /// unwrap with a leaf from Moat's untrusted CA, or relay the session untouched (unscanned).
+    public var unverifiedUpstream = Unverified.untrustedCa
     /// `PassThroughRejectingClients` and `PassThroughTime`: see `TLSPassThroughList`.
     public var passThroughRejectingClients = false
     public var passThroughTime: Duration = .seconds(3600)
@@ -60,6 +64,7 @@ public struct GateSettings: Sendable, Equatable {
         unwrapSsl = values.value(section, "UnwrapSsl").bool ?? false
         verifyMxCertificates = values.value(section, "VerifyMxCertificates").bool ?? false
         upstreamVerifyFailure = values.value(section, "UpstreamVerifyFailure").text == "Relay" ? .relay : .refuse
+        unverifiedUpstream = values.value(section, "UnverifiedUpstream").text == "Relay" ? .relay : .untrustedCa
         passThroughRejectingClients = values.value(section, "PassThroughRejectingClients").bool ?? false
         passThroughTime = values.value(section, "PassThroughTime").duration?.duration ?? passThroughTime
         spoolDirectory = (values.value("Root", "VarDir").text ?? "/var/lib/moat") + "/gate"

@@ -72,13 +72,13 @@ struct TestPKI {
 
     /// swaks with STARTTLS required and verified against `ca`, on a thread of its own (the
     /// Gate's check needs Swift's cooperative threads).
-    func swaks(port: Int, ca: String, body: String) async throws -> (status: Int32, output: String) {
+    func swaks(port: Int, ca: String?, body: String) async throws -> (status: Int32, output: String) {
         let path = dir + "/message-\(UUID().uuidString).eml"
         try body.write(toFile: path, atomically: true, encoding: .utf8)
+        let verify = ca.map { ["--tls-verify", "--tls-ca-path", $0] } ?? []
         let result = try await offPool {
-            run("/usr/bin/swaks", ["--server", "127.0.0.1:\(port)", "--tls", "--tls-sni", "smtp.example.org",
-                                   "--tls-verify", "--tls-ca-path", ca, "--timeout", "60",
-                                   "--from", "alice@example.com", "--to", "bob@example.org", "--data", path])
+            run("/usr/bin/swaks", ["--server", "127.0.0.1:\(port)", "--tls", "--tls-sni", "smtp.example.org"] + verify
+                                  + ["--timeout", "60", "--from", "alice@example.com", "--to", "bob@example.org", "--data", path])
         }
         return (result.status, result.out + result.err)
     }
@@ -196,8 +196,68 @@ struct TestPKI {
         #expect(shown.out.contains("moat-intercepted"), "no names from an unverified certificate: \(shown.out)")
         #expect(!shown.out.contains("mx.example.org"), "\(shown.out)")
         #expect(server.tlsSessions.withLock { $0 } == 1, "the server's leg is TLS (opportunistic)")
-        let infected = try await swaks(port: gate.port, ca: moatCA, body: GateFixtures.eicarMessage())
+        // A sending MTA that does not verify (most on port 25) is still scanned inside TLS.
+        let infected = try await swaks(port: gate.port, ca: nil, body: GateFixtures.eicarMessage())
         #expect(infected.output.contains("550 5.7.1 The message contains a THREAT"), "scanned inside: \(infected.output)")
+    }
+
+    /// The issuer of the certificate a port-25 client is shown for SNI smtp.example.org.
+    func issuerShown(port: Int) async throws -> String {
+        try await offPool {
+            run("/bin/sh", ["-c", "echo QUIT | timeout 30 openssl s_client -connect 127.0.0.1:\(port) -starttls smtp "
+                                + "-servername smtp.example.org 2>&1 | openssl x509 -noout -issuer 2>&1"]).out
+        }
+    }
+
+    /// Port 25, opportunistic: the server's certificate names mx.example.org, the client asked
+    /// for smtp.example.org. The session is unwrapped and scanned, but the client's leaf comes
+    /// from a CA nobody trusts: an MTA that verifies MX certificates and trusts Moat's CA fails,
+    /// exactly as it would have against that server directly.
+    @Test func port25ServerThatDoesNotProveTheNameGetsAnUntrustedLeaf() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pki = try TestPKI(dir: dir, serverName: "mx.example.org")
+        let server = try await FakeSMTPServer(tls: try pki.serverContext())
+        defer { server.stop() }
+        let gate = try await gate(upstream: server.port, protocol: .smtp, trust: pki.caFile, asPort: 25)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let issuer = try await issuerShown(port: gate.port)
+        #expect(issuer.contains("Moat unverified upstream"), "\(issuer)")
+        let verifying = try await swaks(port: gate.port, ca: moatCA, body: GateFixtures.cleanMessage("unverified"))
+        #expect(verifying.status != 0, "a verifying client must not trust it: \(verifying.output)")
+        #expect(server.received.withLock { $0.count } == 0)
+        let plain = try await swaks(port: gate.port, ca: nil, body: GateFixtures.eicarMessage())
+        #expect(plain.output.contains("550 5.7.1 The message contains a THREAT"), "scanned inside: \(plain.output)")
+    }
+
+    /// The same port-25 server with a certificate that does prove smtp.example.org: Moat's own
+    /// CA signs the leaf and a verifying client that trusts it delivers.
+    @Test func port25ServerThatProvesTheNameGetsMoatsLeaf() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pki = try TestPKI(dir: dir, serverName: "smtp.example.org")
+        let server = try await FakeSMTPServer(tls: try pki.serverContext())
+        defer { server.stop() }
+        let gate = try await gate(upstream: server.port, protocol: .smtp, trust: pki.caFile, asPort: 25)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let issuer = try await issuerShown(port: gate.port)
+        #expect(issuer.contains("Moat Mail Gateway CA"), "\(issuer)")
+        let verifying = try await swaks(port: gate.port, ca: moatCA, body: GateFixtures.cleanMessage("verified"))
+        #expect(verifying.status == 0, "\(verifying.output)")
+        #expect(server.received.withLock { $0.count } == 1)
+    }
+
+    /// UnverifiedUpstream = Relay: such a session is not unwrapped at all; the client sees the
+    /// server's own certificate (after STARTTLS, from its retry on).
+    @Test func port25UnverifiedCanBeRelayedUntouched() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pki = try TestPKI(dir: dir, serverName: "mx.example.org")
+        let server = try await FakeSMTPServer(tls: try pki.serverContext())
+        defer { server.stop() }
+        let gate = try await gate(upstream: server.port, protocol: .smtp, trust: pki.caFile,
+                                  config: "UnverifiedUpstream = Relay\n", asPort: 25)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        _ = try await issuerShown(port: gate.port)
+        let issuer = try await issuerShown(port: gate.port)
+        #expect(issuer.contains("Public Test CA"), "\(issuer)")
     }
 
     // MARK: - POP3 and IMAP against Dovecot

@@ -11,13 +11,17 @@ import X509
 /// by Moat's CA. Contexts are expensive to build, so both kinds are cached.
 public final class TLSInterception: Sendable {
     let issuer: LeafIssuer
+    /// Signs leaves for servers that did not prove the name (opportunistic port 25): an
+    /// in-memory CA nobody trusts, so such a leaf verifies for no client.
+    let unverifiedIssuer: LeafIssuer
     let authority: CertificateAuthority
+    let upstreamTrust: UpstreamTrust
     /// Servers whose real certificate Moat presents instead of a leaf.
     let own: OwnServerCertificates
     private let serverContexts = Mutex<[String: NIOSSLContext]>([:])
     private let verifyingClient: NIOSSLContext
     private let chainOnlyClient: NIOSSLContext
-    private let acceptingClient: NIOSSLContext
+    private let opportunisticClient: NIOSSLContext
 
     /// `upstreamTrustRoots`: whom real servers' certificates must chain to (the system's
     /// store; tests give their own CA); `additionalUpstreamRoots`: more CA certificates on top
@@ -27,6 +31,9 @@ public final class TLSInterception: Sendable {
         self.authority = authority
         self.own = try OwnServerCertificates(paths: ownCertificates)
         self.issuer = try LeafIssuer(authority: authority)
+        self.unverifiedIssuer = try LeafIssuer(authority: try CertificateAuthority.ephemeral(
+            subject: "Moat unverified upstream (do not trust)", keyType: authority.keyType == .ecdsaP256 ? .ecdsaP256 : .rsa2048))
+        self.upstreamTrust = UpstreamTrust(trustRoots: upstreamTrustRoots, additional: additionalUpstreamRoots)
         var verifying = TLSConfiguration.makeClientConfiguration()
         verifying.minimumTLSVersion = .tlsv12
         verifying.certificateVerification = .fullVerification
@@ -36,9 +43,11 @@ public final class TLSInterception: Sendable {
         var chainOnly = verifying
         chainOnly.certificateVerification = .noHostnameVerification
         chainOnlyClient = try NIOSSLContext(configuration: chainOnly)
-        var accepting = verifying
-        accepting.certificateVerification = .none
-        acceptingClient = try NIOSSLContext(configuration: accepting)
+        // Checked by `UpstreamTrust` in a callback that never refuses (a custom callback is only
+        // consulted when verification is on; it replaces BoringSSL's own).
+        var opportunistic = verifying
+        opportunistic.certificateVerification = .noHostnameVerification
+        opportunisticClient = try NIOSSLContext(configuration: opportunistic)
     }
 
     /// How the upstream certificate is checked for one connection.
@@ -47,7 +56,8 @@ public final class TLSInterception: Sendable {
         case verify(hostname: String)
         /// Chain only: no name to check against (a client that sent no SNI).
         case chainOnly
-        /// Nothing: MX-to-MX on port 25 is opportunistic TLS (`VerifyMxCertificates = No`).
+        /// Never refused: MX-to-MX on port 25 is opportunistic TLS (`VerifyMxCertificates = No`);
+        /// chain and name are still checked, to tell the client only what was proved.
         case opportunistic
     }
 
@@ -57,25 +67,36 @@ public final class TLSInterception: Sendable {
         return .chainOnly
     }
 
-    /// The handler for the upstream leg; `serverName` is sent as SNI.
-    public func upstreamHandler(_ policy: UpstreamPolicy, serverName: String?) throws -> NIOSSLClientHandler {
+    /// The handler for the upstream leg; `serverName` is sent as SNI. For `.opportunistic`,
+    /// whether the server proved `serverName` (or, without one, its chain) lands in `verification`.
+    func upstreamHandler(_ policy: UpstreamPolicy, serverName: String?,
+                         verification: UpstreamVerification = UpstreamVerification()) throws -> NIOSSLClientHandler {
         switch policy {
         case .verify(let hostname): return try NIOSSLClientHandler(context: verifyingClient, serverHostname: hostname)
         case .chainOnly: return try NIOSSLClientHandler(context: chainOnlyClient, serverHostname: serverName)
-        case .opportunistic: return try NIOSSLClientHandler(context: acceptingClient, serverHostname: serverName)
+        case .opportunistic:
+            let trust = upstreamTrust
+            let hostname = serverName.flatMap { $0.contains(where: \.isLetter) ? $0 : nil }
+            return try NIOSSLClientHandler(context: opportunisticClient, serverHostname: hostname) { chain, promise in
+                Task {
+                    verification.record(await trust.verify(chain, hostname: hostname))
+                    promise.succeed(.certificateVerified)
+                }
+            }
         }
     }
 
     /// The handler for the client leg: the server's own certificate when the administrator gave
     /// it (`OwnServerCertificates`), else a leaf for the client's SNI and the real server's names.
-    public func clientHandler(serverName: String?, upstream: Certificate?) throws -> NIOSSLServerHandler {
-        NIOSSLServerHandler(context: try serverContext(serverName: serverName, upstream: upstream))
+    /// `verified` false (the server did not prove the name): a leaf from the unverified CA.
+    public func clientHandler(serverName: String?, upstream: Certificate?, verified: Bool = true) throws -> NIOSSLServerHandler {
+        NIOSSLServerHandler(context: try serverContext(serverName: serverName, upstream: upstream, verified: verified))
     }
 
-    func serverContext(serverName: String?, upstream: Certificate?) throws -> NIOSSLContext {
-        if let owned = own.context(serverName: serverName, upstream: upstream) { return owned }
-        let leaf = try issuer.leaf(serverName: serverName, upstream: upstream)
-        let key = leaf.certificate.serialNumber.description
+    func serverContext(serverName: String?, upstream: Certificate?, verified: Bool = true) throws -> NIOSSLContext {
+        if verified, let owned = own.context(serverName: serverName, upstream: upstream) { return owned }
+        let leaf = try (verified ? issuer : unverifiedIssuer).leaf(serverName: serverName, upstream: verified ? upstream : nil)
+        let key = (verified ? "" : "unverified:") + leaf.certificate.serialNumber.description
         if let hit = serverContexts.withLock({ $0[key] }) { return hit }
         let chain = try leaf.chain.map { certificate -> NIOSSLCertificateSource in
             var serializer = DER.Serializer()

@@ -70,8 +70,9 @@ struct TLSUnwrapper {
             }
             let policy = TLSInterception.policy(port: port, serverName: name, verifyMx: settings.verifyMxCertificates)
             let gate = HandshakeGate()
+            let verification = UpstreamVerification()
             let configure: @Sendable (any Channel) throws -> Void = { channel in
-                let handler = try tls.upstreamHandler(policy, serverName: name)
+                let handler = try tls.upstreamHandler(policy, serverName: name, verification: verification)
                 try channel.pipeline.syncOperations.addHandler(handler, position: .first)
                 try channel.pipeline.syncOperations.addHandler(gate, position: .after(handler))
             }
@@ -89,15 +90,38 @@ struct TLSUnwrapper {
                     callbacks.failed()
                     done.succeed(())
                 case .success(let channel):
+                    /// The server is not to be vouched for: refuse the client, or per the
+                    /// settings relay it untouched (implicit TLS: a fresh connection gets the
+                    /// held ClientHello; after STARTTLS the pair is relayed from the retry on).
+                    @Sendable func notVouched(relay: Bool) {
+                        channel.close(promise: nil)
+                        if relay {
+                            if upstream.replaceable, (try? callbacks.blind()) != nil { return }
+                            passThrough.add(TLSPassThroughList.Pair(client: nil, server: pair.server),
+                                            for: settings.passThroughTime)
+                        }
+                        callbacks.failed()
+                    }
                     gate.onHandshake = { outcome in
                         defer { done.succeed(()) }
                         switch outcome {
                         case .success(let certificate):
+                            // Opportunistic TLS (port 25) never refuses the server, but the
+                            // client is only told what the server proved: a leaf from Moat's
+                            // trusted CA, or one from the unverified CA that no client trusts.
+                            let verified = policy != .opportunistic || verification.verified
+                            if !verified {
+                                logger.notice("the server's certificate does not prove its name (port 25, opportunistic)",
+                                              metadata: ["sni": "\(name ?? "-")",
+                                                         "action": "\(settings.unverifiedUpstream.rawValue)"])
+                                if settings.unverifiedUpstream == .relay {
+                                    notVouched(relay: true)
+                                    return
+                                }
+                            }
                             do {
-                                // Names are copied only from a certificate that was verified:
-                                // an opportunistic (port 25) upstream's names could be anyone's.
-                                let verified = policy == .opportunistic ? nil : certificate
-                                let leaf = try tls.clientHandler(serverName: name, upstream: verified)
+                                let leaf = try tls.clientHandler(serverName: name, upstream: verified ? certificate : nil,
+                                                                 verified: verified)
                                 let watcher = ClientHandshakeWatcher { error in
                                     Self.clientRefused(error, pair: pair, settings: settings, passThrough: passThrough,
                                                        sni: name, logger: logger)
@@ -108,28 +132,17 @@ struct TLSUnwrapper {
                                 try client.pipeline.syncOperations.addHandler(watcher, position: .after(leaf))
                                 try callbacks.unwrapped(channel, name)
                                 gate.release()
-                                logger.debug("TLS unwrapped", metadata: ["sni": "\(name ?? "-")"])
+                                logger.debug("TLS unwrapped", metadata: ["sni": "\(name ?? "-")", "verified": "\(verified)"])
                             } catch {
                                 logger.error("cannot unwrap TLS: \(error)")
                                 channel.close(promise: nil)
                                 callbacks.failed()
                             }
                         case .failure(let error):
-                            channel.close(promise: nil)
                             logger.warning("the server's certificate failed verification: not unwrapping",
                                            metadata: ["sni": "\(name ?? "-")", "error": "\(error)",
                                                       "action": "\(settings.upstreamVerifyFailure.rawValue)"])
-                            if settings.upstreamVerifyFailure == .relay {
-                                if upstream.replaceable, (try? callbacks.blind()) != nil {
-                                    // The held ClientHello goes on to the real server unchanged.
-                                    return
-                                }
-                                // The relayed connection spent its TLS on the failed check: the
-                                // client retries, and from then on the server is relayed blindly.
-                                passThrough.add(TLSPassThroughList.Pair(client: nil, server: pair.server),
-                                                for: settings.passThroughTime)
-                            }
-                            callbacks.failed()
+                            notVouched(relay: settings.upstreamVerifyFailure == .relay)
                         }
                     }
                 }

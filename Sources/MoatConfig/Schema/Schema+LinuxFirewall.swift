@@ -40,6 +40,8 @@ extension Schema {
                           "Moat: Yes verifies upstream certificates on port 25 too; No accepts any there (MX-to-MX TLS is opportunistic) while still verifying submission, POP3 and IMAP servers"),
             ParameterSpec("UpstreamVerifyFailure", .choice(["Refuse", "Relay"]), default: "Refuse",
                           "Moat: when an upstream certificate fails verification: Refuse the TLS session, or Relay it unscanned (never forge for it)"),
+            ParameterSpec("UnverifiedUpstream", .choice(["UntrustedCa", "Relay"]), default: "UntrustedCa",
+                          "Moat: port 25 with VerifyMxCertificates = No, when the server's certificate does not prove the name the client asked for: UntrustedCa unwraps with a leaf from a CA no client trusts (a client that verifies fails as it would against that server), Relay passes the TLS session through untouched and unscanned"),
             ParameterSpec("UpstreamCaCertificates", .path(allowEmpty: true), default: "",
                           "Moat: PEM file of CA certificates trusted for upstream servers besides the system store (a private PKI's mail servers); read when moatd starts"),
             ParameterSpec("OwnServerCertificates", .list(.path(allowEmpty: false), splitsCommas: true), default: "",
