@@ -90,7 +90,9 @@ public struct SMTPRelaySession: RelayProtocolSession {
         case greeting
         case relay
         case ehlo
-        case mail
+        /// The sender takes effect only when the server accepts it: a refused (nested) MAIL
+        /// leaves the open transaction as the server keeps it.
+        case mail(String?)
         case rcpt(String)
         case auth
         case startTLS
@@ -260,8 +262,7 @@ public struct SMTPRelaySession: RelayProtocolSession {
                 answer("552 5.3.4 Message size exceeds fixed limit", &actions)
                 return
             }
-            transaction = Transaction(sender: command.path(after: "FROM:"))
-            forward(command, expecting: .mail, &actions)
+            forward(command, expecting: .mail(command.path(after: "FROM:")), &actions)
         case "RCPT":
             transaction.recipientsTried += 1
             forward(command, expecting: .rcpt(command.path(after: "TO:") ?? ""), &actions)
@@ -425,8 +426,8 @@ public struct SMTPRelaySession: RelayProtocolSession {
             actions.append(.sendToClient(Self.joined(lines)))
         case .ehlo:
             actions.append(.sendToClient(code == 250 ? filterEHLO(lines) : Self.joined(lines)))
-        case .mail:
-            if !positive { transaction.sender = nil }
+        case .mail(let sender):
+            if positive { transaction = Transaction(sender: sender) }
             actions.append(.sendToClient(Self.joined(lines)))
         case .rcpt(let address):
             if positive { transaction.recipients.append(address) }
