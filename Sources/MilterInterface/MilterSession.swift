@@ -1,4 +1,5 @@
 import MailD
+import MoatConfig
 import NIOCore
 
 /// One milter connection as a state machine: packets in, actions out, no I/O. The channel
@@ -247,7 +248,7 @@ public struct MilterSession {
         state = .checking(id: nextCheckId)
         let envelope = Envelope(source: .milter, sender: current.sender, recipients: current.recipients, helo: helo,
                                 clientAddress: clientAddress, clientPort: clientPort, clientHostname: hostname,
-                                serverAddress: macro("daemon_addr"), serverPort: macro("daemon_port").flatMap { Int($0) },
+                                serverAddress: macro("daemon_addr"), serverPort: macro("daemon_port").flatMap { PeerNumber.decimal($0, max: 65535).value },
                                 queueId: macro("i"))
         return .check(CheckRequest(id: nextCheckId, envelope: envelope, message: source, profile: current.profile))
     }
