@@ -236,12 +236,14 @@ public struct MilterSession {
         let size = current.assembler.size
         let source = current.assembler.finish()
         guard let source else {
-            let reason = current.assembler.tooLarge
-                ? "larger than the limit of \(configuration.maxMessageSize) bytes (\(size) bytes)"
-                : current.assembler.spoolError ?? "not stored"
-            let transient = !current.assembler.tooLarge
-            return .replyUnchecked(Self.uncheckedReplies(blockUnchecked: current.profile.blockUnchecked, transient: transient),
-                                   reason: "unchecked: \(reason)")
+            guard current.assembler.tooLarge else {
+                // Moat failed (spool not writable: disk full, directory gone): never a reason to
+                // pass the message, whatever BlockUnchecked says.
+                return .replyUnchecked(Self.localFailureReplies,
+                                       reason: "Moat failure: \(current.assembler.spoolError ?? "the message was not stored")")
+            }
+            return .replyUnchecked(Self.uncheckedReplies(blockUnchecked: current.profile.blockUnchecked, transient: false),
+                                   reason: "unchecked: larger than the limit of \(configuration.maxMessageSize) bytes (\(size) bytes)")
         }
         nextCheckId += 1
         checkedHeaders = current.headers
@@ -295,6 +297,9 @@ public struct MilterSession {
 
     static let uncheckedRejectText = "The message could not be checked"
     static let uncheckedTempfailText = "The message could not be checked now, try again later"
+
+    static let localFailureText = "Local error in the mail filter, try again later"
+    static let localFailureReplies: [MilterReply] = [.replyCode(VerdictReplies.smtpReply(451, "4.3.0", localFailureText))]
 
     static func uncheckedReplies(blockUnchecked: Bool, transient: Bool) -> [MilterReply] {
         guard blockUnchecked else { return [.accept] }

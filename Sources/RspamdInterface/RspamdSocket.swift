@@ -124,6 +124,12 @@ final class RspamdHandler: ChannelInboundHandler {
             return RspamdReply.error(RspamdError(503, "cannot write the message to the spool directory"), legacy: legacy)
         }
         let decision = await service.core.decide(envelope: envelope(head), message: source, profile: profile)
+        if let failure = decision.localFailure {
+            // Moat failed: an error reply, which Exim turns into a defer (a `soft reject`
+            // would pass with Exim's usual `spam` condition) and rspamc reports as a failure.
+            service.logger.error("rspamd check failed: \(failure)", metadata: ["queue-id": "\(head.header("Queue-Id") ?? "-")"])
+            return RspamdReply.error(RspamdError(503, "local error in the mail filter, try again later"), legacy: legacy)
+        }
         let verdict = RspamdVerdict(decision)
         service.logger.info("rspamd check: \(decision.action)", metadata: [
             "status": "\(decision.report.status.rawValue)", "reason": "\(decision.reason)",

@@ -31,8 +31,16 @@ public enum Support {
         try! ThreatScanner(signatureDirectory: "/nonexistent-moat-test-signatures", limits: ScanLimits(scanTimeout: .seconds(900)))
     }()
 
-    public static func core() -> MailCore {
-        MailCore(scanner: scanner, spoolDirectory: temporaryPath("spool"))
+    public static func core(spool: String = temporaryPath("spool")) -> MailCore {
+        MailCore(scanner: scanner, spoolDirectory: spool)
+    }
+
+    /// A spool directory that cannot exist: its parent is a regular file (ENOTDIR), which fails
+    /// for root as well as for anybody else, like a full or read-only disk would.
+    public static func brokenSpoolDirectory() -> String {
+        let file = temporaryPath("not-a-directory")
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        return file + "/spool"
     }
 
     public static func temporaryPath(_ name: String) -> String {
