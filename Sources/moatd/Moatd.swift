@@ -60,6 +60,9 @@ struct Moatd: AsyncParsableCommand {
         try pidFile?.write()
         defer { pidFile?.remove() }
 
+        // Before anything listens: spool files a crash left are whole messages nobody acknowledged.
+        SpoolCleanup.run(initial.values, logger: logger)
+
         let context = InterfaceContext(settings: daemon.settings, core: core, group: MultiThreadedEventLoopGroup.singleton)
         let listeners = InterfaceServices.listeners(context)
         let firewall = GatewayServices.firewallService(context)

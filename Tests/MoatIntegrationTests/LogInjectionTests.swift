@@ -53,7 +53,6 @@ func tcpExchange(port: Int, _ bytes: [UInt8]) -> [UInt8] {
         let port = freeLoopbackPort()
         let sandbox = try Sandbox(extra: "SpamdSocket = 127.0.0.1:\(port)\n")
         defer { sandbox.remove() }
-        try sandbox.write(try sandbox.read().replacingOccurrences(of: "LogLevel = Info\n", with: "LogLevel = Info\nVarDir = \(sandbox.root.path)/var\n"))
         let daemon = try Daemon(sandbox)
         try daemon.waitUntilAnswering()
 
