@@ -53,9 +53,15 @@ public struct ClamdService: Sendable {
 
 /// The clamd-compatible socket: `[ClamD] ClamdSocket`, component "ClamD".
 public enum ClamdSocket {
+    /// The answer past `[ClamD] MaxConnections`: an error line (before the command is read,
+    /// so LF-terminated); Exim defers, clamav-milter applies its OnFail.
+    public static let busyReply = "Too many connections, try again later. ERROR\n"
+
     public static func listener(address: ListenAddress, service: ClamdService,
-                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) -> InterfaceListener {
-        InterfaceListener(name: "ClamD", address: address, group: group, logger: service.logger) { channel in
+                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                                maxConnections: Int = InterfaceListener.defaultMaxConnections) -> InterfaceListener {
+        InterfaceListener(name: "ClamD", address: address, group: group, logger: service.logger,
+                          maxConnections: maxConnections, refusal: Array(busyReply.utf8)) { channel in
             initialize(channel, service: service)
         }
     }

@@ -24,9 +24,16 @@ public struct RspamdService: Sendable {
 
 /// The rspamd interface's socket: `[MailD] RspamdSocket`, component "MailD.Rspamd".
 public enum RspamdSocket {
+    /// The answer past RspamdMaxConnections: HTTP 503 (Exim's legacy parser defers on it too).
+    public static var busyReply: [UInt8] {
+        RspamdReply.error(RspamdError(503, "too many connections, try again later"), legacy: false)
+    }
+
     public static func listener(address: ListenAddress, service: RspamdService,
-                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) -> InterfaceListener {
-        InterfaceListener(name: "MailD.Rspamd", address: address, group: group, logger: service.logger) { channel in
+                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                                maxConnections: Int = InterfaceListener.defaultMaxConnections) -> InterfaceListener {
+        InterfaceListener(name: "MailD.Rspamd", address: address, group: group, logger: service.logger,
+                          maxConnections: maxConnections, refusal: busyReply) { channel in
             initialize(channel, service: service)
         }
     }

@@ -174,6 +174,60 @@ public enum Support {
     }
 }
 
+/// A client connection the test keeps open (idle, or used later), blocking calls.
+public final class HeldConnection: @unchecked Sendable {
+    public let fd: Int32
+
+    public init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw Support.Missing(description: "connect to 127.0.0.1:\(port) failed")
+        }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    /// Sends, optionally half-closes, reads to EOF (or the 30 s receive time-out).
+    public func exchange(_ bytes: [UInt8], halfClose: Bool = true) async -> [UInt8] {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { [self] in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+                    if n <= 0 { break }
+                    offset += n
+                }
+                if halfClose { shutdown(fd, Int32(SHUT_WR)) }
+                continuation.resume(returning: read().bytes)
+            }
+        }
+    }
+
+    /// Reads until EOF (`closed`) or until the receive time-out passes (the peer kept it open).
+    public func read(timeout seconds: Int = 30) -> (bytes: [UInt8], closed: Bool) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var reply: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, 65536, 0) }
+            if n == 0 { return (reply, true) }
+            if n < 0 { return (reply, !(errno == EAGAIN || errno == EWOULDBLOCK)) }
+            reply += chunk[0..<n]
+        }
+    }
+}
+
 /// Debian's Exim with content scanning (exim4-daemon-heavy), extracted with `dpkg -x` (it
 /// conflicts with Postfix as a package) and run as `exim -bs` on a private configuration,
 /// driven by swaks.
