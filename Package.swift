@@ -184,11 +184,13 @@ let package = Package(
         .testTarget(name: "MIMETests", dependencies: ["MIME"]),
         .testTarget(name: "ThreatEngineTests", dependencies: ["ThreatEngine", "MoatConfig"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        // Machine-wide test set-up (users, shared caches, namespaces) under one lock.
+        .target(name: "SystemSetupSupport", path: "Tests/SystemSetupSupport"),
         // Helpers the spamd, rspamd and clamd interface tests share (not a test target itself).
         .target(
             name: "FilterTestSupport",
             dependencies: [
-                "MailD", "MoatConfig", "ThreatEngine",
+                "MailD", "MoatConfig", "ThreatEngine", "SystemSetupSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -196,11 +198,11 @@ let package = Package(
             path: "Tests/FilterTestSupport"
         ),
         .testTarget(name: "MilterInterfaceTests", dependencies: ["MilterInterface", "InterfaceSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
-        .testTarget(name: "SpamdInterfaceTests", dependencies: ["SpamdInterface", "FilterTestSupport", "InterfaceSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "SpamdInterfaceTests", dependencies: ["SpamdInterface", "FilterTestSupport", "InterfaceSupport", "SystemSetupSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "RspamdInterfaceTests", dependencies: ["RspamdInterface", "FilterTestSupport", "InterfaceSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "ClamdInterfaceTests", dependencies: ["ClamdInterface", "FilterTestSupport", "InterfaceSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "CertificateStoreTests", dependencies: ["CertificateStore", "MoatConfig", .product(name: "X509", package: "swift-certificates")]),
-        .testTarget(name: "LinuxFirewallTests", dependencies: ["LinuxFirewall", "MoatConfig"]),
+        .testTarget(name: "LinuxFirewallTests", dependencies: ["LinuxFirewall", "MoatConfig", "SystemSetupSupport"]),
         .testTarget(name: "GateTests", dependencies: ["Gate", "MailD", "ThreatEngine", "MoatConfig", "CertificateStore", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine", "MoatConfig", "Policy"]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),

@@ -4,6 +4,7 @@ import MailD
 import MoatConfig
 import NIOCore
 import NIOPosix
+import SystemSetupSupport
 import ThreatEngine
 
 /// Test inputs and helpers shared by the filter-interface tests.
@@ -239,20 +240,29 @@ public struct EximPeer {
     /// Downloads and extracts the packages once per machine; every failure names its cause.
     public static func prepare(spamdAddress: String, extraACL: String = "") async throws -> EximPeer {
         let exim = cache + "/root/usr/sbin/exim4"
-        if !FileManager.default.isExecutableFile(atPath: exim) {
-            try FileManager.default.createDirectory(atPath: cache + "/debs", withIntermediateDirectories: true)
-            let download = try await Support.run("/bin/sh", ["-c", "cd \(cache)/debs && apt-get download exim4-daemon-heavy exim4-base exim4-config"])
-            guard download.status == 0 else {
-                throw Support.Missing(description: "apt-get download exim4-daemon-heavy failed: \(download.stderr)")
+        // Suites (here and in other test processes) prepare Exim at the same time: the
+        // download and extraction happen once, under the machine-wide set-up lock, into a
+        // scratch directory renamed into place, so nobody runs a half-extracted Exim; the
+        // user Exim looks up is made the same way ("already exists" is fine).
+        try await SystemSetup.locked {
+            if !FileManager.default.isExecutableFile(atPath: exim) {
+                let work = cache + "/work-\(UUID().uuidString)"
+                defer { try? FileManager.default.removeItem(atPath: work) }
+                try FileManager.default.createDirectory(atPath: work + "/debs", withIntermediateDirectories: true)
+                let download = SystemSetup.run("/bin/sh", ["-c", "cd \(work)/debs && apt-get download exim4-daemon-heavy exim4-base exim4-config"])
+                guard download.status == 0 else {
+                    throw Support.Missing(description: "apt-get download exim4-daemon-heavy failed: \(download.output)")
+                }
+                let extract = SystemSetup.run("/bin/sh", ["-c", "for f in \(work)/debs/*.deb; do dpkg -x \"$f\" \(work)/root || exit 1; done"])
+                guard extract.status == 0 else { throw Support.Missing(description: "dpkg -x failed: \(extract.output)") }
+                // A partial tree left by an older, unlocked preparation goes first.
+                try? FileManager.default.removeItem(atPath: cache + "/root")
+                guard rename(work + "/root", cache + "/root") == 0 else {
+                    throw Support.Missing(description: "cannot move the extracted Exim to \(cache)/root: \(String(cString: strerror(errno)))")
+                }
             }
-            let extract = try await Support.run("/bin/sh", ["-c", "for f in \(cache)/debs/*.deb; do dpkg -x \"$f\" \(cache)/root || exit 1; done"])
-            guard extract.status == 0 else { throw Support.Missing(description: "dpkg -x failed: \(extract.stderr)") }
-        }
-        // Exim looks its compiled-in user up at start even when told to run as root.
-        if try await Support.run("/usr/bin/id", ["Debian-exim"]).status != 0 {
-            let add = try await Support.run("/usr/sbin/useradd", ["--system", "--no-create-home", "--home-dir", "/nonexistent",
-                                                                 "--shell", "/usr/sbin/nologin", "Debian-exim"])
-            guard add.status == 0 else { throw Support.Missing(description: "cannot create the Debian-exim user: \(add.stderr)") }
+            // Exim looks its compiled-in user up at start even when told to run as root.
+            try SystemSetup.ensureSystemUserLocked("Debian-exim")
         }
         let version = try await Support.run(exim, ["-bV"])
         guard version.stdout.contains("Content_Scanning") else {
