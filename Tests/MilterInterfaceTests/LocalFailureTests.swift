@@ -1,4 +1,5 @@
 import Foundation
+import SystemSetupSupport
 import Testing
 @testable import MilterInterface
 
@@ -34,6 +35,21 @@ struct MilterLocalFailureTests {
                                           coreSpool: try S.temporaryDirectory("moat-milter-core"))
         let reply = try await exchange(server, body: String(repeating: "lorem ipsum dolor sit amet\r\n", count: 400))
         #expect(isTempfail(reply), "\(String(describing: reply)) \(reply.map { String(decoding: $0.data, as: UTF8.self) } ?? "")")
+        await server.stop()
+    }
+
+    /// A full disk: the spool file is created, then a write fails with ENOSPC.
+    @Test(arguments: [false, true])
+    func fullDiskTempfails(blockUnchecked: Bool) async throws {
+        let disk = try FullDisk(kilobytes: 64)
+        defer { disk.remove() }
+        // Fill most of it, so the message cannot fit whichever spool writes first.
+        FileManager.default.createFile(atPath: disk.path + "/filler", contents: Data(count: 48 << 10))
+        let server = try await LiveServer(profile: S.profile(blockUnchecked: blockUnchecked, spoolThreshold: 1024),
+                                          spoolDirectory: disk.path + "/spool", coreSpool: disk.path + "/spool")
+        let reply = try await exchange(server, body: String(repeating: "lorem ipsum dolor sit amet\r\n", count: 2000))
+        #expect(isTempfail(reply), "\(String(describing: reply)) \(reply.map { String(decoding: $0.data, as: UTF8.self) } ?? "")")
+        #expect(server.log.lines.contains { $0.contains("No space left on device") }, "\(server.log.lines)")
         await server.stop()
     }
 

@@ -1,5 +1,6 @@
 import FilterTestSupport
 import Foundation
+import SystemSetupSupport
 import Testing
 @testable import SpamdInterface
 
@@ -30,5 +31,20 @@ import Testing
         let reply = String(decoding: try await Support.exchange(port: server.port, request(Self.large)), as: UTF8.self)
         #expect(reply.hasPrefix("SPAMD/1.0 75 "), "\(reply)")
         await server.stop()
+    }
+
+    /// A full disk (ENOSPC in the middle of a write) for the interface's and the core's spool.
+    @Test func fullDisk() async throws {
+        let disk = try FullDisk(kilobytes: 64)
+        defer { disk.remove() }
+        FileManager.default.createFile(atPath: disk.path + "/filler", contents: Data(count: 48 << 10))
+        for (interfaceSpool, coreSpool) in [(disk.path + "/spamd", Support.temporaryPath("spool")),
+                                            (Support.temporaryPath("spamd-spool"), disk.path + "/core")] {
+            let server = try await SpamdServer.start(extraConfig: "SpoolThreshold = 64kb\nSpamdBlockUnchecked = No",
+                                                     spoolDirectory: interfaceSpool, coreSpool: coreSpool)
+            let reply = String(decoding: try await Support.exchange(port: server.port, request(Self.large)), as: UTF8.self)
+            #expect(reply.hasPrefix("SPAMD/1.0 75 "), "\(interfaceSpool) \(coreSpool): \(reply)")
+            await server.stop()
+        }
     }
 }

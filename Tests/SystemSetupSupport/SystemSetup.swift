@@ -67,3 +67,24 @@ public enum SystemSetup {
         return (process.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 }
+
+/// A tiny tmpfs mounted for one test: a disk that fills up after `kilobytes` (ENOSPC in
+/// the middle of a write, as on a full spool partition). Needs root; `remove()` unmounts it.
+public final class FullDisk: @unchecked Sendable {
+    public let path: String
+
+    public init(kilobytes: Int = 64) throws {
+        path = FileManager.default.temporaryDirectory.appendingPathComponent("moat-full-disk-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let result = SystemSetup.run("/bin/mount", ["-t", "tmpfs", "-o", "size=\(kilobytes)k,mode=0700", "tmpfs", path])
+        guard result.status == 0 else {
+            rmdir(path)
+            throw SystemSetup.Failure("cannot mount a \(kilobytes) KB tmpfs on \(path) (root needed): \(result.output)")
+        }
+    }
+
+    public func remove() {
+        _ = SystemSetup.run("/bin/umount", ["-l", path])
+        rmdir(path)
+    }
+}
