@@ -60,6 +60,7 @@ struct Moatd: AsyncParsableCommand {
         try pidFile?.write()
         defer { pidFile?.remove() }
 
+        DescriptorLimit.raise(initial.values, logger: logger)
         // Before anything listens: spool files a crash left are whole messages nobody acknowledged.
         SpoolCleanup.run(initial.values, logger: logger)
 

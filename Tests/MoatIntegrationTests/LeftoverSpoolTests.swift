@@ -59,3 +59,32 @@ import Testing
         #expect(daemon.waitForExit() == 0)
     }
 }
+
+/// Outside systemd the soft descriptor limit is often 1024: moatd raises it to the hard limit
+/// and warns when that is below what the connection caps can take.
+@Suite(.serialized) struct DescriptorLimitTests {
+    @Test func softLimitIsRaisedAndAShortLimitIsReported() throws {
+        let sandbox = try Sandbox(extra: "SpamdSocket = 127.0.0.1:\(freeLoopbackPort())\nSpamdMaxConnections = 5000\n")
+        defer { sandbox.remove() }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/prlimit")
+        process.arguments = ["--nofile=256:4096", Binaries.path("moatd"), "--config", sandbox.config]
+        FileManager.default.createFile(atPath: sandbox.log, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: sandbox.log))
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        defer { if process.isRunning { process.terminate(); process.waitUntilExit() } }
+        var text = ""
+        for _ in 0..<100 {
+            text = (try? String(contentsOfFile: sandbox.log, encoding: .utf8)) ?? ""
+            if text.contains("listening") { break }
+            usleep(100_000)
+        }
+        #expect(text.contains("descriptor limit raised from 256 to 4096"), "\(text)")
+        #expect(text.contains("descriptor limit 4096 is below the 10512 the connection caps can take"), "\(text)")
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+}
