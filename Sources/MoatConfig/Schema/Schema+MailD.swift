@@ -16,7 +16,7 @@ extension Schema {
         + interfaceFamily("Milter", protocolName: "Milter (Postfix smtpd_milters, Sendmail INPUT_MAIL_FILTER)",
                           defaultRules: defaultMilterRules, extra: [
             ParameterSpec("MilterReadTimeout", .duration(.seconds(1)...ConfigDuration.minutes(60)), default: "2m",
-                          "Moat: a Milter connection on which the MTA sends nothing for this long (outside a check) is closed, as clamav-milter's ReadTimeout"),
+                          "Moat: a Milter connection on which the MTA sends nothing for this long (outside a check) is closed, as clamav-milter's ReadTimeout; the MTA then applies its milter default action for the rest of that SMTP session, so set it above Postfix's smtpd_timeout (300s) if clients that pause longer must not be deferred"),
         ])
         + interfaceFamily("Spamd", protocolName: "spamd (Exim spamd_address, spamc)", defaultRules: defaultSpamdRules)
         + interfaceFamily("Rspamd", protocolName: "rspamd (Exim spamd_address variant=rspamd, rspamc)",
