@@ -1,4 +1,5 @@
 import Foundation
+import Gate
 import Logging
 import MailD
 import MoatConfig
@@ -17,8 +18,8 @@ enum SpoolCleanup {
             LeftoverSpool.Place(directory: InterfaceServices.filterSpoolDirectory(values, "spamd"), prefixes: ["msg-"]),
             LeftoverSpool.Place(directory: InterfaceServices.filterSpoolDirectory(values, "rspamd"), prefixes: ["msg-"]),
             LeftoverSpool.Place(directory: InterfaceServices.filterSpoolDirectory(values, "clamd"), prefixes: ["msg-"]),
-            // The Gate's relayed messages (GateSettings.spoolDirectory).
-            LeftoverSpool.Place(directory: varDir + "/gate", prefixes: ["smtp-"]),
+            // The Gate's relayed messages, where the Gate's own settings put them.
+            LeftoverSpool.Place(directory: GateSettings(values).spoolDirectory, prefixes: ["smtp-"]),
         ]
     }
 
