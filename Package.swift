@@ -22,6 +22,8 @@ let package = Package(
         // The HTTPS console; traits off: no swift-configuration, FoundationEssentials is enough.
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        // Already there through Hummingbird; the console's connection cap handles its HTTP parts.
+        .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
     ],
     targets: [
         // Floor 1
@@ -145,6 +147,7 @@ let package = Package(
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -181,23 +184,25 @@ let package = Package(
         .testTarget(name: "MIMETests", dependencies: ["MIME"]),
         .testTarget(name: "ThreatEngineTests", dependencies: ["ThreatEngine", "MoatConfig"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        // Machine-wide test set-up (users, shared caches, namespaces) under one lock.
+        .target(name: "SystemSetupSupport", path: "Tests/SystemSetupSupport"),
         // Helpers the spamd, rspamd and clamd interface tests share (not a test target itself).
         .target(
             name: "FilterTestSupport",
             dependencies: [
-                "MailD", "MoatConfig", "ThreatEngine",
+                "MailD", "MoatConfig", "ThreatEngine", "SystemSetupSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             path: "Tests/FilterTestSupport"
         ),
-        .testTarget(name: "MilterInterfaceTests", dependencies: ["MilterInterface", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
-        .testTarget(name: "SpamdInterfaceTests", dependencies: ["SpamdInterface", "FilterTestSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
-        .testTarget(name: "RspamdInterfaceTests", dependencies: ["RspamdInterface", "FilterTestSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
-        .testTarget(name: "ClamdInterfaceTests", dependencies: ["ClamdInterface", "FilterTestSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "MilterInterfaceTests", dependencies: ["MilterInterface", "InterfaceSupport", "SystemSetupSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "SpamdInterfaceTests", dependencies: ["SpamdInterface", "FilterTestSupport", "InterfaceSupport", "SystemSetupSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "RspamdInterfaceTests", dependencies: ["RspamdInterface", "FilterTestSupport", "InterfaceSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "ClamdInterfaceTests", dependencies: ["ClamdInterface", "FilterTestSupport", "InterfaceSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "CertificateStoreTests", dependencies: ["CertificateStore", "MoatConfig", .product(name: "X509", package: "swift-certificates")]),
-        .testTarget(name: "LinuxFirewallTests", dependencies: ["LinuxFirewall", "MoatConfig"]),
+        .testTarget(name: "LinuxFirewallTests", dependencies: ["LinuxFirewall", "MoatConfig", "SystemSetupSupport"]),
         .testTarget(name: "GateTests", dependencies: ["Gate", "MailD", "ThreatEngine", "MoatConfig", "CertificateStore", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine", "MoatConfig", "Policy"]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),

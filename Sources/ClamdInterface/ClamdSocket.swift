@@ -53,9 +53,15 @@ public struct ClamdService: Sendable {
 
 /// The clamd-compatible socket: `[ClamD] ClamdSocket`, component "ClamD".
 public enum ClamdSocket {
+    /// The answer past `[ClamD] MaxConnections`: an error line (before the command is read,
+    /// so LF-terminated); Exim defers, clamav-milter applies its OnFail.
+    public static let busyReply = "Too many connections, try again later. ERROR\n"
+
     public static func listener(address: ListenAddress, service: ClamdService,
-                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) -> InterfaceListener {
-        InterfaceListener(name: "ClamD", address: address, group: group, logger: service.logger) { channel in
+                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                                maxConnections: Int = InterfaceListener.defaultMaxConnections) -> InterfaceListener {
+        InterfaceListener(name: "ClamD", address: address, group: group, logger: service.logger,
+                          maxConnections: maxConnections, refusal: Array(busyReply.utf8)) { channel in
             initialize(channel, service: service)
         }
     }
@@ -170,6 +176,9 @@ final class ClamdHandler: ChannelInboundHandler {
     /// `OK`, `<Name> FOUND` or `<reason> ERROR` for one message or file.
     static func result(_ service: ClamdService, _ source: MessageSource) async -> String {
         let report = await service.core.check(envelope: Envelope(source: .clamd), message: source, profile: service.profiles.current)
+        // Moat failed (spool): an error whatever was found so far; Exim defers, clamav-milter
+        // applies its OnFail.
+        if report.localFailure != nil, report.status != .threat { return "Local error in the mail filter. ERROR" }
         switch report.status {
         case .threat:
             return "\(report.threats[0].name) FOUND"

@@ -14,22 +14,35 @@ import Synchronization
 /// clamd's and rspamd's sockets) and removed at a clean stop. TCP: IPv4 and IPv6, SO_REUSEADDR.
 /// On graceful shutdown the socket stops accepting and established connections get
 /// `drainTime` to finish their message.
+///
+/// At most `maxConnections` connections are open at once: one more gets `refusal` (the
+/// protocol's "busy, try later" answer; nothing for Milter, which has no answer before
+/// negotiation) and is closed, so idle or slow peers cannot take every descriptor of moatd
+/// while the connections already open are served as before.
 public struct InterfaceListener: Service {
     public let name: String
     public let address: ListenAddress
     let group: any EventLoopGroup
     let logger: Logger
     let drainTime: Duration
+    public let maxConnections: Int
+    let refusal: [UInt8]
     let initializer: @Sendable (any Channel) -> EventLoopFuture<Void>
 
+    /// The default cap of each filter listener (`[MailD] MilterMaxConnections`, ...).
+    public static let defaultMaxConnections = 256
+
     public init(name: String, address: ListenAddress, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                logger: Logger, drainTime: Duration = .seconds(30),
+                logger: Logger, drainTime: Duration = .seconds(30), maxConnections: Int = InterfaceListener.defaultMaxConnections,
+                refusal: [UInt8] = [],
                 childChannelInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>) {
         self.name = name
         self.address = address
         self.group = group
         self.logger = logger
         self.drainTime = drainTime
+        self.maxConnections = max(1, maxConnections)
+        self.refusal = refusal
         self.initializer = childChannelInitializer
     }
 
@@ -41,12 +54,20 @@ public struct InterfaceListener: Service {
     /// Binds, for callers (tests) that need the bound port before serving.
     public func bind() async throws -> any Channel {
         let connections = ConnectionTracker()
+        let limit = maxConnections, refusal = refusal, logger = logger, name = name
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.socketOption(.so_keepalive), value: 1)
             .childChannelInitializer { [initializer] channel in
-                connections.opened(channel)
+                guard connections.admit(channel, limit: limit) else {
+                    if let refused = connections.refusedToReport() {
+                        logger.warning("\(name): \(limit) connections open, the limit; \(refused) more refused")
+                    }
+                    return channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(RefuseConnectionHandler(reply: refusal))
+                    }
+                }
                 return initializer(channel)
             }
         let channel: any Channel
@@ -99,14 +120,39 @@ public struct InterfaceListener: Service {
     }
 }
 
-/// Keeps the open connections of one listener, so shutdown can wait for them.
+/// Keeps the open connections of one listener, so shutdown can wait for them and the cap
+/// can be enforced.
 final class ConnectionTracker: Sendable {
     private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
+    /// Refusals not yet logged, and when the last log line about them was written: one line
+    /// per 10 s at most, however fast the refused connections come.
+    private let refusals = Mutex<(count: Int, logged: ContinuousClock.Instant?)>((0, nil))
 
-    func opened(_ channel: any Channel) {
+    /// Counts `channel` in unless `limit` connections are open already.
+    func admit(_ channel: any Channel, limit: Int) -> Bool {
         let id = ObjectIdentifier(channel)
-        open.withLock { $0[id] = channel }
-        channel.closeFuture.whenComplete { [self] _ in self.closed(id) }
+        let admitted = open.withLock { open -> Bool in
+            guard open.count < limit else { return false }
+            open[id] = channel
+            return true
+        }
+        if admitted {
+            channel.closeFuture.whenComplete { [self] _ in self.closed(id) }
+        } else {
+            refusals.withLock { $0.count += 1 }
+        }
+        return admitted
+    }
+
+    /// The number of refusals to log now, if a line is due.
+    func refusedToReport() -> Int? {
+        refusals.withLock { state in
+            let now = ContinuousClock.now
+            if let last = state.logged, now - last < .seconds(10) { return nil }
+            state.logged = now
+            defer { state.count = 0 }
+            return state.count
+        }
     }
 
     private func closed(_ id: ObjectIdentifier) {
@@ -144,5 +190,38 @@ enum UnixSocketProbe {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Foundation.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
         }
         return result == 0
+    }
+}
+
+/// A connection over the cap: the protocol's answer (if any), then the connection ends. Its
+/// output is shut first and what the peer still sends is read and dropped until it closes
+/// (5 s at most): closing with unread input would reset the connection and could destroy the
+/// answer before the peer reads it.
+final class RefuseConnectionHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    let reply: [UInt8]
+
+    init(reply: [UInt8]) { self.reply = reply }
+
+    func channelActive(context: ChannelHandlerContext) {
+        guard !reply.isEmpty else {
+            context.close(promise: nil)
+            return
+        }
+        let channel = context.channel
+        channel.writeAndFlush(channel.allocator.buffer(bytes: reply)).whenComplete { _ in
+            channel.close(mode: .output, promise: nil)
+        }
+        channel.eventLoop.scheduleTask(in: .seconds(5)) { channel.close(promise: nil) }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let event = event as? ChannelEvent, event == .inputClosed { context.close(promise: nil) }
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        context.close(promise: nil)
     }
 }

@@ -75,6 +75,11 @@ public struct CheckReport: Sendable, Codable {
     public var elapsedMilliseconds: Int
     /// Signatures generation of the engine that scanned; a reload increases it.
     public var engineGeneration: Int
+    /// Moat itself failed (its spool could not be written or read back): the message was not
+    /// fully checked through no fault of its own. Never a reason to pass it: `decide` turns
+    /// it into a temporary failure whatever BlockUnchecked says, and the front-ends answer
+    /// with their protocol's error.
+    public var localFailure: String? = nil
 
     public var threats: [FoundThreat] { parts.flatMap(\.threats) }
     public var unchecked: [UncheckedFact] { messageUnchecked + parts.flatMap(\.unchecked) }

@@ -14,12 +14,17 @@ public struct Decision: Sendable {
     public var repackedMessage: [UInt8]?
     /// Why the action was taken, for the event log and reply texts.
     public var reason: String
+
+    /// Moat itself failed on this message (spool not writable or readable); the action is
+    /// then a temporary failure, and interfaces without one answer with their error reply.
+    public var localFailure: String? { report.localFailure }
 }
 
 /// BlockUnchecked, as a policy of its own: applies only when no rule decided.
 enum UncheckedPolicy {
     static let rejectText = "The message could not be checked"
     static let tempfailText = "The message could not be checked now, try again later"
+    static let localFailureText = "Local error in the mail filter, try again later"
 
     static let threatText = "The message contains a THREAT"
 

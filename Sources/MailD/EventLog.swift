@@ -1,4 +1,5 @@
 import Logging
+import MoatConfig
 import Policy
 
 /// One line per verdict, key=value, for grep: which message, from
@@ -10,26 +11,30 @@ enum EventLog {
         recent.record(decision)
     }
 
+    /// Every value that can come from a peer or a message (Message-ID after RFC 2047
+    /// decoding, envelope addresses, file names, rule texts quoting them) goes through
+    /// `LogText.escape`: control characters escaped, length capped, one line whatever it holds.
     static func metadata(_ decision: Decision) -> Logger.Metadata {
         let report = decision.report
         let envelope = report.envelope
+        func safe(_ text: String) -> Logger.MetadataValue { .string(LogText.escape(text)) }
         var fields: Logger.Metadata = [
-            "interface": "\(report.profile)",
+            "interface": safe(report.profile),
             "action": "\(actionName(decision.action))",
             "status": "\(report.status.rawValue)",
             "size": "\(report.size)",
             "ms": "\(report.elapsedMilliseconds)",
-            "reason": "\(decision.reason)",
+            "reason": safe(decision.reason),
         ]
-        if let id = envelope.queueId { fields["queue_id"] = "\(id)" }
-        if let id = report.messageId { fields["message_id"] = "\(id)" }
-        if let from = envelope.sender { fields["from"] = "\(from)" }
-        if !envelope.recipients.isEmpty { fields["to"] = "\(envelope.recipients.joined(separator: ","))" }
-        if let client = envelope.clientAddress { fields["client"] = "\(client)" }
+        if let id = envelope.queueId { fields["queue_id"] = safe(id) }
+        if let id = report.messageId { fields["message_id"] = safe(id) }
+        if let from = envelope.sender { fields["from"] = safe(from) }
+        if !envelope.recipients.isEmpty { fields["to"] = safe(envelope.recipients.joined(separator: ",")) }
+        if let client = envelope.clientAddress { fields["client"] = safe(client) }
         let threats = threatTexts(report)
-        if !threats.isEmpty { fields["threats"] = "\(threats.joined(separator: "; "))" }
-        if !report.unchecked.isEmpty { fields["unchecked"] = "\(Array(Set(report.unchecked.map(\.description))).sorted().joined(separator: ", "))" }
-        if let text = decision.action.text, decision.action != .pass { fields["text"] = "\(text)" }
+        if !threats.isEmpty { fields["threats"] = safe(threats.joined(separator: "; ")) }
+        if !report.unchecked.isEmpty { fields["unchecked"] = safe(Array(Set(report.unchecked.map(\.description))).sorted().joined(separator: ", ")) }
+        if let text = decision.action.text, decision.action != .pass { fields["text"] = safe(text) }
         return fields
     }
 

@@ -37,12 +37,14 @@ public final class MailCore: Sendable {
         guard let prepared = prepare(source, profile: profile) else {
             if case .file(let path) = source {
                 report.messageUnchecked = [UncheckedFact(.engineError, "cannot read \(path)")]
+                report.localFailure = "cannot read the spooled message \(path)"
             }
             return (report, MessageContent())
         }
         report.size = prepared.size
         report.messageId = prepared.messageId
         report.subject = prepared.subject
+        report.localFailure = prepared.localFailure
         var parts = prepared.parts
         let jobs = prepared.jobs
 
@@ -67,6 +69,7 @@ public final class MailCore: Sendable {
         var parts: [PartReport]
         var jobs: [(index: Int, input: ScanInput)]
         var content: MessageContent
+        var localFailure: String?
     }
 
     /// Parses the message and decodes its leaves. A separate function so that, for a spooled
@@ -96,7 +99,10 @@ public final class MailCore: Sendable {
             if item.skip == nil {
                 if spooled {
                     input = spool.decode(item.part, of: message, problems: &problems)
-                    if input == nil { unchecked.append(UncheckedFact(.engineError, "cannot write to the spool directory")) }
+                    if input == nil {
+                        unchecked.append(UncheckedFact(.engineError, "cannot write to the spool directory"))
+                        prepared.localFailure = "cannot write to the spool directory \(spool.directory)"
+                    }
                 } else {
                     input = .bytes(item.part.decodedBody(in: message.bytes, problems: &problems))
                 }
@@ -166,7 +172,16 @@ extension MailCore {
         var (action, reason) = UncheckedPolicy.apply(verdict, report: report, blockUnchecked: profile.blockUnchecked,
                                                      blockedCategories: profile.blockedCategories)
         var repacked: [UInt8]?
-        if case .repack(let text) = action {
+        if let failure = report.localFailure {
+            // Moat failed, not the message: never pass it (BlockUnchecked is about messages
+            // that cannot be checked); a refusal already decided stands.
+            switch action {
+            case .reject, .tempfail: reason += "; Moat failure: \(failure)"
+            default:
+                action = .tempfail(UncheckedPolicy.localFailureText)
+                reason = "Moat failure: \(failure)"
+            }
+        } else if case .repack(let text) = action {
             (action, repacked, reason) = repack(source, report: report, profile: profile,
                                                 text: text ?? FinalAction.defaultRepackReason, reason: reason)
         }

@@ -1,4 +1,5 @@
 import Foundation
+import MoatConfig
 import Synchronization
 
 /// One verdict on a message in which threats were found, as the event log line says it.
@@ -52,10 +53,13 @@ public final class RecentThreats: Sendable {
         let report = decision.report
         let threats = EventLog.threatTexts(report)
         guard !threats.isEmpty else { return }
+        // Fields from peers and messages, made safe once for every page and API that shows them.
+        func safe(_ text: String?) -> String? { text.map { LogText.escape($0) } }
         let event = ThreatEvent(time: time, interface: report.profile, action: EventLog.actionName(decision.action),
-                                threats: threats, sender: report.envelope.sender, recipients: report.envelope.recipients,
-                                subject: report.subject, messageId: report.messageId, queueId: report.envelope.queueId,
-                                client: report.envelope.clientAddress, reason: decision.reason)
+                                threats: threats.map { LogText.escape($0) }, sender: safe(report.envelope.sender),
+                                recipients: report.envelope.recipients.map { LogText.escape($0) },
+                                subject: safe(report.subject), messageId: safe(report.messageId), queueId: safe(report.envelope.queueId),
+                                client: safe(report.envelope.clientAddress), reason: LogText.escape(decision.reason))
         events.withLock { list in
             list.append(event)
             if list.count > capacity { list.removeFirst(list.count - capacity) }

@@ -15,6 +15,8 @@ final class MilterHandler: ChannelInboundHandler, RemovableChannelHandler {
         /// Added to MilterScanTimeout before the answer goes out without the verdict: the core
         /// stops scanning at MilterScanTimeout itself and should be back well within this.
         var timeoutGrace: TimeAmount = .seconds(2)
+        /// Silence from the MTA for this long, outside a check, closes the connection.
+        var readTimeout: TimeAmount = .seconds(120)
         var decide: @Sendable (MailCore, Envelope, MessageSource, CheckProfile) async -> Decision
     }
 
@@ -42,6 +44,23 @@ final class MilterHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         perform(session.receive(unwrapInboundIn(data)), context: context)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            // While Moat checks a message the MTA waits for it: that silence is ours.
+            if case .checking = session.state {
+                context.fireUserInboundEventTriggered(event)
+                return
+            }
+            logger.notice("milter connection closed: nothing received for \(timing.readTimeout.nanoseconds / 1_000_000_000) s (MilterReadTimeout)",
+                          metadata: context.logMetadata(session))
+            stopCheck()
+            session.closed()
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {

@@ -4,6 +4,7 @@ import Logging
 import MailD
 import MoatConfig
 import NIOCore
+import NIOPosix
 
 /// The Milter interface: Postfix (`smtpd_milters`) and Sendmail (`INPUT_MAIL_FILTER`) hand
 /// every message to Moat over the milter protocol (versions 2 to 6) and get the verdict back
@@ -14,6 +15,12 @@ public enum MilterInterface {
         public var maxMessageSize = 512 << 20
         public var progressInterval: TimeAmount = .seconds(10)
         public var timeoutGrace: TimeAmount = .seconds(2)
+        /// `MilterReadTimeout`: a connection on which the MTA sends nothing for this long,
+        /// while no check of Moat's is running, is closed (clamav-milter's ReadTimeout: 120 s).
+        public var readTimeout: TimeAmount = .seconds(120)
+        /// `MilterMaxConnections`: past it a new connection is closed at once (milter has no
+        /// answer before negotiation; Postfix then applies milter_default_action).
+        public var maxConnections = InterfaceListener.defaultMaxConnections
         /// The check; `MailCore.decide` unless a test puts something around it.
         public var decide: @Sendable (MailCore, Envelope, MessageSource, CheckProfile) async -> Decision = { core, envelope, message, profile in
             await core.decide(envelope: envelope, message: message, profile: profile)
@@ -33,7 +40,8 @@ public enum MilterInterface {
     public static func listener(address: ListenAddress, profile: @escaping @Sendable () -> CheckProfile, core: MailCore,
                                 spoolDirectory: String, group: any EventLoopGroup, logger: Logger,
                                 options: Options = Options()) -> InterfaceListener {
-        InterfaceListener(name: "MailD.Milter", address: address, group: group, logger: logger) { channel in
+        InterfaceListener(name: "MailD.Milter", address: address, group: group, logger: logger,
+                          maxConnections: options.maxConnections) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try addHandlers(to: channel.pipeline.syncOperations, profile: profile, core: core,
                                 spoolDirectory: spoolDirectory, logger: logger, options: options)
@@ -46,7 +54,9 @@ public enum MilterInterface {
                                    core: MailCore, spoolDirectory: String, logger: Logger, options: Options) throws {
         let configuration = MilterSession.Configuration(maxMessageSize: options.maxMessageSize, spoolDirectory: spoolDirectory,
                                                         profile: profile)
-        let timing = MilterHandler.Timing(progressInterval: options.progressInterval, timeoutGrace: options.timeoutGrace, decide: options.decide)
+        let timing = MilterHandler.Timing(progressInterval: options.progressInterval, timeoutGrace: options.timeoutGrace,
+                                          readTimeout: options.readTimeout, decide: options.decide)
+        try pipeline.addHandler(IdleStateHandler(readTimeout: options.readTimeout))
         try pipeline.addHandler(ByteToMessageHandler(MilterCommandDecoder(maxPacketSize: options.maxPacketSize)))
         try pipeline.addHandler(MessageToByteHandler(MilterReplyEncoder()))
         try pipeline.addHandler(MilterHandler(configuration: configuration, core: core, timing: timing, logger: logger))

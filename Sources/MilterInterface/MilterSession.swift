@@ -1,4 +1,5 @@
 import MailD
+import MoatConfig
 import NIOCore
 
 /// One milter connection as a state machine: packets in, actions out, no I/O. The channel
@@ -235,19 +236,21 @@ public struct MilterSession {
         let size = current.assembler.size
         let source = current.assembler.finish()
         guard let source else {
-            let reason = current.assembler.tooLarge
-                ? "larger than the limit of \(configuration.maxMessageSize) bytes (\(size) bytes)"
-                : current.assembler.spoolError ?? "not stored"
-            let transient = !current.assembler.tooLarge
-            return .replyUnchecked(Self.uncheckedReplies(blockUnchecked: current.profile.blockUnchecked, transient: transient),
-                                   reason: "unchecked: \(reason)")
+            guard current.assembler.tooLarge else {
+                // Moat failed (spool not writable: disk full, directory gone): never a reason to
+                // pass the message, whatever BlockUnchecked says.
+                return .replyUnchecked(Self.localFailureReplies,
+                                       reason: "Moat failure: \(current.assembler.spoolError ?? "the message was not stored")")
+            }
+            return .replyUnchecked(Self.uncheckedReplies(blockUnchecked: current.profile.blockUnchecked, transient: false),
+                                   reason: "unchecked: larger than the limit of \(configuration.maxMessageSize) bytes (\(size) bytes)")
         }
         nextCheckId += 1
         checkedHeaders = current.headers
         state = .checking(id: nextCheckId)
         let envelope = Envelope(source: .milter, sender: current.sender, recipients: current.recipients, helo: helo,
                                 clientAddress: clientAddress, clientPort: clientPort, clientHostname: hostname,
-                                serverAddress: macro("daemon_addr"), serverPort: macro("daemon_port").flatMap { Int($0) },
+                                serverAddress: macro("daemon_addr"), serverPort: macro("daemon_port").flatMap { PeerNumber.decimal($0, max: 65535).value },
                                 queueId: macro("i"))
         return .check(CheckRequest(id: nextCheckId, envelope: envelope, message: source, profile: current.profile))
     }
@@ -294,6 +297,9 @@ public struct MilterSession {
 
     static let uncheckedRejectText = "The message could not be checked"
     static let uncheckedTempfailText = "The message could not be checked now, try again later"
+
+    static let localFailureText = "Local error in the mail filter, try again later"
+    static let localFailureReplies: [MilterReply] = [.replyCode(VerdictReplies.smtpReply(451, "4.3.0", localFailureText))]
 
     static func uncheckedReplies(blockUnchecked: Bool, transient: Bool) -> [MilterReply] {
         guard blockUnchecked else { return [.accept] }

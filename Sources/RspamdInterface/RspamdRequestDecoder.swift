@@ -1,4 +1,5 @@
 import Foundation
+import MoatConfig
 import NIOCore
 
 /// `POST /checkv2 HTTP/1.1` (rspamc) or `CHECK RSPAMC/1.3` (Exim's `variant=rspamd`).
@@ -127,6 +128,8 @@ public struct RspamdRequestDecoder: ByteToMessageDecoder {
             guard let line = nextLine(&buffer, atEOF: atEOF) else { return nil }
             guard case .success(let text) = line else { return fail(400, "header line too long or incomplete") }
             if text.isEmpty {
+                // RFC 9112 6.3: both framings at once is how requests get smuggled.
+                if head.chunked, head.contentLength != nil { return fail(400, "both Transfer-Encoding and Content-Length") }
                 if head.chunked {
                     state = .chunkSize(received: 0)
                 } else if let length = head.contentLength {
@@ -144,9 +147,14 @@ public struct RspamdRequestDecoder: ByteToMessageDecoder {
             let value = String(text[text.index(after: colon)...]).trimmingCharacters(in: .whitespaces)
             switch name.lowercased() {
             case "content-length":
-                guard let length = Int(value), length >= 0 else { return fail(400, "bad Content-Length") }
-                guard length <= limits.maxMessageSize else { return fail(413, "message larger than \(limits.maxMessageSize) bytes") }
-                head.contentLength = length
+                // Digits only, bounded before any arithmetic (no sign, no 20-digit values).
+                switch PeerNumber.decimal(value, max: limits.maxMessageSize) {
+                case .value(let length):
+                    if let earlier = head.contentLength, earlier != length { return fail(400, "conflicting Content-Length") }
+                    head.contentLength = length
+                case .tooLarge: return fail(413, "message larger than \(limits.maxMessageSize) bytes")
+                case .invalid: return fail(400, "bad Content-Length")
+                }
             case "transfer-encoding":
                 guard value.lowercased() == "chunked" else { return fail(501, "unsupported Transfer-Encoding") }
                 head.chunked = true
@@ -170,14 +178,20 @@ public struct RspamdRequestDecoder: ByteToMessageDecoder {
             return .body(buffer.readSlice(length: want)!)
         case .chunkSize(let received):
             guard let line = nextLine(&buffer, atEOF: atEOF) else { return nil }
-            guard case .success(let text) = line,
-                  let size = Int(text.split(separator: ";").first.map { String($0).trimmingCharacters(in: .whitespaces) } ?? "", radix: 16),
-                  size >= 0 else { return fail(400, "bad chunk size") }
+            guard case .success(let text) = line else { return fail(400, "bad chunk size") }
+            let digits = text.split(separator: ";", omittingEmptySubsequences: false).first?.trimmingCharacters(in: .whitespaces) ?? ""
+            // `received` never passes the limit, so `limit - received` cannot overflow; the
+            // size is bounded by what is left before anything is added to it.
+            let size: Int
+            switch PeerNumber.hex(digits, max: limits.maxMessageSize - received) {
+            case .value(let n): size = n
+            case .tooLarge: return fail(413, "message larger than \(limits.maxMessageSize) bytes")
+            case .invalid: return fail(400, "bad chunk size")
+            }
             if size == 0 {
                 state = .trailer
                 return step(&buffer, atEOF: atEOF)
             }
-            guard received + size <= limits.maxMessageSize else { return fail(413, "message larger than \(limits.maxMessageSize) bytes") }
             state = .chunkData(remaining: size, received: received + size)
             return step(&buffer, atEOF: atEOF)
         case .chunkData(let remaining, let received):

@@ -24,9 +24,16 @@ public struct RspamdService: Sendable {
 
 /// The rspamd interface's socket: `[MailD] RspamdSocket`, component "MailD.Rspamd".
 public enum RspamdSocket {
+    /// The answer past RspamdMaxConnections: HTTP 503 (Exim's legacy parser defers on it too).
+    public static var busyReply: [UInt8] {
+        RspamdReply.error(RspamdError(503, "too many connections, try again later"), legacy: false)
+    }
+
     public static func listener(address: ListenAddress, service: RspamdService,
-                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) -> InterfaceListener {
-        InterfaceListener(name: "MailD.Rspamd", address: address, group: group, logger: service.logger) { channel in
+                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                                maxConnections: Int = InterfaceListener.defaultMaxConnections) -> InterfaceListener {
+        InterfaceListener(name: "MailD.Rspamd", address: address, group: group, logger: service.logger,
+                          maxConnections: maxConnections, refusal: busyReply) { channel in
             initialize(channel, service: service)
         }
     }
@@ -124,6 +131,12 @@ final class RspamdHandler: ChannelInboundHandler {
             return RspamdReply.error(RspamdError(503, "cannot write the message to the spool directory"), legacy: legacy)
         }
         let decision = await service.core.decide(envelope: envelope(head), message: source, profile: profile)
+        if let failure = decision.localFailure {
+            // Moat failed: an error reply, which Exim turns into a defer (a `soft reject`
+            // would pass with Exim's usual `spam` condition) and rspamc reports as a failure.
+            service.logger.error("rspamd check failed: \(failure)", metadata: ["queue-id": "\(head.header("Queue-Id") ?? "-")"])
+            return RspamdReply.error(RspamdError(503, "local error in the mail filter, try again later"), legacy: legacy)
+        }
         let verdict = RspamdVerdict(decision)
         service.logger.info("rspamd check: \(decision.action)", metadata: [
             "status": "\(decision.report.status.rawValue)", "reason": "\(decision.reason)",

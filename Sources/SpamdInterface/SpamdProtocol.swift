@@ -1,3 +1,4 @@
+import MoatConfig
 import NIOCore
 
 /// The requests of the SpamAssassin spamd protocol (spamd/PROTOCOL, SpamAssassin 4.0).
@@ -19,7 +20,8 @@ public struct SpamdVersion: Sendable, Hashable, Comparable, CustomStringConverti
 
     init?(_ text: Substring) {
         let pieces = text.split(separator: ".", omittingEmptySubsequences: false)
-        guard pieces.count == 2, let major = Int(pieces[0]), let minor = Int(pieces[1]), major >= 0, minor >= 0 else { return nil }
+        guard pieces.count == 2, let major = PeerNumber.decimal(pieces[0], max: 999).value,
+              let minor = PeerNumber.decimal(pieces[1], max: 999).value else { return nil }
         self.init(major, minor)
     }
 }

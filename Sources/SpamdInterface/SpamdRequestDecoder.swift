@@ -1,3 +1,5 @@
+import Foundation
+import MoatConfig
 import NIOCore
 
 /// What the decoder makes of the bytes of one spamd connection.
@@ -101,13 +103,15 @@ public struct SpamdRequestDecoder: ByteToMessageDecoder {
                 let name = String(text[..<colon])
                 let value = String(text[text.index(after: colon)...].drop(while: { $0 == " " || $0 == "\t" }))
                 if name.lowercased() == "content-length" {
-                    guard let length = Int(value), length >= 0 else {
+                    // Digits only, bounded before any arithmetic (no sign, no 20-digit values).
+                    switch PeerNumber.decimal(value.trimmingCharacters(in: .whitespaces), max: limits.maxMessageSize) {
+                    case .value(let length):
+                        head.contentLength = length
+                    case .tooLarge:
+                        return fail(SpamdError(.dataError, "Message too big: Content-length \(Self.printable(Substring(value))), the limit is \(limits.maxMessageSize) bytes"))
+                    case .invalid:
                         return fail(SpamdError(.protocolError, "Bad header line: (Content-length contains non-numeric bytes)"))
                     }
-                    guard length <= limits.maxMessageSize else {
-                        return fail(SpamdError(.dataError, "Message too big: \(length) bytes, the limit is \(limits.maxMessageSize)"))
-                    }
-                    head.contentLength = length
                 }
                 if name.lowercased() == "compress", value.lowercased() != "zlib" {
                     return fail(SpamdError(.usage, "Compression is not supported (Compress: \(Self.printable(Substring(value))))"))

@@ -26,9 +26,14 @@ public struct SpamdService: Sendable {
 
 /// The spamd interface's socket: `[MailD] SpamdSocket`, component "MailD.Spamd".
 public enum SpamdSocket {
+    /// The answer past SpamdMaxConnections: an error line Exim defers on and spamc reports.
+    public static let busyReply = SpamdError(.tempFail, "EX_TEMPFAIL too many connections, try again later").line
+
     public static func listener(address: ListenAddress, service: SpamdService,
-                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) -> InterfaceListener {
-        InterfaceListener(name: "MailD.Spamd", address: address, group: group, logger: service.logger) { channel in
+                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+                                maxConnections: Int = InterfaceListener.defaultMaxConnections) -> InterfaceListener {
+        InterfaceListener(name: "MailD.Spamd", address: address, group: group, logger: service.logger,
+                          maxConnections: maxConnections, refusal: Array(busyReply.utf8)) { channel in
             initialize(channel, service: service)
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import MoatConfig
 import HTTPTypes
 import Hummingbird
 import Synchronization
@@ -35,9 +36,10 @@ final class AccessLog: Sendable {
         }
     }
 
-    /// Control characters would let a request forge log lines.
+    /// Control characters would let a request forge log lines: escaped, as in every log
+    /// (`LogText.escape`: also C1, line separators, bidi overrides; length capped).
     private static func clean(_ text: String) -> String {
-        String(text.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7F ? "?" : Character($0) })
+        LogText.escape(text, maxLength: 2048)
     }
 
     private static func timestamp(_ date: Date) -> String {

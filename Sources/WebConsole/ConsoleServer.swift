@@ -62,17 +62,24 @@ public struct ConsoleServer: Service {
         let responder = routes.router().buildResponder()
         let logger = logger
         let status = status
+        let maxConnections = Self.maxConnections(settings.current.values)
         await withDiscardingTaskGroup { group in
             for address in configuration.addresses {
                 group.addTask {
-                    await Self.serve(on: address, responder: responder, tls: tls, status: status, logger: logger)
+                    await Self.serve(on: address, responder: responder, tls: tls, maxConnections: maxConnections,
+                                     status: status, logger: logger)
                 }
             }
         }
     }
 
+    /// `[HTTPD] MaxConnections`, per address, read at start.
+    static func maxConnections(_ values: ConfigValues) -> Int {
+        max(1, values.value("HTTPD", "MaxConnections").integer ?? 64)
+    }
+
     private static func serve(on address: ListenAddress, responder: RouterResponder<ConsoleContext>, tls: TLSConfiguration,
-                              status: ConsoleStatus, logger: Logger) async {
+                              maxConnections: Int, status: ConsoleStatus, logger: Logger) async {
         let bind: BindAddress
         switch address {
         case .tcp(let host, let port): bind = .hostname(host, port: port)
@@ -81,14 +88,18 @@ public struct ConsoleServer: Service {
             bind = .unixDomainSocket(path: path)
         }
         let bound = BoundAddress()
+        let cap = ConnectionCap(limit: maxConnections, logger: logger)
         do {
             let app = Application(
                 responder: responder,
                 // A connection silent for a minute (a stalled handshake too) is closed; at most
-                // 64 at once per address: enough for administrators, bounded for anyone else.
-                server: try .tls(.http1(configuration: .init(idleTimeout: .seconds(60))), tlsConfiguration: tls),
+                // MaxConnections (64) at once per address are served: enough for administrators,
+                // bounded for anyone else. The next 32 are answered 503 and closed; past those,
+                // new connections wait in the listen queue.
+                server: try .tls(.http1(configuration: .init(additionalChannelHandlers: [ConnectionCapHandler(cap: cap)],
+                                                             idleTimeout: .seconds(60))), tlsConfiguration: tls),
                 configuration: .init(address: bind, serverName: nil,
-                                     availableConnectionsDelegate: MaximumAvailableConnections(64)),
+                                     availableConnectionsDelegate: MaximumAvailableConnections(maxConnections + 32)),
                 onServerRunning: { channel in
                     let shown = Self.describe(channel.localAddress, fallback: address)
                     if case .unix(let path) = address { chmod(path, 0o600) }

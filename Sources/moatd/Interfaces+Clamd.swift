@@ -9,6 +9,7 @@ extension InterfaceServices {
         guard let address = address(values, "ClamD", "ClamdSocket") else { return nil }
         let service = ClamdService(core: context.core, settings: context.settings,
                                    spoolDirectory: filterSpoolDirectory(values, "clamd"), logger: Logger(label: "ClamD"))
-        return ClamdSocket.listener(address: address, service: service, group: context.group)
+        return ClamdSocket.listener(address: address, service: service, group: context.group,
+                                    maxConnections: maxConnections(values, "ClamD", "MaxConnections"))
     }
 }

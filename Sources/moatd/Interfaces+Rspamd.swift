@@ -10,6 +10,7 @@ extension InterfaceServices {
         guard let address = address(values, "MailD", "RspamdSocket") else { return nil }
         let service = RspamdService(core: context.core, profiles: ProfileCache(store: context.settings, name: "Rspamd"),
                                     spoolDirectory: filterSpoolDirectory(values, "rspamd"), logger: Logger(label: "MailD.Rspamd"))
-        return RspamdSocket.listener(address: address, service: service, group: context.group)
+        return RspamdSocket.listener(address: address, service: service, group: context.group,
+                                     maxConnections: maxConnections(values, "MailD", "RspamdMaxConnections"))
     }
 }

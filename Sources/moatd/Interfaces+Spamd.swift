@@ -12,7 +12,13 @@ extension InterfaceServices {
         let service = SpamdService(core: context.core, profiles: ProfileCache(store: context.settings, name: "Spamd"),
                                    spoolDirectory: filterSpoolDirectory(values, "spamd"),
                                    logger: Logger(label: "MailD.Spamd"))
-        return SpamdSocket.listener(address: address, service: service, group: context.group)
+        return SpamdSocket.listener(address: address, service: service, group: context.group,
+                                    maxConnections: maxConnections(values, "MailD", "SpamdMaxConnections"))
+    }
+
+    /// A listener's cap (`...MaxConnections`), read at start.
+    static func maxConnections(_ values: MoatConfig.ConfigValues, _ section: String, _ name: String) -> Int {
+        values.value(section, name).integer ?? InterfaceListener.defaultMaxConnections
     }
 
     /// Private directory for messages too large to hold in memory while they are checked.

@@ -85,8 +85,14 @@ struct MoatLogHandler: LogHandler {
         guard event.level >= route.level else { return }
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
-        let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
-        let text = "[\(label)] \(event.level.rawValue.uppercased()): \(event.message)" + (fields.isEmpty ? "" : " \(fields)")
+        // The message and every field may quote a peer or a message (a host name, an address,
+        // a header, an error text): escaped here too, so no component can write a line break,
+        // a terminal escape or a bidi override into the log, whatever it forgot.
+        let fields = all.sorted { $0.key < $1.key }
+            .map { "\(LogText.escape($0.key, maxLength: 64))=\(LogText.escape("\($0.value)", maxLength: 2048))" }
+            .joined(separator: " ")
+        let text = "[\(LogText.escape(label, maxLength: 64))] \(event.level.rawValue.uppercased()): \(LogText.escape("\(event.message)", maxLength: 4096))"
+            + (fields.isEmpty ? "" : " \(fields)")
         LogSink.shared.write(text, level: event.level, to: route.target)
     }
 }

@@ -60,6 +60,10 @@ struct Moatd: AsyncParsableCommand {
         try pidFile?.write()
         defer { pidFile?.remove() }
 
+        DescriptorLimit.raise(initial.values, logger: logger)
+        // Before anything listens: spool files a crash left are whole messages nobody acknowledged.
+        SpoolCleanup.run(initial.values, logger: logger)
+
         let context = InterfaceContext(settings: daemon.settings, core: core, group: MultiThreadedEventLoopGroup.singleton)
         let listeners = InterfaceServices.listeners(context)
         let firewall = GatewayServices.firewallService(context)

@@ -1,5 +1,6 @@
 import FilterTestSupport
 import Foundation
+import InterfaceSupport
 import Logging
 import MailD
 import MoatConfig
@@ -12,10 +13,13 @@ struct ClamdServer {
     let channel: any Channel
     var port: Int { channel.localAddress!.port! }
 
-    static func start(_ config: String = "") async throws -> ClamdServer {
-        let service = ClamdService(core: Support.core(), settings: try Support.settings("[ClamD]\n" + config),
-                                   spoolDirectory: Support.temporaryPath("clamd-spool"), logger: Logger(label: "test.clamd"))
-        return ClamdServer(channel: try await ClamdSocket.listener(address: .tcp(host: "127.0.0.1", port: 0), service: service).bind())
+    static func start(_ config: String = "", extraConfig: String = "", spoolDirectory: String = Support.temporaryPath("clamd-spool"),
+                      coreSpool: String = Support.temporaryPath("spool"),
+                      maxConnections: Int = InterfaceListener.defaultMaxConnections) async throws -> ClamdServer {
+        let service = ClamdService(core: Support.core(spool: coreSpool), settings: try Support.settings(extraConfig + "\n[ClamD]\n" + config),
+                                   spoolDirectory: spoolDirectory, logger: Logger(label: "test.clamd"))
+        return ClamdServer(channel: try await ClamdSocket.listener(address: .tcp(host: "127.0.0.1", port: 0), service: service,
+                                                                   maxConnections: maxConnections).bind())
     }
 
     func stop() async { try? await channel.close() }

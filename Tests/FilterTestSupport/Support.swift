@@ -4,6 +4,7 @@ import MailD
 import MoatConfig
 import NIOCore
 import NIOPosix
+import SystemSetupSupport
 import ThreatEngine
 
 /// Test inputs and helpers shared by the filter-interface tests.
@@ -31,8 +32,16 @@ public enum Support {
         try! ThreatScanner(signatureDirectory: "/nonexistent-moat-test-signatures", limits: ScanLimits(scanTimeout: .seconds(900)))
     }()
 
-    public static func core() -> MailCore {
-        MailCore(scanner: scanner, spoolDirectory: temporaryPath("spool"))
+    public static func core(spool: String = temporaryPath("spool")) -> MailCore {
+        MailCore(scanner: scanner, spoolDirectory: spool)
+    }
+
+    /// A spool directory that cannot exist: its parent is a regular file (ENOTDIR), which fails
+    /// for root as well as for anybody else, like a full or read-only disk would.
+    public static func brokenSpoolDirectory() -> String {
+        let file = temporaryPath("not-a-directory")
+        FileManager.default.createFile(atPath: file, contents: Data("x".utf8))
+        return file + "/spool"
     }
 
     public static func temporaryPath(_ name: String) -> String {
@@ -166,6 +175,60 @@ public enum Support {
     }
 }
 
+/// A client connection the test keeps open (idle, or used later), blocking calls.
+public final class HeldConnection: @unchecked Sendable {
+    public let fd: Int32
+
+    public init(port: Int) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else {
+            close(fd)
+            throw Support.Missing(description: "connect to 127.0.0.1:\(port) failed")
+        }
+        var timeout = timeval(tv_sec: 30, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+    }
+
+    deinit { close(fd) }
+
+    /// Sends, optionally half-closes, reads to EOF (or the 30 s receive time-out).
+    public func exchange(_ bytes: [UInt8], halfClose: Bool = true) async -> [UInt8] {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async { [self] in
+                var offset = 0
+                while offset < bytes.count {
+                    let n = bytes.withUnsafeBytes { send(fd, $0.baseAddress! + offset, bytes.count - offset, Int32(MSG_NOSIGNAL)) }
+                    if n <= 0 { break }
+                    offset += n
+                }
+                if halfClose { shutdown(fd, Int32(SHUT_WR)) }
+                continuation.resume(returning: read().bytes)
+            }
+        }
+    }
+
+    /// Reads until EOF (`closed`) or until the receive time-out passes (the peer kept it open).
+    public func read(timeout seconds: Int = 30) -> (bytes: [UInt8], closed: Bool) {
+        var timeout = timeval(tv_sec: seconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var reply: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress!, 65536, 0) }
+            if n == 0 { return (reply, true) }
+            if n < 0 { return (reply, !(errno == EAGAIN || errno == EWOULDBLOCK)) }
+            reply += chunk[0..<n]
+        }
+    }
+}
+
 /// Debian's Exim with content scanning (exim4-daemon-heavy), extracted with `dpkg -x` (it
 /// conflicts with Postfix as a package) and run as `exim -bs` on a private configuration,
 /// driven by swaks.
@@ -177,20 +240,29 @@ public struct EximPeer {
     /// Downloads and extracts the packages once per machine; every failure names its cause.
     public static func prepare(spamdAddress: String, extraACL: String = "") async throws -> EximPeer {
         let exim = cache + "/root/usr/sbin/exim4"
-        if !FileManager.default.isExecutableFile(atPath: exim) {
-            try FileManager.default.createDirectory(atPath: cache + "/debs", withIntermediateDirectories: true)
-            let download = try await Support.run("/bin/sh", ["-c", "cd \(cache)/debs && apt-get download exim4-daemon-heavy exim4-base exim4-config"])
-            guard download.status == 0 else {
-                throw Support.Missing(description: "apt-get download exim4-daemon-heavy failed: \(download.stderr)")
+        // Suites (here and in other test processes) prepare Exim at the same time: the
+        // download and extraction happen once, under the machine-wide set-up lock, into a
+        // scratch directory renamed into place, so nobody runs a half-extracted Exim; the
+        // user Exim looks up is made the same way ("already exists" is fine).
+        try await SystemSetup.locked {
+            if !FileManager.default.isExecutableFile(atPath: exim) {
+                let work = cache + "/work-\(UUID().uuidString)"
+                defer { try? FileManager.default.removeItem(atPath: work) }
+                try FileManager.default.createDirectory(atPath: work + "/debs", withIntermediateDirectories: true)
+                let download = SystemSetup.run("/bin/sh", ["-c", "cd \(work)/debs && apt-get download exim4-daemon-heavy exim4-base exim4-config"])
+                guard download.status == 0 else {
+                    throw Support.Missing(description: "apt-get download exim4-daemon-heavy failed: \(download.output)")
+                }
+                let extract = SystemSetup.run("/bin/sh", ["-c", "for f in \(work)/debs/*.deb; do dpkg -x \"$f\" \(work)/root || exit 1; done"])
+                guard extract.status == 0 else { throw Support.Missing(description: "dpkg -x failed: \(extract.output)") }
+                // A partial tree left by an older, unlocked preparation goes first.
+                try? FileManager.default.removeItem(atPath: cache + "/root")
+                guard rename(work + "/root", cache + "/root") == 0 else {
+                    throw Support.Missing(description: "cannot move the extracted Exim to \(cache)/root: \(String(cString: strerror(errno)))")
+                }
             }
-            let extract = try await Support.run("/bin/sh", ["-c", "for f in \(cache)/debs/*.deb; do dpkg -x \"$f\" \(cache)/root || exit 1; done"])
-            guard extract.status == 0 else { throw Support.Missing(description: "dpkg -x failed: \(extract.stderr)") }
-        }
-        // Exim looks its compiled-in user up at start even when told to run as root.
-        if try await Support.run("/usr/bin/id", ["Debian-exim"]).status != 0 {
-            let add = try await Support.run("/usr/sbin/useradd", ["--system", "--no-create-home", "--home-dir", "/nonexistent",
-                                                                 "--shell", "/usr/sbin/nologin", "Debian-exim"])
-            guard add.status == 0 else { throw Support.Missing(description: "cannot create the Debian-exim user: \(add.stderr)") }
+            // Exim looks its compiled-in user up at start even when told to run as root.
+            try SystemSetup.ensureSystemUserLocked("Debian-exim")
         }
         let version = try await Support.run(exim, ["-bV"])
         guard version.stdout.contains("Content_Scanning") else {

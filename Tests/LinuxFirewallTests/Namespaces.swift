@@ -1,4 +1,5 @@
 import Foundation
+import SystemSetupSupport
 import Testing
 #if canImport(Glibc)
 import Glibc
@@ -29,7 +30,7 @@ enum Kernel {
         guard getuid() == 0, FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip"),
               FileManager.default.isExecutableFile(atPath: "/usr/sbin/nft") else { return false }
         let name = "moatfw-probe-\(getpid())"
-        guard ip("netns", "add", name).status == 0 else { return false }
+        guard (try? SystemSetup.lockedBlocking { ip("netns", "add", name).status }) == 0 else { return false }
         ip("netns", "del", name)
         return true
     }()
@@ -41,8 +42,12 @@ final class Namespace: @unchecked Sendable {
 
     init(_ tag: String) throws {
         name = "moatfw-\(tag)-\(getpid())"
-        ip("netns", "del", name)
-        let result = ip("netns", "add", name)
+        // `ip netns add` mounts /run/netns the first time: concurrent first calls (suites in
+        // parallel, other test processes) go one at a time under the machine-wide set-up lock.
+        let result = try SystemSetup.lockedBlocking { () -> (status: Int32, out: String, err: String) in
+            ip("netns", "del", name)
+            return ip("netns", "add", name)
+        }
         guard result.status == 0 else { throw TestFailure("ip netns add \(name): \(result.err)") }
         ip("-n", name, "link", "set", "lo", "up")
     }

@@ -254,7 +254,6 @@ import Testing
     @Test func certificatePrintsTheSameCAInPEMAndDER() throws {
         let sandbox = try Sandbox(extra: "")
         defer { sandbox.remove() }
-        try sandbox.write(try sandbox.read().replacingOccurrences(of: "[Root]\n", with: "[Root]\nVarDir = \(sandbox.root.path)/var\n"))
         let pem = try ctl("certificate", config: sandbox.config)
         #expect(pem.status == 0, "\(pem.stderr)")
         #expect(pem.stdout.hasPrefix("-----BEGIN CERTIFICATE-----"))

@@ -59,8 +59,10 @@ struct Sandbox {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("moat-it-\(UUID().uuidString)")
         self.consolePort = consolePort
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
-        let console = consolePort.map { "VarDir = \(root.path)/var\n\n[HTTPD]\nAdminListen = 127.0.0.1:\($0)\n" }
-            ?? "\n[HTTPD]\nAdminListen =\n"
+        // VarDir is always the sandbox's own: daemons of tests side by side never share a CA,
+        // a spool or the VarDir lock (a shared /var/lib/moat made them depend on each other).
+        let console = "VarDir = \(root.path)/var\n" + (consolePort.map { "\n[HTTPD]\nAdminListen = 127.0.0.1:\($0)\n" }
+            ?? "\n[HTTPD]\nAdminListen =\n")
         let text = """
             # integration test configuration
             [Root]

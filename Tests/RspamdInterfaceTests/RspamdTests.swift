@@ -1,5 +1,6 @@
 import FilterTestSupport
 import Foundation
+import InterfaceSupport
 import Logging
 @testable import MailD
 import MoatConfig
@@ -12,10 +13,14 @@ struct RspamdServer {
     let channel: any Channel
     var port: Int { channel.localAddress!.port! }
 
-    static func start(limits: RspamdLimits = RspamdLimits()) async throws -> RspamdServer {
-        let service = RspamdService(core: Support.core(), profiles: ProfileCache(store: try Support.settings(), name: "Rspamd"),
-                                    limits: limits, spoolDirectory: Support.temporaryPath("rspamd-spool"), logger: Logger(label: "test.rspamd"))
-        return RspamdServer(channel: try await RspamdSocket.listener(address: .tcp(host: "127.0.0.1", port: 0), service: service).bind())
+    static func start(limits: RspamdLimits = RspamdLimits(), extraConfig: String = "",
+                      spoolDirectory: String = Support.temporaryPath("rspamd-spool"),
+                      coreSpool: String = Support.temporaryPath("spool"),
+                      maxConnections: Int = InterfaceListener.defaultMaxConnections) async throws -> RspamdServer {
+        let service = RspamdService(core: Support.core(spool: coreSpool), profiles: ProfileCache(store: try Support.settings(extraConfig), name: "Rspamd"),
+                                    limits: limits, spoolDirectory: spoolDirectory, logger: Logger(label: "test.rspamd"))
+        return RspamdServer(channel: try await RspamdSocket.listener(address: .tcp(host: "127.0.0.1", port: 0), service: service,
+                                                                     maxConnections: maxConnections).bind())
     }
 
     func stop() async { try? await channel.close() }

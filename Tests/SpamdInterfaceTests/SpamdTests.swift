@@ -1,5 +1,6 @@
 import FilterTestSupport
 import Foundation
+import InterfaceSupport
 import Logging
 @testable import MailD
 import MoatConfig
@@ -16,11 +17,13 @@ struct SpamdServer {
     var port: Int { channel.localAddress!.port! }
 
     static func start(limits: SpamdLimits = SpamdLimits(), extraConfig: String = "",
-                      spoolDirectory: String = Support.temporaryPath("spamd-spool")) async throws -> SpamdServer {
-        let service = SpamdService(core: Support.core(), profiles: ProfileCache(store: try Support.settings(extraConfig), name: "Spamd"),
+                      spoolDirectory: String = Support.temporaryPath("spamd-spool"),
+                      coreSpool: String = Support.temporaryPath("spool"),
+                      maxConnections: Int = InterfaceListener.defaultMaxConnections) async throws -> SpamdServer {
+        let service = SpamdService(core: Support.core(spool: coreSpool), profiles: ProfileCache(store: try Support.settings(extraConfig), name: "Spamd"),
                                    limits: limits, spoolDirectory: spoolDirectory,
                                    logger: Logger(label: "test.spamd"))
-        let listener = SpamdSocket.listener(address: .tcp(host: "127.0.0.1", port: 0), service: service)
+        let listener = SpamdSocket.listener(address: .tcp(host: "127.0.0.1", port: 0), service: service, maxConnections: maxConnections)
         return SpamdServer(channel: try await listener.bind())
     }
 

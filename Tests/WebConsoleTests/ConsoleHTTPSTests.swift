@@ -265,6 +265,27 @@ import Testing
         }
     }
 
+    /// Control characters, line separators and bidi overrides a message carries are shown
+    /// escaped (and still HTML-escaped), never passed to the browser or a copy-paste.
+    @Test func threatsPageEscapesControlCharacters() async throws {
+        let event = ThreatEvent(time: Date(timeIntervalSince1970: 1_700_000_000), interface: "Milter", action: "reject",
+                                threats: ["Moat.Test.EICAR (KnownVirus) in 2 \"gpj\u{202E}.exe\""],
+                                sender: "a\u{1B}[2J@example.com", recipients: ["bob@example.org\r\nX: y"],
+                                subject: "Hi\u{2028}<b>there</b>\u{0}", messageId: "<id\nverdict pass@x>",
+                                queueId: "4AbC", client: "192.0.2.7", reason: "MailD.MilterRuleSet rule 1")
+        try await ConsoleFixture.with(threats: [event]) { console in
+            let token = try await console.login()
+            let page = try await console.request("/threats", token: token)
+            #expect(page.status == 200)
+            #expect(page.body.contains(#"gpj\u{202E}.exe"#))
+            #expect(page.body.contains(#"a\e[2J@example.com"#))
+            #expect(page.body.contains(#"bob@example.org\r\nX: y"#))
+            #expect(page.body.contains(#"Hi\u{2028}&lt;b&gt;there&lt;/b&gt;\0"#))
+            #expect(page.body.contains(#"&lt;id\nverdict pass@x&gt;"#))
+            #expect(!page.body.unicodeScalars.contains { [0x00, 0x1B, 0x2028, 0x202E].contains($0.value) })
+        }
+    }
+
     @Test func filesArePrivate() async throws {
         try await ConsoleFixture.with { console async throws in
             func mode(_ path: String) throws -> Int {

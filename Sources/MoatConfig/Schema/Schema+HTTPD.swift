@@ -10,6 +10,8 @@ extension Schema {
                           "Private key of AdminSslCertificate (mode 0600)"),
             ParameterSpec("AccessLogPath", .path(allowEmpty: true), default: "",
                           "File for the console's access log; empty keeps none"),
+            ParameterSpec("MaxConnections", .integer(1...4096), default: "64",
+                          "Moat: connections each AdminListen address keeps open at once; one more is answered HTTP 503 and closed (read at start)"),
             ParameterSpec("SessionIdleTimeout", .duration(ConfigDuration.minutes(1)...ConfigDuration.days(1)), default: "30m",
                           "Moat: a console session unused for this long ends and the administrator logs in again"),
         ]

@@ -14,18 +14,25 @@ extension Schema {
                           "Moat: messages larger than this are spooled to disk and their parts decoded to files while checked, so memory stays bounded"),
         ]
         + interfaceFamily("Milter", protocolName: "Milter (Postfix smtpd_milters, Sendmail INPUT_MAIL_FILTER)",
-                          defaultRules: defaultMilterRules)
+                          defaultRules: defaultMilterRules, extra: [
+            ParameterSpec("MilterReadTimeout", .duration(.seconds(1)...ConfigDuration.minutes(60)), default: "2m",
+                          "Moat: a Milter connection on which the MTA sends nothing for this long (outside a check) is closed, as clamav-milter's ReadTimeout; the MTA then applies its milter default action for the rest of that SMTP session, so set it above Postfix's smtpd_timeout (300s) if clients that pause longer must not be deferred"),
+        ])
         + interfaceFamily("Spamd", protocolName: "spamd (Exim spamd_address, spamc)", defaultRules: defaultSpamdRules)
         + interfaceFamily("Rspamd", protocolName: "rspamd (Exim spamd_address variant=rspamd, rspamc)",
                           defaultRules: defaultSpamdRules)
     )
 
     /// Socket, limits, unchecked policy and rules of one filter interface, declared once.
-    static func interfaceFamily(_ prefix: String, protocolName: String, defaultRules: String) -> [ParameterSpec] {
+    static func interfaceFamily(_ prefix: String, protocolName: String, defaultRules: String,
+                                extra: [ParameterSpec] = []) -> [ParameterSpec] {
         [
             ParameterSpec("\(prefix)Socket", .address, default: "",
                           "Where the \(protocolName) interface listens; empty turns the interface off"),
+            ParameterSpec("\(prefix)MaxConnections", .integer(1...65_536), default: "256",
+                          "Moat: connections the \(prefix) interface keeps open at once; one more gets a temporary error and is closed (read at start)"),
         ]
+        + extra
         + ScanLimitsSpec.parameters(prefix: prefix, scanTimeout: "3m")
         + [
             ParameterSpec("\(prefix)BlockUnchecked", .bool(.yesNo), default: "No",

@@ -1,3 +1,5 @@
+import MoatConfig
+
 /// HTML text in which every interpolated string is escaped unless it is itself `HTML`: a
 /// value from the configuration, a mail address or a threat name can never become markup.
 struct HTML: Sendable, ExpressibleByStringInterpolation {
@@ -24,6 +26,11 @@ struct HTML: Sendable, ExpressibleByStringInterpolation {
         mutating func appendInterpolation(_ parts: [HTML]) { text += parts.map(\.text).joined() }
         mutating func appendInterpolation(_ value: String?) { text += HTML.escape(value ?? "") }
     }
+
+    /// Text from a peer or a message (subjects, Message-IDs, addresses): control characters,
+    /// line separators and bidi overrides made visible and the length capped
+    /// (`LogText.escape`), then HTML-escaped.
+    static func untrusted(_ value: String?) -> HTML { HTML(trusted: escape(LogText.escape(value ?? ""))) }
 
     static func escape(_ value: String) -> String {
         var out = ""

@@ -4,11 +4,14 @@ import MailD
 enum ThreatsPage {
     static func render(_ events: [ThreatEvent], csrf: String) -> HTML {
         let rows = events.map { e -> HTML in
-            let threats = e.threats.map { t -> HTML in "\(t)<br>" }
+            // Every field but the time quotes a peer or a message: escaped for HTML and made
+            // safe (no control characters, bidi overrides or unbounded length).
+            let u = HTML.untrusted
+            let threats = e.threats.map { t -> HTML in "\(u(t))<br>" }
             return """
-                <tr><td>\(Layout.time(e.time))</td><td>\(e.interface)</td><td>\(e.action)</td><td>\(threats)</td>\
-                <td>\(e.sender)</td><td>\(e.recipients.joined(separator: ", "))</td><td>\(e.subject)</td>\
-                <td>\(e.messageId)\(e.queueId.map { " (queue \($0))" })</td><td>\(e.client)</td><td>\(e.reason)</td></tr>
+                <tr><td>\(Layout.time(e.time))</td><td>\(u(e.interface))</td><td>\(u(e.action))</td><td>\(threats)</td>\
+                <td>\(u(e.sender))</td><td>\(u(e.recipients.joined(separator: ", ")))</td><td>\(u(e.subject))</td>\
+                <td>\(u(e.messageId))\(u(e.queueId.map { " (queue \($0))" }))</td><td>\(u(e.client))</td><td>\(u(e.reason))</td></tr>
                 """
         }
         let table: HTML = events.isEmpty

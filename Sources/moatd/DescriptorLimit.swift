@@ -1,0 +1,48 @@
+import Foundation
+import Logging
+import MoatConfig
+
+/// Outside systemd (scripts/run.sh with nohup, a shell) the soft descriptor limit is often
+/// 1024, below what the connection caps need; moatd raises its soft limit towards the hard
+/// one (as LimitNOFILE does under systemd; up to 65536 or what the caps need) and warns when
+/// even that is short.
+enum DescriptorLimit {
+    /// Descriptors the configured caps can take: socket + spool file per filter connection,
+    /// the console's, the Gate's (client, server, spool), and a margin for the rest.
+    static func needed(_ values: ConfigValues) -> Int {
+        func cap(_ section: String, _ name: String, _ fallback: Int) -> Int { values.value(section, name).integer ?? fallback }
+        func on(_ section: String, _ name: String) -> Bool {
+            if case .address(_?) = values.value(section, name) { return true }
+            return false
+        }
+        var filters = 0
+        if on("MailD", "MilterSocket") { filters += cap("MailD", "MilterMaxConnections", 256) }
+        if on("MailD", "SpamdSocket") { filters += cap("MailD", "SpamdMaxConnections", 256) }
+        if on("MailD", "RspamdSocket") { filters += cap("MailD", "RspamdMaxConnections", 256) }
+        if on("ClamD", "ClamdSocket") { filters += cap("ClamD", "MaxConnections", 256) }
+        let consoles = (values.value("HTTPD", "AdminListen").list?.count ?? 0) * (cap("HTTPD", "MaxConnections", 64) + 32)
+        var gate = 0
+        if case .divert(let divert) = values.value("LinuxFirewall", "InputDivert"), divert != .off { gate = 3 * 4096 }
+        return 2 * filters + consoles + gate + 512
+    }
+
+    static func raise(_ values: ConfigValues, logger: Logger) {
+        var limit = rlimit()
+        guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
+        let before = limit.rlim_cur
+        let needed = needed(values)
+        // Up to the hard limit, but not past what is useful (a huge table slows down code
+        // that walks every descriptor).
+        let wanted = min(limit.rlim_max, rlim_t(max(needed, 65536)))
+        if limit.rlim_cur < wanted {
+            limit.rlim_cur = wanted
+            if setrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) != 0 { limit.rlim_cur = before }
+        }
+        if limit.rlim_cur != before {
+            logger.info("descriptor limit raised from \(before) to \(limit.rlim_cur)")
+        }
+        if limit.rlim_cur < rlim_t(needed) {
+            logger.warning("descriptor limit \(limit.rlim_cur) is below the \(needed) the connection caps can take; raise LimitNOFILE (ulimit -n) or lower the *MaxConnections settings")
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+import NIOCore
+import Testing
+@testable import MilterInterface
+
+/// MilterReadTimeout and MilterMaxConnections.
+@Suite("Milter idle time-out and connection cap", .serialized)
+struct MilterConnectionLimitTests {
+    typealias S = Support
+
+    /// A connection on which the MTA says nothing is closed after the read time-out (2 min by
+    /// default; shortened here), with a log line; it stayed open for ever before.
+    @Test func idleConnectionIsClosed() async throws {
+        var options = MilterInterface.Options()
+        options.readTimeout = .milliseconds(400)
+        let server = try await LiveServer(options: options)
+        let client = try RawClient(port: server.port)
+        #expect(await client.negotiate()?.command == UInt8(ascii: "O"))
+        let started = ContinuousClock.now
+        #expect(await client.read() == nil, "closed by the server")
+        #expect(ContinuousClock.now - started < .seconds(5), "closed by the time-out, not by the client's 10 s receive limit")
+        #expect(server.log.lines.contains { $0.contains("nothing received") && $0.contains("MilterReadTimeout") }, "\(server.log.lines)")
+        await server.stop()
+    }
+
+    /// While Moat checks a message the MTA is silent; that is no reason to close.
+    @Test func silenceDuringACheckIsNotIdleness() async throws {
+        var options = MilterInterface.Options()
+        options.readTimeout = .milliseconds(300)
+        let decide = options.decide
+        options.decide = { core, envelope, message, profile in
+            try? await Task.sleep(for: .seconds(1))
+            return await decide(core, envelope, message, profile)
+        }
+        let server = try await LiveServer(options: options)
+        let client = try RawClient(port: server.port)
+        #expect(await client.negotiate()?.command == UInt8(ascii: "O"))
+        client.message(body: "hello\r\n")
+        #expect(await client.read()?.command == UInt8(ascii: "a"))
+        await server.stop()
+    }
+
+    /// Past the cap a new connection is closed at once (milter has no answer before
+    /// negotiation; Postfix applies milter_default_action); open ones keep working.
+    @Test func overTheCapIsClosedAndOpenOnesStillWork() async throws {
+        var options = MilterInterface.Options()
+        options.maxConnections = 2
+        let server = try await LiveServer(options: options)
+        let first = try RawClient(port: server.port)
+        #expect(await first.negotiate()?.command == UInt8(ascii: "O"))
+        let second = try RawClient(port: server.port)
+        #expect(await second.negotiate()?.command == UInt8(ascii: "O"))
+        let third = try RawClient(port: server.port)
+        let started = ContinuousClock.now
+        #expect(await third.negotiate() == nil)
+        #expect(ContinuousClock.now - started < .seconds(5))
+        first.message(body: "hello\r\n")
+        #expect(await first.read()?.command == UInt8(ascii: "a"))
+        _ = second
+        await server.stop()
+    }
+}
