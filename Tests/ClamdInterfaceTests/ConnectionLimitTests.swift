@@ -7,7 +7,9 @@ import Testing
 /// connections already open are served as before.
 @Suite(.serialized) struct ClamdConnectionLimitTests {
     @Test func overTheCapIsAnErrorLineAndOpenOnesStillWork() async throws {
-        let server = try await ClamdServer.start(maxConnections: 2)
+        // The held connections must outlive a loaded machine's pauses: clamd's 5 s read time-out
+        // would close them before their turn.
+        let server = try await ClamdServer.start("ReadTimeout = 120s", maxConnections: 2)
         let first = try HeldConnection(port: server.port)
         let second = try HeldConnection(port: server.port)
         try await Task.sleep(for: .milliseconds(300))

@@ -24,13 +24,14 @@ import Testing
         #expect(t.checks.count == 1)
     }
 
-    @Test func topIsRoutedWhateverItsSpelling() {
+    /// `TOP n 9999` is RETR by another name: held and scanned even with ScanPop3Top = No.
+    @Test func topWithBodyLinesIsHeldWhateverItsSpelling() {
         var (session, t) = loggedIn()
-        t.record(session.clientBytes(buf("\ttop 1\t10\r\n")))
-        #expect(t.toServer == "TOP 1 10\r\n")
-        t.record(session.serverBytes(buf("+OK\r\nSubject: x\r\n\r\nbody\r\n.\r\n")))
-        // ScanPop3Top = No: relayed but reported unchecked (BlockUnchecked decides upstream of this).
-        #expect(t.others.contains(.unchecked(.topNotScanned, command: .top("1", lines: "10"))))
+        t.record(session.clientBytes(buf("\ttop 1\t9999\r\n")))
+        #expect(t.toServer == "TOP 1 9999\r\n")
+        t.record(session.serverBytes(buf("+OK\r\nSubject: x\r\n\r\n" + GateFixtures.eicar + "\r\n.\r\n")))
+        #expect(t.toClient == "")
+        #expect(t.checks.count == 1)
     }
 
     @Test func aPasswordKeepsItsBlanks() {

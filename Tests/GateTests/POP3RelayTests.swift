@@ -252,11 +252,18 @@ struct POP3Transcript: Equatable {
 
     @Test func topFollowsScanSetting() {
         let reply = "+OK\r\nSubject: t\r\n\r\n..x\r\n.\r\n"
+        // Header only (TOP n 0): relayed unscanned unless ScanPop3Top.
         var (off, t1) = started()
-        t1.record(off.clientBytes(buf("TOP 1 5\r\n")))
-        t1.record(off.serverBytes(buf(reply)))
-        #expect(t1.toClient == greeting + reply)
-        #expect(t1.others == [.unchecked(.topNotScanned, command: .top("1", lines: "5"))])
+        t1.record(off.clientBytes(buf("TOP 1 0\r\n")))
+        t1.record(off.serverBytes(buf("+OK\r\nSubject: t\r\n\r\n.\r\n")))
+        #expect(t1.toClient == greeting + "+OK\r\nSubject: t\r\n\r\n.\r\n")
+        #expect(t1.others == [.unchecked(.topNotScanned, command: .top("1", lines: "0"))])
+        // With body lines, TOP is RETR by another name: held and scanned whatever the setting.
+        var (off2, t3) = started()
+        t3.record(off2.clientBytes(buf("TOP 1 5\r\n")))
+        t3.record(off2.serverBytes(buf(reply)))
+        #expect(t3.toClient == greeting)
+        #expect(t3.checks.map(\.2) == [.top("1", lines: "5")])
 
         var (on, t2) = started(.init(scanTop: true))
         t2.record(on.clientBytes(buf("TOP 1 5\r\n")))

@@ -26,10 +26,12 @@ struct MilterConnectionLimitTests {
     /// While Moat checks a message the MTA is silent; that is no reason to close.
     @Test func silenceDuringACheckIsNotIdleness() async throws {
         var options = MilterInterface.Options()
-        options.readTimeout = .milliseconds(300)
+        // Long enough that a loaded machine's pauses between the MTA's packets stay under it,
+        // short enough that the check (twice as long) would trip it if it counted.
+        options.readTimeout = .milliseconds(1500)
         let decide = options.decide
         options.decide = { core, envelope, message, profile in
-            try? await Task.sleep(for: .seconds(1))
+            try? await Task.sleep(for: .seconds(3))
             return await decide(core, envelope, message, profile)
         }
         let server = try await LiveServer(options: options)

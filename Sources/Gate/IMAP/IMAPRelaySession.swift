@@ -52,8 +52,9 @@
 //   client's command goes out and its partial content is decided from the cache. If the server
 //   refuses the private command (NO/BAD, reported `privateFetchRefused`), or does not return a
 //   message, its verdict stays unknown: the client's partial fetch is unchecked and
-//   BlockUnchecked decides. A command with a literal in it (never seen in practice for FETCH) is
-//   not held; a command that also fetches the whole message still gets the private fetch (it is
+//   BlockUnchecked decides. A FETCH with a literal in it (`HEADER.FIELDS ({4+}...)`) is held like
+//   one with a partial item: its items after the literal cannot be seen first (relayed as it
+//   was, such a command fetched a part unchecked: MailboxDifferentialTests). A command that also fetches the whole message still gets the private fetch (it is
 //   simpler than tying its parts to its own whole item). Commands are never reordered: the
 //   server sees the client's commands in the client's order, with the private command in front
 //   of the one that needed it; the client sees replies in server order, none of the private
@@ -546,7 +547,7 @@ public struct IMAPRelaySession: Sendable {
                 if first && rawLineTag == nil {
                     if peekBypass {
                         peekBypass = false
-                    } else if literal == nil, let request = Self.peekRequest(text), needsPeek(request) {
+                    } else if let request = Self.peekRequest(text, assumePartial: literal != nil), needsPeek(request) {
                         // This command and all after it wait for the private fetch.
                         heldClientInput = segment
                         var rest = clientFramer.takeAll()
@@ -652,7 +653,9 @@ public struct IMAPRelaySession: Sendable {
     // MARK: Private fetch
 
     /// A `FETCH`/`UID FETCH` asking for partial content: its set. Nil for anything else.
-    static func peekRequest(_ text: [UInt8]) -> PeekRequest? {
+    /// `assumePartial`: the command goes on after a literal (`{4+}` inside HEADER.FIELDS, say),
+    /// so its items cannot all be seen here: it is taken to ask for partial content.
+    static func peekRequest(_ text: [UInt8], assumePartial: Bool = false) -> PeekRequest? {
         let tokens = IMAPTokenizer.tokenize(text)
         var words: [String] = []
         for token in tokens.prefix(4) {
@@ -689,7 +692,7 @@ public struct IMAPRelaySession: Sendable {
             }
             if depth == 0 { break }
         }
-        let partial = items.contains {
+        let partial = assumePartial || items.contains {
             if case .partialContent = IMAPFetchLiteralRole.classify(item: $0) { return true }
             return false
         }

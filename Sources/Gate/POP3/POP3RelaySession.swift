@@ -6,7 +6,8 @@
 //   and everything else byte for byte. Commands are forwarded line by line as they complete;
 //   replies are matched to commands through a FIFO queue, so pipelined commands (CAPA PIPELINING,
 //   RFC 2449) work, and a reply's bytes are never reordered.
-// - RETR replies (and TOP replies when `scanTop`, the `ScanPop3Top` setting, is on) are held:
+// - RETR and TOP replies with body lines (and header-only `TOP n 0` replies too when `scanTop`,
+//   the `ScanPop3Top` setting, is on) are held:
 //   status line and body are kept, the body is dot-unstuffed and handed out as
 //   `checkMessage`. `checkFinished(.pass)` sends the server's bytes unchanged;
 //   `checkFinished(.deliver(m))` sends the server's status line followed by `m`, dot-stuffed and
@@ -21,8 +22,8 @@
 //   its first `noticeHeadSize` bytes are kept (for the header), never more than `maxMessageSize`,
 //   and at its end the session emits `replaceUnchecked(id:head:reason:command:)`; the core answers
 //   `checkFinished(id:, .deliver(notice))` and the client gets the server's status line and the
-//   notice, dot-stuffed and terminated. TOP with `scanTop` off is relayed unscanned with
-//   `unchecked(.topNotScanned)`. (The relay never answers `-ERR` in place of a message: POP3
+//   notice, dot-stuffed and terminated. `TOP n 0` with `scanTop` off is relayed unscanned
+//   with `unchecked(.topNotScanned)`. (The relay never answers `-ERR` in place of a message: POP3
 //   clients mishandle it.)
 // - STLS: the command is forwarded; client bytes after the STLS line and before the server's
 //   reply are discarded (`injectionDiscarded`), as are server bytes after the `+OK` line. After the
@@ -308,8 +309,12 @@ public struct POP3RelaySession: Sendable {
         case "RETR":
             return .scanned(.retr(command.arguments.first ?? ""))
         case "TOP":
-            let cmd = MessageCommand.top(command.arguments.first ?? "", lines: command.arguments.dropFirst().first ?? "")
-            return configuration.scanTop ? .scanned(cmd) : .unscannedTop(cmd)
+            let lines = command.arguments.dropFirst().first ?? ""
+            let cmd = MessageCommand.top(command.arguments.first ?? "", lines: lines)
+            // `TOP n 0` is the header alone; with body lines (`TOP n 9999` is RETR by another
+            // name) the reply carries message content and is held and scanned whatever
+            // ScanPop3Top says. ScanPop3Top = Yes scans header-only replies too.
+            return configuration.scanTop || lines != "0" ? .scanned(cmd) : .unscannedTop(cmd)
         case "AUTH":
             // "AUTH" alone lists mechanisms on some servers (multi-line); with a mechanism it is
             // a SASL exchange.

@@ -17,7 +17,7 @@ extension Schema {
             ParameterSpec("UnrecognizedProtocol", .choice(["Relay", "Close"]), default: "Relay",
                           "Moat: what the Gate does when a protected port does not carry the expected protocol"),
             ParameterSpec("ScanPop3Top", .bool(.yesNo), default: "No",
-                          "Moat: Yes scans POP3 TOP replies too (partial messages, so often unchecked)"),
+                          "Moat: Yes scans header-only POP3 TOP n 0 replies too; TOP with body lines is always scanned like RETR"),
             ParameterSpec("MaxMessageSize", .size(ByteSize.megabytes(1)...ByteSize.megabytes(4096)), default: "64mb",
                           "Moat: larger SMTP messages are refused (552; EHLO's SIZE says so); larger POP3/IMAP messages are not scanned but reported unchecked (BlockUnchecked decides)"),
             ParameterSpec("MaxSpoolSize", .size(ByteSize.megabytes(1)...ByteSize.megabytes(1 << 20)), default: "1gb",
