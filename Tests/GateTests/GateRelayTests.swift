@@ -22,14 +22,16 @@ final class FakeSMTPServer: Sendable {
 
     /// `tls`: offer STARTTLS with this context.
     init(ehlo: [String] = ["fake.example.org", "PIPELINING", "CHUNKING", "SIZE 10240000", "8BITMIME"],
-         tls: NIOSSLContext? = nil, greeting: String = "220 fake.example.org ESMTP\r\n") async throws {
+         tls: NIOSSLContext? = nil, greeting: String = "220 fake.example.org ESMTP\r\n",
+         afterStartTLS: String = "") async throws {
         let box = Box()
         channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(MailLineDecoder()))
-                    try channel.pipeline.syncOperations.addHandler(Handler(server: box, ehlo: ehlo, tls: tls, greeting: greeting))
+                    try channel.pipeline.syncOperations.addHandler(Handler(server: box, ehlo: ehlo, tls: tls, greeting: greeting,
+                                                                            afterStartTLS: afterStartTLS))
                 }
             }
             .bind(host: "127.0.0.1", port: 0).get()
@@ -44,12 +46,14 @@ final class FakeSMTPServer: Sendable {
         let ehlo: [String]
         let tls: NIOSSLContext?
         let greeting: String
+        /// Written in the same segment as the 220 to STARTTLS (a man in the middle's injection).
+        let afterStartTLS: String
         var encrypted = false
         var data: String?
         var count = 0
 
-        init(server: Box, ehlo: [String], tls: NIOSSLContext?, greeting: String) {
-            self.box = server; self.ehlo = ehlo; self.tls = tls; self.greeting = greeting
+        init(server: Box, ehlo: [String], tls: NIOSSLContext?, greeting: String, afterStartTLS: String) {
+            self.box = server; self.ehlo = ehlo; self.tls = tls; self.greeting = greeting; self.afterStartTLS = afterStartTLS
         }
 
         func channelActive(context: ChannelHandlerContext) {
@@ -82,7 +86,7 @@ final class FakeSMTPServer: Sendable {
                 let ehlo = self.ehlo + (tls != nil && !encrypted ? ["STARTTLS"] : [])
                 reply(context, ehlo.enumerated().map { "250" + ($0.offset == ehlo.count - 1 ? " " : "-") + $0.element + "\r\n" }.joined())
             case "STAR" where tls != nil && !encrypted:
-                reply(context, "220 2.0.0 Ready to start TLS\r\n")
+                reply(context, "220 2.0.0 Ready to start TLS\r\n" + afterStartTLS)
                 // Written before the TLS handler is in place: the 220 goes out in the clear.
                 encrypted = true
                 try? context.pipeline.syncOperations.addHandler(NIOSSLServerHandler(context: tls!), position: .first)
@@ -389,6 +393,31 @@ enum GateFixtures {
         #expect(client.reply() == "250 2.0.0 Ok\r\n")
         let commands = server.commands.withLock { $0 }
         #expect(!commands.contains { $0.contains("injected") })
+    }
+
+    /// CVE-2011-0411, server to client: bytes the server sends with its 220 to STARTTLS would
+    /// reach the client in plaintext, as if from inside TLS. The client sees the 220 and nothing
+    /// more (the session then goes blind here: UnwrapSsl is off).
+    @Test func serverBytesInjectedWithThe220NeverReachTheClient() async throws {
+        let pki = try TestPKI(dir: GateFixtures.temporaryDirectory(), serverName: "smtp.example.org")
+        let server = try await FakeSMTPServer(tls: try pki.serverContext(), afterStartTLS: "250-injected\r\n250 OK\r\n")
+        defer { server.stop() }
+        let gate = try await GateFixtures.gate(upstream: server.channel.localAddress!)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let port = gate.port
+        let after = try await offPool { () -> [String] in
+            let client = try LineClient(port: port)
+            _ = client.reply()
+            client.send("EHLO c\r\n")
+            _ = client.reply()
+            client.send("STARTTLS\r\n")
+            var timeout = timeval(tv_sec: 1, tv_usec: 0)
+            var lines = [client.readLine() ?? ""]
+            setsockopt(client.fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+            while let line = client.readLine() { lines.append(line) }
+            return lines
+        }
+        #expect(after == ["220 2.0.0 Ready to start TLS\r\n"])
     }
 
     @Test func keepAliveNOOPsTheServerWhileTheClientIsSlow() async throws {
