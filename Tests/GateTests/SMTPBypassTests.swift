@@ -240,6 +240,27 @@ import Testing
         #expect(t.outputs().server == "EHLO c\r\n")
     }
 
+    /// ALPACA: a browser's request on a mail port is neither relayed nor echoed; the session ends.
+    @Test(arguments: ["GET / HTTP/1.1", "POST /login HTTP/1.1", "Host: mail.example.org"])
+    func anHTTPRequestClosesTheSession(_ line: String) {
+        var t = Transcript.ready()
+        t.client(line + "\r\nCookie: secret\r\n")
+        let out = t.outputs()
+        #expect(out.server == "")
+        #expect(out.client == "421 4.7.0 Error: this is an SMTP server, not HTTP; closing\r\n")
+        #expect(!out.client.contains("secret") && t.closed)
+    }
+
+    /// Like Postfix's smtpd_hard_error_limit: a client that keeps sending what is not SMTP is cut off.
+    @Test func tooManyRefusedCommandsClose() {
+        var t = Transcript.ready()
+        for _ in 0..<20 { t.client("XYZZY\r\n") }
+        #expect(!t.closed)
+        t.client("XYZZY\r\n")
+        #expect(t.closed)
+        #expect(t.outputs().client.hasSuffix("421 4.7.0 Error: too many errors; closing\r\n"))
+    }
+
     @Test func aBadAuthResponseCancelsTheExchange() {
         var t = Transcript.ready()
         t.client("AUTH LOGIN\r\n")

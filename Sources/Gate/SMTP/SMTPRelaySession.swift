@@ -64,6 +64,10 @@ public struct SMTPRelaySession: RelayProtocolSession {
         public var authLineLimit = 16384
         /// Largest message (unstuffed bytes) stored for checking (MaxMessageSize).
         public var maxMessageSize = 64 << 20
+        /// Commands the Gate itself refused (unknown, malformed, too long) before it closes the
+        /// session (Postfix's `smtpd_hard_error_limit` is 20; a client that sends this many is
+        /// not speaking SMTP).
+        public var errorLimit = 20
 
         public init() {}
     }
@@ -146,6 +150,8 @@ public struct SMTPRelaySession: RelayProtocolSession {
     private var received = 0
     /// The message went past `maxMessageSize`: the rest is read and dropped.
     private var tooLarge = false
+    /// Commands refused by the Gate so far (see `errorLimit`).
+    private var errors = 0
 
     public init(configuration: Configuration = Configuration()) {
         self.configuration = configuration
@@ -224,7 +230,7 @@ public struct SMTPRelaySession: RelayProtocolSession {
         }
         guard line.isComplete else {
             discardingLine = true
-            answer("500 5.5.2 Error: line too long", &actions)
+            refuse("500 5.5.2 Error: line too long", &actions)
             return
         }
         if authContinuation {
@@ -236,21 +242,27 @@ public struct SMTPRelaySession: RelayProtocolSession {
         switch SMTPCommand.parse(line.bytes, limit: configuration.authLineLimit) {
         case .success(let parsed):
             guard parsed.verb == "AUTH" || line.bytes.readableBytes <= configuration.commandLineLimit else {
-                answer("500 5.5.2 Error: line too long", &actions)
+                refuse("500 5.5.2 Error: line too long", &actions)
                 return
             }
             command = parsed
         case .failure(.tooLong):
-            answer("500 5.5.2 Error: line too long", &actions)
+            refuse("500 5.5.2 Error: line too long", &actions)
             return
         case .failure(.empty):
-            answer("500 5.5.2 Error: bad syntax", &actions)
+            refuse("500 5.5.2 Error: bad syntax", &actions)
             return
         case .failure(.nul), .failure(.bareCR):
-            answer("500 5.5.2 Error: bad syntax (NUL or bare CR in a command)", &actions)
+            refuse("500 5.5.2 Error: bad syntax (NUL or bare CR in a command)", &actions)
             return
         }
         let verb = command.verb
+        if Self.httpVerbs.contains(verb) || verb == "HOST:" {
+            // ALPACA: a browser's request sent to a mail port (cross-protocol attack). Nothing
+            // of it is relayed or echoed; the session ends here.
+            actions += fail("421 4.7.0 Error: this is an SMTP server, not HTTP; closing")
+            return
+        }
         switch verb {
         case "EHLO", "HELO":
             helo = command.argumentText
@@ -298,12 +310,24 @@ public struct SMTPRelaySession: RelayProtocolSession {
         case "QUIT":
             forward(command, expecting: .quit, &actions)
         case _ where configuration.refusedCommands.contains(verb):
-            answer("502 5.5.1 Error: command not available through this gateway", &actions)
+            refuse("502 5.5.1 Error: command not available through this gateway", &actions)
         case _ where configuration.relayedCommands.contains(verb):
             forward(command, expecting: .relay, &actions)
         default:
-            answer("502 5.5.2 Error: command not recognized", &actions)
+            refuse("502 5.5.2 Error: command not recognized", &actions)
         }
+    }
+
+    static let httpVerbs: Set<String> = ["GET", "POST", "HEAD", "PUT", "DELETE", "OPTIONS", "CONNECT", "PATCH", "TRACE"]
+
+    /// The Gate's own refusal of a command; past `errorLimit` of them the session is closed.
+    private mutating func refuse(_ text: String, _ actions: inout [RelayAction]) {
+        errors += 1
+        if errors > configuration.errorLimit {
+            actions += fail("421 4.7.0 Error: too many errors; closing")
+            return
+        }
+        answer(text, &actions)
     }
 
     /// A SASL response line (base64, or "*" to cancel): passed on with its line end made CRLF;
