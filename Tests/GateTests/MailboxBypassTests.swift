@@ -114,3 +114,66 @@ import Testing
         }
     }
 }
+
+/// Findings of the fuzz targets (`Fuzz/regressions/`), as unit tests.
+@Suite struct FuzzFindingTests {
+    /// imap-session, private-partial: during Moat's private fetch, a part the server sends
+    /// unasked went to the client without the partial-content decision.
+    @Test func partialContentSentUnaskedDuringThePrivateFetchIsNotRelayed() {
+        var session = IMAPRelaySession()
+        var t = IMAPTranscript()
+        t.record(session.serverBytes(buf("* OK [CAPABILITY IMAP4rev1 LITERAL+] ready\r\n")))
+        t.record(session.clientBytes(buf("s1 SELECT INBOX\r\n")))
+        t.record(session.serverBytes(buf("* 1 EXISTS\r\n* OK [UIDVALIDITY 7] ok\r\ns1 OK [READ-WRITE] done\r\n")))
+        t.record(session.clientBytes(buf("f1 UID FETCH 5 (BODY.PEEK[1])\r\n")))
+        // The Gate's own whole-message fetch goes first.
+        #expect(t.serverText.contains("UID FETCH 5 (UID BODY.PEEK[])"), "\(t.serverText)")
+        let tag = t.serverText.split(separator: "\n").last.map { String($0.split(separator: " ")[0]) } ?? "?"
+        let part = GateFixtures.eicar
+        t.record(session.serverBytes(buf("* 1 FETCH (UID 5 BODY[1] {\(part.utf8.count)}\r\n\(part))\r\n")))
+        t.record(session.serverBytes(buf("\(tag) OK done\r\n")))
+        #expect(!t.clientText.contains("EICAR"), "\(t.clientText)")
+    }
+
+    /// imap-session, duplicate-tag-starttls: a tag reused while in flight made the first
+    /// command's reply count as STARTTLS's; such a command is refused by the Gate.
+    @Test func aTagAlreadyInFlightIsRefused() {
+        var session = IMAPRelaySession()
+        var t = IMAPTranscript()
+        t.record(session.serverBytes(buf("* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n")))
+        t.record(session.clientBytes(buf("1 NOOP\r\n1 STARTTLS\r\n")))
+        #expect(t.serverText == "1 NOOP\r\n")
+        t.record(session.serverBytes(buf("1 OK done\r\n* OK injected\r\n")))
+        #expect(t.clientText.hasSuffix("1 OK done\r\n1 BAD Tag already in use by a command in progress\r\n* OK injected\r\n")
+                || t.clientText.contains("1 BAD Tag already in use"), "\(t.clientText)")
+    }
+
+    /// pop3-codec and imap-codec, line-limit: a line at the edge of the limit is accepted or
+    /// refused the same way whether its LF comes in the same read or the next.
+    @Test func theLineLimitDoesNotDependOnReadBoundaries() throws {
+        let line = Array(repeating: UInt8(ascii: "a"), count: 9) + [UInt8(ascii: "\n")]
+        var whole = POP3LineDecoder(maxLineLength: 8)
+        whole.append(buf(line))
+        let wholeResult = Result { try whole.next() }
+        var split = POP3LineDecoder(maxLineLength: 8)
+        split.append(buf(Array(line.dropLast())))
+        let first = Result { try split.next() }
+        split.append(buf([UInt8(ascii: "\n")]))
+        let second = Result { try split.next() }
+        #expect((try? wholeResult.get()) != nil)
+        #expect((try? first.get()) == .some(nil))
+        #expect((try? second.get()) == wholeResult.map { $0 }.ok)
+    }
+
+    /// tls-hello, sni-control-bytes: a host name with CR, LF or NUL is no SNI.
+    @Test func anSNIWithControlBytesIsNoName() {
+        #expect(TLSUnwrapper.dnsName("mail.example.org") == "mail.example.org")
+        #expect(TLSUnwrapper.dnsName("mx\r\n\0ample.org") == nil)
+        #expect(TLSUnwrapper.dnsName("a b") == nil)
+        #expect(TLSUnwrapper.dnsName(String(repeating: "a", count: 254)) == nil)
+    }
+}
+
+extension Result {
+    var ok: Success? { try? get() }
+}

@@ -261,6 +261,20 @@ import Testing
         #expect(t.outputs().client.hasSuffix("421 4.7.0 Error: too many errors; closing\r\n"))
     }
 
+    /// Fuzz finding (smtp-session, quit-reopen): QUIT's 221 closed the session, then a DATA
+    /// pipelined behind QUIT reopened it and a held line went to the server after the close.
+    @Test func nothingPipelinedBehindQuitIsAnsweredOrRelayed() {
+        var t = Transcript()
+        t.client("QUIT\nDATA\n\n")
+        t.server("220 mx\r\n")
+        #expect(t.outputs() == ("QUIT\r\n", "220 mx\r\n"))
+        t.server("221 2.0.0 Bye\r\n")
+        #expect(t.outputs() == ("", "221 2.0.0 Bye\r\n"))
+        #expect(t.closed)
+        t.client("NOOP\r\n")
+        #expect(t.outputs() == ("", ""))
+    }
+
     @Test func aBadAuthResponseCancelsTheExchange() {
         var t = Transcript.ready()
         t.client("AUTH LOGIN\r\n")

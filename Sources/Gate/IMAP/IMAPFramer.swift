@@ -178,7 +178,7 @@ public struct IMAPFramer: Sendable {
             return .literalBytes(chunk)
         case .line(let first):
             guard let lf = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-                if buffer.readableBytes > maxLineLength { throw .lineTooLong(limit: maxLineLength) }
+                if buffer.readableBytes > maxLineLength + 1 { throw .lineTooLong(limit: maxLineLength) }
                 return nil
             }
             let length = lf - buffer.readerIndex + 1

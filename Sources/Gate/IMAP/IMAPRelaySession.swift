@@ -252,6 +252,10 @@ public struct IMAPRelaySession: Sendable {
         var isPrivate = false
         var privateText = ByteBuffer()
         var privateWhole = false
+        /// Message content (a part, a range, an unknown item) that nobody asked for arrived in an
+        /// unsolicited FETCH during the private command: the response is not relayed, since the
+        /// partial-content decision was never made for it.
+        var privateContent = false
         var privateMessage: ByteBuffer?
     }
 
@@ -605,6 +609,15 @@ public struct IMAPRelaySession: Sendable {
             argumentIndex = 3
         }
         clientCommand = ClientCommand(tag: tag, name: name, swallow: false)
+        if pending.contains(where: { $0.tag == tag }) {
+            // A tag already in flight: the server's replies could not be told apart (the tagged
+            // reply of the first could end a STARTTLS of the second, say). RFC 9051 2.2.1.
+            clientCommand?.swallow = true
+            var reply = ByteBuffer()
+            reply.writeString("\(tag) BAD Tag already in use by a command in progress\r\n")
+            localReplies.append(reply)
+            return
+        }
         switch name {
         case "COMPRESS":
             clientCommand?.swallow = true
@@ -906,6 +919,7 @@ public struct IMAPRelaySession: Sendable {
             response!.privateWhole = true
             response!.sink = literal.length <= configuration.maxLiteralSize ? .privateMessage(ByteBuffer()) : .discard
         } else {
+            if case .partialContent? = role { response!.privateContent = true }
             var segment = segment
             response!.privateText.writeBuffer(&segment)
             response!.sink = .privateText
@@ -1009,7 +1023,8 @@ public struct IMAPRelaySession: Sendable {
         }
         if done.isPrivate {
             if !done.privateWhole {
-                output.append(done.privateText)  // not ours: an unsolicited FETCH
+                // Not ours: an unsolicited FETCH, relayed unless it carries content unasked.
+                if !done.privateContent { output.append(done.privateText) }
             } else if let message = done.privateMessage {
                 let id = newCheckID()
                 privateChecks[id] = (key, message.readableBytes)

@@ -72,7 +72,9 @@ public struct POP3LineDecoder: Sendable {
     /// The next complete line including its line ending, or nil when more bytes are needed.
     public mutating func next() throws(POP3DecodeError) -> [UInt8]? {
         guard let lf = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-            if buffer.readableBytes > maxLineLength { throw .lineTooLong(limit: maxLineLength) }
+            // Without its LF yet: refused only once no LF could still make it a line within the limit
+            // (a line may end CRLF), so the outcome never depends on where reads end.
+            if buffer.readableBytes > maxLineLength + 1 { throw .lineTooLong(limit: maxLineLength) }
             return nil
         }
         let length = lf - buffer.readerIndex + 1
@@ -142,7 +144,7 @@ public struct POP3ResponseFramer: Sendable {
         defer { if buffer.readerIndex > 65536 { buffer.discardReadBytes() } }
         if !inBody {
             guard let lf = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-                if buffer.readableBytes > maxStatusLineLength { throw .lineTooLong(limit: maxStatusLineLength) }
+                if buffer.readableBytes > maxStatusLineLength + 1 { throw .lineTooLong(limit: maxStatusLineLength) }
                 return nil
             }
             let length = lf - buffer.readerIndex + 1

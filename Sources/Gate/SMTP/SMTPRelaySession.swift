@@ -434,6 +434,7 @@ public struct SMTPRelaySession: RelayProtocolSession {
         }
         expectations.removeFirst()
         handleReply(code, lines, to: head, &actions)
+        guard state != .closed else { return actions }
         advance(&actions)
         drainHeld(&actions)
         return actions
@@ -471,7 +472,10 @@ public struct SMTPRelaySession: RelayProtocolSession {
             }
         case .quit:
             actions.append(.sendToClient(Self.joined(lines)))
+            // Nothing pipelined behind QUIT is answered or relayed: the session is over.
             state = .closed
+            expectations.removeAll()
+            held.removeAll()
             actions.append(.close)
         case .swallow:
             break

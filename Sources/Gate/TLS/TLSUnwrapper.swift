@@ -60,7 +60,7 @@ struct TLSUnwrapper {
         let passThrough = self.passThrough
         let holder = SNIHolder()
         let sni = ByteToMessageHandler(SNIHandler { result in
-            let name: String? = if case .hostname(let host) = result { host } else { nil }
+            let name: String? = if case .hostname(let host) = result { Self.dnsName(host) } else { nil }
             let done = client.eventLoop.makePromise(of: Void.self)
             done.futureResult.whenComplete { _ in holder.deadline?.cancel(); holder.deadline = nil }
             guard callbacks.shouldUnwrap(name) else {
@@ -164,6 +164,18 @@ struct TLSUnwrapper {
         // with autoRead off, so reading is switched on here.
         try client.pipeline.syncOperations.addHandler(sni, position: .first)
         try client.pipeline.syncOperations.addHandler(ReadWhenActive(), position: .first)
+    }
+
+    /// The SNI as a host name, or nil: NIOTLS passes any ASCII, and a name with CR, LF or NUL
+    /// would reach the `sni_host` rules, the upstream handshake, the leaf and the log. Only what
+    /// a DNS name can hold counts (RFC 6066 3: HostName is a DNS host name); anything else is
+    /// taken as no SNI at all.
+    static func dnsName(_ host: String) -> String? {
+        guard !host.isEmpty, host.utf8.count <= 253,
+              host.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_")
+                  || (0x30...0x39).contains($0) || (0x41...0x5a).contains($0) || (0x61...0x7a).contains($0) })
+        else { return nil }
+        return host
     }
 
     static func clientRefused(_ error: any Error, pair: TLSPassThroughList.Pair, settings: GateSettings,
