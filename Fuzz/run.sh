@@ -113,6 +113,7 @@ run() {
 # not replayed here.
 regressions() {
     local status=0 dir name
+    shopt -s nullglob
     for dir in Fuzz/regressions/*/; do
         name=$(basename "$dir")
         [ "$name" = open ] && continue

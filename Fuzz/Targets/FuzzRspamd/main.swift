@@ -1,6 +1,7 @@
 // rspamd requests (RspamdRequestDecoder: HTTP/1.1 with Content-Length or chunked, keep-alive,
 // and the legacy `CHECK RSPAMC/1.3` form): any bytes, split anywhere, give the same parts as
 // whole; at most one line or one piece is held; the body never exceeds the size limit.
+import Foundation
 import FuzzKit
 import NIOCore
 import RspamdInterface
@@ -44,6 +45,14 @@ runFuzzer { input in
         pieceSize = Int(reader.byte() % 64) + 1
     }
     let splits = Splits(reader.rest())
+    // Known open finding (Fuzz/README.md): a chunk size near Int.max overflows `received + size`
+    // (a trap: moatd exits). MOAT_FUZZ_KNOWN=1 skips inputs with a chunk-size-like line that big.
+    if toleratesKnownFindings {
+        for line in splits.payload.split(separator: UInt8(ascii: "\n")) {
+            let text = String(decoding: line, as: UTF8.self).split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespacesAndNewlines) } ?? ""
+            if let size = Int(text, radix: 16), size > 1 << 40 { return }
+        }
+    }
     let whole = decode([splits.payload], limits: limits, pieceSize: pieceSize, bounded: false)
     let pieces = decode(splits.pieces, limits: limits, pieceSize: pieceSize, bounded: true)
     invariant(whole == pieces, "split changes the parts:\n\(whole)\nvs\n\(pieces)")
