@@ -12,3 +12,8 @@ if [ -z "${MOAT_CORPUS:-}" ]; then
 fi
 swift build
 swift test
+# Every network-facing parser and state machine under libFuzzer + ASan for a few seconds each,
+# after replaying the reproducers of fixed findings (Fuzz/README.md). MOAT_SKIP_FUZZ=1 skips it.
+if [ "${MOAT_SKIP_FUZZ:-0}" != 1 ]; then
+    bash Fuzz/run.sh smoke "${MOAT_FUZZ_SMOKE_SECONDS:-15}"
+fi
