@@ -91,6 +91,8 @@ runFuzzer { input in
                 break
             case .storeBody:
                 invariant(!checking, "body stored while the message is checked")
+            case .dropBody:
+                invariant(!checking, "body dropped while the message is checked")
             case .checkMessage:
                 invariant(!checking, "a second check before the verdict")
                 checking = true
