@@ -150,7 +150,10 @@ runFuzzer { input in
                     serverOut += line(body)
                 }
                 serverOut += line([UInt8(ascii: ".")])
-            case "CAPA", "LIST", "UIDL", "AUTH" where command.arguments.isEmpty || command.keyword == "CAPA":
+            case _ where command.keyword == "CAPA"
+                || (["LIST", "UIDL", "AUTH"].contains(command.keyword) && command.arguments.isEmpty):
+                // Multi-line replies only where the protocol has them (a `where` on a case list
+                // would bind to its last pattern only).
                 serverOut += line(Array("+OK".utf8))
                 for _ in 0..<Int(reader.byte() % 4) {
                     var body = fuzzText(&reader)
