@@ -69,7 +69,8 @@ runFuzzer { input in
                     let words = IMAPTokenizer.tokenize(line)
                     var tag = "", verb = ""
                     if case .atom(let t)? = words.first { tag = t }
-                    if words.count > 1, case .atom(let v) = words[1] { verb = v.uppercased() }
+                    // A command without an atom for its tag (`( STARTTLS`) is refused by a server.
+                    if !tag.isEmpty, words.count > 1, case .atom(let v) = words[1] { verb = v.uppercased() }
                     if verb == "UID", words.count > 2, case .atom(let v) = words[2] { verb = "UID " + v.uppercased() }
                     // Known open finding (Fuzz/README.md): a tag reused while outstanding makes the
                     // session take an earlier reply for STARTTLS's. MOAT_FUZZ_KNOWN=1: the model
