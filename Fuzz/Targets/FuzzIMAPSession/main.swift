@@ -70,13 +70,15 @@ runFuzzer { input in
                     var tag = "", verb = ""
                     if case .atom(let t)? = words.first { tag = t }
                     // A command without an atom for its tag (`( STARTTLS`) is refused by a server.
-                    if !tag.isEmpty, words.count > 1, case .atom(let v) = words[1] { verb = v.uppercased() }
+                    // RFC 9051 tag: ASTRING-CHARs but "+" (a "+" line is a continuation).
+                    let validTag = !tag.isEmpty && tag.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !Array("+(){%*\"\\]".utf8).contains($0) }
+                    if validTag, words.count > 1, case .atom(let v) = words[1] { verb = v.uppercased() }
                     if verb == "UID", words.count > 2, case .atom(let v) = words[2] { verb = "UID " + v.uppercased() }
                     // Known open finding (Fuzz/README.md): a tag reused while outstanding makes the
                     // session take an earlier reply for STARTTLS's. MOAT_FUZZ_KNOWN=1: the model
                     // stops judging such a run.
                     if toleratesKnownFindings && pendingTags.contains(where: { $0.tag == tag }) { modelTrusted = false }
-                    if tag.uppercased() != "DONE" && !tag.isEmpty { pendingTags.append((tag, verb)) }
+                    if tag.uppercased() != "DONE" && validTag { pendingTags.append((tag, verb)) }
                     if verb == "STARTTLS" { stlsPending = true }
                     if verb == "IDLE" || verb == "AUTHENTICATE" { serverOut += Array("+ go\r\n".utf8); dataMode = true }
                     currentFirstSegment = nil
