@@ -72,7 +72,13 @@ runFuzzer { input in
                     // A command without an atom for its tag (`( STARTTLS`) is refused by a server.
                     // RFC 9051 tag: ASTRING-CHARs but "+" (a "+" line is a continuation).
                     let validTag = !tag.isEmpty && tag.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !Array("+(){%*\"\\]".utf8).contains($0) }
-                    if validTag, words.count > 1, case .atom(let v) = words[1] { verb = v.uppercased() }
+                    // The verb as a server reads it: the second space-separated word, CR only at the end.
+                    var raw = line[...]
+                    if raw.last == 13 { raw = raw.dropLast() }
+                    let rawWords = raw.split(separator: 32)
+                    if validTag, rawWords.count > 1, words.count > 1, case .atom = words[1] {
+                        verb = String(decoding: rawWords[1], as: UTF8.self).uppercased()
+                    }
                     if verb == "UID", words.count > 2, case .atom(let v) = words[2] { verb = "UID " + v.uppercased() }
                     // Known open finding (Fuzz/README.md): a tag reused while outstanding makes the
                     // session take an earlier reply for STARTTLS's. MOAT_FUZZ_KNOWN=1: the model
