@@ -59,6 +59,7 @@ runFuzzer { input in
     var closed = false
     var checking = false
     var delivered = false  // checkCompleted(.deliver) given, message not yet sent
+    var saslNext = false   // the server said 334: the next line it reads is a SASL response, not a command
     var trusted = true     // false after raw server bytes: the model no longer knows which reply is which
 
     func perform(_ actions: [RelayAction]) {
@@ -81,8 +82,13 @@ runFuzzer { input in
                 for byte in bytes.readableBytesView {
                     partialCommand.append(byte)
                     if byte == UInt8(ascii: "\n") {
-                        if verb(partialCommand) == "STARTTLS" { startTLSSent = true }
-                        pending.append(partialCommand)
+                        if saslNext {
+                            saslNext = false
+                            pending.append(Array("<sasl response>\r\n".utf8))
+                        } else {
+                            if verb(partialCommand) == "STARTTLS" { startTLSSent = true }
+                            pending.append(partialCommand)
+                        }
                         partialCommand = []
                     }
                 }
@@ -153,6 +159,8 @@ runFuzzer { input in
             var code = replyCodes[Int(reader.byte()) % replyCodes.count]
             let isData = head.map(isDataCommand) ?? false
             if code == "354" && !isData { code = "250" }
+            // 334 only to AUTH (or to a SASL response); the line after it is SASL data.
+            if code == "334" && head.map(verb) != "AUTH" && head != Array("<sasl response>\r\n".utf8) { code = "250" }
             if isData && reader.byte() & 1 == 0 { code = "354" }
             if head.map(verb) == "STARTTLS" && event & 0x40 != 0 { code = "220" }
             var text = reader.take(until: 0).filter { $0 != UInt8(ascii: "\n") && $0 != UInt8(ascii: "\r") }
@@ -163,6 +171,7 @@ runFuzzer { input in
             if head != nil {
                 pending.removeFirst()
                 if code == "354" { serverInData = true }
+                if code == "334" { saslNext = true }
                 if head.map(verb) == "STARTTLS" { startTLSSent = false }
             }
             serverLines(bytes)
