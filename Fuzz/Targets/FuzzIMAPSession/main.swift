@@ -109,6 +109,9 @@ runFuzzer { input in
                 serverReads(bytes)
             case .sendToClient(let bytes):
                 invariant(!closed, "send after close")
+                // After STARTTLS's OK both legs are TLS, relayed untouched: what the model sends
+                // then stands for encrypted bytes, not for content a client would read.
+                if passthrough { continue }
                 clientStream += bytes.bytes
                 let fresh = markers(in: Array(clientStream[max(0, scanned - 2)...]))
                 scanned = clientStream.count

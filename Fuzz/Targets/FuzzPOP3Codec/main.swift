@@ -49,7 +49,7 @@ func frame(_ pieces: [[UInt8]], limit: Int, multiLine: [Bool], bounded: Bool) ->
             }
         }
         if bounded && !framer.isInBody {
-            invariant(framer.bufferedBytes <= limit + piece.count, "\(framer.bufferedBytes) bytes buffered")
+            invariant(framer.bufferedBytes <= limit + 1 + piece.count, "\(framer.bufferedBytes) bytes buffered")
         }
         if bounded && framer.isInBody {
             invariant(framer.bufferedBytes <= 3, "\(framer.bufferedBytes) body bytes held back")

@@ -58,11 +58,10 @@ runFuzzer { input in
         invariant(whole.passed.isEmpty && pieces.passed.isEmpty, "bytes passed on before the SNI result")
     }
     guard let result = whole.result else { return }
-    let name: String? = if case .hostname(let host) = result { host } else { nil }
-    // Known open finding (Fuzz/README.md): SNIHandler takes any ASCII, control bytes and NUL
-    // included; MOAT_FUZZ_KNOWN=1 tolerates it.
-    if let name, !toleratesKnownFindings {
-        invariant(name.utf8.allSatisfy { $0 > 0 && $0 < 0x80 }, "hostname with NUL or non-ASCII bytes: \(name.debugDescription)")
+    // SNIHandler takes any ASCII; TLSUnwrapper keeps only what a DNS name can hold (finding 7).
+    let name: String? = if case .hostname(let host) = result { TLSUnwrapper.dnsName(host) } else { nil }
+    if let name {
+        invariant(name.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7f }, "hostname with control, NUL or non-ASCII bytes: \(name.debugDescription)")
     }
     for gateProtocol in [GateProtocol.smtp, .imap] {
         let decision = UnwrapDecision.decide(settings: settings, profile: profile, protocol: gateProtocol,
