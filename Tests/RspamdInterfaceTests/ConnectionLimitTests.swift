@@ -7,7 +7,11 @@ import Testing
 /// already open are served as before.
 @Suite(.serialized) struct RspamdConnectionLimitTests {
     @Test func overTheCapIs503AndOpenOnesStillWork() async throws {
-        let server = try await RspamdServer.start(maxConnections: 2)
+        // The held connections must outlive a loaded machine's pauses (the whole suite on two
+        // cores stalled this test past the 30 s read time-out once).
+        var limits = RspamdLimits()
+        limits.readTimeout = .minutes(5)
+        let server = try await RspamdServer.start(limits: limits, maxConnections: 2)
         let first = try HeldConnection(port: server.port)
         let second = try HeldConnection(port: server.port)
         try await Task.sleep(for: .milliseconds(300))
