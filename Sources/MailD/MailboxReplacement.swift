@@ -7,12 +7,11 @@ import Foundation
 public enum MailboxReplacement {
     /// The bytes to deliver instead of `message`; nil when the message is delivered as it is.
     public static func replacement(for decision: Decision, message: [UInt8], profile: CheckProfile) -> [UInt8]? {
-        switch decision.action {
-        case .pass, .scanMail:
+        switch decision.mailAction {
+        case .pass:
             return nil
-        case .repack:
-            if let repacked = decision.repackedMessage { return repacked }
-            return replacement(for: message, decision: decision, profile: profile, text: nil)
+        case .repack(let repacked, _):
+            return repacked
         case .reject(let text), .tempfail(let text):
             return replacement(for: message, decision: decision, profile: profile, text: text)
         case .discard:

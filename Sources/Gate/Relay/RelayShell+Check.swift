@@ -1,7 +1,5 @@
-import Foundation
 import MailD
 import NIOCore
-import Policy
 
 extension RelayShell {
     /// Runs `work` off the event loop as one of this connection's checks: a task the
@@ -68,22 +66,18 @@ extension RelayShell {
 
     private func checked(_ decision: Decision, message: StoredMessage) {
         guard stored === message else { message.remove(); return }
-        switch decision.action {
-        case .pass, .scanMail:
-            let headers = Self.headerBlock(decision.headersToAdd)
+        switch decision.mailAction {
+        case .pass:
+            let headers = Array(decision.addedHeaders.map(\.line).joined().utf8)
             outgoing = Outgoing(headers: headers, body: message.memory, path: message.path, size: headers.count + message.size)
             finishCheck(.deliver(size: headers.count + message.size))
-        case .repack:
-            guard let repacked = decision.repackedMessage else {
-                finishCheck(.tempfail(FinalAction.defaultTempfailText))
-                return
-            }
+        case .repack(let repacked, _):
             outgoing = Outgoing(headers: [], body: repacked, path: nil, size: repacked.count)
             finishCheck(.deliver(size: repacked.count))
         case .reject(let text):
-            finishCheck(.reject(text ?? FinalAction.defaultRejectText))
+            finishCheck(.reject(text))
         case .tempfail(let text):
-            finishCheck(.tempfail(text ?? FinalAction.defaultTempfailText))
+            finishCheck(.tempfail(text))
         case .discard:
             finishCheck(.discard)
         }
@@ -93,18 +87,6 @@ extension RelayShell {
         if case .deliver = outcome {} else { dropMessage() }
         guard session != nil else { return }
         perform(session!.checkCompleted(outcome))
-    }
-
-    /// `Name: value` lines; values outside ASCII as RFC 2047 base64 words.
-    static func headerBlock(_ fields: [(name: String, value: String)]) -> [UInt8] {
-        var out: [UInt8] = []
-        for (name, value) in fields {
-            let text = value.isEmpty ? "" : SMTPRelaySession.oneLine(value)
-            let encoded = text.utf8.allSatisfy({ $0 < 0x80 })
-                ? text : "=?UTF-8?B?" + Data(text.utf8).base64EncodedString() + "?="
-            out += Array("\(name): \(encoded)\r\n".utf8)
-        }
-        return out
     }
 
     // MARK: - A message the session holds (POP3, IMAP)
