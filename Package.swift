@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "MilterInterface",
             dependencies: [
-                "MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport",
+                "MailD", "MoatConfig", "MIME", "InterfaceSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -91,7 +91,7 @@ let package = Package(
         .target(
             name: "ClamdInterface",
             dependencies: [
-                "MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport",
+                "MailD", "MoatConfig", "MIME", "InterfaceSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -118,7 +118,7 @@ let package = Package(
         .target(
             name: "Gate",
             dependencies: [
-                "MailD", "MoatConfig", "MIME", "Policy", "InterfaceSupport", "CertificateStore",
+                "MailD", "MoatConfig", "MIME", "InterfaceSupport", "CertificateStore",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
