@@ -54,7 +54,7 @@ public enum SettingsSource {
                 guard groupsDone.insert(group.property).inserted else { continue }
                 out += "\n    /// \(group.kind) parameters\(group.prefix.isEmpty ? "" : " `\(group.prefix)*`").\n"
                 out += "    public var \(group.property): \(group.kind)Settings {\n"
-                out += "        \(group.kind)Settings(values: values, section: \(literal(section.name)), prefix: \(literal(group.prefix)))\n"
+                out += "        \(group.kind)Settings(place: GroupPlace(values, section: \(literal(section.name)), prefix: \(literal(group.prefix))))\n"
                 out += "    }\n"
                 continue
             }
@@ -63,7 +63,7 @@ public enum SettingsSource {
             out += "\n    /// \(docLine(p)).\n"
             out += "    public var \(identifier(p.name)): \(form.type) { values.\(form.reader)(Key.\(identifier(p.name))) }\n"
         }
-        for (name, words) in enums { out += choiceEnum(name, words) }
+        out += choiceEnums(enums)
         out += "}\n"
         return out
     }
@@ -72,7 +72,8 @@ public enum SettingsSource {
 
     struct GroupKind {
         let kind: String
-        /// The members, named without the prefix, from the first use.
+        /// The members, named without the prefix, from the first use (in `firstSection`).
+        let firstSection: String
         let members: [ParameterSpec]
         let memberNames: [String]
         /// Every use: `mailD.milter`, `mailD.spamd`, ... (section accessor, group property).
@@ -102,7 +103,7 @@ public enum SettingsSource {
                     precondition(same, "group \(g.kind) in [\(section.name)] (prefix \(g.prefix)) differs from its first use")
                     kinds[k].uses.append(use)
                 } else {
-                    kinds.append(GroupKind(kind: g.kind, members: members, memberNames: names, uses: [use]))
+                    kinds.append(GroupKind(kind: g.kind, firstSection: section.name, members: members, memberNames: names, uses: [use]))
                 }
             }
         }
@@ -120,29 +121,19 @@ public enum SettingsSource {
             }
 
             /// The `\(group.kind)` parameters of one section under one prefix (`ParameterGroup`).
-            public struct \(type): Sendable {
-                public let values: ConfigValues
-                public let section: String
-                public let prefix: String
-
-                /// Only the generated section settings make these, with names from the schema.
-                init(values: ConfigValues, section: String, prefix: String) {
-                    self.values = values
-                    self.section = section
-                    self.prefix = prefix
-                }
-
-                func key(_ member: String) -> ParameterKey { ParameterKey(section, prefix + member) }
+            public struct \(type): GroupSettings {
+                public let place: GroupPlace
 
             """
         var enums: [(String, [String])] = []
         for (p, name) in zip(group.members, group.memberNames) {
             let form = swiftForm(p.type, enumName: name)
             if case .choice(let words) = p.type { enums.append((name, words)) }
-            out += "\n    /// \(sentence(p.summary)).\n"
-            out += "    public var \(identifier(name)): \(form.type) { values.\(form.reader)(key(\(literal(name)))) }\n"
+            // The summary names the first use's section or interface; it says so.
+            out += "\n    /// `\(name)`, as `[\(group.firstSection)] \(p.name)`: \(sentence(p.summary)).\n"
+            out += "    public var \(identifier(name)): \(form.type) { place.values.\(form.reader)(place.key(\(literal(name)))) }\n"
         }
-        for (name, words) in enums { out += choiceEnum(name, words) }
+        out += choiceEnums(enums)
         out += "}\n"
         return out
     }
@@ -168,6 +159,22 @@ public enum SettingsSource {
         case .list(let element, _):
             preconditionFailure("no typed form for a list of \(element.expectedForm): add one to SettingsSource")
         }
+    }
+
+    /// One enumeration per word list; a parameter taking the same words as an earlier one
+    /// (`[Root] LogLevel` and `DefaultLogLevel`) gets a name for that enumeration.
+    static func choiceEnums(_ enums: [(String, [String])]) -> String {
+        var out = ""
+        var first: [[String]: String] = [:]
+        for (name, words) in enums {
+            if let earlier = first[words] {
+                out += "\n    /// `\(name)` takes the words of `\(earlier)`.\n    public typealias \(name) = \(earlier)\n"
+            } else {
+                first[words] = name
+                out += choiceEnum(name, words)
+            }
+        }
+        return out
     }
 
     static func choiceEnum(_ name: String, _ words: [String]) -> String {

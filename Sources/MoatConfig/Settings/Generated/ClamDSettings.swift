@@ -30,7 +30,7 @@ public struct ClamDSettings: Sendable {
 
     /// Logging parameters.
     public var logging: LoggingSettings {
-        LoggingSettings(values: values, section: "ClamD", prefix: "")
+        LoggingSettings(place: GroupPlace(values, section: "ClamD", prefix: ""))
     }
 
     /// `ClamdSocket`: Where the clamd interface listens (Dr.Web: Endpoint.<tag>.ClamdSocket); empty turns it off (default empty).
@@ -50,6 +50,6 @@ public struct ClamDSettings: Sendable {
 
     /// ScanLimits parameters.
     public var scanLimits: ScanLimitsSettings {
-        ScanLimitsSettings(values: values, section: "ClamD", prefix: "")
+        ScanLimitsSettings(place: GroupPlace(values, section: "ClamD", prefix: ""))
     }
 }

@@ -7,29 +7,18 @@ extension ConfigValues {
 }
 
 /// The `FilterInterface` parameters of one section under one prefix (`ParameterGroup`).
-public struct FilterInterfaceSettings: Sendable {
-    public let values: ConfigValues
-    public let section: String
-    public let prefix: String
+public struct FilterInterfaceSettings: GroupSettings {
+    public let place: GroupPlace
 
-    /// Only the generated section settings make these, with names from the schema.
-    init(values: ConfigValues, section: String, prefix: String) {
-        self.values = values
-        self.section = section
-        self.prefix = prefix
-    }
+    /// `Socket`, as `[MailD] MilterSocket`: Where the Milter (Postfix smtpd_milters, Sendmail INPUT_MAIL_FILTER) interface listens; empty turns the interface off.
+    public var socket: ListenAddress? { place.values.address(place.key("Socket")) }
 
-    func key(_ member: String) -> ParameterKey { ParameterKey(section, prefix + member) }
+    /// `MaxConnections`, as `[MailD] MilterMaxConnections`: Moat: connections the Milter interface keeps open at once; one more gets a temporary error and is closed (read at start).
+    public var maxConnections: Int { place.values.integer(place.key("MaxConnections")) }
 
-    /// Where the Milter (Postfix smtpd_milters, Sendmail INPUT_MAIL_FILTER) interface listens; empty turns the interface off.
-    public var socket: ListenAddress? { values.address(key("Socket")) }
+    /// `BlockUnchecked`, as `[MailD] MilterBlockUnchecked`: Yes: a message that could not be checked is refused (temporary failure) instead of passed.
+    public var blockUnchecked: Bool { place.values.bool(place.key("BlockUnchecked")) }
 
-    /// Moat: connections the Milter interface keeps open at once; one more gets a temporary error and is closed (read at start).
-    public var maxConnections: Int { values.integer(key("MaxConnections")) }
-
-    /// Yes: a message that could not be checked is refused (temporary failure) instead of passed.
-    public var blockUnchecked: Bool { values.bool(key("BlockUnchecked")) }
-
-    /// Rules applied to each message checked through the Milter interface.
-    public var ruleSet: [String] { values.texts(key("RuleSet")) }
+    /// `RuleSet`, as `[MailD] MilterRuleSet`: Rules applied to each message checked through the Milter interface.
+    public var ruleSet: [String] { place.values.texts(place.key("RuleSet")) }
 }

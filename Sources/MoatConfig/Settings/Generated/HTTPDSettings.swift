@@ -24,7 +24,7 @@ public struct HTTPDSettings: Sendable {
 
     /// Logging parameters.
     public var logging: LoggingSettings {
-        LoggingSettings(values: values, section: "HTTPD", prefix: "")
+        LoggingSettings(place: GroupPlace(values, section: "HTTPD", prefix: ""))
     }
 
     /// `AdminListen`: Addresses where the HTTPS console listens (default `127.0.0.1:4443`).

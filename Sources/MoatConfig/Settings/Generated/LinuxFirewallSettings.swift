@@ -62,7 +62,7 @@ public struct LinuxFirewallSettings: Sendable {
 
     /// Logging parameters.
     public var logging: LoggingSettings {
-        LoggingSettings(values: values, section: "LinuxFirewall", prefix: "")
+        LoggingSettings(place: GroupPlace(values, section: "LinuxFirewall", prefix: ""))
     }
 
     /// `InputDivert`: Divert connections arriving on an interface to the protected ports to the Gate (default `Off`).
@@ -175,7 +175,7 @@ public struct LinuxFirewallSettings: Sendable {
 
     /// ScanLimits parameters.
     public var scanLimits: ScanLimitsSettings {
-        ScanLimitsSettings(values: values, section: "LinuxFirewall", prefix: "")
+        ScanLimitsSettings(place: GroupPlace(values, section: "LinuxFirewall", prefix: ""))
     }
 
     /// `RuleSet`: Rules applied to connections and messages passing the Gate (default `protocol in (Smtp, Pop3, Imap) : SCAN_MAIL`).

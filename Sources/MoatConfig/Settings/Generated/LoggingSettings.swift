@@ -7,25 +7,14 @@ extension ConfigValues {
 }
 
 /// The `Logging` parameters of one section under one prefix (`ParameterGroup`).
-public struct LoggingSettings: Sendable {
-    public let values: ConfigValues
-    public let section: String
-    public let prefix: String
+public struct LoggingSettings: GroupSettings {
+    public let place: GroupPlace
 
-    /// Only the generated section settings make these, with names from the schema.
-    init(values: ConfigValues, section: String, prefix: String) {
-        self.values = values
-        self.section = section
-        self.prefix = prefix
-    }
+    /// `LogLevel`, as `[MailD] LogLevel`: Log level of MailD; Default takes [Root] DefaultLogLevel.
+    public var logLevel: LogLevel { place.values.choice(place.key("LogLevel")) }
 
-    func key(_ member: String) -> ParameterKey { ParameterKey(section, prefix + member) }
-
-    /// Log level of MailD; Default takes [Root] DefaultLogLevel.
-    public var logLevel: LogLevel { values.choice(key("LogLevel")) }
-
-    /// Where MailD logs: Auto (as [Root] Log), Stderr, Syslog:FACILITY or a file path.
-    public var log: LogTarget { values.logTarget(key("Log")) }
+    /// `Log`, as `[MailD] Log`: Where MailD logs: Auto (as [Root] Log), Stderr, Syslog:FACILITY or a file path.
+    public var log: LogTarget { place.values.logTarget(place.key("Log")) }
 
     /// The words `LogLevel` takes, as the file spells them.
     public enum LogLevel: String, Sendable, CaseIterable {

@@ -57,7 +57,7 @@ public struct MailDSettings: Sendable {
 
     /// Logging parameters.
     public var logging: LoggingSettings {
-        LoggingSettings(values: values, section: "MailD", prefix: "")
+        LoggingSettings(place: GroupPlace(values, section: "MailD", prefix: ""))
     }
 
     /// `TemplatesDir`: Directory of the notification and report templates, one subdirectory per language (default `/usr/share/moat/templates`).
@@ -77,7 +77,7 @@ public struct MailDSettings: Sendable {
 
     /// FilterInterface parameters `Milter*`.
     public var milter: FilterInterfaceSettings {
-        FilterInterfaceSettings(values: values, section: "MailD", prefix: "Milter")
+        FilterInterfaceSettings(place: GroupPlace(values, section: "MailD", prefix: "Milter"))
     }
 
     /// `MilterReadTimeout`: Moat: a Milter connection on which the MTA sends nothing for this long (outside a check) is closed, as clamav-milter's ReadTimeout; the MTA then applies its milter default action for the rest of that SMTP session, so set it above Postfix's smtpd_timeout (300s) if clients that pause longer must not be deferred (default `2m`).
@@ -85,26 +85,26 @@ public struct MailDSettings: Sendable {
 
     /// ScanLimits parameters `Milter*`.
     public var milterScanLimits: ScanLimitsSettings {
-        ScanLimitsSettings(values: values, section: "MailD", prefix: "Milter")
+        ScanLimitsSettings(place: GroupPlace(values, section: "MailD", prefix: "Milter"))
     }
 
     /// FilterInterface parameters `Spamd*`.
     public var spamd: FilterInterfaceSettings {
-        FilterInterfaceSettings(values: values, section: "MailD", prefix: "Spamd")
+        FilterInterfaceSettings(place: GroupPlace(values, section: "MailD", prefix: "Spamd"))
     }
 
     /// ScanLimits parameters `Spamd*`.
     public var spamdScanLimits: ScanLimitsSettings {
-        ScanLimitsSettings(values: values, section: "MailD", prefix: "Spamd")
+        ScanLimitsSettings(place: GroupPlace(values, section: "MailD", prefix: "Spamd"))
     }
 
     /// FilterInterface parameters `Rspamd*`.
     public var rspamd: FilterInterfaceSettings {
-        FilterInterfaceSettings(values: values, section: "MailD", prefix: "Rspamd")
+        FilterInterfaceSettings(place: GroupPlace(values, section: "MailD", prefix: "Rspamd"))
     }
 
     /// ScanLimits parameters `Rspamd*`.
     public var rspamdScanLimits: ScanLimitsSettings {
-        ScanLimitsSettings(values: values, section: "MailD", prefix: "Rspamd")
+        ScanLimitsSettings(place: GroupPlace(values, section: "MailD", prefix: "Rspamd"))
     }
 }

@@ -55,12 +55,6 @@ public struct RootSettings: Sendable {
         case error = "Error"
     }
 
-    /// The words `LogLevel` takes, as the file spells them.
-    public enum LogLevel: String, Sendable, CaseIterable {
-        case debug = "Debug"
-        case info = "Info"
-        case notice = "Notice"
-        case warning = "Warning"
-        case error = "Error"
-    }
+    /// `LogLevel` takes the words of `DefaultLogLevel`.
+    public typealias LogLevel = DefaultLogLevel
 }

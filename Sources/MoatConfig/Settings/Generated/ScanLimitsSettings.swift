@@ -7,38 +7,27 @@ extension ConfigValues {
 }
 
 /// The `ScanLimits` parameters of one section under one prefix (`ParameterGroup`).
-public struct ScanLimitsSettings: Sendable {
-    public let values: ConfigValues
-    public let section: String
-    public let prefix: String
+public struct ScanLimitsSettings: GroupSettings {
+    public let place: GroupPlace
 
-    /// Only the generated section settings make these, with names from the schema.
-    init(values: ConfigValues, section: String, prefix: String) {
-        self.values = values
-        self.section = section
-        self.prefix = prefix
-    }
+    /// `ScanTimeout`, as `[MailD] MilterScanTimeout`: Time limit for checking one message; past it the message is unchecked.
+    public var scanTimeout: ConfigDuration { place.values.duration(place.key("ScanTimeout")) }
 
-    func key(_ member: String) -> ParameterKey { ParameterKey(section, prefix + member) }
+    /// `HeuristicAnalysis`, as `[MailD] MilterHeuristicAnalysis`: Use the engine's heuristics to find unknown threats.
+    public var heuristicAnalysis: Bool { place.values.bool(place.key("HeuristicAnalysis")) }
 
-    /// Time limit for checking one message; past it the message is unchecked.
-    public var scanTimeout: ConfigDuration { values.duration(key("ScanTimeout")) }
+    /// `PackerMaxLevel`, as `[MailD] MilterPackerMaxLevel`: Deepest nesting of packed executables that is unpacked; deeper is unchecked.
+    public var packerMaxLevel: Int { place.values.integer(place.key("PackerMaxLevel")) }
 
-    /// Use the engine's heuristics to find unknown threats.
-    public var heuristicAnalysis: Bool { values.bool(key("HeuristicAnalysis")) }
+    /// `ArchiveMaxLevel`, as `[MailD] MilterArchiveMaxLevel`: Deepest nesting of archives that is opened; deeper is unchecked.
+    public var archiveMaxLevel: Int { place.values.integer(place.key("ArchiveMaxLevel")) }
 
-    /// Deepest nesting of packed executables that is unpacked; deeper is unchecked.
-    public var packerMaxLevel: Int { values.integer(key("PackerMaxLevel")) }
+    /// `MailMaxLevel`, as `[MailD] MilterMailMaxLevel`: Deepest nesting of attached messages (message/rfc822) that is opened; deeper is unchecked.
+    public var mailMaxLevel: Int { place.values.integer(place.key("MailMaxLevel")) }
 
-    /// Deepest nesting of archives that is opened; deeper is unchecked.
-    public var archiveMaxLevel: Int { values.integer(key("ArchiveMaxLevel")) }
+    /// `ContainerMaxLevel`, as `[MailD] MilterContainerMaxLevel`: Deepest nesting of other containers (documents with embedded objects) that is opened.
+    public var containerMaxLevel: Int { place.values.integer(place.key("ContainerMaxLevel")) }
 
-    /// Deepest nesting of attached messages (message/rfc822) that is opened; deeper is unchecked.
-    public var mailMaxLevel: Int { values.integer(key("MailMaxLevel")) }
-
-    /// Deepest nesting of other containers (documents with embedded objects) that is opened.
-    public var containerMaxLevel: Int { values.integer(key("ContainerMaxLevel")) }
-
-    /// An archive member expanding more than this many times is a bomb: unchecked.
-    public var maxCompressionRatio: Int { values.integer(key("MaxCompressionRatio")) }
+    /// `MaxCompressionRatio`, as `[MailD] MilterMaxCompressionRatio`: An archive member expanding more than this many times is a bomb: unchecked.
+    public var maxCompressionRatio: Int { place.values.integer(place.key("MaxCompressionRatio")) }
 }
