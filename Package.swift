@@ -129,10 +129,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The daemon's service: reload, scan, appinfo, console operations, the engine set-up
+        // moat-ctl scan --local shares, log routing; below Control and WebConsole, which serve it.
+        .target(
+            name: "MoatService",
+            dependencies: [
+                "MoatConfig", "MailD", "ThreatEngine", "CertificateStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "Control",
             dependencies: [
-                "MoatConfig", "MailD",
+                "MoatConfig", "MailD", "MoatService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -142,7 +153,7 @@ let package = Package(
         .target(
             name: "WebConsole",
             dependencies: [
-                "MoatConfig", "MailD",
+                "MoatConfig", "MailD", "MoatService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -161,23 +172,25 @@ let package = Package(
         .executableTarget(
             name: "moatd",
             dependencies: [
-                "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy", "InterfaceSupport",
+                "MoatConfig", "MoatService", "Control", "MailD", "Policy", "InterfaceSupport",
                 "MilterInterface", "SpamdInterface", "RspamdInterface", "ClamdInterface",
                 "LinuxFirewall", "Gate", "CertificateStore", "WebConsole",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "moat-ctl",
             dependencies: [
-                "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore", "WebConsole",
+                "MoatConfig", "MoatService", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore", "WebConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Writes Sources/MoatConfig/Settings/Generated from the schema: scripts/gen-settings.sh
+        .executableTarget(name: "gen-settings", dependencies: ["MoatConfig"], path: "scripts/gen-settings"),
         // Benchmarks (release builds only make sense): `swift run -c release moat-bench`
         .executableTarget(name: "moat-bench", dependencies: ["MailD", "ThreatEngine", "MIME"], path: "Benchmarks/MoatBench"),
         .testTarget(name: "MoatConfigTests", dependencies: ["MoatConfig"], exclude: ["Fixtures"]),
@@ -206,6 +219,7 @@ let package = Package(
         .testTarget(name: "GateTests", dependencies: ["Gate", "MailD", "ThreatEngine", "MoatConfig", "CertificateStore", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine", "MoatConfig", "Policy"]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
-        .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "MailD", "MoatConfig", "Policy", "CertificateStore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "MoatServiceTests", dependencies: ["MoatService", "MailD", "MoatConfig", "ThreatEngine", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "MoatService", "MailD", "MoatConfig", "Policy", "CertificateStore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
     ]
 )

@@ -30,10 +30,10 @@ public struct ClamdService: Sendable {
     }
 
     var current: Settings {
-        let values = settings.current.values
-        return Settings(readTimeout: .milliseconds(values.value("ClamD", "ReadTimeout").duration?.milliseconds ?? 5000),
-                        streamMaxLength: Int(values.value("ClamD", "StreamMaxLength").size?.bytes ?? 25 << 20),
-                        scanDirectories: values.value("ClamD", "ScanDirectories").texts)
+        let clamD = settings.current.values.clamD
+        return Settings(readTimeout: .milliseconds(clamD.readTimeout.milliseconds),
+                        streamMaxLength: Int(clamD.streamMaxLength.bytes),
+                        scanDirectories: clamD.scanDirectories)
     }
 
     /// `ClamAV 1.4.6/<db version>/<date> Moat/<version>`, as clamd answers VERSION.
