@@ -50,7 +50,10 @@ extension RelayShell {
             return
         }
         let envelope = envelope(request)
+        // The message stays on this loop; the bound says so to the closures that come back here.
+        let bound = NIOLoopBound(message, eventLoop: client.eventLoop)
         message.finish(on: client.eventLoop).whenSuccess { [self] source in
+            let message = bound.value
             guard !closing, stored === message else { message.remove(); return }
             guard let source else {
                 logger.error("cannot spool the message in \(settings.spoolDirectory)")
@@ -60,7 +63,7 @@ extension RelayShell {
             let core = context.core
             let profile = context.profiles.current
             runCheck { await core.decide(envelope: envelope, message: source, profile: profile) }
-                then: { [self] decision in checked(decision, message: message) }
+                then: { [self] decision in checked(decision, message: bound.value) }
         }
     }
 
