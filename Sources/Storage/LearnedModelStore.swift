@@ -14,7 +14,11 @@ public final class LearnedModelStore: Sendable {
         if let path {
             try FileManager.default.createDirectory(
                 atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            writer = try DatabasePool(path: path)
+            var configuration = Configuration()
+            // WAL with synchronous=NORMAL: a crash may lose the last learned messages, never
+            // corrupt the model; FULL would sync every learned message to disk.
+            configuration.prepareDatabase { db in try db.execute(sql: "PRAGMA synchronous = NORMAL") }
+            writer = try DatabasePool(path: path, configuration: configuration)
         } else {
             writer = try DatabaseQueue()
         }
