@@ -1,12 +1,14 @@
-// Gate: transparent SMTP/POP3/IMAP relays (issue 7).
+// Gate: transparent SMTP/POP3/IMAP relays.
 //
 // Layout:
 //   GateService.swift           the IP_TRANSPARENT listener, original destination, upstream connect
 //   GateSettings.swift          [LinuxFirewall] settings the Gate reads per connection
-//   Relay/                      what every protocol shares: MailLineDecoder, RelayProtocolSession,
-//                               RelayConnection (two channels glued, line-based: SMTP),
-//                               ByteRelayConnection (the same for the byte-level POP3/IMAP
-//                               sessions; refusals become a delivered repack or notice),
-//                               RelayEndpoint/RelaySideHandler, MessageSink, DotStuffer
-//   SMTP/SMTPRelaySession.swift the SMTP relay state machine
-//   POP3/, IMAP/                the POP3 and IMAP state machines (byte-level, ByteRelaySession)
+//   Relay/                      the one relay layer: RelayAction (the vocabulary every session
+//                               speaks), RelaySession (the protocol SMTP, POP3 and IMAP conform
+//                               to), RelayShell (+Check, +Send, +Flow, +TLS: both channels,
+//                               spool, checks, timers, backpressure, TLS upgrades),
+//                               StoredMessage, MailLineDecoder, DotStuffer, SpoolQuota
+//   SMTP/                       the SMTP relay state machine, its command and DATA parsers
+//   POP3/, IMAP/                the POP3 and IMAP state machines (byte-level; refusals become
+//                               a delivered repack or notice, MailD's MailboxReplacement)
+//   TLS/                        interception: ClientHello, upstream verification, leaves

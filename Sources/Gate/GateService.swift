@@ -27,7 +27,7 @@ public enum GateProtocol: String, Sendable {
 /// (TPROXY keeps it). The Gate connects there, from the client's own address when
 /// `InputDivertConnectTransparently = Yes` (IP_TRANSPARENT + bind to the client address), else
 /// from the gateway's, and relays: SMTP through `SMTPRelaySession` when `InspectSmtp = On`,
-/// POP3 (110) and IMAP (143) through `ByteRelayConnection` with `POP3RelaySession` /
+/// POP3 (110) and IMAP (143) through `POP3RelaySession` /
 /// `IMAPRelaySession` when `InspectPop3` / `InspectImap` are On, everything else blindly (ports it has no relay for, implicit TLS, `Inspect* = Off`).
 public struct GateService: Service {
     /// Linux socket options not named by NIO.
@@ -70,6 +70,8 @@ public struct GateService: Service {
         public var destinationPortOverride: Int?
         /// Tests: see `GateContext.spoolReadHook`.
         var spoolReadHook: (@Sendable (_ path: String, _ chunk: Int) -> Void)?
+        /// Tests: see `GateContext.checkHook`.
+        var checkHook: (@Sendable () async -> Void)?
 
         public init() {}
     }
@@ -92,6 +94,7 @@ public struct GateService: Service {
         var context = GateContext(core: core, profiles: ProfileCache(store: settings, name: "LinuxFirewall"), logger: logger,
                                   spoolLimit: GateSettings(settings.current.values).maxSpoolSize)
         context.spoolReadHook = options.spoolReadHook
+        context.checkHook = options.checkHook
         self.context = context
         self.group = group
         self.options = options
@@ -217,20 +220,20 @@ public struct GateService: Service {
     }
 
     /// The relay for an inspected protocol.
-    func makeRelay(_ proto: GateProtocol, client: any Channel, settings: GateSettings, info: ConnectionInfo) -> any TLSCapableRelay {
+    func makeRelay(_ proto: GateProtocol, client: any Channel, settings: GateSettings, info: ConnectionInfo) -> any RelayEndpoint {
         switch proto {
         case .smtp:
             var configuration = SMTPRelaySession.Configuration()
             configuration.maxMessageSize = settings.maxMessageSize
-            return RelayConnection(client: client, session: SMTPRelaySession(configuration: configuration), context: context,
+            return RelayShell(client: client, session: SMTPRelaySession(configuration: configuration), context: context,
                                    settings: settings, info: info)
         case .pop3:
             let session = POP3RelaySession(configuration: .init(scanTop: settings.scanPop3Top,
                                                                 maxMessageSize: settings.maxMessageSize))
-            return ByteRelayConnection(client: client, session: session, context: context, settings: settings, info: info)
+            return RelayShell(client: client, session: session, context: context, settings: settings, info: info)
         case .imap:
             let session = IMAPRelaySession(configuration: .init(maxLiteralSize: settings.maxMessageSize))
-            return ByteRelayConnection(client: client, session: session, context: context, settings: settings, info: info)
+            return RelayShell(client: client, session: session, context: context, settings: settings, info: info)
         }
     }
 
@@ -323,10 +326,10 @@ public struct GateService: Service {
     }
 
     /// Glues `client` to a new connection to `destination` under `session` (nil: blind).
-    func start<Session: RelayProtocolSession>(_ client: any Channel, session: Session?, settings: GateSettings,
+    func start<Session: RelaySession>(_ client: any Channel, session: Session?, settings: GateSettings,
                                               info: ConnectionInfo, to destination: SocketAddress,
                                               source: SocketAddress) throws {
-        try start(client, relay: RelayConnection(client: client, session: session, context: context, settings: settings, info: info),
+        try start(client, relay: RelayShell(client: client, session: session, context: context, settings: settings, info: info),
                   settings: settings, to: destination, source: source)
     }
 

@@ -118,6 +118,7 @@ public final class MessageCollector {
         bytes = []
         pending += first.count
         let opened = pool.runIfActive(eventLoop: eventLoop) { () throws -> Int32 in
+            BlockingIO.offEventLoop()
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                      attributes: [.posixPermissions: 0o700])
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
@@ -134,6 +135,7 @@ public final class MessageCollector {
         let pool = pool, eventLoop = eventLoop
         let next = current.chain.flatMap { fd in
             pool.runIfActive(eventLoop: eventLoop) { () throws -> Int32 in
+                BlockingIO.offEventLoop()
                 try buffer.withUnsafeReadableBytes { try Self.writeAll(fd, $0) }
                 return fd
             }
@@ -199,37 +201,20 @@ public enum MessageBytes {
 /// Writes part of an open file to a channel a chunk at a time, off the event loop, each
 /// chunk once the previous one is written (the client's pace bounds the memory).
 public enum FileStreamer {
-    public struct ReadError: Error { public var errno: Int32 }
-
     /// Sends `count` bytes of `fd` from `offset`; closes `fd` at the end, in any case.
     public static func send(fd: Int32, offset: Int64, count: Int, to channel: any Channel,
                             pool: NIOThreadPool = .singleton, chunkSize: Int = 64 << 10) -> EventLoopFuture<Void> {
         let eventLoop = channel.eventLoop
         @Sendable func step(_ offset: Int64, _ remaining: Int) -> EventLoopFuture<Void> {
             guard remaining > 0 else { return eventLoop.makeSucceededVoidFuture() }
-            let size = min(chunkSize, remaining)
-            return pool.runIfActive(eventLoop: eventLoop) { () throws -> ByteBuffer in
-                var buffer = ByteBufferAllocator().buffer(capacity: size)
-                var got = 0
-                while got < size {
-                    var failure: Int32 = 0
-                    let n = buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: size - got) { raw in
-                        let n = pread(fd, raw.baseAddress!, size - got, off_t(offset) + off_t(got))
-                        if n < 0 { failure = errno }
-                        return max(n, 0)
-                    }
-                    if failure == EINTR { continue }
-                    if n == 0 { throw ReadError(errno: failure) }
-                    got += n
+            return SpoolReader.read(fd: fd, at: Int(offset), count: min(chunkSize, remaining), eventLoop: eventLoop, pool: pool)
+                .flatMap { buffer in
+                    let read = buffer.readableBytes
+                    return channel.writeAndFlush(buffer).flatMap { step(offset + Int64(read), remaining - read) }
                 }
-                return buffer
-            }.flatMap { buffer in
-                let read = buffer.readableBytes
-                return channel.writeAndFlush(buffer).flatMap { step(offset + Int64(read), remaining - read) }
-            }
         }
         let done = step(offset, count)
-        done.whenComplete { _ in close(fd) }
+        done.whenComplete { _ in pool.submit { _ in close(fd) } }
         return done
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Synchronization
 import Testing
 @testable import Gate
 
@@ -58,7 +59,7 @@ import Testing
         let received = server.received.withLock { $0 }
         #expect(received.count == 1)
         #expect(received.first?.hasPrefix("Subject: first") == true)
-        #expect(Self.spoolBytes(gate.varDir) == 0)
+        #expect(await eventually { Self.spoolBytes(gate.varDir) == 0 })
     }
 
     /// The spool file shrinks under the relay while it is sent (a disk error, a truncation):
@@ -83,6 +84,65 @@ import Testing
         // The server got DATA and part of the message, never its end: nothing was queued.
         #expect(server.commands.withLock { $0 }.contains("DATA"))
         #expect(server.received.withLock { $0 }.isEmpty)
+    }
+
+    /// A check that records when it starts and when it is cancelled (held open until then).
+    final class HeldCheck: Sendable {
+        let started = Mutex(0)
+        let cancelled = Mutex(0)
+        var hook: @Sendable () async -> Void {
+            { [self] in
+                started.withLock { $0 += 1 }
+                do { try await Task.sleep(for: .seconds(60)) } catch { cancelled.withLock { $0 += 1 } }
+            }
+        }
+        func waitForStart() {
+            let deadline = Date().addingTimeInterval(10)
+            while started.withLock({ $0 }) == 0, Date() < deadline { usleep(20_000) }
+        }
+    }
+
+    /// A client that hangs up while its message is being checked: the check is cancelled
+    /// (the engine's scans with it), nothing is sent upstream, and the spool is emptied.
+    @Test func anSMTPCheckUnderWayIsCancelledWhenTheClientHangsUp() async throws {
+        let check = HeldCheck()
+        let server = try await FakeSMTPServer()
+        defer { server.stop() }
+        let gate = try await GateFixtures.gate(upstream: server.channel.localAddress!, mailD: "SpoolThreshold = 64kb",
+                                               checkHook: check.hook)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let port = gate.port
+        try await offPool {
+            let client = try LineClient(port: port)
+            guard Self.openTransaction(client) else { Issue.record("no 354"); return }
+            client.send("Subject: big\r\n\r\n" + Self.lines(1) + ".\r\n")
+            check.waitForStart()
+        }
+        #expect(check.started.withLock { $0 } == 1, "the check started")
+        #expect(await eventually { check.cancelled.withLock { $0 } == 1 }, "and was cancelled when the client left")
+        #expect(server.received.withLock { $0 }.isEmpty)
+        #expect(await eventually { Self.spoolBytes(gate.varDir) == 0 })
+    }
+
+    /// The same for a POP3 message held for its check: the check dies with the connection.
+    @Test func aPOP3CheckUnderWayIsCancelledWhenTheClientHangsUp() async throws {
+        let check = HeldCheck()
+        let stuffed = String(buffer: DotStuffer.stuffed(Array("Subject: hi\r\n\r\nhello\r\n".utf8)))
+        let server = try await ScriptedServer(greeting: "+OK ready\r\n") { line in
+            line.hasPrefix("RETR") ? ("+OK message follows\r\n" + stuffed, false) : ("+OK\r\n", false)
+        }
+        defer { server.stop() }
+        let gate = try await GateFixtures.gate(upstream: server.address, protocol: .pop3, checkHook: check.hook)
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let port = gate.port
+        try await offPool {
+            let client = try LineClient(port: port)
+            _ = client.readLine()
+            client.send("RETR 1\r\n")
+            check.waitForStart()
+        }
+        #expect(check.started.withLock { $0 } == 1, "the check started")
+        #expect(await eventually { check.cancelled.withLock { $0 } == 1 }, "and was cancelled when the client left")
     }
 
     /// MaxConnections: past it a client hears the protocol's own "busy" and is closed; the

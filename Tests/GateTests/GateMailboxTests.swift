@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import Testing
 @testable import Gate
+import MailD
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -520,7 +521,7 @@ struct GateMailboxNamespaceTests {
 struct MailboxVerdictTests {
     @Test func noticeKeepsTheIdentifyingHeadersAndSaysWhy() {
         let original = Array("Received: from x\r\nFrom: Alice <alice@example.com>\r\nTo: Bob\r\n <bob@example.org>\r\nSubject: hi\r\nX-Other: y\r\n\r\nbody EICAR\r\n".utf8)
-        let notice = String(decoding: MailboxVerdict.notice(for: original, reason: "The message contains a THREAT"), as: UTF8.self)
+        let notice = String(decoding: MailboxReplacement.notice(for: original, reason: "The message contains a THREAT"), as: UTF8.self)
         #expect(notice.hasPrefix("From: Alice <alice@example.com>\r\nTo: Bob\r\n <bob@example.org>\r\nSubject: hi\r\nX-Moat-Blocked: The message contains a THREAT\r\n"))
         #expect(!notice.contains("Received:") && !notice.contains("X-Other") && !notice.contains("EICAR"))
         #expect(notice.contains("\r\n\r\nThis message was blocked by Moat"))

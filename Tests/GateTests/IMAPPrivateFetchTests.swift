@@ -4,6 +4,7 @@
 import NIOCore
 import Testing
 @testable import Gate
+import MailD
 
 /// A mailbox of three messages and a server that answers FETCH, UID FETCH, NOOP, SELECT and IDLE
 /// the way Dovecot does (UID first in UID FETCH responses, items in the order asked).
@@ -515,7 +516,7 @@ func cutSets(_ length: Int, random: Int = 24, seed: UInt64 = 11) -> [Set<Int>] {
                 }
                 let (id, head) = try #require(replace)
                 #expect(head == Array(message.utf8.prefix(40)))
-                let notice = MailboxVerdict.notice(for: head, reason: "The message is larger than the gateway can check")
+                let notice = MailboxReplacement.notice(for: head, reason: "The message is larger than the gateway can check")
                 t.record(session.checkFinished(id: id, verdict: .deliver(notice)))
                 let noticeText = String(decoding: notice, as: UTF8.self)
                 #expect(noticeText.hasPrefix("From: Alice <alice@example.com>\r\n"))
@@ -551,7 +552,7 @@ func cutSets(_ length: Int, random: Int = 24, seed: UInt64 = 11) -> [Set<Int>] {
             let (id, head) = try #require(replace)
             #expect(head == POP3DotStuffing.unstuff(Array(stuffed.utf8.prefix(60))), "the unstuffed head")
             #expect(String(decoding: head, as: UTF8.self).hasPrefix(header + ".st"))
-            let notice = MailboxVerdict.notice(for: head, reason: "too large")
+            let notice = MailboxReplacement.notice(for: head, reason: "too large")
             t.record(session.checkFinished(id: id, verdict: .deliver(notice)))
             #expect(t.toClient == "+OK ready\r\n+OK \(body.utf8.count) octets\r\n"
                     + String(decoding: POP3DotStuffing.stuff(notice), as: UTF8.self) + "+OK 2 messages\r\n")

@@ -42,3 +42,14 @@ func everySplit(_ bytes: [UInt8], randomRuns: Int = 64, seed: UInt64 = 7) -> [[[
     }
     return result
 }
+
+/// Polls `condition` until it holds or `limit` passes: for effects that happen off the event
+/// loop shortly after the reply a client sees (a spool file removed on the thread pool).
+func eventually(within limit: Duration = .seconds(5), _ condition: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + limit
+    while ContinuousClock.now < deadline {
+        if condition() { return true }
+        try? await Task.sleep(for: .milliseconds(20))
+    }
+    return condition()
+}

@@ -27,6 +27,7 @@ struct Transcript {
             case .startTLS: blind = true
             case .close: closed = true
             case .unrecognizedProtocol(let b): unrecognized = String(buffer: b)
+            case .checkHeld, .replaceUnchecked, .log: break
             }
         }
     }

@@ -120,6 +120,8 @@ runFuzzer { input in
                 blind = true
             case .close:
                 closed = true
+            case .checkHeld, .replaceUnchecked, .log:
+                invariant(false, "a mailbox action from the SMTP session")
             }
         }
     }

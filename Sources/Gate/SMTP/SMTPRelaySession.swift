@@ -1,3 +1,4 @@
+import MailD
 import NIOCore
 
 /// The SMTP relay between a diverted client and its original server, as a state machine.
@@ -43,8 +44,9 @@ import NIOCore
 /// `smtpd_timeout`, 300 s) never runs out. The client, after its final ".", waits for the
 /// reply up to 10 minutes (RFC 5321 4.5.3.2.6); SMTP has no progress reply for it, so the check
 /// (ScanTimeout, 30 s by default) must end well within that.
-public struct SMTPRelaySession: RelayProtocolSession {
+public struct SMTPRelaySession: RelaySession {
     public static let protocolName = "SMTP"
+    public static let envelopeSource = Envelope.Source.smtp
 
     public struct Configuration: Sendable {
         /// EHLO keywords removed from the server's reply (upper case).
@@ -135,6 +137,9 @@ public struct SMTPRelaySession: RelayProtocolSession {
     public let configuration: Configuration
     private(set) var state: State = .awaitingGreeting
     private(set) var expectations: [Expectation] = [.greeting]
+    /// Lines from each side; replaced (their buffered bytes dropped) when TLS starts.
+    var clientLines = NIOSingleStepByteToMessageProcessor(MailLineDecoder())
+    var serverLines = NIOSingleStepByteToMessageProcessor(MailLineDecoder())
     private var held: [MailLine] = []
     private var reply: [MailLine] = []
     private var transaction = Transaction()

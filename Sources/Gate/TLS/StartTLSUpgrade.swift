@@ -29,33 +29,3 @@ struct RelayTLSState: Sendable, Equatable {
     /// An upgrade is under way: its start, for the handshake timeout.
     var upgradeStarted: NIODeadline?
 }
-
-/// A relay that can run inside TLS Moat terminates: both `RelayConnection` and `ByteRelayConnection`.
-protocol TLSCapableRelay: RelayEndpoint {
-    var startTLS: StartTLSUpgrade? { get set }
-    var tls: RelayTLSState { get set }
-}
-
-extension TLSCapableRelay {
-    /// Starts upgrading both legs after the server's go-ahead (false: no upgrade is possible,
-    /// the relay goes blind). `finish` runs on the client's loop with the TLS state updated.
-    func beginUpgrade(server: (any Channel)?, finish: @escaping @Sendable (StartTLSUpgrade.Outcome) -> Void) -> Bool {
-        guard let upgrade = startTLS, let server else { return false }
-        tls.upgradeStarted = .now()
-        // The go-ahead must reach the client before it can send its ClientHello.
-        client.flush()
-        upgrade.begin(client, server) { [self] outcome in
-            client.eventLoop.preconditionInEventLoop()
-            tls.upgradeStarted = nil
-            if case .unwrapped(let sni) = outcome {
-                tls.unwrapped = true
-                tls.sni = sni
-            }
-            finish(outcome)
-        }
-        return true
-    }
-}
-
-extension RelayConnection: TLSCapableRelay {}
-extension ByteRelayConnection: TLSCapableRelay {}
