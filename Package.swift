@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "MailD",
             dependencies: [
-                "MoatConfig", "MIME", "ThreatEngine", "Policy", "CZip",
+                "MoatConfig", "MIME", "ThreatEngine", "Policy", "AntiSpam", "Storage", "CZip",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

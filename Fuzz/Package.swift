@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "ThreatEngine", dependencies: ["CClamAV", "MoatConfig"], path: "Modules/ThreatEngine", exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], path: "Modules/Policy", exclude: ["VARIABLES.md"]),
         .target(name: "MailD", dependencies: [
-            "MoatConfig", "MIME", "ThreatEngine", "Policy", "CZip",
+            "MoatConfig", "MIME", "ThreatEngine", "Policy", "AntiSpam", "Storage", "CZip",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Modules/MailD", swiftSettings: [.unsafeFlags(["-enable-testing"])]),  // Decision's memberwise init

@@ -15,6 +15,12 @@ final class LearnedModel: Sendable {
     private let store: LearnedModelStore?
     private let state: Locked<State>
 
+    /// A model in memory only, starting empty.
+    init() {
+        store = nil
+        state = Locked(State())
+    }
+
     init(store: LearnedModelStore?) throws {
         self.store = store
         var initial = State()

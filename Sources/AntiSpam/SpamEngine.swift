@@ -16,6 +16,14 @@ public final class SpamEngine: Sendable {
         GTUBERule(), MIMERules(), HeaderRules(), SubjectRules(), URLRules(), AttachmentRules(),
     ]
 
+    /// An engine whose model lives in memory only and starts empty (rules only until it
+    /// learned enough): tests, benchmarks, a core without a database.
+    public init(inMemory settings: AntiSpamSettings = AntiSpamSettings()) {
+        self.settings = settings
+        self.model = LearnedModel()
+        self.extractor = FeatureExtractor(limits: settings.limits)
+    }
+
     /// `store` nil: the model lives in memory only (tests, benchmarks).
     public init(settings: AntiSpamSettings = AntiSpamSettings(), store: LearnedModelStore?) throws {
         self.settings = settings
