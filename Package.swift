@@ -167,7 +167,7 @@ let package = Package(
         .executableTarget(
             name: "moatd",
             dependencies: [
-                "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy", "InterfaceSupport",
+                "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy", "InterfaceSupport", "AntiSpam", "Storage",
                 "MilterInterface", "SpamdInterface", "RspamdInterface", "ClamdInterface",
                 "LinuxFirewall", "Gate", "CertificateStore", "WebConsole",
                 .product(name: "Logging", package: "swift-log"),

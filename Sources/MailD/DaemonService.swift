@@ -8,6 +8,13 @@ public protocol DaemonService: Sendable {
     func reload() async -> ReloadOutcome
     /// Scans message files, mboxes and Maildirs with the daemon's engine.
     func scan(paths: [String], profile: String?) async -> [NamedReport]
+    /// Learns the messages at `paths` as spam or ham for the anti-spam model, or forgets
+    /// them (nil); nil when this service has no anti-spam model to teach.
+    func learn(paths: [String], as learnedClass: LearnedClass?) async -> LearnReport?
+}
+
+extension DaemonService {
+    public func learn(paths: [String], as learnedClass: LearnedClass?) async -> LearnReport? { nil }
 }
 
 public enum ReloadOutcome: Sendable, Equatable {
@@ -27,9 +34,12 @@ public struct AppInfo: Codable, Sendable, Equatable {
     /// Number of successful reloads since start.
     public var settingsGeneration: Int
     public var components: [ComponentInfo]
+    /// The anti-spam model's learned counts (nil from a daemon that has none).
+    public var learned: LearnedCountsInfo?
 
     public init(version: String, pid: Int32, configFile: String, startedAt: Double, lastReloadAt: Double?,
-                settingsGeneration: Int, components: [ComponentInfo]) {
+                settingsGeneration: Int, components: [ComponentInfo], learned: LearnedCountsInfo? = nil) {
+        self.learned = learned
         self.version = version
         self.pid = pid
         self.configFile = configFile

@@ -121,6 +121,10 @@ final class Daemon: DaemonService {
         return reports
     }
 
+    func learn(paths: [String], as learnedClass: LearnedClass?) async -> LearnReport? {
+        core.learn(paths: paths, as: learnedClass)
+    }
+
     func appInfo() async -> AppInfo {
         let snapshot = settings.current
         return AppInfo(
@@ -134,7 +138,8 @@ final class Daemon: DaemonService {
                                                  signatures: core.scanner.signatureInfo,
                                                  running: running.withLock { $0 },
                                                  divert: divertStatus.withLock { $0 }?(),
-                                                 console: consoleStatus.withLock { $0 }?.snapshot))
+                                                 console: consoleStatus.withLock { $0 }?.snapshot),
+            learned: core.learnedCountsInfo)
     }
 
     var controlSocketPath: String { Self.controlSocket(of: settings.current.values) }

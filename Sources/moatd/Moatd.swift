@@ -1,3 +1,5 @@
+import AntiSpam
+import Storage
 import ArgumentParser
 import Control
 import Foundation
@@ -148,6 +150,27 @@ enum MailCoreSetup {
             logger.error("no ClamAV signature databases in \(directory ?? "/var/lib/clamav"): only Moat's small test database is loaded; run freshclam")
         }
         let varDir = values.value("Root", "VarDir").text ?? "/var/lib/moat"
-        return MailCore(scanner: scanner, spoolDirectory: varDir + "/spool")
+        return MailCore(scanner: scanner, spoolDirectory: varDir + "/spool",
+                        spamEngine: spamEngine(values, varDir: varDir, logger: logger))
+    }
+
+    /// The anti-spam engine with its learned model in `VarDir/antispam/model.sqlite`. A model
+    /// that cannot be opened is logged and replaced by an empty one in memory: mail keeps
+    /// flowing, scored by the rules, and nothing learned is lost on disk.
+    static func spamEngine(_ values: ConfigValues, varDir: String, logger: Logger) -> SpamEngine {
+        var settings = AntiSpamSettings()
+        if let minimum = values.value("MailD", "SpamModelMinLearned").integer { settings.minLearnedPerClass = minimum }
+        let path = varDir + "/antispam/model.sqlite"
+        do {
+            let engine = try SpamEngine(settings: settings, store: LearnedModelStore(path: path))
+            let counts = engine.learnedCounts
+            logger.notice("anti-spam model ready", metadata: [
+                "path": "\(path)", "spam": "\(counts.spam)", "ham": "\(counts.ham)", "features": "\(counts.features)",
+            ])
+            return engine
+        } catch {
+            logger.error("cannot open the anti-spam model \(path): \(error); learning is kept in memory until restart")
+            return SpamEngine(inMemory: settings)
+        }
     }
 }
