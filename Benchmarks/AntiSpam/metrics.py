@@ -45,7 +45,7 @@ for name, label in [("moat.tsv", "Moat (k-fold trained)"), ("sa.tsv", "SpamAssas
     fpr = fp / (fp + tn) if fp + tn else float("nan")
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else float("nan")
     print(f"{label:<28} {len(rows):>5} {precision:>9.4f} {recall:>7.4f} {fpr:>7.4f} {f1:>6.4f} {auc(rows):>7.4f}   {tp}/{fp}/{tn}/{fn}")
-for name in ("moat-speed.txt", "sa-speed.txt", "rspamd-speed.txt", "moat-memory.txt"):
+for name in ("moat-speed.txt", "moatd-speed.txt", "sa-speed.txt", "rspamd-speed.txt", "moat-memory.txt"):
     path = os.path.join(out, name)
     if os.path.exists(path):
         print(f"\n{name}:\n" + open(path).read().rstrip())

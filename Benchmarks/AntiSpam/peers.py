@@ -7,7 +7,11 @@ speak the peer's protocol directly (spamd's CHECK, rspamd's /checkv2), so no cli
 start-up is timed. Writes OUT/<peer>.tsv (path, label, fold, score, spam) and
 OUT/<peer>-speed.txt (messages/s with 2 clients, server CPU ms per message).
 
-usage: peers.py sa|rspamd CORPUS OUT SA_CONFDIR|RSPAMD_PIDS
+usage: peers.py sa|rspamd|moatd CORPUS OUT SA_CONFDIR|RSPAMD_PIDS|MOATD_PID
+
+`moatd` measures Moat through its spamd interface the same way (CHECK from 2 clients; its
+model is not trained here: the speed of the interface, scan and rules included; the k-fold
+accuracy comes from moat-spam-bench).
 """
 import concurrent.futures, json, os, socket, subprocess, sys, time, urllib.request
 
@@ -25,7 +29,9 @@ def message(path):
 
 
 def tree_cpu_seconds(roots):
-    """utime+stime of the processes in `roots` and their descendants."""
+    """CPU time of the processes in `roots` and their descendants: utime+stime, plus
+    cutime+cstime, where the time of children that exited (spamd replaces its children
+    after a number of connections) is added when they are reaped."""
     stats = {}
     for pid in os.listdir("/proc"):
         if pid.isdigit():
@@ -34,7 +40,7 @@ def tree_cpu_seconds(roots):
             except OSError:
                 continue
             rest = s[s.rfind(")") + 2:].split()
-            stats[int(pid)] = (int(rest[1]), int(rest[11]) + int(rest[12]))
+            stats[int(pid)] = (int(rest[1]), int(rest[11]) + int(rest[12]) + int(rest[13]) + int(rest[14]))
     keep, changed = set(roots), True
     while changed:
         changed = False
@@ -44,8 +50,8 @@ def tree_cpu_seconds(roots):
     return sum(stats[p][1] for p in keep if p in stats) / os.sysconf("SC_CLK_TCK")
 
 
-def spamd_check(data):
-    s = socket.create_connection(("127.0.0.1", 17840), timeout=300)
+def spamd_check(data, port=17840):
+    s = socket.create_connection(("127.0.0.1", port), timeout=300)
     s.sendall(b"CHECK SPAMC/1.5\r\nContent-length: %d\r\n\r\n" % len(data) + data)
     s.shutdown(socket.SHUT_WR)
     reply = b""
@@ -67,6 +73,8 @@ def rspamd_check(data):
 
 
 def train(fold):
+    if peer == "moatd":
+        return
     train_set = [f for f in folds if int(f[2]) != fold]
     for label in ("spam", "ham"):
         files = [os.path.join(corpus, f[0]) for f in train_set if f[1] == label]
@@ -83,14 +91,16 @@ def train(fold):
 
 
 def clear():
+    if peer == "moatd":
+        return
     if peer == "sa":
         subprocess.run(["sa-learn", "--siteconfigpath", sys.argv[4], "--clear"], check=True, stdout=subprocess.DEVNULL)
     else:
         subprocess.run(["redis-cli", "-p", "16379", "flushall"], check=True, stdout=subprocess.DEVNULL)
 
 
-check = spamd_check if peer == "sa" else rspamd_check
-roots = [int(p) for p in sys.argv[4].split(",")] if peer == "rspamd" else [int(os.environ["SPAMD_PID"])]
+check = {"sa": spamd_check, "rspamd": rspamd_check, "moatd": lambda data: spamd_check(data, 17850)}[peer]
+roots = [int(os.environ["SPAMD_PID"])] if peer == "sa" else [int(p) for p in sys.argv[4].split(",")]
 rows, wall, cpu, scanned = ["path\tlabel\tfold\tscore\tspam"], 0.0, 0.0, 0
 for fold in ONLY:
     clear()

@@ -9,9 +9,17 @@ public struct AntiSpamSettings: Sendable, Hashable {
     public var statisticalSpamPoints: Double
     public var statisticalHamPoints: Double
     public var limits: AntiSpamLimits
+    /// Words paired into sparse bigrams: each word with the next `bigramWindow - 1` (1: words
+    /// only). Chosen by the k-fold benchmark (Benchmarks/AntiSpam).
+    public var bigramWindow: Int
+    /// Features the chi-square combination uses per message (the most decided ones).
+    public var maxInterestingFeatures: Int
 
     public init(requiredPoints: Double = 5.0, minLearnedPerClass: Int = 200, statisticalSpamPoints: Double = 6.0,
-                statisticalHamPoints: Double = -3.0, limits: AntiSpamLimits = AntiSpamLimits()) {
+                statisticalHamPoints: Double = -3.0, limits: AntiSpamLimits = AntiSpamLimits(),
+                bigramWindow: Int = 3, maxInterestingFeatures: Int = 150) {
+        self.bigramWindow = max(1, min(bigramWindow, 8))
+        self.maxInterestingFeatures = max(1, maxInterestingFeatures)
         self.requiredPoints = requiredPoints
         self.minLearnedPerClass = minLearnedPerClass
         self.statisticalSpamPoints = statisticalSpamPoints

@@ -11,7 +11,7 @@ public final class SpamEngine: Sendable {
     public let settings: AntiSpamSettings
     private let model: LearnedModel
     private let extractor: FeatureExtractor
-    private let classifier = BayesClassifier()
+    private let classifier: BayesClassifier
     private let rules: [any SpamRule] = [
         GTUBERule(), MIMERules(), HeaderRules(), SubjectRules(), URLRules(), AttachmentRules(),
     ]
@@ -21,14 +21,16 @@ public final class SpamEngine: Sendable {
     public init(inMemory settings: AntiSpamSettings = AntiSpamSettings()) {
         self.settings = settings
         self.model = LearnedModel()
-        self.extractor = FeatureExtractor(limits: settings.limits)
+        self.extractor = FeatureExtractor(limits: settings.limits, window: settings.bigramWindow)
+        self.classifier = BayesClassifier(maxInteresting: settings.maxInterestingFeatures)
     }
 
     /// `store` nil: the model lives in memory only (tests, benchmarks).
     public init(settings: AntiSpamSettings = AntiSpamSettings(), store: LearnedModelStore?) throws {
         self.settings = settings
         self.model = try LearnedModel(store: store)
-        self.extractor = FeatureExtractor(limits: settings.limits)
+        self.extractor = FeatureExtractor(limits: settings.limits, window: settings.bigramWindow)
+        self.classifier = BayesClassifier(maxInteresting: settings.maxInterestingFeatures)
     }
 
     public struct LearnedCounts: Sendable, Hashable {

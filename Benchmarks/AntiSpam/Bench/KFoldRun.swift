@@ -8,6 +8,17 @@ struct KFoldRun {
     let corpus: Corpus
     let out: String
 
+    /// The engine's settings; MOAT_SPAM_WINDOW and MOAT_SPAM_INTERESTING try other model
+    /// parameters (model selection by cross-validation, never rules fitted to messages).
+    static var settings: AntiSpamSettings {
+        var s = AntiSpamSettings()
+        let env = ProcessInfo.processInfo.environment
+        if let w = env["MOAT_SPAM_WINDOW"].flatMap(Int.init) { s.bigramWindow = w }
+        if let n = env["MOAT_SPAM_INTERESTING"].flatMap(Int.init) { s.maxInterestingFeatures = n }
+        if let p = env["MOAT_SPAM_BAYES_POINTS"].flatMap(Double.init) { s.statisticalSpamPoints = p }
+        return s
+    }
+
     func run() throws {
         let messages = corpus.entries.map { MessageParser.parse(corpus.bytes(of: $0)) }
         print("corpus: \(messages.count) labelled messages (\(corpus.entries.filter(\.isSpam).count) spam), \(corpus.folds) folds")
@@ -24,7 +35,7 @@ struct KFoldRun {
         var scored = "path\tlabel\tfold\tpoints\tspam\tsymbols\n"
         var checkSeconds = 0.0, checked = 0, learnSeconds = 0.0, learned = 0
         for fold in 0..<corpus.folds {
-            let engine = try SpamEngine(store: nil)
+            let engine = SpamEngine(inMemory: Self.settings)
             let start = Date()
             for (e, m) in zip(corpus.entries, messages) where e.fold != fold {
                 try engine.learn(m, as: e.isSpam ? .spam : .ham)
@@ -43,7 +54,9 @@ struct KFoldRun {
                            checkSeconds / Double(checked) * 1000 * 2, Double(learned) / learnSeconds)
         try ("engine\tmessages_per_s_2_clients\tms_per_message\tlearned_per_s\n" + speed)
             .write(toFile: out + "/moat-speed.txt", atomically: true, encoding: .utf8)
-        try memory(messages).write(toFile: out + "/moat-memory.txt", atomically: true, encoding: .utf8)
+        if ProcessInfo.processInfo.environment["MOAT_SPAM_SKIP_MEMORY"] == nil {
+            try memory(messages).write(toFile: out + "/moat-memory.txt", atomically: true, encoding: .utf8)
+        }
     }
 
     private func row(_ e: Corpus.Entry, _ r: SpamResult) -> String {
@@ -84,7 +97,7 @@ struct KFoldRun {
         let dir = NSTemporaryDirectory() + "moat-spam-bench-\(getpid())"
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let rssBefore = Self.residentBytes()
-        let engine = try SpamEngine(store: LearnedModelStore(path: dir + "/model.sqlite"))
+        let engine = try SpamEngine(settings: Self.settings, store: LearnedModelStore(path: dir + "/model.sqlite"))
         var text = "learned\tfeatures\trss_growth_mb\tsqlite_mb\n"
         let start = Date()
         for (i, (e, m)) in zip(corpus.entries, messages).enumerated() {
