@@ -115,7 +115,21 @@ public enum HTMLTextExtractor {
                 leaving = parent
             }
         }
-        result.text = String(decoding: text, as: UTF8.self)
+        // libxml2 passes bytes it could not decode through; repairing them (U+FFFD, 3 bytes
+        // each) may lengthen the text, so the limit is applied again on whole characters.
+        var decoded = String(decoding: text, as: UTF8.self)
+        if decoded.utf8.count > maxTextBytes {
+            var kept = String.UnicodeScalarView()
+            var size = 0
+            for scalar in decoded.unicodeScalars {
+                size += UTF8.width(scalar)
+                if size > maxTextBytes { break }
+                kept.append(scalar)
+            }
+            decoded = String(kept)
+            result.truncated = true
+        }
+        result.text = decoded
         return result
     }
 

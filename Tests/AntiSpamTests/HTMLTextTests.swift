@@ -52,6 +52,14 @@ struct HTMLTextTests {
         #expect(r.text.utf8.count <= 1000)
     }
 
+    /// Found by the spam-html fuzz target: libxml2 passes undecodable bytes through, and each
+    /// became a 3-byte U+FFFD after the byte limit had been applied.
+    @Test func repairedInvalidBytesStayWithinTheTextLimit() {
+        let r = HTMLTextExtractor.extract([0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0x1F, 0x02], maxTextBytes: 17)
+        #expect(r.text.utf8.count <= 17)
+        #expect(r.text.unicodeScalars.contains("\u{FFFD}"), "the undecodable bytes are kept as replacement characters")
+    }
+
     @Test func invalidUTF8IsReadNotRejected() {
         let r = HTMLTextExtractor.extract([0x3C, 0x70, 0x3E, 0x61, 0x62, 0xFF, 0xC3, 0x28, 0x63, 0x64, 0x3C, 0x2F, 0x70, 0x3E])
         #expect(r.text.contains("ab"))
