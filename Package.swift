@@ -24,6 +24,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // Already there through Hummingbird; the console's connection cap handles its HTTP parts.
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
+        // Storage: the learned anti-spam model in SQLite (a later issue adds PostgreSQL).
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Floor 1
@@ -37,14 +39,18 @@ let package = Package(
         .systemLibrary(name: "CNetfilter", pkgConfig: "libnftnl", providers: [.apt(["libnftnl-dev", "libmnl-dev"])]),
         .systemLibrary(name: "CZip", pkgConfig: "libzip", providers: [.apt(["libzip-dev"])]),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // AntiSpam: libxml2's HTML parser turns HTML parts into text (no regular expressions).
+        .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
         // Floor 2
         .target(name: "ThreatEngine", dependencies: ["CClamAV", "MoatConfig"], exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], exclude: ["VARIABLES.md"]),
+        .target(name: "AntiSpam", dependencies: ["MIME", "MoatConfig", "Storage", "CLibXML2"]),
         // Floor 3
         .target(
             name: "MailD",
             dependencies: [
-                "MoatConfig", "MIME", "ThreatEngine", "Policy", "CZip",
+                "MoatConfig", "MIME", "ThreatEngine", "Policy", "AntiSpam", "Storage", "CZip",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -134,7 +140,7 @@ let package = Package(
         .target(
             name: "MoatService",
             dependencies: [
-                "MoatConfig", "MailD", "ThreatEngine", "CertificateStore",
+                "MoatConfig", "MailD", "ThreatEngine", "AntiSpam", "Storage", "CertificateStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -193,10 +199,14 @@ let package = Package(
         .executableTarget(name: "gen-settings", dependencies: ["MoatConfig"], path: "scripts/gen-settings"),
         // Benchmarks (release builds only make sense): `swift run -c release moat-bench`
         .executableTarget(name: "moat-bench", dependencies: ["MailD", "ThreatEngine", "MIME"], path: "Benchmarks/MoatBench"),
+        // Benchmarks/AntiSpam/run.sh: k-fold accuracy and speed of the anti-spam engine.
+        .executableTarget(name: "moat-spam-bench", dependencies: ["AntiSpam", "MIME", "Storage"], path: "Benchmarks/AntiSpam/Bench"),
         .testTarget(name: "MoatConfigTests", dependencies: ["MoatConfig"], exclude: ["Fixtures"]),
         .testTarget(name: "MIMETests", dependencies: ["MIME"]),
         .testTarget(name: "ThreatEngineTests", dependencies: ["ThreatEngine", "MoatConfig"]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam", "MIME", "Storage"]),
         // Machine-wide test set-up (users, shared caches, namespaces) under one lock.
         .target(name: "SystemSetupSupport", path: "Tests/SystemSetupSupport"),
         // Helpers the spamd, rspamd and clamd interface tests share (not a test target itself).

@@ -40,6 +40,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // Moat's floors below the modules under test, as in ../Package.swift (not instrumented).
@@ -48,10 +49,12 @@ let package = Package(
         .systemLibrary(name: "CClamAV", path: "Modules/CClamAV", pkgConfig: "libclamav"),
         .systemLibrary(name: "CZip", path: "Modules/CZip", pkgConfig: "libzip"),
         .systemLibrary(name: "CZlib", path: "Modules/CZlib", pkgConfig: "zlib"),
+        .systemLibrary(name: "CLibXML2", path: "Modules/CLibXML2", pkgConfig: "libxml-2.0"),
+        .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Modules/Storage"),
         .target(name: "ThreatEngine", dependencies: ["CClamAV", "MoatConfig"], path: "Modules/ThreatEngine", exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], path: "Modules/Policy", exclude: ["VARIABLES.md"]),
         .target(name: "MailD", dependencies: [
-            "MoatConfig", "MIME", "ThreatEngine", "Policy", "CZip",
+            "MoatConfig", "MIME", "ThreatEngine", "Policy", "AntiSpam", "Storage", "CZip",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Modules/MailD", swiftSettings: [.unsafeFlags(["-enable-testing"])]),  // Decision's memberwise init
@@ -110,6 +113,9 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ] + nio, path: "Modules/WebConsole", swiftSettings: instrumented),
 
+        .target(name: "AntiSpam", dependencies: ["MIME", "MoatConfig", "Storage", "CLibXML2"],
+                path: "Modules/AntiSpam", swiftSettings: instrumented),
+
         // What every target shares: the driver and the split/choice helpers.
         .target(name: "CFuzzDriver", path: "Targets/CFuzzDriver"),
         .target(name: "FuzzKit", dependencies: ["CFuzzDriver", .product(name: "NIOCore", package: "swift-nio")],
@@ -129,6 +135,8 @@ let package = Package(
         fuzzer("FuzzControlFrames", ["Control"]),
         fuzzer("FuzzConsoleForm", ["WebConsole", .product(name: "Hummingbird", package: "hummingbird"),
                                    .product(name: "HTTPTypes", package: "swift-http-types")]),
+        fuzzer("FuzzSpamTokenizer", ["AntiSpam"]),
+        fuzzer("FuzzSpamHTML", ["AntiSpam", "MIME"]),
         fuzzer("FuzzTLSHello", ["Gate", .product(name: "NIOTLS", package: "swift-nio"), "MailD", "Policy", "MoatConfig"]),
     ]
 )

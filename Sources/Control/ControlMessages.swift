@@ -9,6 +9,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
         case reload
         /// Scan message files, mboxes or Maildirs that moatd can read, with its loaded engine.
         case scan
+        /// Learn message files, mboxes or Maildirs as spam or ham (or forget them).
+        case learn
     }
 
     public var command: Command
@@ -16,11 +18,14 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var paths: [String]?
     /// For `scan`: which interface's limits apply (Milter, Spamd, Rspamd, LinuxFirewall, ClamD).
     public var profile: String?
+    /// For `learn`: "spam", "ham" or "forget".
+    public var learnAs: String?
 
-    public init(_ command: Command, paths: [String]? = nil, profile: String? = nil) {
+    public init(_ command: Command, paths: [String]? = nil, profile: String? = nil, learnAs: String? = nil) {
         self.command = command
         self.paths = paths
         self.profile = profile
+        self.learnAs = learnAs
     }
 }
 
@@ -30,9 +35,12 @@ public struct ControlResponse: Codable, Sendable {
     public var message: String?
     public var appInfo: AppInfo?
     public var scanReports: [NamedReport]?
+    public var learnReport: LearnReport?
 
-    public init(ok: Bool, message: String? = nil, appInfo: AppInfo? = nil, scanReports: [NamedReport]? = nil) {
+    public init(ok: Bool, message: String? = nil, appInfo: AppInfo? = nil, scanReports: [NamedReport]? = nil,
+                learnReport: LearnReport? = nil) {
         self.ok = ok
+        self.learnReport = learnReport
         self.message = message
         self.appInfo = appInfo
         self.scanReports = scanReports

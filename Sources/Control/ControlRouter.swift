@@ -18,6 +18,21 @@ public struct ControlRouter: Sendable {
                 return ControlResponse(ok: false, message: "scan needs at least one path")
             }
             return ControlResponse(ok: true, scanReports: await service.scan(paths: paths, profile: request.profile))
+        case .learn:
+            guard let paths = request.paths, !paths.isEmpty else {
+                return ControlResponse(ok: false, message: "learn needs at least one path")
+            }
+            let learnedClass: LearnedClass?
+            switch request.learnAs {
+            case "spam": learnedClass = .spam
+            case "ham": learnedClass = .ham
+            case "forget": learnedClass = nil
+            default: return ControlResponse(ok: false, message: "learn needs spam, ham or forget")
+            }
+            guard let report = await service.learn(paths: paths, as: learnedClass) else {
+                return ControlResponse(ok: false, message: "this daemon has no anti-spam model to teach")
+            }
+            return ControlResponse(ok: true, learnReport: report)
         case .reload:
             switch await service.reload() {
             case .reloaded(let changed):

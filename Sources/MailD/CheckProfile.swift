@@ -21,6 +21,11 @@ public struct CheckProfile: Sendable {
     public var repack = Repacker.Settings()
     /// Larger messages are decoded to files rather than memory (`[MailD] SpoolThreshold`).
     public var spoolThreshold: Int
+    /// Anti-spam points from which the spamd interface says spam and the rspamd interface
+    /// adds a header (`SpamdSpamThreshold`, `RspamdAddHeaderThreshold`).
+    public var spamThreshold = 5.0
+    /// Points from which the rspamd interface's action is reject (`RspamdRejectThreshold`).
+    public var spamRejectThreshold = 10.0
 
     public init(name: String, limits: ScanLimits = .default, blockUnchecked: Bool = false, rules: [String] = [],
                 spoolThreshold: Int = 16 << 20) {
@@ -59,6 +64,16 @@ public struct CheckProfile: Sendable {
                      rules: settings.ruleSet,
                      spoolThreshold: spoolThreshold(values))
         profile.repack = Repacker.Settings(values)
+        // Only the spamd and rspamd interfaces answer with a score (the others through rules).
+        switch family {
+        case "Spamd":
+            profile.spamThreshold = values.mailD.spamdSpamThreshold
+        case "Rspamd":
+            profile.spamThreshold = values.mailD.rspamdAddHeaderThreshold
+            profile.spamRejectThreshold = values.mailD.rspamdRejectThreshold
+        default:
+            break
+        }
         return profile
     }
 

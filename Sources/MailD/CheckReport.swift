@@ -80,6 +80,8 @@ public struct CheckReport: Sendable, Codable {
     /// it into a temporary failure whatever BlockUnchecked says, and the front-ends answer
     /// with their protocol's error.
     public var localFailure: String? = nil
+    /// The anti-spam verdict; nil when the message could not be read.
+    public var spam: SpamReport? = nil
 
     public var threats: [FoundThreat] { parts.flatMap(\.threats) }
     public var unchecked: [UncheckedFact] { messageUnchecked + parts.flatMap(\.unchecked) }

@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MoatConfig
 import Policy
@@ -35,6 +36,12 @@ enum EventLog {
         if !threats.isEmpty { fields["threats"] = safe(threats.joined(separator: "; ")) }
         if !report.unchecked.isEmpty { fields["unchecked"] = safe(Array(Set(report.unchecked.map(\.description))).sorted().joined(separator: ", ")) }
         if let text = decision.action.text, decision.action != .pass { fields["text"] = safe(text) }
+        if let spam = report.spam {
+            fields["spam_score"] = "\(String(format: "%.2f", spam.points))"
+            // Only the findings that moved the score, highest first: the line stays short.
+            let symbols = spam.symbols.filter { $0.score != 0 }.prefix(12).map { "\($0.name)(\(String(format: "%.1f", $0.score)))" }
+            if !symbols.isEmpty { fields["spam_symbols"] = safe(symbols.joined(separator: ",")) }
+        }
         return fields
     }
 

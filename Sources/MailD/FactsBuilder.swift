@@ -18,6 +18,7 @@ enum FactsBuilder {
                 PartFacts(path: part.path, filename: part.filename, contentType: part.contentType, size: part.size,
                           threats: part.threats.compactMap(threat), unchecked: part.unchecked.map(\.policyReason))
             },
+            spamScore: report.spam?.totalSpamScore, spamSymbols: report.spam?.symbols.map(\.name) ?? [],
             unchecked: report.messageUnchecked.map(\.policyReason))
     }
 

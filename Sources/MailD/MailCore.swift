@@ -1,3 +1,4 @@
+import AntiSpam
 import Foundation
 import Logging
 import MIME
@@ -13,10 +14,14 @@ public final class MailCore: Sendable {
     let logger: Logger
     /// The last verdicts with threats, for the console (the event log itself goes to the log).
     public let recentThreats: RecentThreats
+    /// Scores every message for spam and learns (TELL, rspamd's learn, moat-ctl learn).
+    public let spamEngine: SpamEngine
 
+    /// `spamEngine` nil: an engine with its rules only and a model in memory (nothing learned).
     public init(scanner: ThreatScanner, spoolDirectory: String, logger: Logger = Logger(label: "MailD"),
-                recentThreats: RecentThreats = RecentThreats()) {
+                recentThreats: RecentThreats = RecentThreats(), spamEngine: SpamEngine? = nil) {
         self.scanner = scanner
+        self.spamEngine = spamEngine ?? SpamEngine(inMemory: AntiSpamSettings())
         self.recentThreats = recentThreats
         self.spool = Spool(directory: spoolDirectory)
         self.logger = logger
@@ -45,6 +50,7 @@ public final class MailCore: Sendable {
         report.messageId = prepared.messageId
         report.subject = prepared.subject
         report.localFailure = prepared.localFailure
+        report.spam = prepared.spam
         var parts = prepared.parts
         let jobs = prepared.jobs
 
@@ -70,6 +76,7 @@ public final class MailCore: Sendable {
         var jobs: [(index: Int, input: ScanInput)]
         var content: MessageContent
         var localFailure: String?
+        var spam: SpamReport?
     }
 
     /// Parses the message and decodes its leaves. A separate function so that, for a spooled
@@ -91,6 +98,9 @@ public final class MailCore: Sendable {
         var prepared = Prepared(size: bytes.count, messageId: message.root.header("Message-ID")?.value,
                                 subject: message.root.header("Subject")?.value, parts: [], jobs: [],
                                 content: MessageContent(message))
+        // The engine reads its own bounded share of the parts (AntiSpamLimits) while the
+        // bytes are in memory anyway.
+        prepared.spam = SpamReport(spamEngine.check(message))
 
         for item in PartScanPlan(message: message, limits: profile.limits).items {
             var problems = item.problems

@@ -1,3 +1,5 @@
+import MailD
+
 /// `moat-ctl appinfo` and the console's status page: what runs, where it listens, which
 /// settings it runs on.
 public struct AppInfo: Codable, Sendable, Equatable {
@@ -10,9 +12,12 @@ public struct AppInfo: Codable, Sendable, Equatable {
     /// Number of successful reloads since start.
     public var settingsGeneration: Int
     public var components: [ComponentInfo]
+    /// The anti-spam model's learned counts (nil from a daemon that has none).
+    public var learned: LearnedCountsInfo?
 
     public init(version: String, pid: Int32, configFile: String, startedAt: Double, lastReloadAt: Double?,
-                settingsGeneration: Int, components: [ComponentInfo]) {
+                settingsGeneration: Int, components: [ComponentInfo], learned: LearnedCountsInfo? = nil) {
+        self.learned = learned
         self.version = version
         self.pid = pid
         self.configFile = configFile

@@ -108,6 +108,10 @@ public final class Daemon: DaemonService {
         return await MessageScan(core: core, profile: checkProfile).reports(for: paths)
     }
 
+    public func learn(paths: [String], as learnedClass: LearnedClass?) async -> LearnReport? {
+        core.learn(paths: paths, as: learnedClass)
+    }
+
     public func appInfo() async -> AppInfo {
         let snapshot = settings.current
         return AppInfo(
@@ -121,7 +125,8 @@ public final class Daemon: DaemonService {
                                                  signatures: core.scanner.signatureInfo,
                                                  running: running.withLock { $0 },
                                                  divert: divertStatus.withLock { $0 }?(),
-                                                 console: consoleStatus.withLock { $0 }?.snapshot))
+                                                 console: consoleStatus.withLock { $0 }?.snapshot),
+            learned: core.learnedCountsInfo)
     }
 
     public var controlSocketPath: String { settings.current.values.root.controlSocket }

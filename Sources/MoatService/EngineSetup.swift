@@ -1,7 +1,9 @@
+import AntiSpam
 import Foundation
 import Logging
 import MailD
 import MoatConfig
+import Storage
 import ThreatEngine
 
 /// The threat engine and the core, made the same way for moatd and for `moat-ctl scan
@@ -45,6 +47,27 @@ public enum EngineSetup {
         if info.usingBuiltinSignatures {
             logger.error("no ClamAV signature databases in \(values.root.signatureDir): only Moat's small test database is loaded; run freshclam")
         }
-        return MailCore(scanner: scanner, spoolDirectory: StateDirectories(values).coreSpool)
+        return MailCore(scanner: scanner, spoolDirectory: StateDirectories(values).coreSpool,
+                        spamEngine: spamEngine(values, logger: logger))
+    }
+
+    /// The anti-spam engine with its learned model in `VarDir/antispam/model.sqlite`. A model
+    /// that cannot be opened is logged and replaced by an empty one in memory: mail keeps
+    /// flowing, scored by the rules, and nothing learned is lost on disk.
+    public static func spamEngine(_ values: ConfigValues, logger: Logger) -> SpamEngine {
+        var settings = AntiSpamSettings()
+        settings.minLearnedPerClass = values.mailD.spamModelMinLearned
+        let path = values.root.varDir + "/antispam/model.sqlite"
+        do {
+            let engine = try SpamEngine(settings: settings, store: LearnedModelStore(path: path))
+            let counts = engine.learnedCounts
+            logger.notice("anti-spam model ready", metadata: [
+                "path": "\(path)", "spam": "\(counts.spam)", "ham": "\(counts.ham)", "features": "\(counts.features)",
+            ])
+            return engine
+        } catch {
+            logger.error("cannot open the anti-spam model \(path): \(error); learning is kept in memory until restart")
+            return SpamEngine(inMemory: settings)
+        }
     }
 }

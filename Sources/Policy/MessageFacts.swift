@@ -38,6 +38,8 @@ public struct MessageFacts: Sendable, Equatable {
 
     // Scan
     public var spamScore: Double?
+    /// Names of the anti-spam symbols that matched (GTUBE, BAYES_SPAM, URL_HOST_MISMATCH, ...).
+    public var spamSymbols: [String]
     /// Reasons the message as a whole could not be checked (parts carry their own).
     public var unchecked: [UncheckedReason]
 
@@ -49,7 +51,7 @@ public struct MessageFacts: Sendable, Equatable {
         helo: String? = nil, envelopeFrom: String? = nil, envelopeTo: [String] = [],
         messageId: String? = nil, subject: String? = nil, headers: [HeaderField] = [],
         bodyText: String = "", messageSize: Int = 0, parts: [PartFacts] = [],
-        spamScore: Double? = nil, unchecked: [UncheckedReason] = []
+        spamScore: Double? = nil, spamSymbols: [String] = [], unchecked: [UncheckedReason] = []
     ) {
         self.protocolName = protocolName
         self.direction = direction
@@ -72,6 +74,7 @@ public struct MessageFacts: Sendable, Equatable {
         self.messageSize = messageSize
         self.parts = parts
         self.spamScore = spamScore
+        self.spamSymbols = spamSymbols
         self.unchecked = unchecked
     }
 

@@ -105,6 +105,11 @@ extension Variable {
                  example: "total_spam_score gt 0.80 : REJECT \"This is a SPAM message\"") { s, _ in
             s.facts.spamScore.map { [.number($0)] } ?? []
         },
+        Variable(name: "spam_symbols", aliases: ["spam_symbol"], kind: .text, isSet: true, type: "set of text",
+                 meaning: "Names of the anti-spam findings: GTUBE, BAYES_SPAM, BAYES_HAM, URL_HOST_MISMATCH, MIME_HTML_ONLY, ...",
+                 example: "spam_symbols in (URL_HOST_MISMATCH, ATTACH_DOUBLE_EXT) : REJECT \"Phishing\"") { s, _ in
+            texts(s.facts.spamSymbols)
+        },
         Variable(name: "from", aliases: ["sender", "envelope_from", "mail_from"], kind: .text, isSet: false,
                  type: "text", meaning: "Envelope sender (MAIL FROM); empty for the null sender <>",
                  example: "from match \"@example\\\\.com$\" : PASS") { s, _ in

@@ -3,14 +3,16 @@ import MailD
 import Policy
 
 /// A decision in rspamd's terms: an action, a score against thresholds, symbols, messages.
+/// The score is the anti-spam engine's points; the action follows the thresholds, and a
+/// refusal by the content policy is "reject" (with `spamScore` when the points are lower).
 public struct RspamdVerdict: Sendable, Equatable {
-    public static let rejectScore = 15.0
-    public static let thresholds: [String: Double] = ["reject": 15.0, "add header": 6.0, "greylist": 4.0]
     public static let spamScore = 100.0
 
     public var action: String
     public var score: Double
-    public var requiredScore: Double { Self.rejectScore }
+    /// The reject threshold, as rspamd reports it.
+    public var requiredScore: Double
+    public var thresholds: [String: Double]
     public var isSpam: Bool { action == "reject" || action == "add header" || action == "rewrite subject" }
     /// name -> (score, description, options)
     public var symbols: [Symbol]
@@ -29,30 +31,37 @@ public struct RspamdVerdict: Sendable, Equatable {
         a.action == b.action && a.score == b.score && a.symbols == b.symbols && a.smtpMessage == b.smtpMessage
     }
 
-    public init(_ decision: Decision) {
-        var symbols: [Symbol] = []
+    public init(_ decision: Decision, addHeader: Double = 5.0, reject: Double = 10.0) {
+        var symbols: [Symbol] = decision.report.spam?.symbols.map {
+            Symbol(name: $0.name, score: $0.score, description: $0.description, options: [])
+        } ?? []
+        let points = ((decision.report.spam?.points ?? 0) * 100).rounded() / 100
         let threats = Array(Set(decision.report.threats.map(\.name))).sorted()
         let refused: Bool
+        requiredScore = reject
+        thresholds = ["reject": reject, "add header": addHeader]
         switch decision.action {
         case .reject, .repack, .discard:
-            action = "reject"; score = Self.spamScore; refused = true
+            action = "reject"; score = points >= reject ? points : Self.spamScore; refused = true
             smtpMessage = decision.action.text ?? "The message was discarded by the content policy"
         case .tempfail:
-            action = "soft reject"; score = 0; refused = false
+            action = "soft reject"; score = points; refused = false
             smtpMessage = decision.action.text
         case .pass, .scanMail:
-            action = "no action"; score = 0; refused = false
-            smtpMessage = nil
+            score = points; refused = false
+            action = points >= reject ? "reject" : points >= addHeader ? "add header" : "no action"
+            smtpMessage = action == "reject" ? "Spam message rejected" : nil
         }
+        let extra = refused && points < reject ? Self.spamScore : 0
         if !threats.isEmpty {
-            symbols.append(Symbol(name: "MOAT_THREAT", score: refused ? score : 0, description: "threats found", options: threats))
+            symbols.append(Symbol(name: "MOAT_THREAT", score: extra, description: "threats found", options: threats))
         }
         if decision.report.status == .unchecked {
             symbols.append(Symbol(name: "MOAT_UNCHECKED", score: 0, description: "parts could not be checked",
                                   options: Array(Set(decision.report.unchecked.map(\.description))).sorted()))
         }
         if let rule = decision.verdict.decidingRule {
-            symbols.append(Symbol(name: "MOAT_RULE_\(rule.index + 1)", score: refused && threats.isEmpty ? score : 0,
+            symbols.append(Symbol(name: "MOAT_RULE_\(rule.index + 1)", score: threats.isEmpty ? extra : 0,
                                   description: rule.description, options: []))
         }
         self.symbols = symbols
@@ -74,7 +83,7 @@ public enum RspamdReply {
         }
         var result: [String: Any] = [
             "is_skipped": false, "score": v.score, "required_score": v.requiredScore, "action": v.action,
-            "thresholds": RspamdVerdict.thresholds, "symbols": symbols, "time_real": Double(milliseconds) / 1000,
+            "thresholds": v.thresholds, "symbols": symbols, "time_real": Double(milliseconds) / 1000,
         ]
         var messages: [String: Any] = [:]
         if let text = v.smtpMessage { messages["smtp_message"] = text }
@@ -120,6 +129,11 @@ public enum RspamdReply {
         let head = "HTTP/1.1 \(status) \(reason)\r\nServer: rspamd (Moat)\r\nContent-Type: \(contentType)\r\n"
             + "Content-Length: \(body.count)\r\nConnection: \(keepAlive ? "keep-alive" : "close")\r\n\r\n"
         return Array(head.utf8) + body
+    }
+
+    /// rspamd's error object, for replies that are not errors of Moat (208 already learned).
+    static func errorBody(_ text: String) -> [UInt8] {
+        Array(#"{"error":"\#(oneLine(text).replacingOccurrences(of: "\"", with: "'"))","error_domain":"moat"}"#.utf8)
     }
 
     public static func error(_ e: RspamdError, legacy: Bool) -> [UInt8] {

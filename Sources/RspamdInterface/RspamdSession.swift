@@ -13,6 +13,8 @@ public struct RspamdSession: Sendable {
     }
 
     static let checkPaths: Set<String> = ["/checkv2", "/check", "/symbols", "/scan", "/process", "/report", "/report_ifspam"]
+    /// rspamd controller's learning endpoints (`rspamc learn_spam`, `learn_ham`).
+    static let learnPaths: Set<String> = ["/learnspam", "/learnham"]
 
     var state = State.awaitingHead
     public init() {}
@@ -41,7 +43,7 @@ public struct RspamdSession: Sendable {
     static func wantsBody(_ head: RspamdRequestHead) -> Bool {
         switch head.kind {
         case .legacy: true
-        case .http(_, let path, _): checkPaths.contains(Self.path(path))
+        case .http(_, let path, _): checkPaths.contains(Self.path(path)) || learnPaths.contains(Self.path(path))
         }
     }
 
@@ -63,7 +65,7 @@ public struct RspamdSession: Sendable {
             if path == "/ping" {
                 return finish(RspamdReply.http(status: 200, body: Array("pong\r\n".utf8), contentType: "text/plain", keepAlive: head.keepAlive), head)
             }
-            guard Self.checkPaths.contains(path) else {
+            guard Self.checkPaths.contains(path) || Self.learnPaths.contains(path) else {
                 return finish(RspamdReply.http(status: 404, body: Array(#"{"error":"no such path","error_domain":"moat"}"#.utf8), keepAlive: head.keepAlive), head)
             }
             guard method == "POST" || method == "PUT" else {

@@ -124,11 +124,35 @@ final class RspamdHandler: ChannelInboundHandler {
         }
     }
 
+    /// `/learnspam`, `/learnham`: `{"success":true}` when the model changed; a message
+    /// learned before as that class gets rspamd's 208 "already learned" error.
+    static func learn(_ head: RspamdRequestHead, path: String, source: MessageSource, service: RspamdService) -> [UInt8] {
+        let learnedClass: LearnedClass = path == "/learnspam" ? .spam : .ham
+        guard let bytes = MessageBytes.read(source) else {
+            return RspamdReply.error(RspamdError(503, "cannot read the message back"), legacy: false)
+        }
+        do {
+            let outcome = try service.core.learn(bytes, as: learnedClass)
+            service.logger.info("rspamd learn \(learnedClass.rawValue): \(outcome.text)")
+            if !outcome.changed {
+                return RspamdReply.http(status: 208, body: RspamdReply.errorBody("the message has been already learned as \(learnedClass.rawValue), ignore it"),
+                                        keepAlive: head.keepAlive)
+            }
+            return RspamdReply.http(status: 200, body: Array(#"{"success":true}"#.utf8), keepAlive: head.keepAlive)
+        } catch {
+            service.logger.error("rspamd learn failed: \(error)")
+            return RspamdReply.error(RspamdError(500, "cannot store what was learned"), legacy: false)
+        }
+    }
+
     static func answer(_ head: RspamdRequestHead, source: MessageSource?, profile: CheckProfile, service: RspamdService) async -> [UInt8] {
         let legacy: Bool
         if case .legacy = head.kind { legacy = true } else { legacy = false }
         guard let source else {
             return RspamdReply.error(RspamdError(503, "cannot write the message to the spool directory"), legacy: legacy)
+        }
+        if case .http(_, let path, _) = head.kind, RspamdSession.learnPaths.contains(RspamdSession.path(path)) {
+            return learn(head, path: RspamdSession.path(path), source: source, service: service)
         }
         let decision = await service.core.decide(envelope: envelope(head), message: source, profile: profile)
         if let failure = decision.localFailure {
@@ -137,7 +161,7 @@ final class RspamdHandler: ChannelInboundHandler {
             service.logger.error("rspamd check failed: \(failure)", metadata: ["queue-id": "\(head.header("Queue-Id") ?? "-")"])
             return RspamdReply.error(RspamdError(503, "local error in the mail filter, try again later"), legacy: legacy)
         }
-        let verdict = RspamdVerdict(decision)
+        let verdict = RspamdVerdict(decision, addHeader: profile.spamThreshold, reject: profile.spamRejectThreshold)
         service.logger.info("rspamd check: \(decision.action)", metadata: [
             "status": "\(decision.report.status.rawValue)", "reason": "\(decision.reason)",
             "queue-id": "\(head.header("Queue-Id") ?? "-")", "ms": "\(decision.report.elapsedMilliseconds)",

@@ -21,8 +21,9 @@ public struct SpamdOutgoing: Sendable {
 }
 
 /// A decision as spamd clients understand it: spam or not, a score against a threshold, the
-/// names of what matched and a report. Moat has no graded score yet: a refusal (a threat or a
-/// rule's REJECT) is `spamScore` against `threshold`, anything else 0.
+/// names of what matched and a report. The score is the anti-spam engine's points; a refusal
+/// by the content policy (a threat, a rule's REJECT) below the threshold is `spamScore`, so a
+/// refused message is spam to the client whatever its points.
 public struct SpamdVerdict: Sendable, Equatable {
     public static let threshold = 5.0
     public static let spamScore = 100.0
@@ -31,7 +32,8 @@ public struct SpamdVerdict: Sendable, Equatable {
     public var score: Double
     public var threshold: Double
     public var symbols: [String]
-    /// Lines of the report; the first is the rule's text for spam (Exim's `$spam_report`).
+    /// Lines of the report; the first is the rule's text for spam (Exim's `$spam_report`),
+    /// then SpamAssassin's "Content analysis details" table of the anti-spam symbols.
     public var report: [String]
     /// Header fields PROCESS and HEADERS add.
     public var headers: [(name: String, value: String)]
@@ -43,8 +45,9 @@ public struct SpamdVerdict: Sendable, Equatable {
             && a.error == b.error && a.headers.map(\.name) == b.headers.map(\.name) && a.headers.map(\.value) == b.headers.map(\.value)
     }
 
-    public init(_ decision: Decision) {
-        var symbols: [String] = []
+    public init(_ decision: Decision, threshold: Double = Self.threshold) {
+        let spam = decision.report.spam
+        var symbols: [String] = spam?.symbols.map(\.name) ?? []
         var details: [String] = []
         let threats = Array(Set(decision.report.threats.map { "\($0.name) (\($0.category))" })).sorted()
         if !threats.isEmpty {
@@ -64,9 +67,10 @@ public struct SpamdVerdict: Sendable, Equatable {
         case .discard: refusal = "The message was discarded by the content policy"
         case .tempfail, .pass, .scanMail: refusal = nil
         }
-        isSpam = refusal != nil
-        score = isSpam ? Self.spamScore : 0
-        threshold = Self.threshold
+        let points = ((spam?.points ?? 0) * 10).rounded() / 10
+        isSpam = refusal != nil || points >= threshold
+        score = refusal != nil && points < threshold ? Self.spamScore : points
+        self.threshold = threshold
         self.symbols = symbols
         error = nil
         if case .tempfail = decision.action {
@@ -74,15 +78,31 @@ public struct SpamdVerdict: Sendable, Equatable {
         }
         if let refusal {
             report = [refusal] + details + [" Decided by: \(decision.reason)"]
+        } else if isSpam {
+            report = ["Moat: spam score \(Self.number(points)) reached the threshold \(Self.number(threshold))"] + details
         } else {
             report = ["Moat: no content policy objection"] + details
         }
+        if let spam { report += Self.analysis(spam, points: points, threshold: threshold) }
         var headers = decision.headersToAdd
         let status = "\(isSpam ? "Yes" : "No"), score=\(Self.number(score)) required=\(Self.number(threshold))"
             + (symbols.isEmpty ? "" : " tests=\(symbols.joined(separator: ","))")
         if isSpam { headers.insert(("X-Spam-Flag", "YES"), at: 0) }
         headers.append(("X-Spam-Status", status))
         self.headers = headers
+    }
+
+    /// SpamAssassin's table: points, rule name, description, one symbol a line.
+    static func analysis(_ spam: SpamReport, points: Double, threshold: Double) -> [String] {
+        var lines = ["", "Content analysis details:   (\(number(points)) points, \(number(threshold)) required)", "",
+                     " pts rule name              description",
+                     "---- ---------------------- --------------------------------------------------"]
+        for symbol in spam.symbols {
+            let name = symbol.name.count >= 22 ? symbol.name + " " : symbol.name.padding(toLength: 23, withPad: " ", startingAt: 0)
+            lines.append(String(format: "%4.1f ", symbol.score) + name + oneLine(symbol.description))
+        }
+        if let note = spam.statisticsNote { lines.append(" 0.0 BAYES_NOT_USED         " + note) }
+        return lines
     }
 
     static func oneLine(_ text: String) -> String {
@@ -136,8 +156,30 @@ public enum SpamdReply {
         case .skip:
             return []
         case .tell:
-            return Array(SpamdError(.unavailable, "Service Unavailable: TELL commands are not enabled").line.utf8)
+            // Answered by `tell(_:outcome:)` once the message was learned.
+            return Array(SpamdError(.software, "EX_SOFTWARE TELL is answered by the learning path").line.utf8)
         }
+    }
+
+    /// What TELL asks for: `Message-class: spam|ham` with `Set: local`, or `Remove: local`.
+    /// nil learned class is forget; nil overall is a request Moat does not do (a remote
+    /// database only).
+    public static func tellRequest(_ head: SpamdRequestHead) -> (learnedClass: LearnedClass?, set: Bool)? {
+        let set = (head.header("Set") ?? "").lowercased().contains("local")
+        let remove = (head.header("Remove") ?? "").lowercased().contains("local")
+        if remove && !set { return (nil, false) }
+        guard set, let c = head.header("Message-class").flatMap({ LearnedClass(rawValue: $0.trimmingCharacters(in: .whitespaces).lowercased()) })
+        else { return nil }
+        return (c, true)
+    }
+
+    /// spamd's TELL reply: `DidSet: local` or `DidRemove: local` when the model changed
+    /// (spamc -L prints "Message successfully un/learned"), none when it did not ("Message
+    /// was already un/learned").
+    public static func tell(_ head: SpamdRequestHead, set: Bool, outcome: LearnOutcome) -> [UInt8] {
+        var lines = "SPAMD/1.1 0 EX_OK\r\n"
+        if outcome.changed { lines += set ? "DidSet: local\r\n" : "DidRemove: local\r\n" }
+        return Array((lines + "\r\n").utf8)
     }
 
     static let readBackError = Array(SpamdError(.ioError, "EX_IOERR cannot read the message back").line.utf8)

@@ -39,9 +39,9 @@ public struct SpamdSession: Sendable {
             case .skip:
                 state = .closed
                 return .close
-            case .tell:
+            case .tell where SpamdReply.tellRequest(head) == nil:
                 state = .draining
-                return .replyAndDrain(Array(SpamdError(.unavailable, "Service Unavailable: TELL commands are not enabled").line.utf8))
+                return .replyAndDrain(Array(SpamdError(.unavailable, "Service Unavailable: TELL to a remote database is not supported; use Set: local or Remove: local").line.utf8))
             default:
                 state = .receiving(head)
                 return .none

@@ -140,14 +140,17 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         let eventLoop = context.eventLoop
         let profile = service.profiles.current
+        let tell = head.method == .tell ? SpamdReply.tellRequest(head).map { SpamdTell(learnedClass: $0.learnedClass, set: $0.set) } : nil
         Task {
             let source = (try? await finished.get()) ?? nil
             let reply: SpamdOutgoing
-            if let source {
+            if let source, let tell {
+                reply = tell.answer(head, source, service: service)
+            } else if let source {
                 let mbox = MboxEnvelope.parse(prefix)
                 let envelope = Envelope(source: .spamd, sender: mbox.sender, recipients: mbox.recipients)
                 let decision = await service.core.decide(envelope: envelope, message: source, profile: profile)
-                let verdict = SpamdVerdict(decision)
+                let verdict = SpamdVerdict(decision, threshold: profile.spamThreshold)
                 if case .file(let path) = source {
                     reply = SpamdReply.render(head, verdict, spooled: path)
                 } else {
@@ -181,6 +184,27 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
         context.write(wrapOutboundOut(channel.allocator.buffer(bytes: bytes)), promise: nil)
         FileStreamer.send(fd: file.fd, offset: file.offset, count: file.count, to: channel).whenComplete { _ in
             channel.close(promise: nil)
+        }
+    }
+}
+
+/// What one TELL asks: learn as `learnedClass` (`Set: local`), or forget (`Remove: local`).
+struct SpamdTell: Sendable {
+    var learnedClass: LearnedClass?
+    var set: Bool
+
+    /// TELL: learn the message as spam or ham, or forget it.
+    func answer(_ head: SpamdRequestHead, _ source: MessageSource, service: SpamdService) -> SpamdOutgoing {
+        guard let bytes = MessageBytes.read(source) else {
+            return SpamdOutgoing(bytes: SpamdReply.readBackError)
+        }
+        do {
+            let outcome = try service.core.learn(bytes, as: learnedClass)
+            service.logger.info("spamd TELL \(learnedClass?.rawValue ?? "forget"): \(outcome.text)")
+            return SpamdOutgoing(bytes: SpamdReply.tell(head, set: set, outcome: outcome))
+        } catch {
+            service.logger.error("spamd TELL failed: \(error)")
+            return SpamdOutgoing(bytes: Array(SpamdError(.ioError, "EX_IOERR cannot store what was learned").line.utf8))
         }
     }
 }

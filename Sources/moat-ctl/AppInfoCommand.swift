@@ -35,5 +35,10 @@ struct AppInfoCommand: ParsableCommand {
             if let d = c.detail { line += " (\(d))" }
             print(line)
         }
+        if let l = info.learned {
+            let use = l.spam >= l.minimumPerClass && l.ham >= l.minimumPerClass
+                ? "statistical model in use" : "statistical model not used until \(l.minimumPerClass) of each are learned"
+            print("anti-spam: learned \(l.spam) spam, \(l.ham) ham, \(l.features) features (\(use))")
+        }
     }
 }

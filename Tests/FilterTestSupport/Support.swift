@@ -48,9 +48,24 @@ public enum Support {
         FileManager.default.temporaryDirectory.appendingPathComponent("moat-filters-\(name)-\(UUID().uuidString)").path
     }
 
+    /// A message with the header fields mail programs write (Date and Message-ID included, so
+    /// the anti-spam rules find nothing to hold against it but what the test puts in).
     public static func message(subject: String, body: String) -> String {
-        "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: \(subject)\r\nMessage-ID: <\(UUID().uuidString)@example.com>\r\n\r\n\(body)\r\n"
+        "From: Alice <alice@example.com>\r\nTo: Bob <bob@example.org>\r\nSubject: \(subject)\r\nDate: \(dateNow)\r\n"
+            + "Message-ID: <\(UUID().uuidString)@example.com>\r\n\r\n\(body)\r\n"
     }
+
+    /// An RFC 5322 Date of now.
+    public static var dateNow: String {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(secondsFromGMT: 0)
+        f.dateFormat = "EEE, d MMM yyyy HH:mm:ss Z"
+        return f.string(from: Date())
+    }
+
+    /// The GTUBE test string: spam to every anti-spam engine.
+    public static let gtube = "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X"
 
     public static var clean: String { message(subject: "lunch", body: "Noon at the usual place?") }
     public static var spam: String { message(subject: "offer", body: "Please buy our pills today.") }
@@ -62,6 +77,8 @@ public enum Support {
             From: Alice <alice@example.com>\r
             To: Bob <bob@example.org>\r
             Subject: the file\r
+            Date: \(dateNow)\r
+            Message-ID: <\(UUID().uuidString)@example.com>\r
             MIME-Version: 1.0\r
             Content-Type: multipart/mixed; boundary="b1"\r
             \r

@@ -31,6 +31,27 @@ import Testing
         #expect(decision.verdict.decidingRule?.index == 1)
     }
 
+    @Test func theDefaultSpamScoreRuleRejectsGTUBE() async throws {
+        let gtube = Array("From: x@example.com\r\nSubject: test\r\n\r\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n".utf8)
+        let rules = [#"total_spam_score gt 0.80 : REJECT "This is a SPAM message""#]
+        let decision = try await decide(gtube, rules: rules)
+        #expect(decision.action == .reject("This is a SPAM message"))
+        #expect(decision.report.spam?.symbols.first?.name == "GTUBE")
+        let lunch = try await decide(Array("From: x@example.com\r\nSubject: lunch\r\n\r\nNoon?\r\n".utf8), rules: rules)
+        #expect(lunch.action == .pass, "a few header findings are far from 0.80")
+        #expect((lunch.report.spam?.totalSpamScore ?? 1) < 0.5)
+    }
+
+    @Test func spamSymbolsReachTheRules() async throws {
+        let html = Array("""
+            From: x@example.com\r\nSubject: account\r\nContent-Type: text/html\r\n\r\n\
+            <p>Log in at <a href="http://198.51.100.7/login">www.bank.example</a></p>\r\n
+            """.utf8)
+        let rules = [#"spam_symbols in (URL_HOST_MISMATCH) : REJECT "Phishing""#]
+        #expect(try await decide(html, rules: rules).action == .reject("Phishing"))
+        #expect(try await decide(Array("From: x@example.com\r\nSubject: lunch\r\n\r\nNoon?\r\n".utf8), rules: rules).action == .pass)
+    }
+
     @Test func cleanMessagePasses() async throws {
         let decision = try await decide(Array("From: x@example.com\r\nSubject: lunch\r\n\r\nNoon?\r\n".utf8))
         #expect(decision.action == .pass)

@@ -16,8 +16,8 @@ struct RspamdServer {
     static func start(limits: RspamdLimits = RspamdLimits(), extraConfig: String = "",
                       spoolDirectory: String = Support.temporaryPath("rspamd-spool"),
                       coreSpool: String = Support.temporaryPath("spool"),
-                      maxConnections: Int = InterfaceListener.defaultMaxConnections) async throws -> RspamdServer {
-        let service = RspamdService(core: Support.core(spool: coreSpool), profiles: ProfileCache(store: try Support.settings(extraConfig), name: "Rspamd"),
+                      maxConnections: Int = InterfaceListener.defaultMaxConnections, core: MailCore? = nil) async throws -> RspamdServer {
+        let service = RspamdService(core: core ?? Support.core(spool: coreSpool), profiles: ProfileCache(store: try Support.settings(extraConfig), name: "Rspamd"),
                                     limits: limits, spoolDirectory: spoolDirectory, logger: Logger(label: "test.rspamd"))
         return RspamdServer(channel: try await RspamdSocket.listener(address: .tcp(host: "127.0.0.1", port: 0), service: service,
                                                                      maxConnections: maxConnections).bind())
@@ -110,7 +110,7 @@ struct RspamdServer {
         let message = Support.eicarMail
         let request = "CHECK RSPAMC/1.3\r\nContent-length: \(message.utf8.count)\r\nQueue-Id: 1abc\r\nFrom: <alice@example.com>\r\nRecipient-Number: 1\r\nRcpt: <bob@example.org>\r\n\r\n" + message
         let reply = String(decoding: try await Support.exchange(port: server.port, Array(request.utf8), halfClose: false), as: UTF8.self)
-        #expect(reply.hasPrefix("RSPAMD/1.3 0 EX_OK\r\nMetric: default; True; 100.00 / 15.00 / 0.0\r\nAction: reject\r\n"), "\(reply)")
+        #expect(reply.hasPrefix("RSPAMD/1.3 0 EX_OK\r\nMetric: default; True; 100.00 / 10.00 / 0.0\r\nAction: reject\r\n"), "\(reply)")
         #expect(reply.contains("Message: The message contains a THREAT\r\n"))
         await server.stop()
     }
@@ -126,7 +126,7 @@ struct RspamdServer {
         let object = try JSONSerialization.jsonObject(with: Data(("{" + json).utf8)) as? [String: Any]
         #expect(object?["action"] as? String == "reject")
         #expect((object?["messages"] as? [String: Any])?["smtp_message"] as? String == "This is a SPAM message")
-        #expect(object?["required_score"] as? Double == 15.0)
+        #expect(object?["required_score"] as? Double == 10.0, "RspamdRejectThreshold")
         await server.stop()
     }
 
@@ -148,11 +148,45 @@ struct RspamdServer {
                                                     "-i", "192.0.2.1", "symbols"], stdin: Support.eicarMail)
         #expect(threat.stdout.contains("Action: reject"), "\(threat)")
         #expect(threat.stdout.contains("Spam: true"))
-        #expect(threat.stdout.contains("Score: 100.00 / 15.00"))
+        #expect(threat.stdout.contains("Score: 100.00 / 10.00"))
         #expect(threat.stdout.contains("MOAT_THREAT"))
         let clean = try await Support.run(rspamc, ["-h", "127.0.0.1:\(server.port)"], stdin: Support.clean)
         #expect(clean.stdout.contains("Action: no action"), "\(clean)")
         #expect(clean.stdout.contains("Spam: false"))
+        #expect(clean.stdout.contains("Score: 0.00 / 10.00"), "\(clean)")
+        await server.stop()
+    }
+
+    @Test func rspamcGetsTheAntiSpamScoreActionAndSymbols() async throws {
+        let server = try await RspamdServer.start(extraConfig: "RspamdAddHeaderThreshold = 0.5\nRspamdRejectThreshold = 50")
+        let rspamc = try Support.tool("/usr/bin/rspamc", package: "rspamd")
+        let gtube = try await Support.run(rspamc, ["-h", "127.0.0.1:\(server.port)", "symbols"],
+                                          stdin: Support.message(subject: "test", body: Support.gtube))
+        #expect(gtube.stdout.contains("Action: reject"), "\(gtube)")
+        #expect(gtube.stdout.contains("Score: 1000.00 / 50.00"))
+        #expect(gtube.stdout.contains("Symbol: GTUBE (1000.00)"))
+        // Between the thresholds: "add header".
+        let shouting = try await Support.run(rspamc, ["-h", "127.0.0.1:\(server.port)", "symbols"],
+                                             stdin: Support.message(subject: "LUNCH AT NOON TODAY FOLKS", body: "See you."))
+        #expect(shouting.stdout.contains("Action: add header"), "\(shouting)")
+        #expect(shouting.stdout.contains("Symbol: SUBJ_ALL_CAPS (1.00)"))
+        await server.stop()
+    }
+
+    @Test func rspamcLearnSpamAndHam() async throws {
+        let core = Support.core()
+        let server = try await RspamdServer.start(core: core)
+        let rspamc = try Support.tool("/usr/bin/rspamc", package: "rspamd")
+        let spam = Support.message(subject: "cheap watches", body: "Replica watches at a discount, order today.")
+        let learned = try await Support.run(rspamc, ["-h", "127.0.0.1:\(server.port)", "learn_spam"], stdin: spam)
+        #expect(learned.stdout.contains("success = true"), "\(learned)")
+        #expect(core.learnedCounts.spam == 1)
+        let again = try await Support.run(rspamc, ["-h", "127.0.0.1:\(server.port)", "learn_spam"], stdin: spam)
+        #expect((again.stdout + again.stderr).contains("already learned"), "\(again)")
+        let ham = try await Support.run(rspamc, ["-h", "127.0.0.1:\(server.port)", "learn_ham"],
+                                        stdin: Support.message(subject: "lunch", body: "Noon at the usual place?"))
+        #expect(ham.stdout.contains("success = true"), "\(ham)")
+        #expect((core.learnedCounts.spam, core.learnedCounts.ham) == (1, 1))
         await server.stop()
     }
 }

@@ -80,7 +80,7 @@ import Testing
         #expect(check == "SPAMD/1.1 0 EX_OK\r\nSpam: True ; 100.0 / 5.0\r\n\r\n", "the rule on the inflated body matched")
         let process = String(decoding: try await Support.exchange(port: server.port, request("PROCESS")), as: UTF8.self)
         #expect(process.hasSuffix("\r\n\r\nSubject: x\r\nFrom: a@example.com\r\nX-Spam-Flag: YES\r\n"
-                                  + "X-Spam-Status: Yes, score=100.0 required=5.0 tests=MOAT_RULE_2\r\n\r\nPlease buy now.\r\n"), "\(process)")
+                                  + "X-Spam-Status: Yes, score=100.0 required=5.0 tests=MISSING_DATE,MISSING_MID,MOAT_RULE_2\r\n\r\nPlease buy now.\r\n"), "\(process)")
         let short = Array(SpamdCompressionTests.stream.dropLast(4))
         let truncated = Array("CHECK SPAMC/1.5\r\nCompress: zlib\r\nContent-length: \(short.count)\r\n\r\n".utf8) + short
         let bad = String(decoding: try await Support.exchange(port: server.port, truncated), as: UTF8.self)

@@ -19,8 +19,8 @@ struct SpamdServer {
     static func start(limits: SpamdLimits = SpamdLimits(), extraConfig: String = "",
                       spoolDirectory: String = Support.temporaryPath("spamd-spool"),
                       coreSpool: String = Support.temporaryPath("spool"),
-                      maxConnections: Int = InterfaceListener.defaultMaxConnections) async throws -> SpamdServer {
-        let service = SpamdService(core: Support.core(spool: coreSpool), profiles: ProfileCache(store: try Support.settings(extraConfig), name: "Spamd"),
+                      maxConnections: Int = InterfaceListener.defaultMaxConnections, core: MailCore? = nil) async throws -> SpamdServer {
+        let service = SpamdService(core: core ?? Support.core(spool: coreSpool), profiles: ProfileCache(store: try Support.settings(extraConfig), name: "Spamd"),
                                    limits: limits, spoolDirectory: spoolDirectory,
                                    logger: Logger(label: "test.spamd"))
         let listener = SpamdSocket.listener(address: .tcp(host: "127.0.0.1", port: 0), service: service, maxConnections: maxConnections)
@@ -281,7 +281,7 @@ extension SpamdVerdict {
         let report = try await spamc(server, ["-R"], Support.spam)
         #expect(report.stdout.hasPrefix("100.0/5.0\nThis is a SPAM message\n"), "\(report.stdout)")
         let symbols = try await spamc(server, ["-y"], Support.eicarMail)
-        #expect(symbols.stdout == "MOAT_THREAT,MOAT_RULE_1")
+        #expect(symbols.stdout == "ATTACH_EXECUTABLE,MOAT_THREAT,MOAT_RULE_1", "the anti-spam symbols, then Moat's own")
 
         let processed = try await spamc(server, [], Support.eicarMail)
         #expect(processed.stdout.contains("X-Spam-Flag: YES\r\nX-Spam-Status: Yes, score=100.0 required=5.0"))
@@ -292,6 +292,44 @@ extension SpamdVerdict {
 
         let ping = try await spamc(server, ["-K"], "")
         #expect(ping.stdout == "SPAMD/1.5 0\n", "\(ping)")
+        await server.stop()
+    }
+
+    @Test func spamcGetsTheAntiSpamScoreSymbolsAndReport() async throws {
+        // A threshold of its own: the score is compared with SpamdSpamThreshold.
+        let server = try await SpamdServer.start(extraConfig: "SpamdSpamThreshold = 7.5")
+        let gtube = Support.message(subject: "test", body: Support.gtube)
+        let check = try await spamc(server, ["-c"], gtube)
+        #expect(check.stdout == "1000.0/7.5\n")
+        #expect(check.status == 1)
+        let symbols = try await spamc(server, ["-y"], gtube)
+        #expect(symbols.stdout == "GTUBE")
+        let report = try await spamc(server, ["-R"], gtube)
+        #expect(report.stdout.hasPrefix("1000.0/7.5\nMoat: spam score 1000.0 reached the threshold 7.5\n"), "\(report.stdout)")
+        #expect(report.stdout.contains("Content analysis details:   (1000.0 points, 7.5 required)"))
+        #expect(report.stdout.contains("\n1000.0 GTUBE                  Generic Test for Unsolicited Bulk Email"), "\(report.stdout)")
+        // Below the threshold: a score, not spam.
+        let shouting = try await spamc(server, ["-c"], Support.message(subject: "LUNCH AT NOON TODAY FOLKS", body: "See you."))
+        #expect(shouting.stdout == "1.0/7.5\n")
+        #expect(shouting.status == 0)
+        await server.stop()
+    }
+
+    @Test func spamcLearnsAndForgets() async throws {
+        let core = Support.core()
+        let server = try await SpamdServer.start(core: core)
+        let message = Support.message(subject: "cheap watches", body: "Replica watches at a discount, order today.")
+        let learned = try await spamc(server, ["-L", "spam"], message)
+        #expect(learned.stdout == "Message successfully un/learned\n", "\(learned)")
+        #expect(core.learnedCounts.spam == 1)
+        let again = try await spamc(server, ["-L", "spam"], message)
+        #expect(again.stdout == "Message was already un/learned\n", "\(again)")
+        let moved = try await spamc(server, ["-L", "ham"], message)
+        #expect(moved.stdout == "Message successfully un/learned\n")
+        #expect((core.learnedCounts.spam, core.learnedCounts.ham) == (0, 1))
+        let forgotten = try await spamc(server, ["-L", "forget"], message)
+        #expect(forgotten.stdout == "Message successfully un/learned\n", "\(forgotten)")
+        #expect((core.learnedCounts.spam, core.learnedCounts.ham) == (0, 0))
         await server.stop()
     }
 

@@ -10,6 +10,8 @@ extension Schema {
                           "Languages of the report in repacked messages, two-letter codes"),
             ParameterSpec("RepackPassword", .repackPassword, default: "None",
                           "Protection of the archive of removed threats: None, Plain(password) or HMAC(secret)"),
+            ParameterSpec("SpamModelMinLearned", .integer(1...1_000_000), default: "200",
+                          "Moat: the anti-spam statistical model is used only when at least this many spam and this many ham messages were learned (moat-ctl learn, spamc -L, rspamc learn_spam/learn_ham); until then only the rules score"),
             ParameterSpec("SpoolThreshold", .size(ByteSize(bytes: 64 * 1024)...ByteSize.megabytes(1024)), default: "16mb",
                           "Moat: messages larger than this are spooled to disk and their parts decoded to files while checked, so memory stays bounded"),
         ]
@@ -18,9 +20,17 @@ extension Schema {
             ParameterSpec("MilterReadTimeout", .duration(.seconds(1)...ConfigDuration.minutes(60)), default: "2m",
                           "Moat: a Milter connection on which the MTA sends nothing for this long (outside a check) is closed, as clamav-milter's ReadTimeout; the MTA then applies its milter default action for the rest of that SMTP session, so set it above Postfix's smtpd_timeout (300s) if clients that pause longer must not be deferred"),
         ])
-        + interfaceFamily("Spamd", protocolName: "spamd (Exim spamd_address, spamc)", defaultRules: defaultSpamdRules)
+        + interfaceFamily("Spamd", protocolName: "spamd (Exim spamd_address, spamc)", defaultRules: defaultSpamdRules, extra: [
+            ParameterSpec("SpamdSpamThreshold", .decimal(0.1...1000), default: "5.0",
+                          "Moat: anti-spam points from which spamd replies say spam (SpamAssassin's required_score; Exim's $spam_score is compared with it)"),
+        ])
         + interfaceFamily("Rspamd", protocolName: "rspamd (Exim spamd_address variant=rspamd, rspamc)",
-                          defaultRules: defaultSpamdRules)
+                          defaultRules: defaultSpamdRules, extra: [
+            ParameterSpec("RspamdAddHeaderThreshold", .decimal(0.1...1000), default: "5.0",
+                          "Moat: anti-spam points from which rspamd replies have the action \"add header\""),
+            ParameterSpec("RspamdRejectThreshold", .decimal(0.1...1000), default: "10.0",
+                          "Moat: anti-spam points from which rspamd replies have the action \"reject\" (the reply's required_score)"),
+        ])
     )
 
     /// Socket, limits, unchecked policy and rules of one filter interface, declared once.

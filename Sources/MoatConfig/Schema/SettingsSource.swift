@@ -145,6 +145,7 @@ public enum SettingsSource {
         switch type {
         case .bool: return ("Bool", "bool")
         case .integer: return ("Int", "integer")
+        case .decimal: return ("Double", "decimal")
         case .duration: return ("ConfigDuration", "duration")
         case .size: return ("ByteSize", "size")
         case .text, .path, .languageCode: return ("String", "text")

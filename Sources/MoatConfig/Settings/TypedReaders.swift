@@ -5,6 +5,7 @@
 extension ConfigValues {
     func bool(_ key: ParameterKey) -> Bool { read(key, \.bool) }
     func integer(_ key: ParameterKey) -> Int { read(key, \.integer) }
+    func decimal(_ key: ParameterKey) -> Double { read(key, \.decimal) }
     func duration(_ key: ParameterKey) -> ConfigDuration { read(key, \.duration) }
     func size(_ key: ParameterKey) -> ByteSize { read(key, \.size) }
     func text(_ key: ParameterKey) -> String { read(key, \.text) }

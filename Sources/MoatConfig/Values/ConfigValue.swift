@@ -14,6 +14,8 @@ public enum ConfigValue: Sendable, Hashable {
 
     public var bool: Bool? { if case .bool(let b) = self { b } else { nil } }
     public var integer: Int? { if case .integer(let n) = self { n } else { nil } }
+    /// A `decimal` parameter's number.
+    public var decimal: Double? { text.flatMap(Double.init) }
     public var duration: ConfigDuration? { if case .duration(let d) = self { d } else { nil } }
     public var size: ByteSize? { if case .size(let s) = self { s } else { nil } }
     public var text: String? { if case .text(let s) = self { s } else { nil } }

@@ -4,6 +4,9 @@ public indirect enum ParameterType: Sendable {
 
     case bool(BoolStyle)
     case integer(ClosedRange<Int>)
+    /// A decimal number such as `5.0` (spam score thresholds); kept as text in its canonical
+    /// spelling, read with `ConfigValue.decimal`.
+    case decimal(ClosedRange<Double>)
     case duration(ClosedRange<ConfigDuration>)
     case size(ClosedRange<ByteSize>)
     case text
@@ -50,6 +53,7 @@ public indirect enum ParameterType: Sendable {
         case .bool(.yesNo): return "Yes or No"
         case .bool(.onOff): return "On or Off"
         case .integer(let r): return "a whole number from \(r.lowerBound) to \(r.upperBound)"
+        case .decimal(let r): return "a number from \(r.lowerBound) to \(r.upperBound), such as 5.0"
         case .duration(let r): return "\(ConfigDuration.expected), from \(r.lowerBound) to \(r.upperBound)"
         case .size(let r): return "\(ByteSize.expected), from \(r.lowerBound) to \(r.upperBound)"
         case .text: return "text"
@@ -95,6 +99,13 @@ public indirect enum ParameterType: Sendable {
             }
             guard range.contains(n) else { throw ValueError("\(n) is out of range", expected: expectedForm) }
             return .integer(n)
+        case .decimal(let range):
+            let trimmed = s.trimmingWhitespace()
+            guard let n = Double(trimmed), n.isFinite, trimmed.allSatisfy({ $0.isNumber || $0 == "." || $0 == "-" }) else {
+                throw ValueError("`\(s)` is not a number", expected: expectedForm)
+            }
+            guard range.contains(n) else { throw ValueError("\(trimmed) is out of range", expected: expectedForm) }
+            return .text(trimmed)
         case .duration(let range):
             let d = try ConfigDuration(parsing: s)
             guard range.contains(d) else { throw ValueError("\(d) is out of range", expected: expectedForm) }

@@ -16,6 +16,7 @@ public struct MailDSettings: Sendable {
         public static let templateContacts = ParameterKey("MailD", "TemplateContacts")
         public static let reportLanguages = ParameterKey("MailD", "ReportLanguages")
         public static let repackPassword = ParameterKey("MailD", "RepackPassword")
+        public static let spamModelMinLearned = ParameterKey("MailD", "SpamModelMinLearned")
         public static let spoolThreshold = ParameterKey("MailD", "SpoolThreshold")
         public static let milterSocket = ParameterKey("MailD", "MilterSocket")
         public static let milterMaxConnections = ParameterKey("MailD", "MilterMaxConnections")
@@ -31,6 +32,7 @@ public struct MailDSettings: Sendable {
         public static let milterRuleSet = ParameterKey("MailD", "MilterRuleSet")
         public static let spamdSocket = ParameterKey("MailD", "SpamdSocket")
         public static let spamdMaxConnections = ParameterKey("MailD", "SpamdMaxConnections")
+        public static let spamdSpamThreshold = ParameterKey("MailD", "SpamdSpamThreshold")
         public static let spamdScanTimeout = ParameterKey("MailD", "SpamdScanTimeout")
         public static let spamdHeuristicAnalysis = ParameterKey("MailD", "SpamdHeuristicAnalysis")
         public static let spamdPackerMaxLevel = ParameterKey("MailD", "SpamdPackerMaxLevel")
@@ -42,6 +44,8 @@ public struct MailDSettings: Sendable {
         public static let spamdRuleSet = ParameterKey("MailD", "SpamdRuleSet")
         public static let rspamdSocket = ParameterKey("MailD", "RspamdSocket")
         public static let rspamdMaxConnections = ParameterKey("MailD", "RspamdMaxConnections")
+        public static let rspamdAddHeaderThreshold = ParameterKey("MailD", "RspamdAddHeaderThreshold")
+        public static let rspamdRejectThreshold = ParameterKey("MailD", "RspamdRejectThreshold")
         public static let rspamdScanTimeout = ParameterKey("MailD", "RspamdScanTimeout")
         public static let rspamdHeuristicAnalysis = ParameterKey("MailD", "RspamdHeuristicAnalysis")
         public static let rspamdPackerMaxLevel = ParameterKey("MailD", "RspamdPackerMaxLevel")
@@ -72,6 +76,9 @@ public struct MailDSettings: Sendable {
     /// `RepackPassword`: Protection of the archive of removed threats: None, Plain(password) or HMAC(secret) (default `None`).
     public var repackPassword: RepackPassword { values.repackPassword(Key.repackPassword) }
 
+    /// `SpamModelMinLearned`: Moat: the anti-spam statistical model is used only when at least this many spam and this many ham messages were learned (moat-ctl learn, spamc -L, rspamc learn_spam/learn_ham); until then only the rules score (default `200`).
+    public var spamModelMinLearned: Int { values.integer(Key.spamModelMinLearned) }
+
     /// `SpoolThreshold`: Moat: messages larger than this are spooled to disk and their parts decoded to files while checked, so memory stays bounded (default `16mb`).
     public var spoolThreshold: ByteSize { values.size(Key.spoolThreshold) }
 
@@ -93,6 +100,9 @@ public struct MailDSettings: Sendable {
         FilterInterfaceSettings(place: GroupPlace(values, section: "MailD", prefix: "Spamd"))
     }
 
+    /// `SpamdSpamThreshold`: Moat: anti-spam points from which spamd replies say spam (SpamAssassin's required_score; Exim's $spam_score is compared with it) (default `5.0`).
+    public var spamdSpamThreshold: Double { values.decimal(Key.spamdSpamThreshold) }
+
     /// ScanLimits parameters `Spamd*`.
     public var spamdScanLimits: ScanLimitsSettings {
         ScanLimitsSettings(place: GroupPlace(values, section: "MailD", prefix: "Spamd"))
@@ -102,6 +112,12 @@ public struct MailDSettings: Sendable {
     public var rspamd: FilterInterfaceSettings {
         FilterInterfaceSettings(place: GroupPlace(values, section: "MailD", prefix: "Rspamd"))
     }
+
+    /// `RspamdAddHeaderThreshold`: Moat: anti-spam points from which rspamd replies have the action "add header" (default `5.0`).
+    public var rspamdAddHeaderThreshold: Double { values.decimal(Key.rspamdAddHeaderThreshold) }
+
+    /// `RspamdRejectThreshold`: Moat: anti-spam points from which rspamd replies have the action "reject" (the reply's required_score) (default `10.0`).
+    public var rspamdRejectThreshold: Double { values.decimal(Key.rspamdRejectThreshold) }
 
     /// ScanLimits parameters `Rspamd*`.
     public var rspamdScanLimits: ScanLimitsSettings {

@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Accuracy and speed of Moat's anti-spam engine beside SpamAssassin 4 and rspamd 3.4, on the
+# same k folds of the shared corpus's labelled messages (INDEX.tsv label = ham/spam).
+#
+# Usage: Benchmarks/AntiSpam/run.sh [K (default 5)]
+#   FOLDS=0,1   run the peers on these folds only (sa-learn is slow); Moat always runs all
+#   PEERS="sa rspamd"  which peers to run (default both); OUT=dir keeps the results
+# Needs: spamassassin spamd (SpamAssassin), rspamd, redis-server, python3 (scripts/deps).
+set -uo pipefail
+K=${1:-5}
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+HERE=$ROOT/Benchmarks/AntiSpam
+CORPUS=${CORPUS:-/work/shared/corpus}
+WORK=$(mktemp -d /tmp/moat-bench-antispam.XXXXXX)
+OUT=${OUT:-$WORK/results}
+PEERS=${PEERS:-sa rspamd}
+mkdir -p "$OUT"
+PIDS=""
+trap '[ -n "$PIDS" ] && kill $PIDS 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+
+(cd "$ROOT" && swift build -c release --product moat-spam-bench >/dev/null) || exit 1
+BENCH=$ROOT/.build/release/moat-spam-bench
+echo "== Moat: $K-fold, rules only, speed, model size"
+"$BENCH" run "$CORPUS" "$K" "$OUT" || exit 1
+
+for peer in $PEERS; do
+  case $peer in
+  sa)
+    # SpamAssassin's own configuration plus a Bayes database of our own, no auto-learning,
+    # no network tests (-L), the default required_score 5.0.
+    mkdir -p "$WORK/sa/bayes" && cp /etc/spamassassin/*.pre /etc/spamassassin/*.cf "$WORK/sa/"
+    printf 'use_bayes 1\nbayes_auto_learn 0\nbayes_path %s/sa/bayes/bayes\nbayes_file_mode 0777\n' "$WORK" >> "$WORK/sa/local.cf"
+    chmod -R a+rwX "$WORK/sa"; chmod a+x "$WORK"
+    /usr/sbin/spamd -L -x -i 127.0.0.1 -p 17840 -m 2 --min-spare 2 --max-spare 2 -u nobody \
+      --siteconfigpath "$WORK/sa" -s stderr >"$WORK/spamd.log" 2>&1 & SPAMD_PID=$!; PIDS="$PIDS $SPAMD_PID"
+    for _ in $(seq 60); do spamc -d 127.0.0.1 -p 17840 -K >/dev/null 2>&1 && break; sleep 1; done
+    echo "== SpamAssassin $(spamassassin --version | head -1 | awk '{print $3}')"
+    SPAMD_PID=$SPAMD_PID python3 "$HERE/peers.py" sa "$CORPUS" "$OUT" "$WORK/sa" || echo "SpamAssassin run failed"
+    chmod -R a+rwX "$WORK/sa"
+    ;;
+  rspamd)
+    redis-server --port 16379 --bind 127.0.0.1 --save '' --appendonly no >"$WORK/redis.log" 2>&1 & PIDS="$PIDS $!"
+    mkdir -p "$WORK/rspamd/local.d" "$WORK/rspamd/override.d" "$WORK/rspamd/db"
+    echo 'servers = "127.0.0.1:16379";' > "$WORK/rspamd/local.d/redis.conf"
+    # Bayes in Redis, learnt only by rspamc (no auto-learning from the scored test folds).
+    printf 'backend = "redis";\nservers = "127.0.0.1:16379";\nautolearn = false;\n' > "$WORK/rspamd/local.d/classifier-bayes.conf"
+    rspamd -f -u root -g root -i -c /etc/rspamd/rspamd.conf --var=LOCAL_CONFDIR="$WORK/rspamd" \
+      --var=DBDIR="$WORK/rspamd/db" --var=RUNDIR="$WORK/rspamd" --var=LOGDIR="$WORK/rspamd" >"$WORK/rspamd.log" 2>&1 &
+    RSPAMD_PID=$!; PIDS="$PIDS $RSPAMD_PID"
+    ok=""; for _ in $(seq 120); do curl -s http://127.0.0.1:11333/ping 2>/dev/null | grep -q pong && ok=1 && break; sleep 1; done
+    if [ -z "$ok" ]; then echo "rspamd did not start: $(tail -3 "$WORK/rspamd.log")"; continue; fi
+    echo "== rspamd $(rspamd --version 2>/dev/null | head -1)"
+    python3 "$HERE/peers.py" rspamd "$CORPUS" "$OUT" "$RSPAMD_PID" || echo "rspamd run failed"
+    ;;
+  esac
+done
+echo
+python3 "$HERE/metrics.py" "$OUT"
+echo "(results in $OUT)"
+[ "$OUT" != "$WORK/results" ] || cp -r "$OUT" "/tmp/moat-antispam-results-$(date +%s)"

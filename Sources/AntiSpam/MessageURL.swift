@@ -1,0 +1,81 @@
+/// One web link of a message: from a plain-text part or an HTML `href`.
+struct MessageURL: Sendable, Equatable {
+    var raw: String
+    /// Lower-cased host without port and userinfo ("" when there is none).
+    var host: String
+    /// `user@` before the host: the `http://bank.example@evil.example/` trick.
+    var hasUserInfo: Bool
+    /// For an HTML link: the text shown for it.
+    var shownText: String?
+
+    /// Parses `http://`, `https://` and bare `www.` links; nil for anything else.
+    init?(_ raw: String, shownText: String? = nil) {
+        var rest = Substring(raw.trimmingWhitespace())
+        let lower = rest.lowercased()
+        if lower.hasPrefix("http://") { rest = rest.dropFirst(7) }
+        else if lower.hasPrefix("https://") { rest = rest.dropFirst(8) }
+        else if !lower.hasPrefix("www.") { return nil }
+        let authority = rest.prefix { !"/?#\\ \t\r\n\"'<>".contains($0) }
+        var hostPart = authority
+        hasUserInfo = false
+        if let at = authority.lastIndex(of: "@") {
+            hasUserInfo = true
+            hostPart = authority[authority.index(after: at)...]
+        }
+        if let colon = hostPart.lastIndex(of: ":"), !hostPart.hasPrefix("[") { hostPart = hostPart[..<colon] }
+        host = String(hostPart).lowercased().trimmingCharacters(in: ["."])
+        self.raw = String(raw.prefix(2048))
+        self.shownText = shownText
+    }
+
+    /// Dotted-quad, decimal or bracketed IPv6 host instead of a name.
+    var isIPLiteral: Bool {
+        if host.hasPrefix("[") { return true }
+        if !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) { return true }
+        // Hex-encoded address (0x7f000001) or a host spelt in percent-escapes.
+        return host.hasPrefix("0x") || host.contains("%")
+    }
+
+    var isPunycode: Bool { host.split(separator: ".").contains { $0.hasPrefix("xn--") } }
+}
+
+/// Finds links in plain text: `http://`, `https://` and `www.` up to white space or a
+/// closing bracket or quote.
+enum PlainTextLinks {
+    static func find(in text: String, limit: Int) -> [MessageURL] {
+        var out: [MessageURL] = []
+        let bytes = Array(text.utf8)
+        var i = 0
+        while i < bytes.count, out.count < limit {
+            let start = i
+            guard startsLink(bytes, at: i) else { i += 1; continue }
+            // A link starts a word: "xhttp://" is not one.
+            if start > 0, isWordByte(bytes[start - 1]) { i += 1; continue }
+            var end = start
+            while end < bytes.count, !isLinkEnd(bytes[end]) { end += 1 }
+            if let url = MessageURL(String(decoding: bytes[start..<end], as: UTF8.self)) { out.append(url) }
+            i = max(end, start + 1)
+        }
+        return out
+    }
+
+    private static func startsLink(_ b: [UInt8], at i: Int) -> Bool {
+        func lowerAt(_ j: Int) -> UInt8 { j < b.count ? (b[j] | 0x20) : 0 }
+        if lowerAt(i) == UInt8(ascii: "h"), lowerAt(i + 1) == UInt8(ascii: "t"), lowerAt(i + 2) == UInt8(ascii: "t"),
+           lowerAt(i + 3) == UInt8(ascii: "p") {
+            let colon = lowerAt(i + 4) == UInt8(ascii: "s") ? i + 5 : i + 4
+            return colon + 2 < b.count && b[colon] == UInt8(ascii: ":") && b[colon + 1] == UInt8(ascii: "/")
+        }
+        return lowerAt(i) == UInt8(ascii: "w") && lowerAt(i + 1) == UInt8(ascii: "w") && lowerAt(i + 2) == UInt8(ascii: "w")
+            && i + 3 < b.count && b[i + 3] == UInt8(ascii: ".")
+    }
+
+    private static func isWordByte(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A)
+    }
+
+    private static func isLinkEnd(_ b: UInt8) -> Bool {
+        b <= 0x20 || b == UInt8(ascii: "\"") || b == UInt8(ascii: "'") || b == UInt8(ascii: "<") || b == UInt8(ascii: ">")
+            || b == UInt8(ascii: ")") || b == UInt8(ascii: "]") || b >= 0x80
+    }
+}
