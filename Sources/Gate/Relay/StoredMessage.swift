@@ -25,7 +25,8 @@ final class StoredMessage {
     private(set) var failure: Failure?
 
     init(threshold: Int, directory: String, quota: SpoolQuota, eventLoop: any EventLoop) {
-        self.collector = MessageCollector(threshold: threshold, directory: directory, eventLoop: eventLoop)
+        // "smtp-": the name the start-up clean-up removes from the Gate's spool directory.
+        self.collector = MessageCollector(threshold: threshold, directory: directory, namePrefix: "smtp-", eventLoop: eventLoop)
         self.quota = quota
     }
 
