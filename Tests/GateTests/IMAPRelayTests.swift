@@ -335,6 +335,23 @@ struct IMAPTranscript {
         #expect(session.serverBytes(buf(hello)) == [.sendToClient(buf(hello))])
     }
 
+    @Test func aSelectionUnansweredBeforeTLSDoesNotTakeEffectInside() {
+        var session = IMAPRelaySession()
+        var t = IMAPTranscript()
+        t.record(session.serverBytes(buf("* OK [CAPABILITY IMAP4rev1 STARTTLS] hi\r\n")))
+        t.record(session.clientBytes(buf("n NOOP\r\na SELECT Old\r\nt STARTTLS\r\n")))
+        // A server that accepts STARTTLS without answering the commands before it.
+        t.record(session.serverBytes(buf("t OK Begin TLS\r\n")))
+        #expect(t.others == [.startTLSPassthrough])
+        session.resumeAfterTLS()
+        // Inside TLS a command reuses the tag of the unanswered SELECT: nothing of it counts.
+        t.record(session.clientBytes(buf("a LOGIN u p\r\n")))
+        t.record(session.serverBytes(buf("a OK\r\n")))
+        t.record(session.clientBytes(buf("f FETCH 1 (UID BODY[])\r\n")))
+        t.record(session.serverBytes(buf("* 1 FETCH (UID 5 BODY[] {\(message.utf8.count)}\r\n\(message))\r\nf OK\r\n")))
+        #expect(t.checks.map(\.ref) == [IMAPMessageRef(sequence: 1, uid: 5)])
+    }
+
     @Test func startTLSRefusedContinues() {
         var session = IMAPRelaySession()
         var t = IMAPTranscript()
