@@ -69,13 +69,17 @@ runFuzzer { input in
                     let words = IMAPTokenizer.tokenize(line)
                     var tag = "", verb = ""
                     if case .atom(let t)? = words.first { tag = t }
-                    // A command without an atom for its tag (`( STARTTLS`) is refused by a server.
-                    // RFC 9051 tag: ASTRING-CHARs but "+" (a "+" line is a continuation).
-                    let validTag = !tag.isEmpty && tag.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !Array("+(){%*\"\\]".utf8).contains($0) }
                     // The verb as a server reads it: the second space-separated word, CR only at the end.
                     var raw = line[...]
                     if raw.last == 13 { raw = raw.dropLast() }
                     let rawWords = raw.split(separator: 32)
+                    // A command without an atom for its tag (`( STARTTLS`) is refused by a server.
+                    // RFC 9051 tag: ASTRING-CHARs but "+" (a "+" line is a continuation). The tag
+                    // is what the server reads up to the first space: `T\rX STARTTLS` has the tag
+                    // `T\rX` (a CTL: refused), not the tokenizer's `T`.
+                    let serverTag = rawWords.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    let validTag = !tag.isEmpty && tag == serverTag
+                        && tag.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !Array("+(){%*\"\\]".utf8).contains($0) }
                     if validTag, rawWords.count > 1, words.count > 1, case .atom = words[1] {
                         verb = String(decoding: rawWords[1], as: UTF8.self).uppercased()
                     }
