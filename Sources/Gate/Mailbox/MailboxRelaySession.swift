@@ -14,7 +14,6 @@ public protocol MailboxRelaySession: RelaySession {
     /// One action as the relay performs it.
     static func relayActions(of action: Action) -> [RelayAction]
 
-    var blockUnchecked: Bool { get set }
     var bufferedBytes: Int { get }
     mutating func clientBytes(_ bytes: ByteBuffer) -> [Action]
     mutating func serverBytes(_ bytes: ByteBuffer) -> [Action]
@@ -39,17 +38,17 @@ public extension MailboxRelaySession {
     var heldBytes: Int { bufferedBytes }
 
     /// The actions in order, each as the relay performs it.
-    static func relay(_ actions: [Action]) -> [RelayAction] {
+    internal static func relay(_ actions: [Action]) -> [RelayAction] {
         actions.flatMap { relayActions(of: $0) }
     }
 
     /// `.injectionDiscarded` as the relay performs it.
-    static func injectionDiscarded(from peer: RelayPeer, byteCount: Int) -> [RelayAction] {
+    internal static func injectionDiscarded(from peer: RelayPeer, byteCount: Int) -> [RelayAction] {
         [.log(.notice, "\(byteCount) bytes from the \(peer) around \(startTLSCommand) discarded")]
     }
 
     /// `.close` as the relay performs it.
-    static func close(_ reason: Action.CloseReason) -> [RelayAction] {
+    internal static func close(_ reason: Action.CloseReason) -> [RelayAction] {
         [.log(.debug, "session closed: \(reason)"), .close]
     }
 }
