@@ -21,6 +21,18 @@ import Testing
         #expect(IMAPClientCommand(line: line("(x)")) == nil, "no tag")
     }
 
+    @Test func linesAServerReadsOtherwiseAreRefused() {
+        let refused = IMAPClientCommand.Kind.refused(reply: "* BAD Command line not understood by the gateway\r\n")
+        #expect(IMAPClientCommand(line: line("1 IDLE)e"))?.kind == refused, "verb IDLE)e to a server")
+        #expect(IMAPClientCommand(line: line("T\rX STARTTLS"))?.kind == refused, "a CR in the tag")
+        #expect(IMAPClientCommand(line: line("\"a\" SELECT INBOX"))?.kind == refused, "a quoted tag")
+        #expect(IMAPClientCommand(line: line("+a IDLE"))?.kind == refused, "+ starts a continuation")
+        #expect(IMAPClientCommand(line: line("a\u{80} NOOP"))?.kind == refused)
+        #expect(IMAPClientCommand(line: line("a] IDLE"))?.kind == .idle, "] is a tag character")
+        #expect(IMAPClientCommand(line: line("a X-VENDOR.CMD (x)"))?.kind == .other)
+        #expect(IMAPClientCommand(line: line("a LOGIN "))?.name == "LOGIN", "the text before a literal")
+    }
+
     @Test func outstandingUntilTaggedReply() {
         var tracker = IMAPCommandTracker()
         #expect(tracker.begin(line("a NOOP"))?.tag == "a")

@@ -352,6 +352,19 @@ struct IMAPTranscript {
         #expect(t.checks.map(\.ref) == [IMAPMessageRef(sequence: 1, uid: 5)])
     }
 
+    @Test func aCommandLineAServerReadsOtherwiseIsAnsweredNotRelayed() {
+        // Fuzz/regressions/open/imap-session-idle-verb: `1 IDLE)e` is IDLE to the tokenizer, an
+        // unknown verb to a server; relayed, the relay would take the next STARTTLS for IDLE data.
+        var (session, t) = started()
+        t.record(session.clientBytes(buf("1 IDLE)e\r\n\u{0B}b1 IDLE\r\n\"q\" NOOP\r\n2 STARTTLS\r\n")))
+        #expect(!session.isIdling)
+        #expect(t.serverText == "s1 SELECT INBOX\r\n2 STARTTLS\r\n")
+        t.record(session.serverBytes(buf("2 OK Begin TLS\r\n")))
+        let refusal = "* BAD Command line not understood by the gateway\r\n"
+        #expect(t.clientText == preamble + refusal + refusal + refusal + "2 OK Begin TLS\r\n")
+        #expect(t.others == [.startTLSPassthrough])
+    }
+
     @Test func startTLSRefusedContinues() {
         var session = IMAPRelaySession()
         var t = IMAPTranscript()

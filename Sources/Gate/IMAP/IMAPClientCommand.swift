@@ -52,6 +52,10 @@ struct IMAPClientCommand: Sendable, Equatable {
         }
         self.tag = tag
         self.name = name
+        guard Self.readsAsAServerDoes(text, tag: tag, verb: word(1)) else {
+            kind = .refused(reply: "* BAD Command line not understood by the gateway\r\n")
+            return
+        }
         switch name {
         case "COMPRESS":
             kind = .refused(reply: "\(tag) NO [CANNOT] Compression is not available through this gateway\r\n")
@@ -72,6 +76,26 @@ struct IMAPClientCommand: Sendable, Equatable {
         default:
             kind = .other
         }
+    }
+
+    /// Whether a server reads the same tag and verb: the words up to a space, a tag of
+    /// ASTRING-CHARs but "+", a verb of ATOM-CHARs (RFC 9051). The tokenizer also splits at
+    /// "(", ")", tabs and CRs and takes quoted strings, so `1 IDLE)e` would be IDLE to the relay
+    /// and an unknown command to the server, which then reads the client's next `1 STARTTLS`
+    /// as STARTTLS while the relay relays it as IDLE data. Such a line is answered by the relay
+    /// and never forwarded (a server would refuse it anyway).
+    static func readsAsAServerDoes(_ text: [UInt8], tag: String, verb: String?) -> Bool {
+        let words = text.split(separator: UInt8(ascii: " "), maxSplits: 2, omittingEmptySubsequences: true)
+        func isAtom(_ word: ArraySlice<UInt8>, alsoAllowing extra: UInt8? = nil) -> Bool {
+            !word.isEmpty && word.allSatisfy { byte in
+                byte > 0x20 && byte < 0x7F && (byte == extra || !Array("(){%*\"\\]".utf8).contains(byte))
+            }
+        }
+        guard let first = words.first, isAtom(first, alsoAllowing: UInt8(ascii: "]")), !first.contains(UInt8(ascii: "+")),
+              String(decoding: first, as: UTF8.self) == tag
+        else { return false }
+        guard let verb else { return true }
+        return words.count > 1 && isAtom(words[1]) && String(decoding: words[1], as: UTF8.self) == verb
     }
 
     init(tag: String, name: String, kind: Kind) {
