@@ -153,6 +153,19 @@ runFuzzer { input in
         return body
     }
 
+    /// Content over `maxLiteralSize` (a whole message, or a part of one whose verdict the
+    /// session may not know) with BlockUnchecked off is relayed as it arrives by design; its
+    /// `unchecked` report comes when its response is complete, which can be after its first
+    /// bytes reached the client: released when the server model sends it. (A part of a message
+    /// known bad still has to come empty; a literal that large is not judged for it.)
+    func releaseIfTooLarge(_ uid: UInt8, item: String, size: Int) {
+        guard !session.blockUnchecked, size > configuration.maxLiteralSize else { return }
+        switch IMAPFetchLiteralRole.classify(item: item) {
+        case .wholeMessage, .partialContent: released.insert(uid)
+        case .header, .other: break
+        }
+    }
+
     var steps = 0
     while !reader.isEmpty && !closed && steps < 1000 {
         steps += 1
@@ -176,6 +189,7 @@ runFuzzer { input in
             var literal = whole
             if item.contains("HEADER") || item.contains("MIME") { literal = Array(whole.prefix(while: { $0 != 0xFF })) }
             let binary = item.hasPrefix("BINARY")
+            releaseIfTooLarge(uid, item: item, size: literal.count)
             serverOut += Array("* \(uid) FETCH (UID \(uid) FLAGS (\\Seen) \(item) \(binary ? "~" : ""){\(literal.count)}\r\n".utf8)
             serverOut += literal + Array(")\r\n".utf8)
         case 4, 5:
@@ -200,6 +214,7 @@ runFuzzer { input in
                     let item = items[Int(reader.byte()) % 3]
                     let whole = message(uid, &reader)
                     let binary = item.hasPrefix("BINARY")
+                    releaseIfTooLarge(uid, item: item, size: whole.count)
                     serverOut += Array("* \(uid) FETCH (UID \(uid) \(item) \(binary ? "~" : ""){\(whole.count)}\r\n".utf8) + whole + Array(")\r\n".utf8)
                 }
             default:
