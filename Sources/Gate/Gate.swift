@@ -10,5 +10,10 @@
 //                               StoredMessage, MailLineDecoder, DotStuffer, SpoolQuota
 //   SMTP/                       the SMTP relay state machine, its command and DATA parsers
 //   POP3/, IMAP/                the POP3 and IMAP state machines (byte-level; refusals become
-//                               a delivered repack or notice, MailD's MailboxReplacement)
+//                               a delivered repack or notice, MailD's MailboxReplacement); IMAP's
+//                               composed of a command tracker, mailbox view, verdict cache,
+//                               private fetch and response assembler
+//   Mailbox/                    what POP3 and IMAP share: MailboxConnection (phase with STARTTLS,
+//                               ordered output, server EOF), MailboxRelaySession (their
+//                               RelaySession conformance), held-check types, the line-length rule
 //   TLS/                        interception: ClientHello, upstream verification, leaves

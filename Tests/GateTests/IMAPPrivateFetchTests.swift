@@ -345,7 +345,7 @@ func cutSets(_ length: Int, random: Int = 24, seed: UInt64 = 11) -> [Set<Int>] {
     }
 
     @Test func fetchCommandsThatNeedThePrivateFetch() {
-        func request(_ s: String) -> IMAPRelaySession.PeekRequest? { IMAPRelaySession.peekRequest(Array(s.utf8)) }
+        func request(_ s: String) -> IMAPPrivateFetch.Request? { IMAPPrivateFetch.Request(fetchCommand: Array(s.utf8)) }
         #expect(request("a UID FETCH 5 (UID BODY.PEEK[1])") == .init(uid: true, set: "5"))
         #expect(request("a fetch 1:* BODY[]<0.1024>") == .init(uid: false, set: "1:*"))
         #expect(request("a FETCH 2,4 (FLAGS BODY[TEXT])") == .init(uid: false, set: "2,4"))
@@ -356,7 +356,7 @@ func cutSets(_ length: Int, random: Int = 24, seed: UInt64 = 11) -> [Set<Int>] {
         #expect(request("a UID FETCH 1:* (FLAGS) (CHANGEDSINCE 5)") == nil)
         #expect(request("a UID STORE 5 +FLAGS (\\Seen)") == nil)
         #expect(request("a FETCH 1-3 (BODY[1])") == nil, "not a sequence set")
-        #expect(IMAPRelaySession.compress([1, 2, 3, 7, 9, 10]) == "1:3,7,9:10")
+        #expect(IMAPPrivateFetch.compress([1, 2, 3, 7, 9, 10]) == "1:3,7,9:10")
     }
 
     @Test func verdictCacheIsBounded() {

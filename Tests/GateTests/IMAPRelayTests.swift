@@ -335,6 +335,36 @@ struct IMAPTranscript {
         #expect(session.serverBytes(buf(hello)) == [.sendToClient(buf(hello))])
     }
 
+    @Test func aSelectionUnansweredBeforeTLSDoesNotTakeEffectInside() {
+        var session = IMAPRelaySession()
+        var t = IMAPTranscript()
+        t.record(session.serverBytes(buf("* OK [CAPABILITY IMAP4rev1 STARTTLS] hi\r\n")))
+        t.record(session.clientBytes(buf("n NOOP\r\na SELECT Old\r\nt STARTTLS\r\n")))
+        // A server that accepts STARTTLS without answering the commands before it.
+        t.record(session.serverBytes(buf("t OK Begin TLS\r\n")))
+        #expect(t.others == [.startTLSPassthrough])
+        session.resumeAfterTLS()
+        // Inside TLS a command reuses the tag of the unanswered SELECT: nothing of it counts.
+        t.record(session.clientBytes(buf("a LOGIN u p\r\n")))
+        t.record(session.serverBytes(buf("a OK\r\n")))
+        t.record(session.clientBytes(buf("f FETCH 1 (UID BODY[])\r\n")))
+        t.record(session.serverBytes(buf("* 1 FETCH (UID 5 BODY[] {\(message.utf8.count)}\r\n\(message))\r\nf OK\r\n")))
+        #expect(t.checks.map(\.ref) == [IMAPMessageRef(sequence: 1, uid: 5)])
+    }
+
+    @Test func aCommandLineAServerReadsOtherwiseIsAnsweredNotRelayed() {
+        // Fuzz/regressions/open/imap-session-idle-verb: `1 IDLE)e` is IDLE to the tokenizer, an
+        // unknown verb to a server; relayed, the relay would take the next STARTTLS for IDLE data.
+        var (session, t) = started()
+        t.record(session.clientBytes(buf("1 IDLE)e\r\n\u{0B}b1 IDLE\r\n\"q\" NOOP\r\n2 STARTTLS\r\n")))
+        #expect(!session.isIdling)
+        #expect(t.serverText == "s1 SELECT INBOX\r\n2 STARTTLS\r\n")
+        t.record(session.serverBytes(buf("2 OK Begin TLS\r\n")))
+        let refusal = "* BAD Command line not understood by the gateway\r\n"
+        #expect(t.clientText == preamble + refusal + refusal + refusal + "2 OK Begin TLS\r\n")
+        #expect(t.others == [.startTLSPassthrough])
+    }
+
     @Test func startTLSRefusedContinues() {
         var session = IMAPRelaySession()
         var t = IMAPTranscript()

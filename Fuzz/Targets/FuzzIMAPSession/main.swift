@@ -69,13 +69,17 @@ runFuzzer { input in
                     let words = IMAPTokenizer.tokenize(line)
                     var tag = "", verb = ""
                     if case .atom(let t)? = words.first { tag = t }
-                    // A command without an atom for its tag (`( STARTTLS`) is refused by a server.
-                    // RFC 9051 tag: ASTRING-CHARs but "+" (a "+" line is a continuation).
-                    let validTag = !tag.isEmpty && tag.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !Array("+(){%*\"\\]".utf8).contains($0) }
                     // The verb as a server reads it: the second space-separated word, CR only at the end.
                     var raw = line[...]
                     if raw.last == 13 { raw = raw.dropLast() }
                     let rawWords = raw.split(separator: 32)
+                    // A command without an atom for its tag (`( STARTTLS`) is refused by a server.
+                    // RFC 9051 tag: ASTRING-CHARs but "+" (a "+" line is a continuation). The tag
+                    // is what the server reads up to the first space: `T\rX STARTTLS` has the tag
+                    // `T\rX` (a CTL: refused), not the tokenizer's `T`.
+                    let serverTag = rawWords.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
+                    let validTag = !tag.isEmpty && tag == serverTag
+                        && tag.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !Array("+(){%*\"\\]".utf8).contains($0) }
                     if validTag, rawWords.count > 1, words.count > 1, case .atom = words[1] {
                         verb = String(decoding: rawWords[1], as: UTF8.self).uppercased()
                     }
@@ -149,6 +153,19 @@ runFuzzer { input in
         return body
     }
 
+    /// Content over `maxLiteralSize` (a whole message, or a part of one whose verdict the
+    /// session may not know) with BlockUnchecked off is relayed as it arrives by design; its
+    /// `unchecked` report comes when its response is complete, which can be after its first
+    /// bytes reached the client: released when the server model sends it. (A part of a message
+    /// known bad still has to come empty; a literal that large is not judged for it.)
+    func releaseIfTooLarge(_ uid: UInt8, item: String, size: Int) {
+        guard !session.blockUnchecked, size > configuration.maxLiteralSize else { return }
+        switch IMAPFetchLiteralRole.classify(item: item) {
+        case .wholeMessage, .partialContent: released.insert(uid)
+        case .header, .other: break
+        }
+    }
+
     var steps = 0
     while !reader.isEmpty && !closed && steps < 1000 {
         steps += 1
@@ -172,6 +189,7 @@ runFuzzer { input in
             var literal = whole
             if item.contains("HEADER") || item.contains("MIME") { literal = Array(whole.prefix(while: { $0 != 0xFF })) }
             let binary = item.hasPrefix("BINARY")
+            releaseIfTooLarge(uid, item: item, size: literal.count)
             serverOut += Array("* \(uid) FETCH (UID \(uid) FLAGS (\\Seen) \(item) \(binary ? "~" : ""){\(literal.count)}\r\n".utf8)
             serverOut += literal + Array(")\r\n".utf8)
         case 4, 5:
@@ -196,6 +214,7 @@ runFuzzer { input in
                     let item = items[Int(reader.byte()) % 3]
                     let whole = message(uid, &reader)
                     let binary = item.hasPrefix("BINARY")
+                    releaseIfTooLarge(uid, item: item, size: whole.count)
                     serverOut += Array("* \(uid) FETCH (UID \(uid) \(item) \(binary ? "~" : ""){\(whole.count)}\r\n".utf8) + whole + Array(")\r\n".utf8)
                 }
             default:

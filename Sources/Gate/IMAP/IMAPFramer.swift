@@ -177,12 +177,8 @@ public struct IMAPFramer: Sendable {
             state = remaining - count == 0 ? .literalDone : .literal(remaining: remaining - count)
             return .literalBytes(chunk)
         case .line(let first):
-            guard let lf = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-                if buffer.readableBytes > maxLineLength + 1 { throw .lineTooLong(limit: maxLineLength) }
-                return nil
-            }
-            let length = lf - buffer.readerIndex + 1
-            if length > maxLineLength + 2 { throw .lineTooLong(limit: maxLineLength) }
+            guard let length = try buffer.mailboxLineLength(limit: maxLineLength, tooLong: IMAPDecodeError.lineTooLong(limit: maxLineLength))
+            else { return nil }
             let segment = buffer.readSlice(length: length)!
             var textEnd = length - 1
             if textEnd > 0, segment.getInteger(at: segment.readerIndex + textEnd - 1, as: UInt8.self) == UInt8(ascii: "\r") {

@@ -71,14 +71,8 @@ public struct POP3LineDecoder: Sendable {
 
     /// The next complete line including its line ending, or nil when more bytes are needed.
     public mutating func next() throws(POP3DecodeError) -> [UInt8]? {
-        guard let lf = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-            // Without its LF yet: refused only once no LF could still make it a line within the limit
-            // (a line may end CRLF), so the outcome never depends on where reads end.
-            if buffer.readableBytes > maxLineLength + 1 { throw .lineTooLong(limit: maxLineLength) }
-            return nil
-        }
-        let length = lf - buffer.readerIndex + 1
-        if length > maxLineLength + 2 { throw .lineTooLong(limit: maxLineLength) }
+        guard let length = try buffer.mailboxLineLength(limit: maxLineLength, tooLong: POP3DecodeError.lineTooLong(limit: maxLineLength))
+        else { return nil }
         let line = buffer.readBytes(length: length)!
         if buffer.readerIndex > 65536 { buffer.discardReadBytes() }
         return line
@@ -143,12 +137,9 @@ public struct POP3ResponseFramer: Sendable {
     public mutating func next(multiLineIfOK: Bool) throws(POP3DecodeError) -> Event? {
         defer { if buffer.readerIndex > 65536 { buffer.discardReadBytes() } }
         if !inBody {
-            guard let lf = buffer.readableBytesView.firstIndex(of: UInt8(ascii: "\n")) else {
-                if buffer.readableBytes > maxStatusLineLength + 1 { throw .lineTooLong(limit: maxStatusLineLength) }
-                return nil
-            }
-            let length = lf - buffer.readerIndex + 1
-            if length > maxStatusLineLength + 2 { throw .lineTooLong(limit: maxStatusLineLength) }
+            guard let length = try buffer.mailboxLineLength(limit: maxStatusLineLength,
+                                                            tooLong: POP3DecodeError.lineTooLong(limit: maxStatusLineLength))
+            else { return nil }
             let line = buffer.readSlice(length: length)!
             let kind = Self.kind(of: line)
             if kind == .ok && multiLineIfOK {

@@ -92,16 +92,6 @@ public struct POP3RelaySession: Sendable {
         case close(CloseReason)
     }
 
-    enum State: Sendable {
-        case relaying
-        /// STLS forwarded; its reply has not come yet. Client bytes are discarded.
-        case awaitingSTLSReply
-        /// STLS got +OK; waiting until everything before it reached the client.
-        case stlsAccepted
-        case passthrough
-        case closed
-    }
-
     enum Expected: Sendable {
         case greeting
         case singleLine
@@ -130,14 +120,13 @@ public struct POP3RelaySession: Sendable {
     public let configuration: Configuration
     /// BlockUnchecked of the check profile: what happens to a message that cannot be checked.
     public var blockUnchecked = false
-    private(set) var state: State = .relaying
+    /// Phase (STLS included), ordered output and server EOF: the part IMAP shares.
+    private var connection = MailboxConnection<Held, Action>()
     private var expected = CircularBuffer<Expected>()
     private var body: Body?
     private var clientDecoder: POP3LineDecoder
     private var framer: POP3ResponseFramer
-    private var output = OrderedRelayOutput<Held>()
     private var nextCheck: UInt64 = 1
-    private var serverEOF = false
 
     public init(configuration: Configuration = .init()) {
         self.configuration = configuration
@@ -149,7 +138,7 @@ public struct POP3RelaySession: Sendable {
     /// Bytes the session holds on behalf of the client (queued replies, held messages, partial
     /// frames). The core can stop reading from the server while this is high.
     public var bufferedBytes: Int {
-        output.bufferedBytes + framer.bufferedBytes + clientDecoder.bufferedBytes + heldBodyBytes
+        connection.output.bufferedBytes + framer.bufferedBytes + clientDecoder.bufferedBytes + heldBodyBytes
     }
 
     private var heldBodyBytes: Int {
@@ -166,24 +155,15 @@ public struct POP3RelaySession: Sendable {
     // MARK: Events
 
     public mutating func clientBytes(_ bytes: ByteBuffer) -> [Action] {
-        switch state {
-        case .closed:
-            return []
-        case .passthrough:
-            return [.sendToServer(bytes)]
-        case .awaitingSTLSReply, .stlsAccepted:
-            return bytes.readableBytes > 0 ? [.injectionDiscarded(from: .client, byteCount: bytes.readableBytes)] : []
-        case .relaying:
-            break
-        }
+        if let screened = connection.screenClient(bytes) { return screened }
         clientDecoder.append(bytes)
         var forward = ByteBuffer()
         var actions: [Action] = []
         while true {
             let line: [UInt8]?
             do { line = try clientDecoder.next() } catch {
-                if case .lineTooLong(let limit) = error { return close(actions, .clientLineTooLong(limit: limit)) }
-                return close(actions, .clientLineTooLong(limit: configuration.maxCommandLineLength))
+                if case .lineTooLong(let limit) = error { return connection.close(actions, .clientLineTooLong(limit: limit)) }
+                return connection.close(actions, .clientLineTooLong(limit: configuration.maxCommandLineLength))
             }
             guard let line else { break }
             if case .auth = expected.last {
@@ -194,17 +174,14 @@ public struct POP3RelaySession: Sendable {
             let command = POP3Command(line: line)
             if command.isMalformed {
                 if forward.readableBytes > 0 { actions.insert(.sendToServer(forward), at: 0) }
-                return close(actions, .clientProtocolViolation)
+                return connection.close(actions, .clientProtocolViolation)
             }
             forward.writeImmutableBuffer(command.wire)
             let exp = expectation(for: command)
             expected.append(exp)
             if case .stls = exp {
-                state = .awaitingSTLSReply
-                let rest = clientDecoder.takeAll()
-                if rest.readableBytes > 0 {
-                    actions.append(.injectionDiscarded(from: .client, byteCount: rest.readableBytes))
-                }
+                connection.startTLSSent()
+                actions += MailboxConnection<Held, Action>.discarded(clientDecoder.takeAll(), from: .client)
                 break
             }
         }
@@ -213,24 +190,15 @@ public struct POP3RelaySession: Sendable {
     }
 
     public mutating func serverBytes(_ bytes: ByteBuffer) -> [Action] {
-        switch state {
-        case .closed:
-            return []
-        case .passthrough:
-            return [.sendToClient(bytes)]
-        case .stlsAccepted:
-            return bytes.readableBytes > 0 ? [.injectionDiscarded(from: .server, byteCount: bytes.readableBytes)] : []
-        case .relaying, .awaitingSTLSReply:
-            break
-        }
+        if let screened = connection.screenServer(bytes) { return screened }
         framer.append(bytes)
         var actions: [Action] = []
-        loop: while state == .relaying || state == .awaitingSTLSReply {
+        while connection.parsesServer {
             let head = expected.first ?? .singleLine
             let event: POP3ResponseFramer.Event?
             do { event = try framer.next(multiLineIfOK: Self.isMultiLine(head)) } catch {
-                if case .lineTooLong(let limit) = error { return close(actions, .serverLineTooLong(limit: limit)) }
-                return close(actions, .serverLineTooLong(limit: configuration.maxStatusLineLength))
+                if case .lineTooLong(let limit) = error { return connection.close(actions, .serverLineTooLong(limit: limit)) }
+                return connection.close(actions, .serverLineTooLong(limit: configuration.maxStatusLineLength))
             }
             guard let event else { break }
             switch event {
@@ -239,7 +207,7 @@ public struct POP3RelaySession: Sendable {
                 if expected.isEmpty || kind == .other || (kind == .continuation && !inAuth) {
                     // A line that is no reply, or a reply to nothing: whatever follows cannot be
                     // matched to a command (it could be a message the Gate never held).
-                    return close(actions, .serverProtocolViolation)
+                    return connection.close(actions, .serverProtocolViolation)
                 }
                 handleStatus(line, kind, head: head, actions: &actions)
             case .bodyBytes(let chunk):
@@ -248,17 +216,14 @@ public struct POP3RelaySession: Sendable {
                 handleBodyEnd(terminator, actions: &actions)
             }
         }
-        if state == .stlsAccepted {
-            let rest = framer.takeAll()
-            if rest.readableBytes > 0 {
-                actions.append(.injectionDiscarded(from: .server, byteCount: rest.readableBytes))
-            }
+        if connection.phase == .tlsAccepted {
+            actions += MailboxConnection<Held, Action>.discarded(framer.takeAll(), from: .server)
         }
-        return flush(actions)
+        return connection.flush(actions)
     }
 
     public mutating func checkFinished(id: MailCheckID, verdict: MailCheckVerdict) -> [Action] {
-        guard state != .closed, let held = output.held(id) else { return [] }
+        guard connection.isOpen, let held = connection.output.held(id) else { return [] }
         var bytes = held.status
         switch verdict {
         case .pass:
@@ -267,19 +232,14 @@ public struct POP3RelaySession: Sendable {
         case .deliver(let replacement):
             bytes.writeBytes(POP3DotStuffing.stuff(replacement))
         }
-        _ = output.resolve(id, with: bytes)
-        return flush([])
+        _ = connection.output.resolve(id, with: bytes)
+        return connection.flush([])
     }
 
     /// The server closed its side. Complete replies still waiting for a verdict are delivered
     /// first; a partly received reply is dropped.
     public mutating func serverClosed() -> [Action] {
-        guard state != .closed else { return [] }
-        if state == .passthrough {
-            state = .closed
-            return [.close(.serverClosed)]
-        }
-        serverEOF = true
+        if let settled = connection.serverClosed() { return settled }
         var actions: [Action] = []
         switch body {
         case .holding(_, _, let command)?, .dropping(_, _, let command)?:
@@ -288,14 +248,11 @@ public struct POP3RelaySession: Sendable {
             break
         }
         body = nil
-        return flush(actions)
+        return connection.flush(actions)
     }
 
     public mutating func clientClosed() -> [Action] {
-        guard state != .closed else { return [] }
-        state = .closed
-        output.removeAll()
-        return [.close(.clientClosed)]
+        connection.clientClosed()
     }
 
     // MARK: Internals
@@ -336,15 +293,13 @@ public struct POP3RelaySession: Sendable {
     private mutating func handleStatus(_ line: ByteBuffer, _ kind: POP3ResponseFramer.StatusKind,
                                        head: Expected, actions: inout [Action]) {
         if kind == .continuation, case .auth = head {
-            output.append(line)  // SASL challenge; AUTH stays outstanding
+            connection.output.append(line)  // SASL challenge; AUTH stays outstanding
             return
         }
         if !expected.isEmpty { expected.removeFirst() }  // unsolicited lines are relayed as they are
         guard framer.isInBody else {
-            output.append(line)
-            if case .stls = head {
-                if kind == .ok { state = .stlsAccepted } else { state = .relaying }
-            }
+            connection.output.append(line)
+            if case .stls = head { connection.startTLSAnswered(accepted: kind == .ok) }
             return
         }
         switch head {
@@ -352,10 +307,10 @@ public struct POP3RelaySession: Sendable {
             body = .holding(status: line, raw: ByteBuffer(), command: command)
         case .unscannedTop(let command):
             actions.append(.unchecked(.topNotScanned, command: command))
-            output.append(line)
+            connection.output.append(line)
             body = .streaming
         default:
-            output.append(line)
+            connection.output.append(line)
             body = .streaming
         }
     }
@@ -372,8 +327,8 @@ public struct POP3RelaySession: Sendable {
                     body = .dropping(status: status, head: head, command: command)
                 } else {
                     actions.append(.unchecked(.tooLarge(limit: configuration.maxMessageSize), command: command))
-                    output.append(status)
-                    output.append(raw)
+                    connection.output.append(status)
+                    connection.output.append(raw)
                     body = .streaming
                 }
             } else {
@@ -388,7 +343,7 @@ public struct POP3RelaySession: Sendable {
             }
             body = .dropping(status: status, head: head, command: command)
         case .streaming, nil:
-            output.append(chunk)
+            connection.output.append(chunk)
         }
     }
 
@@ -400,17 +355,17 @@ public struct POP3RelaySession: Sendable {
             raw.writeBuffer(&terminator)
             let id = MailCheckID(rawValue: nextCheck)
             nextCheck += 1
-            output.hold(id, Held(status: status, raw: raw))
+            connection.output.hold(id, Held(status: status, raw: raw))
             actions.append(.checkMessage(id: id, message: message, command: command))
         case .dropping(let status, let head, let command):
             // `.pass` for this slot sends an empty message: nothing unscanned goes out.
             let id = MailCheckID(rawValue: nextCheck)
             nextCheck += 1
-            output.hold(id, Held(status: status, raw: ByteBuffer(string: ".\r\n")))
+            connection.output.hold(id, Held(status: status, raw: ByteBuffer(string: ".\r\n")))
             actions.append(.replaceUnchecked(id: id, head: POP3DotStuffing.unstuff(head.readableBytesView),
                                              reason: .tooLarge(limit: configuration.maxMessageSize), command: command))
         case .streaming, nil:
-            output.append(terminator)
+            connection.output.append(terminator)
         }
         body = nil
     }
@@ -418,35 +373,16 @@ public struct POP3RelaySession: Sendable {
     /// STLS done and Moat terminates TLS on both legs: relay the session inside as a new one
     /// that has had its greeting (RFC 2595: the client asks CAPA again).
     public mutating func resumeAfterTLS() {
-        guard state == .passthrough else { return }
-        state = .relaying
+        guard connection.resumeAfterTLS() else { return }
         expected.removeAll()
         body = nil
         clientDecoder = POP3LineDecoder(maxLineLength: configuration.maxCommandLineLength)
         framer = POP3ResponseFramer(maxStatusLineLength: configuration.maxStatusLineLength)
     }
-
-    private mutating func flush(_ actions: [Action]) -> [Action] {
-        var actions = actions
-        if let ready = output.drain() { actions.append(.sendToClient(ready)) }
-        if output.isEmpty {
-            if state == .stlsAccepted {
-                state = .passthrough
-                actions.append(.startTLSPassthrough)
-            } else if serverEOF && state != .closed {
-                state = .closed
-                actions.append(.close(.serverClosed))
-            }
-        }
-        return actions
-    }
-
-    private mutating func close(_ actions: [Action], _ reason: CloseReason) -> [Action] {
-        var actions = actions
-        if let ready = output.drain() { actions.append(.sendToClient(ready)) }
-        state = .closed
-        output.removeAll()
-        actions.append(.close(reason))
-        return actions
-    }
 }
+
+extension POP3RelaySession.Action: MailboxRelayAction {
+    public typealias CloseReason = POP3RelaySession.CloseReason
+}
+
+extension POP3RelaySession.CloseReason: MailboxCloseReason {}
