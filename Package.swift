@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "MilterInterface",
             dependencies: [
-                "MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport",
+                "MailD", "MoatConfig", "MIME", "InterfaceSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -97,7 +97,7 @@ let package = Package(
         .target(
             name: "ClamdInterface",
             dependencies: [
-                "MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport",
+                "MailD", "MoatConfig", "MIME", "InterfaceSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -124,7 +124,7 @@ let package = Package(
         .target(
             name: "Gate",
             dependencies: [
-                "MailD", "MoatConfig", "MIME", "Policy", "InterfaceSupport", "CertificateStore",
+                "MailD", "MoatConfig", "MIME", "InterfaceSupport", "CertificateStore",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -135,10 +135,21 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // The daemon's service: reload, scan, appinfo, console operations, the engine set-up
+        // moat-ctl scan --local shares, log routing; below Control and WebConsole, which serve it.
+        .target(
+            name: "MoatService",
+            dependencies: [
+                "MoatConfig", "MailD", "ThreatEngine", "AntiSpam", "Storage", "CertificateStore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]
+        ),
         .target(
             name: "Control",
             dependencies: [
-                "MoatConfig", "MailD",
+                "MoatConfig", "MailD", "MoatService",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -148,7 +159,7 @@ let package = Package(
         .target(
             name: "WebConsole",
             dependencies: [
-                "MoatConfig", "MailD",
+                "MoatConfig", "MailD", "MoatService",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -167,23 +178,25 @@ let package = Package(
         .executableTarget(
             name: "moatd",
             dependencies: [
-                "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy", "InterfaceSupport", "AntiSpam", "Storage",
+                "MoatConfig", "MoatService", "Control", "MailD", "Policy", "InterfaceSupport",
                 "MilterInterface", "SpamdInterface", "RspamdInterface", "ClamdInterface",
                 "LinuxFirewall", "Gate", "CertificateStore", "WebConsole",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .executableTarget(
             name: "moat-ctl",
             dependencies: [
-                "MoatConfig", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore", "WebConsole",
+                "MoatConfig", "MoatService", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore", "WebConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Writes Sources/MoatConfig/Settings/Generated from the schema: scripts/gen-settings.sh
+        .executableTarget(name: "gen-settings", dependencies: ["MoatConfig"], path: "scripts/gen-settings"),
         // Benchmarks (release builds only make sense): `swift run -c release moat-bench`
         .executableTarget(name: "moat-bench", dependencies: ["MailD", "ThreatEngine", "MIME"], path: "Benchmarks/MoatBench"),
         // Benchmarks/AntiSpam/run.sh: k-fold accuracy and speed of the anti-spam engine.
@@ -216,6 +229,7 @@ let package = Package(
         .testTarget(name: "GateTests", dependencies: ["Gate", "MailD", "ThreatEngine", "MoatConfig", "CertificateStore", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine", "MoatConfig", "Policy"]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
-        .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "MailD", "MoatConfig", "Policy", "CertificateStore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "MoatServiceTests", dependencies: ["MoatService", "MailD", "MoatConfig", "ThreatEngine", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "MoatService", "MailD", "MoatConfig", "Policy", "CertificateStore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
     ]
 )

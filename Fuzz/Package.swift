@@ -72,6 +72,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], path: "Modules/CertificateStore"),
+        .target(name: "MoatService", dependencies: [
+            "MoatConfig", "MailD", "ThreatEngine", "CertificateStore",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ], path: "Modules/MoatService"),
 
         // The modules under test: instrumented.
         .target(name: "MilterInterface", dependencies: ["MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport"] + nio,
@@ -92,10 +98,10 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ] + nio, path: "Modules/Gate", swiftSettings: instrumented),
         .target(name: "Control", dependencies: [
-            "MoatConfig", "MailD", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            "MoatConfig", "MailD", "MoatService", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ] + nio, path: "Modules/Control", swiftSettings: instrumented),
         .target(name: "WebConsole", dependencies: [
-            "MoatConfig", "MailD",
+            "MoatConfig", "MailD", "MoatService",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),

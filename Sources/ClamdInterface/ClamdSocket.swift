@@ -13,6 +13,8 @@ public struct ClamdService: Sendable {
     public let profiles: ProfileCache
     public let spoolDirectory: String
     public let logger: Logger
+    /// Tests: see `ConnectionChecks.hook`.
+    var checkHook: (@Sendable () async -> Void)?
 
     public init(core: MailCore, settings: SettingsStore, spoolDirectory: String, logger: Logger) {
         self.core = core
@@ -30,10 +32,10 @@ public struct ClamdService: Sendable {
     }
 
     var current: Settings {
-        let values = settings.current.values
-        return Settings(readTimeout: .milliseconds(values.value("ClamD", "ReadTimeout").duration?.milliseconds ?? 5000),
-                        streamMaxLength: Int(values.value("ClamD", "StreamMaxLength").size?.bytes ?? 25 << 20),
-                        scanDirectories: values.value("ClamD", "ScanDirectories").texts)
+        let clamD = settings.current.values.clamD
+        return Settings(readTimeout: .milliseconds(clamD.readTimeout.milliseconds),
+                        streamMaxLength: Int(clamD.streamMaxLength.bytes),
+                        scanDirectories: clamD.scanDirectories)
     }
 
     /// `ClamAV 1.4.6/<db version>/<date> Moat/<version>`, as clamd answers VERSION.
@@ -71,9 +73,11 @@ public enum ClamdSocket {
         return channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: true).flatMap {
             channel.eventLoop.makeCompletedFuture {
                 let sync = channel.pipeline.syncOperations
+                let hold = InputHold()
+                try sync.addHandler(hold)
                 try sync.addHandler(IdleStateHandler(readTimeout: settings.readTimeout))
                 try sync.addHandler(ByteToMessageHandler(ClamdRequestDecoder(maxStreamLength: settings.streamMaxLength)))
-                try sync.addHandler(ClamdHandler(service: service, settings: settings))
+                try sync.addHandler(ClamdHandler(service: service, settings: settings, hold: hold))
             }
         }
     }
@@ -87,15 +91,19 @@ final class ClamdHandler: ChannelInboundHandler {
     let settings: ClamdService.Settings
     var session: ClamdSession
     var collector: MessageCollector?
+    var checks: ConnectionChecks?
+    let hold: InputHold
 
-    init(service: ClamdService, settings: ClamdService.Settings) {
+    init(service: ClamdService, settings: ClamdService.Settings, hold: InputHold) {
         self.service = service
         self.settings = settings
+        self.hold = hold
         self.session = ClamdSession(version: service.version)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
         collector?.discard()
+        checks?.cancelAll()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -152,24 +160,16 @@ final class ClamdHandler: ChannelInboundHandler {
         }
     }
 
-    /// Runs a check off the event loop; reading pauses meanwhile (IDSESSION clients keep
-    /// writing; what they send waits in the socket, not in memory).
+    /// Runs a check off the event loop, cancelled if the client hangs up; what an IDSESSION
+    /// client sends meanwhile is held (`InputHold`: a little in memory, the rest in the socket).
     private func run(_ tag: ClamdSession.Tag, context: ChannelHandlerContext,
                      _ work: @escaping @Sendable (ClamdService) async -> [String]) {
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
         let service = service
-        context.channel.setOption(ChannelOptions.autoRead, value: false).whenComplete { _ in }
-        Task {
-            let lines = await work(service)
-            eventLoop.execute {
-                let (handler, context) = bound.value
-                handler.perform(handler.session.finished(lines, tag: tag), context: context)
-                if context.channel.isActive {
-                    context.channel.setOption(ChannelOptions.autoRead, value: true).whenComplete { _ in }
-                    context.read()
-                }
-            }
+        if checks == nil { checks = ConnectionChecks(eventLoop: context.eventLoop, hook: service.checkHook) }
+        hold.hold()
+        checks!.start { await work(service) } then: { [self] lines in
+            perform(session.finished(lines, tag: tag), context: context)
+            hold.release()
         }
     }
 

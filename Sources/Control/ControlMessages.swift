@@ -1,4 +1,5 @@
 import MailD
+import MoatService
 
 /// What `moat-ctl` asks moatd over the control socket: one JSON
 /// object per line each way. JSON keeps the wire readable with `socat` when debugging.

@@ -1,4 +1,5 @@
 import MailD
+import MoatService
 
 /// Decodes a request, calls the service, encodes the answer: the control socket's only route.
 public struct ControlRouter: Sendable {

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import MailD
+import MoatService
 import NIOCore
 import NIOPosix
 import ServiceLifecycle

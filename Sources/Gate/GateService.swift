@@ -1,4 +1,5 @@
 import Foundation
+import InterfaceSupport
 import Logging
 import MailD
 import MoatConfig
@@ -84,7 +85,7 @@ public struct GateService: Service {
     let group: any EventLoopGroup
     let options: Options
     let logger: Logger
-    private let tracker = ConnectionSet()
+    private let tracker = ConnectionTracker()
     /// Client/server pairs whose TLS is relayed untouched for a while.
     let passThrough = TLSPassThroughList()
 
@@ -180,7 +181,7 @@ public struct GateService: Service {
         }
         context.spoolQuota.setLimit(settings.maxSpoolSize)
         let port = options.destinationPortOverride ?? destination.port ?? 0
-        guard tracker.open(channel, limit: settings.maxConnections) else {
+        guard tracker.admit(channel, limit: settings.maxConnections) else {
             refuseOverCap(channel, port: port, settings: settings, peer: peer)
             return
         }
@@ -315,11 +316,12 @@ public struct GateService: Service {
     /// The upstream connection's bootstrap: from the client's address when configured.
     func upstreamBootstrap(_ client: any Channel, settings: GateSettings, source: SocketAddress) throws -> ClientBootstrap {
         var bootstrap = ClientBootstrap(group: client.eventLoop)
-            .connectTimeout(.nanoseconds(Int64(settings.timeouts.connect / .nanoseconds(1))))
+            .connectTimeout(TimeAmount(settings.timeouts.connect))
             .channelOption(.socketOption(.so_keepalive), value: 1)
         if settings.connectTransparently, options.upstreamOverride == nil, let ip = source.ipAddress {
             bootstrap = bootstrap
                 .channelOption(SocketOptions.transparent(v6: source.protocol == .inet6), value: 1)
+                // Port 0: reusing the client's port would clash with the diverted flow's tuple.
                 .bind(to: try SocketAddress(ipAddress: ip, port: 0))
         }
         return bootstrap
@@ -339,22 +341,11 @@ public struct GateService: Service {
     func start(_ client: any Channel, relay: any RelayEndpoint, settings: GateSettings,
                to destination: SocketAddress, source: SocketAddress) throws {
         try client.pipeline.syncOperations.addHandler(RelaySideHandler(side: .client, relay: relay))
-        var bootstrap = ClientBootstrap(group: client.eventLoop)
-            .connectTimeout(.nanoseconds(Int64(settings.timeouts.connect / .nanoseconds(1))))
-            .channelOption(.socketOption(.so_keepalive), value: 1)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(RelaySideHandler(side: .server, relay: relay))
-                }
+        let upstream = try upstreamBootstrap(client, settings: settings, source: source).channelInitializer { channel in
+            channel.eventLoop.makeCompletedFuture {
+                try channel.pipeline.syncOperations.addHandler(RelaySideHandler(side: .server, relay: relay))
             }
-        if settings.connectTransparently, options.upstreamOverride == nil, let ip = source.ipAddress {
-            let v6 = source.protocol == .inet6
-            bootstrap = bootstrap
-                .channelOption(SocketOptions.transparent(v6: v6), value: 1)
-                // Port 0: reusing the client's port would clash with the diverted flow's tuple.
-                .bind(to: try SocketAddress(ipAddress: ip, port: 0))
         }
-        let upstream = bootstrap
         relay.connectUpstream = {
             upstream.connect(to: destination).whenComplete { result in
                 switch result {
@@ -364,39 +355,5 @@ public struct GateService: Service {
             }
         }
         if client.isActive { relay.clientActive() }
-    }
-}
-
-/// The open relayed connections, so a graceful stop can let them finish.
-final class ConnectionSet: Sendable {
-    private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
-
-    /// Counts `channel` in unless `limit` connections are open already.
-    func open(_ channel: any Channel, limit: Int) -> Bool {
-        let id = ObjectIdentifier(channel)
-        let admitted = open.withLock { open in
-            guard open.count < limit else { return false }
-            open[id] = channel
-            return true
-        }
-        if admitted {
-            channel.closeFuture.whenComplete { [self] _ in _ = open.withLock { $0.removeValue(forKey: id) } }
-        }
-        return admitted
-    }
-
-    var count: Int { open.withLock { $0.count } }
-
-    func drain(within limit: Duration) async -> Bool {
-        let deadline = ContinuousClock.now + limit
-        while ContinuousClock.now < deadline {
-            if open.withLock({ $0.isEmpty }) { return true }
-            try? await Task.sleep(for: .milliseconds(50))
-        }
-        return open.withLock { $0.isEmpty }
-    }
-
-    func closeAll() {
-        for channel in open.withLock({ Array($0.values) }) { channel.close(promise: nil) }
     }
 }

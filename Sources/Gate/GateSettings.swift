@@ -47,27 +47,25 @@ public struct GateSettings: Sendable, Equatable {
     }
 
     public init(_ values: ConfigValues) {
-        let section = "LinuxFirewall"
-        gatePort = values.value(section, "GatePort").integer ?? gatePort
-        connectTransparently = values.value(section, "InputDivertConnectTransparently").bool ?? false
-        unrecognizedProtocol = values.value(section, "UnrecognizedProtocol").text.flatMap {
-            Unrecognized(rawValue: $0.prefix(1).uppercased() + $0.dropFirst().lowercased())
-        } ?? .relay
-        if let size = values.value(section, "MaxMessageSize").size { maxMessageSize = Int(size.bytes) }
-        if let size = values.value(section, "MaxSpoolSize").size { maxSpoolSize = Int(clamping: size.bytes) }
-        maxConnections = values.value(section, "MaxConnections").integer ?? maxConnections
-        if let handshake = values.value(section, "HandshakeTimeout").duration?.duration { timeouts.handshake = handshake }
-        inspectSmtp = values.value(section, "InspectSmtp").bool ?? true
-        inspectPop3 = values.value(section, "InspectPop3").bool ?? true
-        inspectImap = values.value(section, "InspectImap").bool ?? true
-        scanPop3Top = values.value(section, "ScanPop3Top").bool ?? false
-        unwrapSsl = values.value(section, "UnwrapSsl").bool ?? false
-        verifyMxCertificates = values.value(section, "VerifyMxCertificates").bool ?? false
-        upstreamVerifyFailure = values.value(section, "UpstreamVerifyFailure").text == "Relay" ? .relay : .refuse
-        unverifiedUpstream = values.value(section, "UnverifiedUpstream").text == "Relay" ? .relay : .untrustedCa
-        passThroughRejectingClients = values.value(section, "PassThroughRejectingClients").bool ?? false
-        passThroughTime = values.value(section, "PassThroughTime").duration?.duration ?? passThroughTime
-        spoolDirectory = (values.value("Root", "VarDir").text ?? "/var/lib/moat") + "/gate"
+        let settings = values.linuxFirewall
+        gatePort = settings.gatePort
+        connectTransparently = settings.inputDivertConnectTransparently
+        unrecognizedProtocol = settings.unrecognizedProtocol == .close ? .close : .relay
+        maxMessageSize = Int(settings.maxMessageSize.bytes)
+        maxSpoolSize = Int(clamping: settings.maxSpoolSize.bytes)
+        maxConnections = settings.maxConnections
+        timeouts.handshake = settings.handshakeTimeout.duration
+        inspectSmtp = settings.inspectSmtp
+        inspectPop3 = settings.inspectPop3
+        inspectImap = settings.inspectImap
+        scanPop3Top = settings.scanPop3Top
+        unwrapSsl = settings.unwrapSsl
+        verifyMxCertificates = settings.verifyMxCertificates
+        upstreamVerifyFailure = settings.upstreamVerifyFailure == .relay ? .relay : .refuse
+        unverifiedUpstream = settings.unverifiedUpstream == .relay ? .relay : .untrustedCa
+        passThroughRejectingClients = settings.passThroughRejectingClients
+        passThroughTime = settings.passThroughTime.duration
+        spoolDirectory = values.root.varDir + "/gate"
     }
 }
 

@@ -14,6 +14,9 @@ import NIOPosix
 public final class MessageCollector {
     public let threshold: Int
     public let directory: String
+    /// The spool file's name is this and a UUID: the start-up cleanup knows each interface's
+    /// prefix in its directory (`msg-` for spamd, rspamd and clamd; `milter-` beside the core's `part-`).
+    public let namePrefix: String
     public let eventLoop: any EventLoop
     let pool: NIOThreadPool
     /// Bytes received.
@@ -31,10 +34,15 @@ public final class MessageCollector {
     private var pending = 0
     private var drained: EventLoopPromise<Void>?
     private var done = false
+    /// Why the spool file could not be written (for the log line of the local failure), once a
+    /// spool step failed.
+    public private(set) var failure: String?
 
-    public init(threshold: Int, directory: String, eventLoop: any EventLoop, pool: NIOThreadPool = .singleton) {
+    public init(threshold: Int, directory: String, namePrefix: String = "msg-", eventLoop: any EventLoop,
+                pool: NIOThreadPool = .singleton) {
         self.threshold = threshold
         self.directory = directory
+        self.namePrefix = namePrefix
         self.eventLoop = eventLoop
         self.pool = pool
     }
@@ -113,7 +121,7 @@ public final class MessageCollector {
 
     private func startSpool() {
         let directory = directory
-        let path = directory + "/msg-" + UUID().uuidString
+        let path = directory + "/" + namePrefix + UUID().uuidString
         let first = bytes
         bytes = []
         pending += first.count
@@ -122,8 +130,8 @@ public final class MessageCollector {
             try? FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                      attributes: [.posixPermissions: 0o700])
             let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { throw SpoolError(errno: errno) }
-            try first.withUnsafeBytes { try Self.writeAll(fd, $0) }
+            guard fd >= 0 else { throw SpoolError(errno: errno, what: "cannot create \(path)") }
+            try first.withUnsafeBytes { try Self.writeAll(fd, $0, path: path) }
             return fd
         }
         spool = (path, opened)
@@ -132,11 +140,11 @@ public final class MessageCollector {
 
     private func write(_ buffer: ByteBuffer) {
         guard let current = spool else { return }
-        let pool = pool, eventLoop = eventLoop
+        let pool = pool, eventLoop = eventLoop, path = current.path
         let next = current.chain.flatMap { fd in
             pool.runIfActive(eventLoop: eventLoop) { () throws -> Int32 in
                 BlockingIO.offEventLoop()
-                try buffer.withUnsafeReadableBytes { try Self.writeAll(fd, $0) }
+                try buffer.withUnsafeReadableBytes { try Self.writeAll(fd, $0, path: path) }
                 return fd
             }
         }
@@ -146,7 +154,8 @@ public final class MessageCollector {
     }
 
     private func settle(_ future: EventLoopFuture<Int32>, count: Int) {
-        future.assumeIsolated().whenComplete { [self] _ in
+        future.assumeIsolated().whenComplete { [self] result in
+            if case .failure(let error) = result, failure == nil { failure = "\(error)" }
             pending -= count
             if pending <= lowWater, let drained {
                 self.drained = nil
@@ -163,16 +172,21 @@ public final class MessageCollector {
         return promise.futureResult
     }
 
-    struct SpoolError: Error { var errno: Int32 }
+    struct SpoolError: Error, CustomStringConvertible {
+        var errno: Int32
+        /// "cannot create PATH" or "cannot write to PATH".
+        var what: String
+        var description: String { "\(what): \(String(cString: strerror(errno)))" }
+    }
 
     /// Writes everything; on failure closes `fd` (the chain then carries the error).
-    static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer) throws {
+    static func writeAll(_ fd: Int32, _ raw: UnsafeRawBufferPointer, path: String) throws {
         var offset = 0
         while offset < raw.count {
             let n = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
             if n < 0, errno == EINTR { continue }
             if n <= 0 {
-                let error = SpoolError(errno: errno)
+                let error = SpoolError(errno: errno, what: "cannot write to \(path)")
                 close(fd)
                 throw error
             }

@@ -67,14 +67,11 @@ public struct DivertPlan: Sendable, Hashable {
 
     /// The plan for the settings, or nil when `InputDivert` is Off.
     public init?(values: ConfigValues) {
-        guard case .divert(.auto(let interface, let ports)) = values.value("LinuxFirewall", "InputDivert") else {
-            return nil
-        }
-        self.init(interface: interface, protectedPorts: ports,
-                  gatePort: values.value("LinuxFirewall", "GatePort").integer ?? 20025,
-                  mark: UInt32(values.value("LinuxFirewall", "FirewallMark").integer ?? 1),
-                  routingTable: UInt32(values.value("LinuxFirewall", "RoutingTable").integer ?? 100),
-                  failClosed: values.value("LinuxFirewall", "FailClosed").bool ?? false)
+        let settings = values.linuxFirewall
+        guard case .auto(let interface, let ports) = settings.inputDivert else { return nil }
+        self.init(interface: interface, protectedPorts: ports, gatePort: settings.gatePort,
+                  mark: UInt32(settings.firewallMark), routingTable: UInt32(settings.routingTable),
+                  failClosed: settings.failClosed)
     }
 
     public var qualifiedTableName: String { "\(Self.family) \(Self.tableName)" }

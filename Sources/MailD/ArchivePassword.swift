@@ -26,10 +26,7 @@ public enum ArchivePassword {
     public static func recover(archiveId: String, values: ConfigValues) throws(RecoveryFailure) -> String {
         let id = archiveId.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !id.isEmpty else { throw RecoveryFailure(description: "no archive identifier given") }
-        guard case .repackPassword(let setting) = values.value("MailD", "RepackPassword") else {
-            throw RecoveryFailure(description: "MailD.RepackPassword is not set")
-        }
-        switch setting {
+        switch values.mailD.repackPassword {
         case .none:
             throw RecoveryFailure(description: "MailD.RepackPassword is None: archives have no password")
         case .plain:

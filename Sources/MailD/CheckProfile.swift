@@ -51,19 +51,26 @@ public struct CheckProfile: Sendable {
 
     /// `[MailD] Milter*`, `Spamd*` or `Rspamd*`.
     public static func mailD(_ family: String, _ values: ConfigValues) -> CheckProfile {
+        let mailD = values.mailD
+        let (settings, limits) = switch family {
+        case "Milter": (mailD.milter, mailD.milterScanLimits)
+        case "Spamd": (mailD.spamd, mailD.spamdScanLimits)
+        case "Rspamd": (mailD.rspamd, mailD.rspamdScanLimits)
+        default: preconditionFailure("[MailD] has no filter interface \(family)")
+        }
         var profile = CheckProfile(name: family,
-                     limits: scanLimits(values, section: "MailD", prefix: family),
-                     blockUnchecked: values.value("MailD", "\(family)BlockUnchecked").bool ?? false,
-                     rules: values.value("MailD", "\(family)RuleSet").texts,
+                     limits: scanLimits(limits),
+                     blockUnchecked: settings.blockUnchecked,
+                     rules: settings.ruleSet,
                      spoolThreshold: spoolThreshold(values))
         profile.repack = Repacker.Settings(values)
         // Only the spamd and rspamd interfaces answer with a score (the others through rules).
         switch family {
         case "Spamd":
-            if let points = values.value("MailD", "SpamdSpamThreshold").decimal { profile.spamThreshold = points }
+            profile.spamThreshold = values.mailD.spamdSpamThreshold
         case "Rspamd":
-            if let points = values.value("MailD", "RspamdAddHeaderThreshold").decimal { profile.spamThreshold = points }
-            if let points = values.value("MailD", "RspamdRejectThreshold").decimal { profile.spamRejectThreshold = points }
+            profile.spamThreshold = values.mailD.rspamdAddHeaderThreshold
+            profile.spamRejectThreshold = values.mailD.rspamdRejectThreshold
         default:
             break
         }
@@ -73,9 +80,9 @@ public struct CheckProfile: Sendable {
     /// `[LinuxFirewall]`: the gateway's limits and rules.
     public static func linuxFirewall(_ values: ConfigValues) -> CheckProfile {
         var profile = CheckProfile(name: "LinuxFirewall",
-                     limits: scanLimits(values, section: "LinuxFirewall", prefix: ""),
-                     blockUnchecked: values.value("LinuxFirewall", "BlockUnchecked").bool ?? false,
-                     rules: values.value("LinuxFirewall", "RuleSet").texts,
+                     limits: scanLimits(values.linuxFirewall.scanLimits),
+                     blockUnchecked: values.linuxFirewall.blockUnchecked,
+                     rules: values.linuxFirewall.ruleSet,
                      spoolThreshold: spoolThreshold(values))
         profile.repack = Repacker.Settings(values)
         profile.blockedCategories = blockedCategories(values)
@@ -84,36 +91,35 @@ public struct CheckProfile: Sendable {
 
     /// `[ClamD]`: limits only; a clamd client gets the scan result, not a rule's verdict.
     public static func clamD(_ values: ConfigValues) -> CheckProfile {
-        CheckProfile(name: "ClamD", limits: scanLimits(values, section: "ClamD", prefix: ""),
+        CheckProfile(name: "ClamD", limits: scanLimits(values.clamD.scanLimits),
                      spoolThreshold: spoolThreshold(values))
     }
 
     /// `BlockKnownVirus` covers known viruses and their modifications, `BlockSuspicious` what
     /// heuristics find; the others map one to one.
     static func blockedCategories(_ values: ConfigValues) -> Set<String> {
-        let switches: [(String, [String])] = [
-            ("BlockKnownVirus", ["KnownVirus", "VirusModification"]), ("BlockSuspicious", ["UnknownVirus"]),
-            ("BlockAdware", ["Adware"]), ("BlockDialers", ["Dialer"]), ("BlockJokes", ["Joke"]),
-            ("BlockRiskware", ["Riskware"]), ("BlockHacktools", ["HackTool"]),
+        let firewall = values.linuxFirewall
+        let switches: [(Bool, [String])] = [
+            (firewall.blockKnownVirus, ["KnownVirus", "VirusModification"]), (firewall.blockSuspicious, ["UnknownVirus"]),
+            (firewall.blockAdware, ["Adware"]), (firewall.blockDialers, ["Dialer"]), (firewall.blockJokes, ["Joke"]),
+            (firewall.blockRiskware, ["Riskware"]), (firewall.blockHacktools, ["HackTool"]),
         ]
-        return Set(switches.filter { values.value("LinuxFirewall", $0.0).bool == true }.flatMap(\.1))
+        return Set(switches.filter(\.0).flatMap(\.1))
     }
 
     static func spoolThreshold(_ values: ConfigValues) -> Int {
-        Int(values.value("MailD", "SpoolThreshold").size?.bytes ?? 16 << 20)
+        Int(values.mailD.spoolThreshold.bytes)
     }
 
     /// The seven limit parameters of one interface, as the engine takes them.
-    public static func scanLimits(_ values: ConfigValues, section: String, prefix: String) -> ScanLimits {
-        func integer(_ name: String, _ fallback: Int) -> Int { values.value(section, prefix + name).integer ?? fallback }
-        let timeout = values.value(section, prefix + "ScanTimeout").duration?.milliseconds ?? 30_000
-        return ScanLimits(
-            scanTimeout: .milliseconds(timeout),
-            heuristicAnalysis: values.value(section, prefix + "HeuristicAnalysis").bool ?? true,
-            packerMaxLevel: integer("PackerMaxLevel", 8),
-            archiveMaxLevel: integer("ArchiveMaxLevel", 8),
-            mailMaxLevel: integer("MailMaxLevel", 8),
-            containerMaxLevel: integer("ContainerMaxLevel", 8),
-            maxCompressionRatio: integer("MaxCompressionRatio", 500))
+    public static func scanLimits(_ settings: ScanLimitsSettings) -> ScanLimits {
+        ScanLimits(
+            scanTimeout: .milliseconds(settings.scanTimeout.milliseconds),
+            heuristicAnalysis: settings.heuristicAnalysis,
+            packerMaxLevel: settings.packerMaxLevel,
+            archiveMaxLevel: settings.archiveMaxLevel,
+            mailMaxLevel: settings.mailMaxLevel,
+            containerMaxLevel: settings.containerMaxLevel,
+            maxCompressionRatio: settings.maxCompressionRatio)
     }
 }

@@ -24,10 +24,9 @@ public struct Repacker: Sendable {
         }
 
         public init(_ values: ConfigValues) {
-            self.init(languages: values.value("MailD", "ReportLanguages").texts,
-                      templatesDir: values.value("MailD", "TemplatesDir").text,
-                      contacts: values.value("MailD", "TemplateContacts").text ?? "",
-                      password: { if case .repackPassword(let p) = values.value("MailD", "RepackPassword") { p } else { .none } }())
+            let mailD = values.mailD
+            self.init(languages: mailD.reportLanguages, templatesDir: mailD.templatesDir,
+                      contacts: mailD.templateContacts, password: mailD.repackPassword)
         }
     }
 

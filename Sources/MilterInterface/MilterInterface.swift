@@ -25,6 +25,9 @@ public enum MilterInterface {
         public var decide: @Sendable (MailCore, Envelope, MessageSource, CheckProfile) async -> Decision = { core, envelope, message, profile in
             await core.decide(envelope: envelope, message: message, profile: profile)
         }
+        /// The thread pool that creates, writes and removes spool files (a test holds it to see
+        /// that the event loop never waits for the disk).
+        public var spoolPool: NIOThreadPool = .singleton
         public init() {}
     }
 
@@ -52,13 +55,14 @@ public enum MilterInterface {
     /// The pipeline of one milter connection: packet decoder, reply encoder, session.
     public static func addHandlers(to pipeline: ChannelPipeline.SynchronousOperations, profile: @escaping @Sendable () -> CheckProfile,
                                    core: MailCore, spoolDirectory: String, logger: Logger, options: Options) throws {
-        let configuration = MilterSession.Configuration(maxMessageSize: options.maxMessageSize, spoolDirectory: spoolDirectory,
-                                                        profile: profile)
+        let configuration = MilterSession.Configuration(maxMessageSize: options.maxMessageSize, profile: profile)
         let timing = MilterHandler.Timing(progressInterval: options.progressInterval, timeoutGrace: options.timeoutGrace,
                                           readTimeout: options.readTimeout, decide: options.decide)
         try pipeline.addHandler(IdleStateHandler(readTimeout: options.readTimeout))
         try pipeline.addHandler(ByteToMessageHandler(MilterCommandDecoder(maxPacketSize: options.maxPacketSize)))
         try pipeline.addHandler(MessageToByteHandler(MilterReplyEncoder()))
-        try pipeline.addHandler(MilterHandler(configuration: configuration, core: core, timing: timing, logger: logger))
+        try pipeline.addHandler(MilterHandler(configuration: configuration,
+                                              spool: .init(directory: spoolDirectory, pool: options.spoolPool),
+                                              core: core, timing: timing, logger: logger))
     }
 }

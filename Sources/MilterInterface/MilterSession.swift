@@ -3,23 +3,22 @@ import MoatConfig
 import NIOCore
 
 /// One milter connection as a state machine: packets in, actions out, no I/O. The channel
-/// handler beside it performs the actions (write replies, run the check, close).
+/// handler beside it performs the actions (write replies, store the message's bytes, run the
+/// check, close): the message itself never passes through here whole, only as pieces to store.
 ///
 /// States: `negotiating` (nothing but OPTNEG is allowed) -> `open` (connection and message
-/// events; a message starts at MAIL and is forgotten at ABORT) -> `checking` (end of message
-/// sent to the core; only ABORT or a close may come) -> back to `open` when the verdict is
-/// out. QUIT and protocol errors end in `closed`.
+/// events; a message starts at MAIL and is forgotten at ABORT) -> `checking` (end of message:
+/// the handler finishes storing it and runs the check; only ABORT or a close may come) -> back
+/// to `open` when the verdict is out. QUIT and protocol errors end in `closed`.
 public struct MilterSession {
     public struct Configuration: Sendable {
         /// Messages larger than this are not kept: "unchecked: too large".
         public var maxMessageSize: Int
-        public var spoolDirectory: String
         /// The profile in force; taken at the start of each message.
         public var profile: @Sendable () -> CheckProfile
 
-        public init(maxMessageSize: Int = 512 << 20, spoolDirectory: String, profile: @escaping @Sendable () -> CheckProfile) {
+        public init(maxMessageSize: Int = 512 << 20, profile: @escaping @Sendable () -> CheckProfile) {
             self.maxMessageSize = maxMessageSize
-            self.spoolDirectory = spoolDirectory
             self.profile = profile
         }
     }
@@ -39,18 +38,23 @@ public struct MilterSession {
         public var steps: Milter.Steps
     }
 
-    /// What the core needs to check one message.
+    /// What the core needs to check one message, besides the message the handler stored.
     public struct CheckRequest: Sendable {
         public var id: Int
         public var envelope: Envelope
-        public var message: MessageSource
         public var profile: CheckProfile
+        /// The bytes that end the message (the last chunk, the blank line when no body came):
+        /// stored last, before the check.
+        public var lastBytes: ByteBuffer
     }
 
     public enum Action {
         case none
         case reply([MilterReply])
-        /// Run the check off the event loop and call `decided(id:_:)` with the result.
+        /// Store `piece` of the message, then send `replies` (maybe none).
+        case store(MessagePiece, replies: [MilterReply])
+        /// Store `request.lastBytes`, finish storing the message, then run the check off the
+        /// event loop and call `decided(id:_:)` with the result (or `notStored(id:reason:)`).
         case check(CheckRequest)
         /// Replies (maybe none) then a log line: the message was answered without the core.
         case replyUnchecked([MilterReply], reason: String)
@@ -69,7 +73,7 @@ public struct MilterSession {
         var sender: String?
         var recipients: [String] = []
         var profile: CheckProfile
-        var assembler: MessageAssembler
+        var framing: MessageFraming
         var headers: [(name: String, value: String)] = []
     }
 
@@ -130,10 +134,11 @@ public struct MilterSession {
         case .checking:
             switch command {
             case .abort:
-                // The MTA gave up on this message (its timeout): the verdict is no longer wanted.
+                // The MTA gave up on this message (its timeout): the verdict is no longer wanted,
+                // nor the stored message the check reads.
                 state = .open
                 resetMessage()
-                return .none
+                return .store(.drop, replies: [])
             case .quit:
                 state = .closed
                 return .close(error: nil)
@@ -167,15 +172,12 @@ public struct MilterSession {
             helo = argument
             return answer(.noReplyHelo)
         case let .mail(sender, _):
-            // A new MAIL without ABORT before it (Sendmail after an accepted message): drop
-            // what was kept, but not the macros that just came for this MAIL.
-            message?.assembler.discard()
+            // A new MAIL without ABORT before it (Sendmail after an accepted message): `begin`
+            // drops what was stored, but not the macros that just came for this MAIL.
             let profile = configuration.profile()
             message = Message(sender: Self.address(sender), profile: profile,
-                              assembler: MessageAssembler(spoolThreshold: profile.spoolThreshold,
-                                                          maxSize: configuration.maxMessageSize,
-                                                          spoolDirectory: configuration.spoolDirectory))
-            return answer(.noReplyMail)
+                              framing: MessageFraming(maxSize: configuration.maxMessageSize))
+            return .store(.begin(spoolThreshold: profile.spoolThreshold), replies: replies(.noReplyMail))
         case let .recipient(recipient, _):
             guard message != nil else { return protocolError("RCPT without MAIL") }
             message!.recipients.append(Self.address(recipient))
@@ -185,32 +187,27 @@ public struct MilterSession {
         case .unknown:
             return answer(.noReplyUnknown)
         case let .header(name, value):
-            guard let message else { return protocolError("header without MAIL") }
-            message.assembler.appendHeader(name: name, value: value, leadingSpace: leadingSpace)
-            self.message!.headers.append((name, value))
-            return answer(.noReplyHeader)
+            guard message != nil else { return protocolError("header without MAIL") }
+            message!.headers.append((name, value))
+            let piece = message!.framing.header(name: name, value: value, leadingSpace: leadingSpace)
+            return store(piece, answering: .noReplyHeader)
         case .endOfHeaders:
-            message?.assembler.endHeaders()
-            return answer(.noReplyEndOfHeaders)
+            return store(message?.framing.endHeaders(), answering: .noReplyEndOfHeaders)
         case .body(let chunk):
-            guard let message else { return protocolError("body without MAIL") }
-            message.assembler.appendBody(chunk)
-            return answer(.noReplyBody)
+            guard message != nil else { return protocolError("body without MAIL") }
+            return store(message!.framing.body(chunk), answering: .noReplyBody)
         case .endOfBody(let chunk):
-            guard message != nil else { return protocolError("end of message without MAIL") }
-            if chunk.readableBytes > 0 { message!.assembler.appendBody(chunk) }
-            return endOfMessage()
+            return endOfMessage(chunk)
         case .abort:
-            resetMessage()
-            return .none
+            return dropMessage()
         case .quit:
             state = .closed
             resetMessage()
+            // The handler drops what was stored when it closes.
             return .close(error: nil)
         case .quitNewConnection:
-            resetMessage()
-            resetConnection()
-            return .none
+            defer { resetConnection() }
+            return dropMessage()
         }
     }
 
@@ -227,23 +224,36 @@ public struct MilterSession {
     }
 
     private func answer(_ noReply: Milter.Steps) -> Action {
-        negotiated?.steps.contains(noReply) == true ? .none : .reply([.continue])
+        let replies = self.replies(noReply)
+        return replies.isEmpty ? .none : .reply(replies)
     }
 
-    private mutating func endOfMessage() -> Action {
-        guard let current = message else { return protocolError("end of message without MAIL") }
+    /// CONTINUE unless the MTA agreed not to wait for an answer to this step.
+    private func replies(_ noReply: Milter.Steps) -> [MilterReply] {
+        negotiated?.steps.contains(noReply) == true ? [] : [.continue]
+    }
+
+    /// `piece` to store (nothing once the message is too large), with the step's answer.
+    private func store(_ piece: MessagePiece?, answering noReply: Milter.Steps) -> Action {
+        guard let piece else { return answer(noReply) }
+        return .store(piece, replies: replies(noReply))
+    }
+
+    /// Forgets the message being received; the handler drops what it stored of it.
+    private mutating func dropMessage() -> Action {
+        let hadMessage = message != nil
+        resetMessage()
+        return hadMessage ? .store(.drop, replies: []) : .none
+    }
+
+    private mutating func endOfMessage(_ chunk: ByteBuffer) -> Action {
+        guard var current = message else { return protocolError("end of message without MAIL") }
         message = nil
-        let size = current.assembler.size
-        let source = current.assembler.finish()
-        guard let source else {
-            guard current.assembler.tooLarge else {
-                // Moat failed (spool not writable: disk full, directory gone): never a reason to
-                // pass the message, whatever BlockUnchecked says.
-                return .replyUnchecked(Self.localFailureReplies,
-                                       reason: "Moat failure: \(current.assembler.spoolError ?? "the message was not stored")")
-            }
+        let last = current.framing.body(chunk)
+        guard case .bytes(let lastBytes)? = last, !current.framing.tooLarge else {
+            // Nothing more was stored since the limit passed; the handler drops the rest with the answer.
             return .replyUnchecked(Self.uncheckedReplies(blockUnchecked: current.profile.blockUnchecked, transient: false),
-                                   reason: "unchecked: larger than the limit of \(configuration.maxMessageSize) bytes (\(size) bytes)")
+                                   reason: "unchecked: larger than the limit of \(configuration.maxMessageSize) bytes (\(current.framing.size) bytes)")
         }
         nextCheckId += 1
         checkedHeaders = current.headers
@@ -252,7 +262,17 @@ public struct MilterSession {
                                 clientAddress: clientAddress, clientPort: clientPort, clientHostname: hostname,
                                 serverAddress: macro("daemon_addr"), serverPort: macro("daemon_port").flatMap { PeerNumber.decimal($0, max: 65535).value },
                                 queueId: macro("i"))
-        return .check(CheckRequest(id: nextCheckId, envelope: envelope, message: source, profile: current.profile))
+        return .check(CheckRequest(id: nextCheckId, envelope: envelope, profile: current.profile, lastBytes: lastBytes))
+    }
+
+    /// The handler could not store the message for check `id` (spool not writable: disk full,
+    /// directory gone). Moat failed: never a reason to pass the message, whatever
+    /// BlockUnchecked says, so a temporary failure.
+    public mutating func notStored(id: Int, reason: String) -> Action {
+        guard case .checking(let current) = state, current == id else { return .none }
+        state = .open
+        checkedHeaders = []
+        return .replyUnchecked(Self.localFailureReplies, reason: "Moat failure: \(reason)")
     }
 
     /// The core's decision for check `id`, as replies. A decision for a check the MTA has
@@ -283,7 +303,7 @@ public struct MilterSession {
         return false
     }
 
-    /// The peer went away: forget everything (the spool file goes with the message).
+    /// The peer went away: forget everything (the handler drops what it stored).
     public mutating func closed() {
         resetMessage()
         state = .closed
@@ -314,7 +334,6 @@ public struct MilterSession {
     }
 
     private mutating func resetMessage() {
-        message?.assembler.discard()
         message = nil
         checkedHeaders = []
         for stage in "MRTLNBE".utf8 { macros[stage] = nil }

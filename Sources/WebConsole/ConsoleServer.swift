@@ -5,6 +5,7 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import MoatConfig
+import MoatService
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -57,7 +58,7 @@ public struct ConsoleServer: Service {
             service: service, sessions: ConsoleSessions(), throttle: LoginThrottle(policy: configuration.loginPolicy),
             credentials: configuration.credentials,
             idleTimeout: { Self.idleTimeout(settings.current.values) },
-            accessLog: AccessLog(path: { settings.current.values.value("HTTPD", "AccessLogPath").text }),
+            accessLog: AccessLog(path: { settings.current.values.httpd.accessLogPath }),
             logger: logger)
         let responder = routes.router().buildResponder()
         let logger = logger
@@ -75,7 +76,7 @@ public struct ConsoleServer: Service {
 
     /// `[HTTPD] MaxConnections`, per address, read at start.
     static func maxConnections(_ values: ConfigValues) -> Int {
-        max(1, values.value("HTTPD", "MaxConnections").integer ?? 64)
+        max(1, values.httpd.maxConnections)
     }
 
     private static func serve(on address: ListenAddress, responder: RouterResponder<ConsoleContext>, tls: TLSConfiguration,
@@ -118,7 +119,7 @@ public struct ConsoleServer: Service {
     }
 
     static func idleTimeout(_ values: ConfigValues) -> TimeInterval {
-        Double(values.value("HTTPD", "SessionIdleTimeout").duration?.milliseconds ?? 1_800_000) / 1000
+        values.httpd.sessionIdleTimeout.seconds
     }
 
     /// `127.0.0.1:4443`, `[::1]:4443`, or the socket path: the port really bound (0 asks for any).

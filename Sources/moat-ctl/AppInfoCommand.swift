@@ -1,6 +1,7 @@
 import ArgumentParser
 import Control
 import Foundation
+import MoatService
 
 struct AppInfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

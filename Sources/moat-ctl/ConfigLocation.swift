@@ -31,15 +31,15 @@ struct ConfigLocation: ParsableArguments {
 
     func socketPath() -> String {
         if let socket { return socket }
-        if let loaded = try? ConfigLoader().load(path: path), let p = loaded.values.value("Root", "ControlSocket").text {
-            return p
+        if let loaded = try? ConfigLoader().load(path: path) {
+            return loaded.values.root.controlSocket
         }
         // A file that does not load (the case `reload` must report) may still name the socket.
-        if let raw = ConfigLoader.rawValue(of: ParameterKey("Root", "ControlSocket"), inFileAt: path),
+        if let raw = ConfigLoader.rawValue(of: RootSettings.Key.controlSocket, inFileAt: path),
            (try? ParameterType.path(allowEmpty: false).parse(raw)) != nil {
             return ValueText.unquote(raw)
         }
-        return Schema.moat.spec(ParameterKey("Root", "ControlSocket"))?.defaultText ?? "/run/moat/moat-ctl.sock"
+        return ConfigValues(schema: .moat).root.controlSocket
     }
 
     func send(_ command: ControlRequest.Command) throws -> ControlResponse {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MoatConfig
+import MoatService
 import WebConsole
 
 struct ConsolePasswordCommand: ParsableCommand {
@@ -17,8 +18,7 @@ struct ConsolePasswordCommand: ParsableCommand {
 
     func run() throws {
         let config = try location.load(allowMissing: true)
-        let varDir = config.values.value("Root", "VarDir").text ?? "/var/lib/moat"
-        let credentials = ConsoleCredentials(directory: varDir + "/console")
+        let credentials = ConsoleCredentials(directory: StateDirectories(config.values).console)
         let password: String
         if isatty(STDIN_FILENO) == 1 {
             let first = try PasswordPrompt.read("New console password: ")

@@ -3,6 +3,7 @@ import Control
 import Foundation
 import MailD
 import MoatConfig
+import MoatService
 import ThreatEngine
 
 struct Scan: AsyncParsableCommand {
@@ -55,18 +56,19 @@ struct Scan: AsyncParsableCommand {
     }
 }
 
-/// The core in this process: for hosts without moatd running, or stdin.
+/// The core in this process: for hosts without moatd running, or stdin. The engine is set up
+/// as moatd's (`EngineSetup`), for the one profile asked for; libclamav's scratch space is its
+/// default and the spool a private directory removed afterwards, since moatd's may not be
+/// this user's to write.
 struct LocalScan {
     let values: ConfigValues
     let profile: String
 
     func scan(_ paths: [String]) async throws -> [NamedReport] {
-        let signatures = values.value("Root", "SignatureDir").text
+        let checkProfile = ProfileChoice.profile(named: profile, values: values)
         let scanner: ThreatScanner
         do {
-            var engineLimits = ScanLimits.default
-            engineLimits.scanTimeout = ProfileChoice.profile(named: profile, values: values).limits.scanTimeout
-            scanner = try ThreatScanner(signatureDirectory: signatures, limits: engineLimits)
+            scanner = try EngineSetup.scanner(values, serving: [checkProfile], temporaryDirectory: nil)
         } catch {
             printError("cannot load the signatures: \(error)")
             throw CtlExit.failure
@@ -75,27 +77,7 @@ struct LocalScan {
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("moat-ctl-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: spool) }
         let core = MailCore(scanner: scanner, spoolDirectory: spool)
-        let checkProfile = ProfileChoice.profile(named: profile, values: values)
-        var reports: [NamedReport] = []
-        for path in paths {
-            if path == "-" {
-                let data = FileHandle.standardInput.readDataToEndOfFile()
-                let report = await core.check(envelope: Envelope(source: .commandLine), message: .bytes([UInt8](data)),
-                                              profile: checkProfile)
-                reports.append(NamedReport(name: "-", report: report))
-                continue
-            }
-            do {
-                for item in try MessageFiles.items(at: path) {
-                    let report = await core.check(envelope: Envelope(source: .commandLine), message: item.source,
-                                                  profile: checkProfile)
-                    reports.append(NamedReport(name: item.name, report: report))
-                }
-            } catch {
-                reports.append(NamedReport(name: path, report: nil, error: "\(error)"))
-            }
-        }
-        return reports
+        return await MessageScan(core: core, profile: checkProfile).reports(for: paths, readsStandardInput: true)
     }
 }
 

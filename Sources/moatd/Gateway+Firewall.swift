@@ -1,17 +1,11 @@
 import LinuxFirewall
 import Logging
-import MoatConfig
-import ServiceLifecycle
 
 extension GatewayServices {
     /// The service installing the divert rules (nftables table inet moat, policy routing) while
     /// moatd runs and removing them when it stops; nil while `[LinuxFirewall] InputDivert` is Off.
     /// It follows reloads through the settings store; its `status()` is the divert state.
-    static func firewall(_ context: InterfaceContext) -> (any Service)? {
-        firewallService(context)
-    }
-
-    static func firewallService(_ context: InterfaceContext) -> FirewallService? {
+    static func firewall(_ context: InterfaceContext) -> FirewallService? {
         let values = context.settings.current.values
         guard DivertPlan(values: values) != nil else { return nil }
         return FirewallService(values: values, settings: context.settings, logger: Logger(label: "LinuxFirewall"))

@@ -1,9 +1,3 @@
-import ServiceLifecycle
-
 /// The transparent gateway: the firewall's divert rules and the Gate's relays, each in its
 /// own file (`Gateway+Firewall.swift`, `Gateway+Gate.swift`); nil while InputDivert is Off.
-enum GatewayServices {
-    static func services(_ context: InterfaceContext) -> [any Service] {
-        [firewall(context), gate(context)].compactMap { $0 }
-    }
-}
+enum GatewayServices {}

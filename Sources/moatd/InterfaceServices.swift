@@ -1,8 +1,7 @@
-import Foundation
 import InterfaceSupport
-import Logging
 import MailD
 import MoatConfig
+import MoatService
 import NIOCore
 
 /// What a filter interface needs from the daemon to serve.
@@ -10,6 +9,9 @@ struct InterfaceContext: Sendable {
     let settings: SettingsStore
     let core: MailCore
     let group: any EventLoopGroup
+
+    /// `[Root] VarDir` and what lies under it, as the settings say at start.
+    var state: StateDirectories { StateDirectories(settings.current.values) }
 }
 
 /// The filter interfaces moatd runs: each contributes its listener in its own file
@@ -17,10 +19,5 @@ struct InterfaceContext: Sendable {
 enum InterfaceServices {
     static func listeners(_ context: InterfaceContext) -> [InterfaceListener] {
         [milter(context), spamd(context), rspamd(context), clamd(context)].compactMap { $0 }
-    }
-
-    static func address(_ values: ConfigValues, _ section: String, _ name: String) -> ListenAddress? {
-        if case .address(let address?) = values.value(section, name) { return address }
-        return nil
     }
 }

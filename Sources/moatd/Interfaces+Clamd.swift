@@ -5,11 +5,11 @@ import Logging
 extension InterfaceServices {
     /// `[ClamD] ClamdSocket`: clamdscan, clamav-milter and other clamd clients.
     static func clamd(_ context: InterfaceContext) -> InterfaceListener? {
-        let values = context.settings.current.values
-        guard let address = address(values, "ClamD", "ClamdSocket") else { return nil }
+        let clamD = context.settings.current.values.clamD
+        guard let address = clamD.clamdSocket else { return nil }
         let service = ClamdService(core: context.core, settings: context.settings,
-                                   spoolDirectory: filterSpoolDirectory(values, "clamd"), logger: Logger(label: "ClamD"))
+                                   spoolDirectory: context.state.filterSpool("clamd"), logger: Logger(label: "ClamD"))
         return ClamdSocket.listener(address: address, service: service, group: context.group,
-                                    maxConnections: maxConnections(values, "ClamD", "MaxConnections"))
+                                    maxConnections: clamD.maxConnections)
     }
 }

@@ -1,21 +1,17 @@
 import InterfaceSupport
 import Logging
 import MilterInterface
-import MoatConfig
 
 extension InterfaceServices {
     /// The Milter listener when `[MailD] MilterSocket` is set.
     static func milter(_ context: InterfaceContext) -> InterfaceListener? {
-        let values = context.settings.current.values
-        guard let address = address(values, "MailD", "MilterSocket") else { return nil }
-        let varDir = values.value("Root", "VarDir").text ?? "/var/lib/moat"
+        let mailD = context.settings.current.values.mailD
+        guard let address = mailD.milter.socket else { return nil }
         var options = MilterInterface.Options()
-        options.maxConnections = maxConnections(values, "MailD", "MilterMaxConnections")
-        if let timeout = values.value("MailD", "MilterReadTimeout").duration {
-            options.readTimeout = .milliseconds(Int64(timeout.milliseconds))
-        }
+        options.maxConnections = mailD.milter.maxConnections
+        options.readTimeout = .milliseconds(mailD.milterReadTimeout.milliseconds)
         return MilterInterface.listener(address: address, settings: context.settings, core: context.core,
-                                        spoolDirectory: varDir + "/spool", group: context.group,
+                                        spoolDirectory: context.state.coreSpool, group: context.group,
                                         logger: Logger(label: "MailD.Milter"), options: options)
     }
 }

@@ -15,9 +15,11 @@ struct ClamdServer {
 
     static func start(_ config: String = "", extraConfig: String = "", spoolDirectory: String = Support.temporaryPath("clamd-spool"),
                       coreSpool: String = Support.temporaryPath("spool"),
-                      maxConnections: Int = InterfaceListener.defaultMaxConnections) async throws -> ClamdServer {
-        let service = ClamdService(core: Support.core(spool: coreSpool), settings: try Support.settings(extraConfig + "\n[ClamD]\n" + config),
+                      maxConnections: Int = InterfaceListener.defaultMaxConnections,
+                      checkHook: (@Sendable () async -> Void)? = nil) async throws -> ClamdServer {
+        var service = ClamdService(core: Support.core(spool: coreSpool), settings: try Support.settings(extraConfig + "\n[ClamD]\n" + config),
                                    spoolDirectory: spoolDirectory, logger: Logger(label: "test.clamd"))
+        service.checkHook = checkHook
         return ClamdServer(channel: try await ClamdSocket.listener(address: .tcp(host: "127.0.0.1", port: 0), service: service,
                                                                    maxConnections: maxConnections).bind())
     }

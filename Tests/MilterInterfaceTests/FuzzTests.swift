@@ -46,7 +46,7 @@ struct FuzzTests {
                 if data.isEmpty { data = [0] }
             }
             var buffer = ByteBuffer(bytes: data)
-            var session = MilterSession(configuration: .init(maxMessageSize: 1 << 20, spoolDirectory: "/tmp/moat-milter-fuzz", profile: { profile }))
+            var session = MilterSession(configuration: .init(maxMessageSize: 1 << 20, profile: { profile }))
             do {
                 while let command = try MilterCommandDecoder.next(&buffer) {
                     if case .check(let request) = session.receive(command) {

@@ -4,15 +4,15 @@ import NIOCore
 import Testing
 @testable import MilterInterface
 
-/// The session state machine, event by event, without a socket.
+/// The session state machine, event by event, without a socket. The message the check gets is
+/// read from the bytes the session emitted to be stored (`StoringSession`).
 @Suite("Milter session")
 struct SessionTests {
     typealias S = Support
 
-    static func session(blockUnchecked: Bool = false, maxSize: Int = 1 << 20, spool: String = "/tmp/moat-milter-test-spool",
-                        spoolThreshold: Int = 16 << 20) -> MilterSession {
+    static func session(blockUnchecked: Bool = false, maxSize: Int = 1 << 20, spoolThreshold: Int = 16 << 20) -> StoringSession {
         let profile = S.profile(blockUnchecked: blockUnchecked, spoolThreshold: spoolThreshold)
-        return MilterSession(configuration: .init(maxMessageSize: maxSize, spoolDirectory: spool, profile: { profile }))
+        return StoringSession(MilterSession(configuration: .init(maxMessageSize: maxSize, profile: { profile })))
     }
 
     static let postfixV6 = MilterCommand.optionNegotiation(version: 6, actions: Milter.Actions(rawValue: 0x1FF),
@@ -51,9 +51,8 @@ struct SessionTests {
         #expect(replies(s.receive(.header(name: "Subject", value: "x"))) == [.continue])
         #expect(replies(s.receive(.endOfHeaders)) == [.continue])
         #expect(replies(s.receive(.body(S.buffer("hello\r\n")))) == [.continue])
-        guard case .check(let request) = s.receive(.endOfBody(ByteBuffer())) else { Issue.record("no check"); return }
-        guard case .bytes(let bytes) = request.message else { Issue.record("not in memory"); return }
-        #expect(String(decoding: bytes, as: UTF8.self) == "Subject: x\r\n\r\nhello\r\n")
+        guard case .check = s.receive(.endOfBody(ByteBuffer())) else { Issue.record("no check"); return }
+        #expect(s.checkedText == "Subject: x\r\n\r\nhello\r\n")
     }
 
     /// Versions 3 and 4 (Postfix milter_protocol = 3/4) answer with their own version.
@@ -119,9 +118,7 @@ struct SessionTests {
                                                  recipients: ["bob@example.org", "carol@example.org"], helo: "client.example.com",
                                                  clientAddress: "2001:db8::5", clientPort: 4321, clientHostname: "client.example.com",
                                                  serverAddress: "127.0.0.1", queueId: "QID\(n)"))
-            guard case .bytes(let bytes) = request.message else { Issue.record("not bytes"); return }
-            #expect(String(decoding: bytes, as: UTF8.self)
-                == "From: alice@example.com\r\nSubject: two\r\n\tlines\r\n\r\nline 1\r\nline 2\r\n")
+            #expect(s.checkedText == "From: alice@example.com\r\nSubject: two\r\n\tlines\r\n\r\nline 1\r\nline 2\r\n")
             // Nothing but ABORT may come while checking.
             #expect(replies(s.decided(id: n, S.decision(.pass))) == [.accept])
             #expect(isNone(s.receive(.abort)))
@@ -138,6 +135,8 @@ struct SessionTests {
         _ = s.receive(.recipient("<old@example.org>", arguments: []))
         _ = s.receive(.header(name: "Subject", value: " old"))
         #expect(isNone(s.receive(.abort)))
+        #expect(s.pieces.last == .drop)
+        #expect(s.stored == nil)
         #expect(!s.isMidMessage)
         _ = s.receive(.mail(sender: "<>", arguments: []))
         _ = s.receive(.recipient("<new@example.org>", arguments: []))
@@ -145,8 +144,7 @@ struct SessionTests {
         guard case .check(let request) = s.receive(.endOfBody(ByteBuffer())) else { Issue.record("no check"); return }
         #expect(request.envelope.sender == "")
         #expect(request.envelope.recipients == ["new@example.org"])
-        guard case .bytes(let bytes) = request.message else { return }
-        #expect(String(decoding: bytes, as: UTF8.self) == "Subject: new\r\n\r\n")
+        #expect(s.checkedText == "Subject: new\r\n\r\n")
     }
 
     /// ABORT while checking (the MTA gave up): the late decision is dropped, not sent.
@@ -156,7 +154,9 @@ struct SessionTests {
         _ = s.receive(.mail(sender: "<a@b>", arguments: []))
         guard case .check(let request) = s.receive(.endOfBody(ByteBuffer())) else { Issue.record("no check"); return }
         #expect(s.isChecking(id: request.id))
-        _ = s.receive(.abort)
+        // The stored message goes too (and with it the check that reads it).
+        guard case .store(.drop, let replies) = s.session.receive(.abort) else { Issue.record("no drop"); return }
+        #expect(replies.isEmpty)
         #expect(isNone(s.decided(id: request.id, S.decision(.pass))))
         #expect(!s.isChecking(id: request.id))
     }
@@ -177,47 +177,94 @@ struct SessionTests {
         }
     }
 
-    /// A body over the size limit: nothing more is kept and the answer follows BlockUnchecked.
+    /// A body over the size limit: what was stored is dropped the moment it passes, nothing
+    /// more is kept and the answer follows BlockUnchecked.
     @Test func oversizedMessageFollowsBlockUnchecked() {
         for block in [false, true] {
             var s = Self.session(blockUnchecked: block, maxSize: 100_000)
             _ = s.receive(Self.postfixV6)
             _ = s.receive(.mail(sender: "<a@b>", arguments: []))
             for _ in 0..<3 { _ = s.receive(.body(ByteBuffer(bytes: [UInt8](repeating: 65, count: 65535)))) }
+            // Begin, the first chunk (with the blank line), then one drop at the second chunk and nothing after it.
+            #expect(s.pieces.count == 3)
+            #expect(s.pieces.last == .drop)
+            #expect(s.stored == nil)
             guard case .replyUnchecked(let r, let reason) = s.receive(.endOfBody(ByteBuffer())) else { Issue.record("not unchecked"); return }
+            #expect(s.pieces.count == 3)
             #expect(r == (block ? [.replyCode("550 5.7.1 The message could not be checked")] : [.accept]))
             #expect(reason == "unchecked: larger than the limit of 100000 bytes (196607 bytes)")
         }
     }
 
-    /// Above the spool threshold the message goes to a private file, handed over as `.file`.
-    @Test func largeMessageIsSpooled() throws {
-        let spool = try S.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: spool) }
-        var s = Self.session(spool: spool, spoolThreshold: 100_000)
+    /// Exactly at the limit the message is still checked; the last chunk can push it over.
+    @Test func sizeLimitCountsEveryByte() {
+        var s = Self.session(maxSize: 16)
         _ = s.receive(Self.postfixV6)
         _ = s.receive(.mail(sender: "<a@b>", arguments: []))
-        _ = s.receive(.header(name: "Subject", value: " big"))
-        for _ in 0..<4 { _ = s.receive(.body(ByteBuffer(bytes: [UInt8](repeating: 65, count: 65535)))) }
-        guard case .check(let request) = s.receive(.endOfBody(ByteBuffer())),
-              case .file(let path) = request.message else { Issue.record("not spooled"); return }
-        let attributes = try FileManager.default.attributesOfItem(atPath: path)
-        #expect((attributes[.size] as? Int) == 4 * 65535 + "Subject: big\r\n\r\n".utf8.count)
-        #expect((attributes[.posixPermissions] as? Int) == 0o600)
-        unlink(path)
+        _ = s.receive(.header(name: "X", value: " 12345678"))  // 13 bytes with CRLF
+        guard case .check = s.receive(.endOfBody(S.buffer("x"))) else { Issue.record("no check"); return }  // +2 +1 = 16
+        #expect(s.checked?.count == 16)
+        _ = s.decided(id: 1, S.decision(.pass))
+        _ = s.receive(.mail(sender: "<a@b>", arguments: []))
+        _ = s.receive(.header(name: "X", value: " 12345678"))
+        guard case .replyUnchecked(_, let reason) = s.receive(.endOfBody(S.buffer("xy"))) else { Issue.record("not unchecked"); return }
+        #expect(reason == "unchecked: larger than the limit of 16 bytes (17 bytes)")
     }
 
-    /// A spool file of a message the MTA aborted is removed at once.
-    @Test func abortedSpooledMessageLeavesNoFile() throws {
-        let spool = try S.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(atPath: spool) }
-        var s = Self.session(spool: spool, spoolThreshold: 1000)
+    /// The spool could not be written (the handler found out): a temporary failure whatever
+    /// BlockUnchecked says, never a pass; a late verdict is dropped.
+    @Test func notStoredTempfailsWhateverBlockUnchecked() {
+        for block in [false, true] {
+            var s = Self.session(blockUnchecked: block)
+            _ = s.receive(Self.postfixV6)
+            _ = s.receive(.mail(sender: "<a@b>", arguments: []))
+            guard case .check(let request) = s.receive(.endOfBody(S.buffer("x"))) else { Issue.record("no check"); return }
+            guard case .replyUnchecked(let r, let reason) = s.notStored(id: request.id, reason: "cannot write to /spool/x: No space left on device") else {
+                Issue.record("no reply"); return
+            }
+            #expect(r == [.replyCode("451 4.3.0 Local error in the mail filter, try again later")])
+            #expect(reason == "Moat failure: cannot write to /spool/x: No space left on device")
+            #expect(isNone(s.decided(id: request.id, S.decision(.pass))))
+            #expect(isNone(s.notStored(id: request.id, reason: "again")))
+        }
+    }
+
+    /// The session holds no copy of the message: MAIL begins it with the profile's spool
+    /// threshold (the handler spools past it) and every chunk is handed on as it comes.
+    @Test func largeMessageIsHandedOnChunkByChunk() {
+        var s = Self.session(spoolThreshold: 100_000)
         _ = s.receive(Self.postfixV6)
         _ = s.receive(.mail(sender: "<a@b>", arguments: []))
-        _ = s.receive(.body(ByteBuffer(bytes: [UInt8](repeating: 65, count: 5000))))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).count == 1)
-        s.closed()
-        #expect(try FileManager.default.contentsOfDirectory(atPath: spool).isEmpty)
+        #expect(s.pieces == [.begin(spoolThreshold: 100_000)])
+        _ = s.receive(.header(name: "Subject", value: " big"))
+        for n in 0..<4 {
+            let chunk = [UInt8](repeating: 65 + UInt8(n), count: 65535)
+            guard case .store(.bytes(let piece), replies: []) = s.session.receive(.body(ByteBuffer(bytes: chunk))) else {
+                Issue.record("chunk \(n) not stored"); return
+            }
+            // The first chunk comes after the blank line that ends the header.
+            #expect(Array(piece.readableBytesView) == (n == 0 ? Array("\r\n".utf8) : []) + chunk)
+        }
+        guard case .check(let request) = s.receive(.endOfBody(ByteBuffer())) else { Issue.record("no check"); return }
+        #expect(request.lastBytes.readableBytes == 0)
+        #expect(request.profile.spoolThreshold == 100_000)
+    }
+
+    /// ABORT, a new MAIL and QUIT_NC each drop what was stored, at once; without a message
+    /// nothing is dropped.
+    @Test func storedMessageDroppedOnAbortNewMailAndNewConnection() {
+        var s = Self.session()
+        _ = s.receive(Self.postfixV6)
+        #expect(isNone(s.session.receive(.abort)))
+        _ = s.receive(.mail(sender: "<a@b>", arguments: []))
+        _ = s.receive(.body(S.buffer("first\r\n")))
+        // Sendmail's MAIL after an accepted message, without ABORT: `begin` replaces the message.
+        guard case .store(.begin, replies: []) = s.session.receive(.mail(sender: "<c@d>", arguments: [])) else { Issue.record("no begin"); return }
+        _ = s.receive(.body(S.buffer("second\r\n")))
+        guard case .store(.drop, replies: []) = s.session.receive(.quitNewConnection) else { Issue.record("no drop"); return }
+        _ = s.receive(.mail(sender: "<a@b>", arguments: []))
+        // QUIT closes: the handler drops what was stored with the connection.
+        guard case .close(nil) = s.session.receive(.quit) else { Issue.record("no close"); return }
     }
 
     @Test func eventsOutOfOrderClose() {
@@ -255,7 +302,7 @@ struct SessionTests {
         _ = s.receive(.mail(sender: "<a@b>", arguments: []))
         _ = s.receive(.header(name: "Subject", value: "hello"))
         _ = s.receive(.body(S.buffer("x\r\n")))
-        guard case .check(let request) = s.receive(.endOfBody(ByteBuffer())), case .bytes(let b) = request.message else { return }
-        #expect(String(decoding: b, as: UTF8.self) == "Subject: hello\r\n\r\nx\r\n")
+        guard case .check = s.receive(.endOfBody(ByteBuffer())) else { Issue.record("no check"); return }
+        #expect(s.checkedText == "Subject: hello\r\n\r\nx\r\n")
     }
 }

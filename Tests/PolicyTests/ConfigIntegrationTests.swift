@@ -65,7 +65,7 @@ struct ConfigIntegrationTests {
             MilterRuleSet1 = body match (".*buy.*") : REJECT "This is a SPAM message"
             """
         let loaded = try loader.load(text: good, file: "moat.ini")
-        let texts = loaded.values.value("MailD", "MilterRuleSet").texts
+        let texts = loaded.values.mailD.milter.ruleSet
         #expect(try RuleSet.compile(texts, name: "MailD.MilterRuleSet").count == 2)
 
         let bad = good + "\nMilterRuleSet2 = total_spam_score gt 0.8x : REJECT\n"

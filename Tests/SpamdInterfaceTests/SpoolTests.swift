@@ -98,15 +98,32 @@ import Testing
         #expect(left.isEmpty, "\(left)")
     }
 
+    /// No source, and the reason for the log line of the local failure.
     @Test func unwritableSpoolDirectoryGivesNoSource() async throws {
         let eventLoop = eventLoop
-        let source = try await onLoop {
+        let (source, failure) = try await onLoop { () -> EventLoopFuture<(MessageSource?, String?)> in
             let collector = MessageCollector(threshold: 10, directory: "/proc/moat-cannot-write-here", eventLoop: eventLoop)
             collector.append(ByteBuffer(bytes: Array(repeating: 65, count: 5000)))
             collector.append(ByteBuffer(bytes: Array(repeating: 66, count: 5000)))
-            return collector.finish()
+            return collector.finish().assumeIsolated().map { ($0, collector.failure) }.nonisolated()
         }
         #expect(source == nil)
+        #expect(failure?.hasPrefix("cannot create /proc/moat-cannot-write-here/msg-") == true, "\(String(describing: failure))")
+    }
+
+    /// The spool file's name is the interface's prefix and a UUID (what the start-up cleanup removes).
+    @Test func spoolFileNameHasThePrefix() async throws {
+        let directory = Support.temporaryPath("collector")
+        let eventLoop = eventLoop
+        let source = try await onLoop {
+            let collector = MessageCollector(threshold: 10, directory: directory, namePrefix: "milter-", eventLoop: eventLoop)
+            collector.append(ByteBuffer(bytes: Array(repeating: 65, count: 5000)))
+            return collector.finish()
+        }
+        guard case .file(let path)? = source else { Issue.record("\(String(describing: source))"); return }
+        let name = URL(fileURLWithPath: path).lastPathComponent
+        #expect(name.hasPrefix("milter-") && UUID(uuidString: String(name.dropFirst(7))) != nil, "\(name)")
+        MessageCollector.remove(source)
     }
 }
 

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MailD
 import MoatConfig
+import MoatService
 import Policy
 import ServiceLifecycle
 import Synchronization

@@ -337,7 +337,7 @@ import Testing
 
     @Test func accessLogHasOneLinePerRequestWithoutSecrets() async throws {
         try await ConsoleFixture.with(httpd: "AccessLogPath = \(FileManager.default.temporaryDirectory.path)/moat-access-\(UUID().uuidString).log") { console in
-            let path = try #require(console.service.settings.current.values.value("HTTPD", "AccessLogPath").text)
+            let path = console.service.settings.current.values.httpd.accessLogPath
             defer { unlink(path) }
             _ = try await console.request("/login?next=secret")
             let token = try await console.login()

@@ -1,7 +1,9 @@
 // One milter connection (MilterCommandDecoder + MilterSession) driven by the MTA's bytes and
-// the core's answers in any order. Invariants: at most one check at a time; a verdict is
-// only turned into replies for the check in progress; nothing after close; a checked message
-// never exceeds MilterMaxMessageSize; replies are only the ones the protocol allows here.
+// the core's answers (verdicts, time-outs, a spool that could not be written) in any order.
+// Invariants: at most one check at a time; a verdict is only turned into replies for the check
+// in progress; nothing after close; bytes are stored only for a message begun and not dropped;
+// a stored (checked) message never exceeds MilterMaxMessageSize; a spool failure never passes
+// the message. The session does no I/O: what it emits to be stored is only counted here.
 import FuzzKit
 import Foundation
 @testable import MailD
@@ -9,11 +11,8 @@ import MilterInterface
 import NIOCore
 import Policy
 
-let spool = NSTemporaryDirectory() + "moat-fuzz-milter-\(getpid())"
-try? FileManager.default.createDirectory(atPath: spool, withIntermediateDirectories: true)
 let maxMessageSize = 2048
-// Spool threshold above the size limit: messages stay in memory (no file I/O per run), except
-// when the fuzzer picks the small profile.
+// Two profiles, so `begin` is seen to carry the spool threshold of the profile in force.
 let memoryProfile = CheckProfile(name: "Milter", blockUnchecked: true, spoolThreshold: 1 << 20)
 let spoolProfile = CheckProfile(name: "Milter", blockUnchecked: false, spoolThreshold: 64)
 
@@ -36,13 +35,14 @@ runFuzzer { input in
     var reader = FuzzInput(input)
     let small = reader.byte() & 1 == 1
     let profile = small ? spoolProfile : memoryProfile
-    var session = MilterSession(configuration: .init(maxMessageSize: maxMessageSize, spoolDirectory: spool,
-                                                     profile: { profile }))
+    var session = MilterSession(configuration: .init(maxMessageSize: maxMessageSize, profile: { profile }))
     var buffer = ByteBuffer()
     var checking: Int? = nil
     var lastId = 0
     var closed = false
     var decoderFailed = false
+    /// Bytes the handler would hold for the message being received; nil when none is begun.
+    var stored: Int? = nil
 
     func handle(_ action: MilterSession.Action) {
         switch action {
@@ -50,26 +50,38 @@ runFuzzer { input in
         case .reply(let replies):
             invariant(!closed, "reply after close")
             invariant(!replies.isEmpty || true, "")
+        case .store(let piece, _):
+            invariant(!closed, "store after close")
+            switch piece {
+            case .begin(let threshold):
+                invariant(checking == nil, "a message begun while check \(checking!) is outstanding")
+                invariant(threshold == profile.spoolThreshold, "begin with threshold \(threshold), not the profile's")
+                stored = 0
+            case .bytes(let bytes):
+                guard let count = stored else { invariant(false, "bytes stored without a message begun"); return }
+                stored = count + bytes.readableBytes
+                invariant(stored! <= maxMessageSize, "\(stored!) bytes stored past the limit")
+            case .drop:
+                stored = nil
+            }
         case .check(let request):
             invariant(!closed, "check after close")
             invariant(checking == nil, "a second check while \(checking!) is outstanding")
             invariant(request.id > lastId, "check ids go backwards")
+            guard let count = stored else { invariant(false, "a check of a message not begun or dropped"); return }
+            invariant(count + request.lastBytes.readableBytes <= maxMessageSize,
+                      "checked message of \(count + request.lastBytes.readableBytes) bytes past the limit")
+            stored = nil
             lastId = request.id
             checking = request.id
-            switch request.message {
-            case .bytes(let bytes):
-                invariant(bytes.count <= maxMessageSize + 4096, "message of \(bytes.count) bytes kept past the limit")
-            case .file(let path):
-                let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-                invariant(size <= maxMessageSize + 4096, "spooled message of \(size) bytes past the limit")
-                try? FileManager.default.removeItem(atPath: path)
-            }
         case .replyUnchecked:
             invariant(!closed, "unchecked reply after close")
+            stored = nil
         case .close:
             invariant(!closed, "closed twice")
             closed = true
             checking = nil
+            stored = nil
         }
     }
 
@@ -104,13 +116,20 @@ runFuzzer { input in
                 invariant(action.isNone, "decided gave \(action)")
             }
         case 6:
+            // MilterScanTimeout, or the handler could not write the spool.
             let id = checking ?? Int(reader.byte())
-            let action = session.timedOut(id: id, blockUnchecked: reader.byte() & 1 == 1)
-            if case .replyUnchecked = action {
-                invariant(checking == id, "time-out for check \(id) answered")
+            let choice = reader.byte()
+            let spoolFailed = choice & 2 != 0
+            let action = spoolFailed ? session.notStored(id: id, reason: "fuzz")
+                                     : session.timedOut(id: id, blockUnchecked: choice & 1 == 1)
+            if case .replyUnchecked(let replies, _) = action {
+                invariant(checking == id, "time-out or spool failure for check \(id) answered")
+                if spoolFailed {
+                    invariant(!replies.contains { if case .accept = $0 { true } else { false } }, "a spool failure passed the message")
+                }
                 checking = nil
             } else {
-                invariant(action.isNone, "timedOut gave \(action)")
+                invariant(action.isNone, "\(spoolFailed ? "notStored" : "timedOut") gave \(action)")
             }
         default:
             invariant(session.isChecking(id: checking ?? -1) == (checking != nil), "isChecking disagrees")
@@ -120,7 +139,6 @@ runFuzzer { input in
     // After close, every event is ignored.
     invariant(session.receive(.quit).isNone, "event after close")
     if let id = checking { invariant(session.decided(id: id, decision(0, &reader)).isNone, "verdict after close") }
-    try? FileManager.default.contentsOfDirectory(atPath: spool).forEach { try? FileManager.default.removeItem(atPath: spool + "/" + $0) }
 }
 
 extension MilterSession.Action {

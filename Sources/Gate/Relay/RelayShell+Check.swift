@@ -1,24 +1,15 @@
+import InterfaceSupport
 import MailD
 import NIOCore
 
 extension RelayShell {
-    /// Runs `work` off the event loop as one of this connection's checks: a task the
-    /// connection's close cancels (the engine's scans with it), whose result comes back on
-    /// the loop only while the connection is open.
+    /// Runs `work` off the event loop as one of this connection's checks (`ConnectionChecks`:
+    /// cancelled when the connection closes); once the server is gone, the last one closes.
     func runCheck<Result: Sendable>(_ work: @escaping @Sendable () async -> Result,
-                                    then: @escaping @Sendable (Result) -> Void) {
-        let number = nextCheck
-        nextCheck += 1
-        let loop = client.eventLoop
-        let hook = context.checkHook
-        checks[number] = Task {
-            if let hook { await hook() }
-            let result = await work()
-            loop.execute { [self] in
-                guard checks.removeValue(forKey: number) != nil, !closing else { return }
-                then(result)
-                if serverGone, checks.isEmpty { closeBoth() }
-            }
+                                    then: @escaping (Result) -> Void) {
+        checks.start(work) { [self] result in
+            then(result)
+            if serverGone, checks.isEmpty { closeBoth() }
         }
     }
 
@@ -50,7 +41,10 @@ extension RelayShell {
             return
         }
         let envelope = envelope(request)
+        // The message stays on this loop; the bound says so to the closures that come back here.
+        let bound = NIOLoopBound(message, eventLoop: client.eventLoop)
         message.finish(on: client.eventLoop).whenSuccess { [self] source in
+            let message = bound.value
             guard !closing, stored === message else { message.remove(); return }
             guard let source else {
                 logger.error("cannot spool the message in \(settings.spoolDirectory)")

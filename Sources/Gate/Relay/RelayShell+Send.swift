@@ -50,12 +50,13 @@ extension RelayShell {
         // What was checked is what goes out, byte for byte, or nothing does: a file that shrank
         // or grew under the relay is not the message.
         let expected = outgoing.size - outgoing.headers.count
+        let (start, firstStuffer) = (head, stuffer)
         SpoolReader.open(path, eventLoop: client.eventLoop).whenComplete { [self] result in
             switch result {
             case .success(let reader) where reader.size == expected:
                 guard !closing else { reader.close(); return }
-                streaming = Streaming(reader: reader, path: path, channel: channel, side: side, stuffer: stuffer, suffix: suffix)
-                sendNextChunk(head)
+                streaming = Streaming(reader: reader, path: path, channel: channel, side: side, stuffer: firstStuffer, suffix: suffix)
+                sendNextChunk(start)
             case .success(let reader):
                 reader.close()
                 readBackFailed("\(reader.size) bytes instead of \(expected)")

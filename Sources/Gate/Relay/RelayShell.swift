@@ -1,3 +1,4 @@
+import InterfaceSupport
 import Logging
 import MailD
 import NIOCore
@@ -48,9 +49,8 @@ final class RelayShell<Session: RelaySession>: @unchecked Sendable {
     var stored: StoredMessage?
     var outgoing: Outgoing?
     var streaming: Streaming?
-    /// Checks under way, by number: cancelled when the connection closes.
-    var checks: [Int: Task<Void, Never>] = [:]
-    var nextCheck = 0
+    /// Checks under way: cancelled when the connection closes.
+    let checks: ConnectionChecks
     /// IMAP messages whose check may make them known bad, by check.
     var checkKeys: [MailCheckID: IMAPMessageKey] = [:]
     let knownBadScope: KnownBadMessages.Scope
@@ -71,6 +71,7 @@ final class RelayShell<Session: RelaySession>: @unchecked Sendable {
         logger[metadataKey: "protocol"] = "\(session == nil ? "blind" : Session.protocolName)"
         self.logger = logger
         knownBadScope = KnownBadMessages.Scope(server: info.server, client: info.clientAddress ?? "?")
+        checks = ConnectionChecks(eventLoop: client.eventLoop, hook: context.checkHook)
         self.session?.connectionStarted(blockUnchecked: context.profiles.current.blockUnchecked,
                                         knownBad: context.knownBad.keys(knownBadScope))
     }
@@ -129,8 +130,7 @@ final class RelayShell<Session: RelaySession>: @unchecked Sendable {
         closing = true
         timer?.cancel()
         timer = nil
-        for check in checks.values { check.cancel() }
-        checks = [:]
+        checks.cancelAll()
         dropMessage()
         for channel in [client, server].compactMap({ $0 }) {
             // An empty write completes after everything written before it.

@@ -45,11 +45,11 @@ final class StoredMessage {
     func finish(on eventLoop: any EventLoop) -> EventLoopFuture<MessageSource?> {
         guard failure == nil, let collector else { return eventLoop.makeSucceededFuture(nil) }
         self.collector = nil
-        return collector.finish().map { [self] source in
+        return collector.finish().assumeIsolated().map { [self] source in
             self.source = source
             if source == nil { fail(.io) }
             return source
-        }
+        }.nonisolated()
     }
 
     /// Nothing more is stored: what was is dropped at once (a full disk or quota is not kept full).

@@ -8,23 +8,14 @@ import X509
 /// server over TLS. Used at the start of implicit TLS (SMTPS 465, IMAPS 993, POP3S 995) and in
 /// the middle of a relayed session once the server accepted STARTTLS/STLS.
 ///
-/// Order of events, which is what keeps Moat from laundering certificates:
+/// The decisions are `InterceptionMachine`'s; this is its driver on the channels:
 /// 1. the client's ClientHello is read and held (its SNI names the server the client expects);
-/// 2. the per-connection decision (`shouldUnwrap`: UnwrapSsl, the rules' `unwrap_ssl`, the
-///    pass-through list) may say "relay untouched": the held ClientHello then goes to the real
-///    server as it was and the session is relayed blindly, end to end encrypted;
-/// 3. otherwise Moat's own handshake with the server runs, verifying its certificate (system
-///    trust store + UpstreamCaCertificates, host name = SNI; port 25 relaxed per
-///    VerifyMxCertificates);
-/// 4. only when the server verified is a leaf issued (for the SNI and the server's own names)
-///    and the client's handshake answered; a verification failure refuses the client (or, per
-///    UpstreamVerifyFailure = Relay, relays it blindly when the upstream can still be replaced
-///    by a fresh connection, i.e. for implicit TLS; after STARTTLS the server pair is remembered
-///    and relayed blindly from the next connection on).
-///
-/// The client leg's handshake is watched: a client that refuses Moat's certificate is logged and,
-/// per PassThroughRejectingClients, its pair with this server is relayed untouched for
-/// PassThroughTime.
+/// 2. the per-connection decision (`shouldUnwrap`) may say "relay untouched": the held
+///    ClientHello then goes to the real server as it was;
+/// 3. otherwise Moat's own handshake with the server runs, verifying its certificate;
+/// 4. only when the server verified is a leaf issued and the client's handshake answered.
+/// The client leg's handshake is watched: a client that refuses Moat's certificate is logged
+/// and, per PassThroughRejectingClients, its pair relayed untouched for PassThroughTime.
 struct TLSUnwrapper {
     let tls: TLSInterception
     let passThrough: TLSPassThroughList
@@ -55,111 +46,17 @@ struct TLSUnwrapper {
 
     func intercept(client: any Channel, port: Int, settings: GateSettings, pair: TLSPassThroughList.Pair,
                    upstream: Upstream, callbacks: Callbacks) throws {
-        let tls = self.tls
-        let logger = self.logger
-        let passThrough = self.passThrough
-        let holder = SNIHolder()
-        let sni = ByteToMessageHandler(SNIHandler { result in
+        let driver = InterceptionDriver(
+            machine: InterceptionMachine(settings: .init(settings, port: port, upstreamReplaceable: upstream.replaceable), pair: pair),
+            client: client, tls: tls, passThrough: passThrough, logger: logger, upstream: upstream, callbacks: callbacks)
+        let sni = ByteToMessageHandler(SNIHandler { [driver] result in
             let name: String? = if case .hostname(let host) = result { Self.dnsName(host) } else { nil }
-            let done = client.eventLoop.makePromise(of: Void.self)
-            done.futureResult.whenComplete { _ in holder.deadline?.cancel(); holder.deadline = nil }
-            guard callbacks.shouldUnwrap(name) else {
-                do { try callbacks.blind() } catch { callbacks.failed() }
-                done.succeed(())
-                return done.futureResult
-            }
-            let policy = TLSInterception.policy(port: port, serverName: name, verifyMx: settings.verifyMxCertificates)
-            let gate = HandshakeGate()
-            let verification = UpstreamVerification()
-            let configure: @Sendable (any Channel) throws -> Void = { channel in
-                let handler = try tls.upstreamHandler(policy, serverName: name, verification: verification)
-                try channel.pipeline.syncOperations.addHandler(handler, position: .first)
-                try channel.pipeline.syncOperations.addHandler(gate, position: .after(handler))
-            }
-            let connected: EventLoopFuture<any Channel>
-            switch upstream {
-            case .connect(let connect):
-                connected = connect(configure)
-            case .existing(let channel):
-                connected = channel.eventLoop.makeCompletedFuture { try configure(channel); return channel }
-            }
-            connected.whenComplete { result in
-                switch result {
-                case .failure(let error):
-                    logger.warning("cannot reach the server over TLS", metadata: ["error": "\(error)"])
-                    callbacks.failed()
-                    done.succeed(())
-                case .success(let channel):
-                    /// The server is not to be vouched for: refuse the client, or per the
-                    /// settings relay it untouched (implicit TLS: a fresh connection gets the
-                    /// held ClientHello; after STARTTLS the pair is relayed from the retry on).
-                    @Sendable func notVouched(relay: Bool) {
-                        channel.close(promise: nil)
-                        if relay {
-                            if upstream.replaceable, (try? callbacks.blind()) != nil { return }
-                            passThrough.add(TLSPassThroughList.Pair(client: nil, server: pair.server),
-                                            for: settings.passThroughTime)
-                        }
-                        callbacks.failed()
-                    }
-                    gate.onHandshake = { outcome in
-                        defer { done.succeed(()) }
-                        switch outcome {
-                        case .success(let certificate):
-                            // Opportunistic TLS (port 25) never refuses the server, but the
-                            // client is only told what the server proved: a leaf from Moat's
-                            // trusted CA, or one from the unverified CA that no client trusts.
-                            let verified = policy != .opportunistic || verification.verified
-                            if !verified {
-                                logger.notice("the server's certificate does not prove its name (port 25, opportunistic)",
-                                              metadata: ["sni": "\(name ?? "-")",
-                                                         "action": "\(settings.unverifiedUpstream.rawValue)"])
-                                if settings.unverifiedUpstream == .relay {
-                                    notVouched(relay: true)
-                                    return
-                                }
-                            }
-                            do {
-                                let leaf = try tls.clientHandler(serverName: name, upstream: verified ? certificate : nil,
-                                                                 verified: verified)
-                                let watcher = ClientHandshakeWatcher { error in
-                                    Self.clientRefused(error, pair: pair, settings: settings, passThrough: passThrough,
-                                                       sni: name, logger: logger)
-                                }
-                                // Right behind the SNI handler, which hands the held ClientHello on to it.
-                                guard let sniHandler = holder.handler else { throw ChannelError.ioOnClosedChannel }
-                                try client.pipeline.syncOperations.addHandler(leaf, position: .after(sniHandler))
-                                try client.pipeline.syncOperations.addHandler(watcher, position: .after(leaf))
-                                try callbacks.unwrapped(channel, name)
-                                gate.release()
-                                logger.debug("TLS unwrapped", metadata: ["sni": "\(name ?? "-")", "verified": "\(verified)"])
-                            } catch {
-                                logger.error("cannot unwrap TLS: \(error)")
-                                channel.close(promise: nil)
-                                callbacks.failed()
-                            }
-                        case .failure(let error):
-                            logger.warning("the server's certificate failed verification: not unwrapping",
-                                           metadata: ["sni": "\(name ?? "-")", "error": "\(error)",
-                                                      "action": "\(settings.upstreamVerifyFailure.rawValue)"])
-                            notVouched(relay: settings.upstreamVerifyFailure == .relay)
-                        }
-                    }
-                }
-            }
-            return done.futureResult
+            return driver.clientHello(sni: name)
         })
-        holder.handler = sni
+        driver.sniHandler = sni
         // A client that sends no ClientHello (or one byte a second) would hold its connection
         // and a slot for ever: from here until the decision, HandshakeTimeout at most.
-        let limit = settings.timeouts.handshake
-        let deadline = client.eventLoop.scheduleTask(in: .nanoseconds(Int64(limit / .nanoseconds(1)))) {
-            logger.notice("no TLS handshake within HandshakeTimeout (\(limit)): closing",
-                          metadata: ["client": "\(pair.client ?? "?")", "server": "\(pair.server)"])
-            client.close(promise: nil)
-        }
-        holder.deadline = deadline
-        client.closeFuture.whenComplete { _ in deadline.cancel() }
+        driver.startDeadline(settings.timeouts.handshake)
         // The ClientHello must be read before the relay takes over reading; the Gate accepts
         // with autoRead off, so reading is switched on here.
         try client.pipeline.syncOperations.addHandler(sni, position: .first)
@@ -177,26 +74,139 @@ struct TLSUnwrapper {
         else { return nil }
         return host
     }
-
-    static func clientRefused(_ error: any Error, pair: TLSPassThroughList.Pair, settings: GateSettings,
-                              passThrough: TLSPassThroughList, sni: String?, logger: Logger) {
-        if case ChannelError.eof = error {
-            logger.notice("the client closed the connection during the TLS handshake", metadata: ["sni": "\(sni ?? "-")"])
-            return
-        }
-        let remembered = settings.passThroughRejectingClients
-        logger.warning("the client refused Moat's certificate (does it trust Moat's CA? `moat-ctl certificate`)",
-                       metadata: ["sni": "\(sni ?? "-")", "error": "\(error)",
-                                  "next": "\(remembered ? "relayed untouched for \(settings.passThroughTime)" : "refused again")"])
-        if remembered { passThrough.add(pair, for: settings.passThroughTime) }
-    }
 }
 
-/// The SNI handler, known to its own callback only after it is made. Weak: the handler owns
-/// the callback that owns this holder, and a strong reference back would keep every session's
-/// handlers (and channels) alive after it ends.
-private final class SNIHolder: @unchecked Sendable {
-    weak var handler: ByteToMessageHandler<SNIHandler>?
-    /// The handshake deadline, cancelled once the session is decided (unwrapped, blind, failed).
-    var deadline: Scheduled<Void>?
+/// Carries out `InterceptionMachine`'s effects on the channels, and feeds it what happens.
+/// Confined to the client's event loop (the upstream channel shares it), hence
+/// `@unchecked Sendable`.
+final class InterceptionDriver: @unchecked Sendable {
+    private var machine: InterceptionMachine
+    private let client: any Channel
+    private let tls: TLSInterception
+    private let passThrough: TLSPassThroughList
+    private var logger: Logger
+    private let upstream: TLSUnwrapper.Upstream
+    private let callbacks: TLSUnwrapper.Callbacks
+    /// The SNI handler holds the ClientHello until `decided` completes. Weak: the handler owns
+    /// the callback that owns this driver.
+    weak var sniHandler: ByteToMessageHandler<SNIHandler>?
+    private var decided: EventLoopPromise<Void>?
+    private var deadline: Scheduled<Void>?
+    private var upstreamChannel: (any Channel)?
+    private var gate: HandshakeGate?
+    private let verification = UpstreamVerification()
+
+    init(machine: InterceptionMachine, client: any Channel, tls: TLSInterception, passThrough: TLSPassThroughList,
+         logger: Logger, upstream: TLSUnwrapper.Upstream, callbacks: TLSUnwrapper.Callbacks) {
+        self.machine = machine
+        self.client = client
+        self.tls = tls
+        self.passThrough = passThrough
+        self.logger = logger
+        self.upstream = upstream
+        self.callbacks = callbacks
+        self.logger[metadataKey: "client"] = "\(machine.pair.client ?? "?")"
+        self.logger[metadataKey: "server"] = "\(machine.pair.server)"
+    }
+
+    func startDeadline(_ limit: Duration) {
+        let scheduled = client.eventLoop.scheduleTask(in: TimeAmount(limit)) { [self] in handle(.deadline) }
+        deadline = scheduled
+        client.closeFuture.whenComplete { _ in scheduled.cancel() }
+    }
+
+    /// The SNI handler's callback: the ClientHello moves on when the returned future completes.
+    func clientHello(sni: String?) -> EventLoopFuture<Void> {
+        let decided = client.eventLoop.makePromise(of: Void.self)
+        self.decided = decided
+        handle(.clientHello(sni: sni, unwrap: callbacks.shouldUnwrap(sni)))
+        return decided.futureResult
+    }
+
+    private func handle(_ event: InterceptionMachine.Event) {
+        for effect in machine.handle(event) { perform(effect) }
+    }
+
+    private func perform(_ effect: InterceptionMachine.Effect) {
+        switch effect {
+        case .connectUpstream(let policy, let serverName):
+            connectUpstream(policy, serverName: serverName)
+        case .answerClient(let sni, let certificate, let verified):
+            answerClient(sni: sni, upstream: certificate, verified: verified)
+        case .relayBlind:
+            do { try callbacks.blind() } catch { handle(.blindFailed) }
+        case .closeUpstream:
+            upstreamChannel?.close(promise: nil)
+        case .passThrough(let pair, let duration):
+            passThrough.add(pair, for: duration)
+        case .cancelDeadline:
+            deadline?.cancel()
+            deadline = nil
+            release()
+        case .fail:
+            callbacks.failed()
+            release()
+        case .closeClient:
+            client.close(promise: nil)
+        case .log(let level, let text, let sni):
+            logger.log(level: level, "\(text)", metadata: ["sni": "\(sni ?? "-")"])
+        }
+    }
+
+    /// Lets the held ClientHello go on (once).
+    private func release() {
+        let decided = self.decided
+        self.decided = nil
+        decided?.succeed(())
+    }
+
+    private func connectUpstream(_ policy: TLSInterception.UpstreamPolicy, serverName: String?) {
+        let gate = HandshakeGate()
+        self.gate = gate
+        let tls = tls, verification = verification
+        let configure: @Sendable (any Channel) throws -> Void = { channel in
+            let handler = try tls.upstreamHandler(policy, serverName: serverName, verification: verification)
+            try channel.pipeline.syncOperations.addHandler(handler, position: .first)
+            try channel.pipeline.syncOperations.addHandler(gate, position: .after(handler))
+        }
+        let connected: EventLoopFuture<any Channel>
+        switch upstream {
+        case .connect(let connect): connected = connect(configure)
+        case .existing(let channel): connected = channel.eventLoop.makeCompletedFuture { try configure(channel); return channel }
+        }
+        connected.whenComplete { [self] result in
+            switch result {
+            case .failure(let error):
+                handle(.upstreamUnreachable(error))
+            case .success(let channel):
+                upstreamChannel = channel
+                gate.onHandshake = { [self] outcome in
+                    handle(.upstreamHandshake(outcome, provedName: verification.verified))
+                }
+            }
+        }
+    }
+
+    private func answerClient(sni: String?, upstream certificate: Certificate?, verified: Bool) {
+        do {
+            guard let sniHandler, let upstreamChannel else { throw ChannelError.ioOnClosedChannel }
+            let leaf = try tls.clientHandler(serverName: sni, upstream: certificate, verified: verified)
+            let watcher = ClientHandshakeWatcher { [self] error in
+                handle(.clientHandshakeFailed(Self.isEOF(error) ? ChannelErrorKind.eof : error))
+            }
+            // Right behind the SNI handler, which hands the held ClientHello on to it.
+            try client.pipeline.syncOperations.addHandler(leaf, position: .after(sniHandler))
+            try client.pipeline.syncOperations.addHandler(watcher, position: .after(leaf))
+            try callbacks.unwrapped(upstreamChannel, sni)
+            gate?.release()
+            logger.debug("TLS unwrapped", metadata: ["sni": "\(sni ?? "-")", "verified": "\(verified)"])
+        } catch {
+            handle(.clientSetupFailed(error))
+        }
+    }
+
+    private static func isEOF(_ error: any Error) -> Bool {
+        if case ChannelError.eof = error { return true }
+        return false
+    }
 }

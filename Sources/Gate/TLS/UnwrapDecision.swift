@@ -1,5 +1,4 @@
 import MailD
-import Policy
 
 /// Whether one TLS session is unwrapped, decided when its ClientHello is in hand.
 ///
@@ -19,17 +18,15 @@ enum UnwrapDecision {
         if passedThrough {
             return Result(unwrap: false, why: "pass-through (the client refused Moat's certificate, or the server failed verification, recently)")
         }
-        let facts = MessageFacts(protocolName: mailProtocol(gateProtocol),
-                                 clientIP: info.clientAddress, clientPort: info.clientPort,
-                                 serverIP: info.serverAddress, serverPort: info.serverPort,
-                                 sniHost: sni, tls: true, unwrapSsl: settings.unwrapSsl)
-        if let set = profile.ruleSet?.evaluate(facts).unwrapSsl {
+        let connection = ConnectionFacts(source: source(gateProtocol), clientAddress: info.clientAddress, clientPort: info.clientPort,
+                                         serverAddress: info.serverAddress, serverPort: info.serverPort, sniHost: sni)
+        if let set = profile.unwrapSsl(for: connection, default: settings.unwrapSsl) {
             return Result(unwrap: set, why: "rule `SET unwrap_ssl = \(set ? "yes" : "no")`")
         }
         return Result(unwrap: settings.unwrapSsl, why: "UnwrapSsl = \(settings.unwrapSsl ? "Yes" : "No")")
     }
 
-    static func mailProtocol(_ gateProtocol: GateProtocol) -> MailProtocol {
+    static func source(_ gateProtocol: GateProtocol) -> Envelope.Source {
         switch gateProtocol {
         case .smtp: .smtp
         case .pop3: .pop3

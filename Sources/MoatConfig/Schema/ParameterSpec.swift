@@ -8,6 +8,10 @@ public struct ParameterSpec: Sendable {
     public let summary: String
     /// The parsed default; the schema's own test proves every default parses.
     public let defaultValue: ConfigValue
+    /// The set of parameters declared together that this one belongs to (a filter
+    /// interface's scan limits, a component's logging), so the generated typed settings
+    /// offer them as one value; nil for a parameter of its own.
+    public private(set) var group: ParameterGroup?
 
     public init(_ name: String, _ type: ParameterType, default defaultText: String, _ summary: String) {
         self.name = name
@@ -23,6 +27,13 @@ public struct ParameterSpec: Sendable {
         } catch {
             preconditionFailure("schema default of \(name) does not parse: \(error)")
         }
+    }
+
+    /// The same parameter, declared as a member of `group`.
+    func inGroup(_ group: ParameterGroup) -> ParameterSpec {
+        var member = self
+        member.group = group
+        return member
     }
 }
 

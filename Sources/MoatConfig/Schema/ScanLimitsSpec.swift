@@ -3,6 +3,8 @@
 enum ScanLimitsSpec {
     static func parameters(prefix: String, scanTimeout: String) -> [ParameterSpec] {
         let levels = ParameterType.integer(0...64)
+        let group = ParameterGroup(kind: "ScanLimits", prefix: prefix,
+                                   property: prefix.isEmpty ? "scanLimits" : prefix.lowercased() + "ScanLimits")
         return [
             ParameterSpec("\(prefix)ScanTimeout", .duration(.seconds(1)...ConfigDuration.minutes(60)),
                           default: scanTimeout, "Time limit for checking one message; past it the message is unchecked"),
@@ -18,6 +20,6 @@ enum ScanLimitsSpec {
                           "Deepest nesting of other containers (documents with embedded objects) that is opened"),
             ParameterSpec("\(prefix)MaxCompressionRatio", .integer(2...100_000), default: "500",
                           "An archive member expanding more than this many times is a bomb: unchecked"),
-        ]
+        ].map { $0.inGroup(group) }
     }
 }

@@ -34,14 +34,17 @@ extension Schema {
     )
 
     /// Socket, limits, unchecked policy and rules of one filter interface, declared once.
+    /// The socket, cap, unchecked policy and rules form the `FilterInterface` group (typed
+    /// settings: `mailD.milter`), the limits the `ScanLimits` group (`mailD.milterScanLimits`).
     static func interfaceFamily(_ prefix: String, protocolName: String, defaultRules: String,
                                 extra: [ParameterSpec] = []) -> [ParameterSpec] {
-        [
+        let group = ParameterGroup(kind: "FilterInterface", prefix: prefix, property: prefix.lowercased())
+        return [
             ParameterSpec("\(prefix)Socket", .address, default: "",
                           "Where the \(protocolName) interface listens; empty turns the interface off"),
             ParameterSpec("\(prefix)MaxConnections", .integer(1...65_536), default: "256",
                           "Moat: connections the \(prefix) interface keeps open at once; one more gets a temporary error and is closed (read at start)"),
-        ]
+        ].map { $0.inGroup(group) }
         + extra
         + ScanLimitsSpec.parameters(prefix: prefix, scanTimeout: "3m")
         + [
@@ -49,7 +52,7 @@ extension Schema {
                           "Yes: a message that could not be checked is refused (temporary failure) instead of passed"),
             ParameterSpec("\(prefix)RuleSet", .rules, default: defaultRules,
                           "Rules applied to each message checked through the \(prefix) interface"),
-        ]
+        ].map { $0.inGroup(group) }
     }
 
     // Dr.Web MailD 11.1 decides in Lua hooks; Moat's rule sets use the gateway's rule language

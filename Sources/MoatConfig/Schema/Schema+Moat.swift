@@ -13,12 +13,14 @@ extension Schema {
     static let logLevels = ["Debug", "Info", "Notice", "Warning", "Error"]
 
     /// `LogLevel` and `Log` of a component; both inherit from `[Root]` unless set.
+    /// The `Logging` group of the typed settings (`mailD.logging`).
     static func componentLogging(_ component: String) -> [ParameterSpec] {
-        [
+        let group = ParameterGroup(kind: "Logging", prefix: "", property: "logging")
+        return [
             ParameterSpec("LogLevel", .choice(["Default"] + logLevels), default: "Default",
                           "Log level of \(component); Default takes [Root] DefaultLogLevel"),
             ParameterSpec("Log", .logTarget, default: "Auto",
                           "Where \(component) logs: Auto (as [Root] Log), Stderr, Syslog:FACILITY or a file path"),
-        ]
+        ].map { $0.inGroup(group) }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import MailD
+import MoatService
 
 /// The facts `moat-ctl appinfo` prints.
 enum StatusPage {

@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import MailD
 import MoatConfig
+import MoatService
 import NIOPosix
 
 /// The console's routes. Each one decodes the request, calls the daemon's service (or the

@@ -1,5 +1,4 @@
 import Foundation
-import Gate
 import Logging
 import MailD
 import MoatConfig
@@ -7,27 +6,26 @@ import MoatConfig
 /// At start, before anything listens: spool files a crash left (nothing in them was
 /// acknowledged) are removed, and the log says how many and where. Only Moat's own spool
 /// directories, only Moat's own file names (`<prefix><UUID>`).
-enum SpoolCleanup {
-    /// The directories and names the interfaces, the core and the Gate write.
-    static func places(_ values: ConfigValues) -> [LeftoverSpool.Place] {
-        let varDir = values.value("Root", "VarDir").text ?? "/var/lib/moat"
+public enum SpoolCleanup {
+    /// The directories and names the interfaces and the core write, plus `others` (the
+    /// Gate's, which only moatd's composition knows: MoatService sits beside the Gate).
+    static func places(_ values: ConfigValues, others: [LeftoverSpool.Place]) -> [LeftoverSpool.Place] {
+        let state = StateDirectories(values)
         return [
             // MailCore's decoded parts and the Milter interface's messages.
-            LeftoverSpool.Place(directory: varDir + "/spool", prefixes: ["part-", "milter-"]),
+            LeftoverSpool.Place(directory: state.coreSpool, prefixes: ["part-", "milter-"]),
             // MessageCollector of the spamd, rspamd and clamd interfaces.
-            LeftoverSpool.Place(directory: InterfaceServices.filterSpoolDirectory(values, "spamd"), prefixes: ["msg-"]),
-            LeftoverSpool.Place(directory: InterfaceServices.filterSpoolDirectory(values, "rspamd"), prefixes: ["msg-"]),
-            LeftoverSpool.Place(directory: InterfaceServices.filterSpoolDirectory(values, "clamd"), prefixes: ["msg-"]),
-            // The Gate's relayed messages, where the Gate's own settings put them.
-            LeftoverSpool.Place(directory: GateSettings(values).spoolDirectory, prefixes: ["smtp-"]),
-        ]
+            LeftoverSpool.Place(directory: state.filterSpool("spamd"), prefixes: ["msg-"]),
+            LeftoverSpool.Place(directory: state.filterSpool("rspamd"), prefixes: ["msg-"]),
+            LeftoverSpool.Place(directory: state.filterSpool("clamd"), prefixes: ["msg-"]),
+        ] + others
     }
 
     /// Held open for the life of the process, with a shared lock: "a moatd uses this VarDir".
     nonisolated(unsafe) private static var lockDescriptor: Int32 = -1
 
-    static func run(_ values: ConfigValues, logger: Logger) {
-        let varDir = values.value("Root", "VarDir").text ?? "/var/lib/moat"
+    public static func run(_ values: ConfigValues, others: [LeftoverSpool.Place] = [], logger: Logger) {
+        let varDir = values.root.varDir
         // Another moatd running on the same VarDir (a second instance, test daemons side by
         // side) owns files in the spool that are not leftovers: then nothing is removed.
         guard claimAlone(varDir) else {
@@ -35,7 +33,7 @@ enum SpoolCleanup {
             return
         }
         defer { shareClaim() }
-        let removed = LeftoverSpool.remove(places(values))
+        let removed = LeftoverSpool.remove(places(values, others: others))
         guard !removed.isEmpty else { return }
         let total = removed.reduce(0) { $0 + $1.count }
         logger.warning("removed \(total) leftover spool files (messages of a previous run, none acknowledged)", metadata: [

@@ -1,26 +1,4 @@
-/// What the running daemon offers to its management front-ends: the control socket that
-/// `moat-ctl` talks to and the HTTPS console. Both call these and hold no logic of their own;
-/// it lives here, below both of them, because both need it.
-public protocol DaemonService: Sendable {
-    func appInfo() async -> AppInfo
-    /// Rereads the configuration file. An invalid file is refused whole; the daemon keeps
-    /// its settings and the error comes back to the caller.
-    func reload() async -> ReloadOutcome
-    /// Scans message files, mboxes and Maildirs with the daemon's engine.
-    func scan(paths: [String], profile: String?) async -> [NamedReport]
-    /// Learns the messages at `paths` as spam or ham for the anti-spam model, or forgets
-    /// them (nil); nil when this service has no anti-spam model to teach.
-    func learn(paths: [String], as learnedClass: LearnedClass?) async -> LearnReport?
-}
-
-extension DaemonService {
-    public func learn(paths: [String], as learnedClass: LearnedClass?) async -> LearnReport? { nil }
-}
-
-public enum ReloadOutcome: Sendable, Equatable {
-    case reloaded(changed: [String])
-    case refused(reason: String)
-}
+import MailD
 
 /// `moat-ctl appinfo` and the console's status page: what runs, where it listens, which
 /// settings it runs on.
@@ -74,19 +52,5 @@ public struct ComponentInfo: Codable, Sendable, Equatable {
         self.state = state
         self.listening = listening
         self.detail = detail
-    }
-}
-
-/// One scanned message: where it came from and what was found.
-public struct NamedReport: Codable, Sendable {
-    public var name: String
-    public var report: CheckReport?
-    /// Set when the message could not be read at all.
-    public var error: String?
-
-    public init(name: String, report: CheckReport?, error: String? = nil) {
-        self.name = name
-        self.report = report
-        self.error = error
     }
 }

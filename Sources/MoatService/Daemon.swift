@@ -1,23 +1,21 @@
-import Control
 import Foundation
 import Logging
 import MailD
 import MoatConfig
 import Synchronization
-import ThreatEngine
-import WebConsole
 
 /// The running daemon as the control socket and the console see it: the settings in force,
-/// reload, and what each component is doing (`Daemon+Console.swift`: what only the console asks).
-final class Daemon: DaemonService {
-    static let version = MoatVersion.current
+/// reload, scan, and what each component is doing (`Daemon+Console.swift`: what only the
+/// console asks). moatd makes one at start and hands it to both front-ends.
+public final class Daemon: DaemonService {
+    public static let version = MoatVersion.current
 
-    let configPath: String
+    public let configPath: String
     let loader: ConfigLoader
-    let settings: SettingsStore
+    public let settings: SettingsStore
     let logRouting: LogRouting
-    let logger: Logger
-    let core: MailCore
+    public let logger: Logger
+    public let core: MailCore
     let startedAt = Date()
     private let lastReload = Mutex<Date?>(nil)
     private let running = Mutex<[String: String]>([:])
@@ -25,24 +23,24 @@ final class Daemon: DaemonService {
     private let consoleStatus = Mutex<ConsoleStatus?>(nil)
 
     /// How `appinfo` learns where the console listens (nil: AdminListen is empty).
-    func setConsoleStatus(_ status: ConsoleStatus) {
+    public func setConsoleStatus(_ status: ConsoleStatus) {
         consoleStatus.withLock { $0 = status }
     }
 
     /// How `appinfo` learns the firewall's divert state (nil: InputDivert was Off at start).
-    func setDivertStatus(_ status: @escaping @Sendable () -> String) {
+    public func setDivertStatus(_ status: @escaping @Sendable () -> String) {
         divertStatus.withLock { $0 = status }
     }
 
     /// Interfaces that listen, by component name ("MailD.Milter"), with their address.
-    func setRunning(_ interfaces: [(String, String)]) {
+    public func setRunning(_ interfaces: [(String, String)]) {
         running.withLock { $0 = Dictionary(interfaces, uniquingKeysWith: { a, _ in a }) }
     }
     /// Reloads are serialised: two at once would race on which file wins.
     private let reloadLock = Mutex(())
 
-    init(configPath: String, loader: ConfigLoader, initial: LoadedConfig, logRouting: LogRouting, logger: Logger,
-         core: MailCore) {
+    public init(configPath: String, loader: ConfigLoader, initial: LoadedConfig, logRouting: LogRouting, logger: Logger,
+                core: MailCore) {
         self.core = core
         self.configPath = configPath
         self.loader = loader
@@ -51,7 +49,7 @@ final class Daemon: DaemonService {
         self.logger = logger
     }
 
-    func reload() async -> ReloadOutcome {
+    public func reload() async -> ReloadOutcome {
         reloadLock.withLock { _ in
             let loaded: LoadedConfig
             do throws(ConfigErrors) {
@@ -97,35 +95,24 @@ final class Daemon: DaemonService {
 
     /// Settings bound once at start (a listening socket cannot move under its clients).
     static let appliedAtRestart: Set<ParameterKey> = [
-        ParameterKey("Root", "ControlSocket"), ParameterKey("Root", "PidFile"), ParameterKey("Root", "VarDir"),
-        ParameterKey("Root", "SignatureDir"), ParameterKey("MailD", "MilterSocket"), ParameterKey("MailD", "SpamdSocket"),
-        ParameterKey("MailD", "RspamdSocket"), ParameterKey("ClamD", "ClamdSocket"),
-        ParameterKey("HTTPD", "AdminListen"), ParameterKey("HTTPD", "AdminSslCertificate"), ParameterKey("HTTPD", "AdminSslKey"),
+        RootSettings.Key.controlSocket, RootSettings.Key.pidFile, RootSettings.Key.varDir,
+        RootSettings.Key.signatureDir, MailDSettings.Key.milterSocket, MailDSettings.Key.spamdSocket,
+        MailDSettings.Key.rspamdSocket, ClamDSettings.Key.clamdSocket,
+        HTTPDSettings.Key.adminListen, HTTPDSettings.Key.adminSslCertificate, HTTPDSettings.Key.adminSslKey,
     ]
 
-    func scan(paths: [String], profile: String?) async -> [NamedReport] {
-        let values = settings.current.values
-        let checkProfile = ProfileChoice.profile(named: profile ?? "Milter", values: values)
-        var reports: [NamedReport] = []
-        for path in paths {
-            do {
-                for item in try MessageFiles.items(at: path) {
-                    let report = await core.check(envelope: Envelope(source: .commandLine), message: item.source,
-                                                  profile: checkProfile)
-                    reports.append(NamedReport(name: item.name, report: report))
-                }
-            } catch {
-                reports.append(NamedReport(name: path, report: nil, error: "\(error)"))
-            }
-        }
-        return reports
+    /// The daemon's engine, with the profile's limits and rules (`moat-ctl scan` reaching a
+    /// running moatd; without one it runs the same `MessageScan` in its own process).
+    public func scan(paths: [String], profile: String?) async -> [NamedReport] {
+        let checkProfile = ProfileChoice.profile(named: profile ?? "Milter", values: settings.current.values)
+        return await MessageScan(core: core, profile: checkProfile).reports(for: paths)
     }
 
-    func learn(paths: [String], as learnedClass: LearnedClass?) async -> LearnReport? {
+    public func learn(paths: [String], as learnedClass: LearnedClass?) async -> LearnReport? {
         core.learn(paths: paths, as: learnedClass)
     }
 
-    func appInfo() async -> AppInfo {
+    public func appInfo() async -> AppInfo {
         let snapshot = settings.current
         return AppInfo(
             version: Self.version,
@@ -142,13 +129,5 @@ final class Daemon: DaemonService {
             learned: core.learnedCountsInfo)
     }
 
-    var controlSocketPath: String { Self.controlSocket(of: settings.current.values) }
-
-    static func controlSocket(of values: ConfigValues) -> String {
-        values.value("Root", "ControlSocket").text ?? "/run/moat/moat-ctl.sock"
-    }
-}
-
-enum MoatVersion {
-    static let current = "0.1.0"
+    public var controlSocketPath: String { settings.current.values.root.controlSocket }
 }

@@ -1,16 +1,15 @@
 import CertificateStore
 import MailD
 import MoatConfig
-import WebConsole
 
 /// What the console asks besides appinfo and reload; each is the same code `moat-ctl` runs
 /// for the matching command (cfshow, cfset, repack-password, certificate).
 extension Daemon: ConsoleService {
-    func configurationFile() throws(ConfigErrors) -> LoadedConfig {
+    public func configurationFile() throws(ConfigErrors) -> LoadedConfig {
         try loader.load(path: configPath)
     }
 
-    func change(_ edit: ConfigEdit, parameter: String) async -> SettingChange {
+    public func change(_ edit: ConfigEdit, parameter: String) async -> SettingChange {
         let result: EditResult
         do throws(ConfigFileChange.Failure) {
             result = try ConfigFileChange.apply(edit, to: parameter, inFileAt: configPath, loader: loader)
@@ -22,15 +21,15 @@ extension Daemon: ConsoleService {
         return .applied(result.key, reload: outcome, generation: settings.current.generation)
     }
 
-    func recentThreats() -> [ThreatEvent] {
+    public func recentThreats() -> [ThreatEvent] {
         core.recentThreats.latest()
     }
 
-    func archivePassword(archiveId: String) throws(ArchivePassword.RecoveryFailure) -> String {
+    public func archivePassword(archiveId: String) throws(ArchivePassword.RecoveryFailure) -> String {
         try ArchivePassword.recover(archiveId: archiveId, values: settings.current.values)
     }
 
-    func caCertificatePEM() throws -> String {
+    public func caCertificatePEM() throws -> String {
         try CertificateAuthority.loadOrCreate(CertificateAuthority.Settings(settings.current.values)).pem
     }
 }

@@ -2,7 +2,7 @@ import MailD
 import MoatConfig
 
 /// What the console asks of the running daemon, besides what `moat-ctl` asks over the control
-/// socket (`DaemonService`: appinfo, reload). moatd implements it; the console's routes only
+/// socket (`DaemonService`: appinfo, reload). `Daemon` implements it; the console's routes only
 /// decode the request, call one of these and render the answer.
 public protocol ConsoleService: DaemonService {
     /// The configuration file as `moat-ctl cfshow` reads it.

@@ -1,7 +1,6 @@
 import MailD
 import MoatConfig
 import ThreatEngine
-import WebConsole
 
 /// What `appinfo` says about each component, from the settings in force and what this build
 /// contains. A component this build does not have yet is reported as such, never as running.
@@ -13,13 +12,13 @@ enum ComponentReport {
         var engine = "libclamav \(signatures.engineVersion), \(signatures.signatureCount) signatures from \(signatures.directory)"
         if signatures.usingBuiltinSignatures { engine += "; NO freshclam databases found, using Moat's small test database" }
         components.append(ComponentInfo(name: "ThreatEngine", state: .running, detail: engine))
-        for family in ["Milter", "Spamd", "Rspamd"] {
-            components.append(listener("MailD.\(family)", values.value("MailD", "\(family)Socket"), running))
+        for family in values.filterInterfaceGroups {
+            components.append(listener("MailD.\(family.prefix)", family.socket, running))
         }
-        components.append(listener("ClamD", values.value("ClamD", "ClamdSocket"), running))
+        components.append(listener("ClamD", values.clamD.clamdSocket, running))
         if let divert {
             components.append(ComponentInfo(name: "LinuxFirewall", state: .running, detail: divert))
-        } else if case .divert(.off) = values.value("LinuxFirewall", "InputDivert") {
+        } else if values.linuxFirewall.inputDivert == .off {
             components.append(ComponentInfo(name: "LinuxFirewall", state: .off, detail: "InputDivert = Off"))
         } else {
             components.append(ComponentInfo(name: "LinuxFirewall", state: .off,
@@ -32,9 +31,7 @@ enum ComponentReport {
     /// The console: where it listens, or why not (an address it could not bind is listed in
     /// the detail; moatd runs on without it).
     private static func httpd(_ values: ConfigValues, _ console: ConsoleStatus.Snapshot?) -> ComponentInfo {
-        let configured = values.value("HTTPD", "AdminListen").list?.compactMap { item -> String? in
-            if case .address(let a?) = item { return a.description } else { return nil }
-        } ?? []
+        let configured = values.httpd.adminListen.map(\.description)
         guard let console else {
             return configured.isEmpty ? ComponentInfo(name: "HTTPD", state: .off, detail: "AdminListen not set")
                 : ComponentInfo(name: "HTTPD", state: .off, detail: "AdminListen was empty when moatd started; restart moatd to serve the console")
@@ -48,9 +45,9 @@ enum ComponentReport {
         return ComponentInfo(name: "HTTPD", state: .starting, detail: "binding \(configured.joined(separator: ", "))")
     }
 
-    private static func listener(_ name: String, _ value: ConfigValue, _ running: [String: String]) -> ComponentInfo {
+    private static func listener(_ name: String, _ configured: ListenAddress?, _ running: [String: String]) -> ComponentInfo {
         if let address = running[name] { return ComponentInfo(name: name, state: .running, listening: [address]) }
-        guard case .address(let address?) = value else {
+        guard let address = configured else {
             return ComponentInfo(name: name, state: .off, detail: "socket not set")
         }
         return ComponentInfo(name: name, state: .unavailable, detail: "configured on \(address), not in this build yet")

@@ -6,27 +6,21 @@ import MoatConfig
 /// 1024, below what the connection caps need; moatd raises its soft limit towards the hard
 /// one (as LimitNOFILE does under systemd; up to 65536 or what the caps need) and warns when
 /// even that is short.
-enum DescriptorLimit {
+public enum DescriptorLimit {
     /// Descriptors the configured caps can take: socket + spool file per filter connection,
     /// the console's, the Gate's (client, server, spool), and a margin for the rest.
     static func needed(_ values: ConfigValues) -> Int {
-        func cap(_ section: String, _ name: String, _ fallback: Int) -> Int { values.value(section, name).integer ?? fallback }
-        func on(_ section: String, _ name: String) -> Bool {
-            if case .address(_?) = values.value(section, name) { return true }
-            return false
-        }
         var filters = 0
-        if on("MailD", "MilterSocket") { filters += cap("MailD", "MilterMaxConnections", 256) }
-        if on("MailD", "SpamdSocket") { filters += cap("MailD", "SpamdMaxConnections", 256) }
-        if on("MailD", "RspamdSocket") { filters += cap("MailD", "RspamdMaxConnections", 256) }
-        if on("ClamD", "ClamdSocket") { filters += cap("ClamD", "MaxConnections", 256) }
-        let consoles = (values.value("HTTPD", "AdminListen").list?.count ?? 0) * (cap("HTTPD", "MaxConnections", 64) + 32)
-        var gate = 0
-        if case .divert(let divert) = values.value("LinuxFirewall", "InputDivert"), divert != .off { gate = 3 * 4096 }
+        for family in values.filterInterfaceGroups where family.socket != nil {
+            filters += family.maxConnections
+        }
+        if values.clamD.clamdSocket != nil { filters += values.clamD.maxConnections }
+        let consoles = values.httpd.adminListen.count * (values.httpd.maxConnections + 32)
+        let gate = values.linuxFirewall.inputDivert != .off ? 3 * 4096 : 0
         return 2 * filters + consoles + gate + 512
     }
 
-    static func raise(_ values: ConfigValues, logger: Logger) {
+    public static func raise(_ values: ConfigValues, logger: Logger) {
         var limit = rlimit()
         guard getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return }
         let before = limit.rlim_cur

@@ -1,0 +1,60 @@
+// Generated from the schema (Sources/MoatConfig/Schema) by scripts/gen-settings.sh: do not edit.
+// MoatConfigTests' GeneratedSettingsTests fail when this file and the schema disagree.
+
+extension ConfigValues {
+    /// `[Root]`: Settings of the daemon as a whole.
+    public var root: RootSettings { RootSettings(values: self) }
+}
+
+/// `[Root]`: Settings of the daemon as a whole.
+public struct RootSettings: Sendable {
+    /// Every parameter's key, for code that names one (restart-only lists, reports).
+    public enum Key {
+        public static let defaultLogLevel = ParameterKey("Root", "DefaultLogLevel")
+        public static let logLevel = ParameterKey("Root", "LogLevel")
+        public static let log = ParameterKey("Root", "Log")
+        public static let controlSocket = ParameterKey("Root", "ControlSocket")
+        public static let pidFile = ParameterKey("Root", "PidFile")
+        public static let signatureDir = ParameterKey("Root", "SignatureDir")
+        public static let tempDir = ParameterKey("Root", "TempDir")
+        public static let varDir = ParameterKey("Root", "VarDir")
+    }
+
+    public let values: ConfigValues
+
+    /// `DefaultLogLevel`: Log level of every component whose LogLevel is Default (default `Notice`).
+    public var defaultLogLevel: DefaultLogLevel { values.choice(Key.defaultLogLevel) }
+
+    /// `LogLevel`: Log level of moatd's own messages (start, stop, reload, control socket) (default `Notice`).
+    public var logLevel: LogLevel { values.choice(Key.logLevel) }
+
+    /// `Log`: Where moatd logs: Auto (standard error, so systemd's journal), Stderr, Syslog:FACILITY or a file path (default `Auto`).
+    public var log: LogTarget { values.logTarget(Key.log) }
+
+    /// `ControlSocket`: Moat: UNIX socket where moatd answers moat-ctl; created mode 0600 for root only (default `/run/moat/moat-ctl.sock`).
+    public var controlSocket: String { values.text(Key.controlSocket) }
+
+    /// `PidFile`: Moat: file to write moatd's process id to; empty writes none (systemd needs none) (default empty).
+    public var pidFile: String { values.text(Key.pidFile) }
+
+    /// `SignatureDir`: Moat: directory of the libclamav signature databases (what freshclam maintains); when it holds none, Moat warns and uses its own small test database (default `/var/lib/clamav`).
+    public var signatureDir: String { values.text(Key.signatureDir) }
+
+    /// `TempDir`: Moat: libclamav's scratch directory (one subdirectory per scan, made and removed each time): a tmpfs such as /run saves a disk write per message; created mode 0700; empty: $TMPDIR or /tmp; read when moatd starts (default `/run/moat/tmp`).
+    public var tempDir: String { values.text(Key.tempDir) }
+
+    /// `VarDir`: Moat: directory of moatd's state (the CA, spool, HMAC archive ids); created mode 0700 (default `/var/lib/moat`).
+    public var varDir: String { values.text(Key.varDir) }
+
+    /// The words `DefaultLogLevel` takes, as the file spells them.
+    public enum DefaultLogLevel: String, Sendable, CaseIterable {
+        case debug = "Debug"
+        case info = "Info"
+        case notice = "Notice"
+        case warning = "Warning"
+        case error = "Error"
+    }
+
+    /// `LogLevel` takes the words of `DefaultLogLevel`.
+    public typealias LogLevel = DefaultLogLevel
+}

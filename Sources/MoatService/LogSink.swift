@@ -1,0 +1,72 @@
+import Foundation
+import Logging
+import MoatConfig
+import Synchronization
+
+/// Writes formatted lines to their destination; one lock so lines never interleave.
+final class LogSink: Sendable {
+    static let shared = LogSink()
+    private let files = Mutex<[String: FileHandle]>([:])
+    private let syslogOpened = Mutex<String?>(nil)
+
+    func write(_ text: String, level: Logger.Level, to target: LogTarget) {
+        switch target {
+        case .auto, .stderr:
+            // The journal stamps lines itself; anywhere else (a terminal, a nohup file) we do.
+            let line = Self.underJournal ? text : Self.timestamp() + " " + text
+            files.withLock { _ in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+        case .file(let path):
+            files.withLock { open in
+                if open[path] == nil {
+                    if !FileManager.default.fileExists(atPath: path) {
+                        _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640])
+                    }
+                    open[path] = FileHandle(forWritingAtPath: path)
+                    _ = try? open[path]?.seekToEnd()
+                }
+                open[path]?.write(Data((Self.timestamp() + " " + text + "\n").utf8))
+            }
+        case .syslog(let facility):
+            syslogOpened.withLock { opened in
+                if opened != facility {
+                    openlog("moatd", LOG_PID, Self.facilityCode(facility))
+                    opened = facility
+                }
+                withVaList([text]) { vsyslog(Self.priority(level), "%s", $0) }
+            }
+        }
+    }
+
+    static let underJournal = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil
+
+    static func timestamp() -> String {
+        Date().formatted(.iso8601)
+    }
+
+    static func priority(_ level: Logger.Level) -> Int32 {
+        switch level {
+        case .trace, .debug: LOG_DEBUG
+        case .info: LOG_INFO
+        case .notice: LOG_NOTICE
+        case .warning: LOG_WARNING
+        case .error: LOG_ERR
+        case .critical: LOG_CRIT
+        }
+    }
+
+    static func facilityCode(_ name: String) -> Int32 {
+        switch name {
+        case "MAIL": LOG_MAIL
+        case "USER": LOG_USER
+        case "LOCAL0": LOG_LOCAL0
+        case "LOCAL1": LOG_LOCAL1
+        case "LOCAL2": LOG_LOCAL2
+        case "LOCAL3": LOG_LOCAL3
+        case "LOCAL4": LOG_LOCAL4
+        case "LOCAL5": LOG_LOCAL5
+        case "LOCAL6": LOG_LOCAL6
+        case "LOCAL7": LOG_LOCAL7
+        default: LOG_DAEMON
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Logging
+import MoatConfig
+
+/// One handler per logger label; the level and destination are looked up on each message so
+/// that a reload applies at once.
+public struct MoatLogHandler: LogHandler {
+    let label: String
+    let routing: LogRouting
+    public var metadata: Logger.Metadata = [:]
+    public var metadataProvider: Logger.MetadataProvider?
+
+    public init(label: String, routing: LogRouting) {
+        self.label = label
+        self.routing = routing
+    }
+
+    public var logLevel: Logger.Level {
+        get { routing.route(for: label).level }
+        set { /* levels come from the configuration only */ }
+    }
+
+    public subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    public func log(event: LogEvent) {
+        let route = routing.route(for: label)
+        guard event.level >= route.level else { return }
+        var all = metadata
+        if let extra = event.metadata { all.merge(extra) { $1 } }
+        // The message and every field may quote a peer or a message (a host name, an address,
+        // a header, an error text): escaped here too, so no component can write a line break,
+        // a terminal escape or a bidi override into the log, whatever it forgot.
+        let fields = all.sorted { $0.key < $1.key }
+            .map { "\(LogText.escape($0.key, maxLength: 64))=\(LogText.escape("\($0.value)", maxLength: 2048))" }
+            .joined(separator: " ")
+        let text = "[\(LogText.escape(label, maxLength: 64))] \(event.level.rawValue.uppercased()): \(LogText.escape("\(event.message)", maxLength: 4096))"
+            + (fields.isEmpty ? "" : " \(fields)")
+        LogSink.shared.write(text, level: event.level, to: route.target)
+    }
+}
