@@ -33,10 +33,18 @@ final class LiveServer: @unchecked Sendable {
     }
 }
 
-/// Log lines kept in memory.
-final class LogCollector: LogHandler, @unchecked Sendable {
-    private let lock = NSLock()
-    private var stored: [String] = []
+/// Log lines kept in memory. A value, as a LogHandler must be: each logger (each connection
+/// sets its own `peer` metadata) has its own metadata, and only the lines are shared. (A
+/// class here had every connection's event loop write one dictionary at once, and crashed.)
+struct LogCollector: LogHandler, Sendable {
+    final class Lines: @unchecked Sendable {
+        private let lock = NSLock()
+        private var stored: [String] = []
+        func append(_ line: String) { lock.withLock { stored.append(line) } }
+        var all: [String] { lock.withLock { stored } }
+    }
+
+    let storage = Lines()
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .debug
 
@@ -48,10 +56,10 @@ final class LogCollector: LogHandler, @unchecked Sendable {
     func log(event: LogEvent) {
         let all = self.metadata.merging(event.metadata ?? [:]) { $1 }
         let text = "\(event.level) \(event.message)" + (all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
-        lock.withLock { stored.append(text) }
+        storage.append(text)
     }
 
-    var lines: [String] { lock.withLock { stored } }
+    var lines: [String] { storage.all }
 }
 
 struct ToolResult {
