@@ -19,21 +19,26 @@ public final class ConnectionChecks {
     public var isEmpty: Bool { tasks.isEmpty }
 
     /// Runs `work` off the event loop; `then` gets its result back on the loop, only while
-    /// the connection is open.
+    /// the connection is open; else `dropped` gets it (a result that holds a resource, such
+    /// as an open file, is released there).
     public func start<Result: Sendable>(_ work: @escaping @Sendable () async -> Result,
-                                        then: @escaping (Result) -> Void) {
+                                        then: @escaping (Result) -> Void,
+                                        dropped: ((Result) -> Void)? = nil) {
         eventLoop.preconditionInEventLoop()
         guard !closed else { return }
         let number = next
         next += 1
-        let bound = NIOLoopBound((self, then), eventLoop: eventLoop)
+        let bound = NIOLoopBound((self, then, dropped), eventLoop: eventLoop)
         let loop = eventLoop, hook = hook
         tasks[number] = Task {
             if let hook { await hook() }
             let result = await work()
             loop.execute {
-                let (checks, then) = bound.value
-                guard checks.tasks.removeValue(forKey: number) != nil, !checks.closed else { return }
+                let (checks, then, dropped) = bound.value
+                guard checks.tasks.removeValue(forKey: number) != nil, !checks.closed else {
+                    dropped?(result)
+                    return
+                }
                 then(result)
             }
         }

@@ -57,10 +57,15 @@ final class RspamdHandler: ChannelInboundHandler {
     let service: RspamdService
     var session = RspamdSession()
     var collector: MessageCollector?
+    var checks: ConnectionChecks?
 
     init(service: RspamdService) { self.service = service }
 
-    func handlerRemoved(context: ChannelHandlerContext) { collector?.discard() }
+    func handlerRemoved(context: ChannelHandlerContext) {
+        collector?.discard()
+        // A client that hangs up mid-check frees the engine at once.
+        checks?.cancelAll()
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         perform(session.received(unwrapInboundIn(data)), context: context)
@@ -111,16 +116,14 @@ final class RspamdHandler: ChannelInboundHandler {
         let finished = collector.finish()
         let service = service
         let profile = service.profiles.current
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
-        Task {
+        if checks == nil { checks = ConnectionChecks(eventLoop: context.eventLoop) }
+        checks!.start {
             let source = (try? await finished.get()) ?? nil
             let reply = await RspamdHandler.answer(head, source: source, profile: profile, service: service)
             MessageCollector.remove(source)
-            eventLoop.execute {
-                let (handler, context) = bound.value
-                handler.perform(handler.session.checked(reply), context: context)
-            }
+            return reply
+        } then: { [self] reply in
+            perform(session.checked(reply), context: context)
         }
     }
 

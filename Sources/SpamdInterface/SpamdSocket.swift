@@ -59,6 +59,7 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
     let service: SpamdService
     var session = SpamdSession()
     var collector: MessageCollector?
+    var checks: ConnectionChecks?
     var requestTimer: Scheduled<Void>?
     var decompression: SpamdDecompression
 
@@ -78,6 +79,8 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
     func handlerRemoved(context: ChannelHandlerContext) {
         requestTimer?.cancel()
         collector?.discard()
+        // A client that hangs up mid-check frees the engine at once.
+        checks?.cancelAll()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -137,11 +140,10 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
         let prefix = collector.prefix
         let finished = collector.finish()
         let service = service
-        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        let eventLoop = context.eventLoop
         let profile = service.profiles.current
         let tell = head.method == .tell ? SpamdReply.tellRequest(head).map { SpamdTell(learnedClass: $0.learnedClass, set: $0.set) } : nil
-        Task {
+        if checks == nil { checks = ConnectionChecks(eventLoop: context.eventLoop) }
+        checks!.start {
             let source = (try? await finished.get()) ?? nil
             let reply: SpamdOutgoing
             if let source, let tell {
@@ -165,10 +167,12 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
             }
             // A file part stays readable through its open descriptor.
             MessageCollector.remove(source)
-            eventLoop.execute {
-                let (handler, context) = bound.value
-                handler.send(reply, action: handler.session.checked(reply.bytes), context: context)
-            }
+            return reply
+        } then: { [self] reply in
+            send(reply, action: session.checked(reply.bytes), context: context)
+        } dropped: { reply in
+            // The connection is gone: the spooled message's descriptor is closed (off the loop).
+            if let fd = reply.file?.fd { NIOThreadPool.singleton.submit { _ in close(fd) } }
         }
     }
 
