@@ -70,14 +70,12 @@ public enum ClamdSocket {
 
     public static func initialize(_ channel: any Channel, service: ClamdService) -> EventLoopFuture<Void> {
         let settings = service.current
-        return channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: true).flatMap {
-            channel.eventLoop.makeCompletedFuture {
-                let sync = channel.pipeline.syncOperations
-                let hold = InputHold()
-                try sync.addHandler(hold)
-                try sync.addHandler(IdleStateHandler(readTimeout: settings.readTimeout))
+        return channel.eventLoop.flatSubmit {
+            let hold = InputHold()
+            let bound = NIOLoopBound(hold, eventLoop: channel.eventLoop)
+            return FilterPipeline.install(on: channel, readTimeout: settings.readTimeout, hold: hold) { sync in
                 try sync.addHandler(ByteToMessageHandler(ClamdRequestDecoder(maxStreamLength: settings.streamMaxLength)))
-                try sync.addHandler(ClamdHandler(service: service, settings: settings, hold: hold))
+                try sync.addHandler(ClamdHandler(service: service, settings: settings, hold: bound.value))
             }
         }
     }

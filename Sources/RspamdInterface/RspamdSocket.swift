@@ -39,13 +39,9 @@ public enum RspamdSocket {
     }
 
     public static func initialize(_ channel: any Channel, service: RspamdService) -> EventLoopFuture<Void> {
-        channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: true).flatMap {
-            channel.eventLoop.makeCompletedFuture {
-                let sync = channel.pipeline.syncOperations
-                try sync.addHandler(IdleStateHandler(readTimeout: service.limits.readTimeout))
-                try sync.addHandler(ByteToMessageHandler(RspamdRequestDecoder(limits: service.limits)))
-                try sync.addHandler(RspamdHandler(service: service))
-            }
+        FilterPipeline.install(on: channel, readTimeout: service.limits.readTimeout) { sync in
+            try sync.addHandler(ByteToMessageHandler(RspamdRequestDecoder(limits: service.limits)))
+            try sync.addHandler(RspamdHandler(service: service))
         }
     }
 }

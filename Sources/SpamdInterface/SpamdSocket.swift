@@ -40,13 +40,9 @@ public enum SpamdSocket {
 
     /// The pipeline of one connection.
     public static func initialize(_ channel: any Channel, service: SpamdService) -> EventLoopFuture<Void> {
-        channel.setOption(ChannelOptions.allowRemoteHalfClosure, value: true).flatMap {
-            channel.eventLoop.makeCompletedFuture {
-                let sync = channel.pipeline.syncOperations
-                try sync.addHandler(IdleStateHandler(readTimeout: service.limits.readTimeout))
-                try sync.addHandler(ByteToMessageHandler(SpamdRequestDecoder(limits: service.limits)))
-                try sync.addHandler(SpamdHandler(service: service))
-            }
+        FilterPipeline.install(on: channel, readTimeout: service.limits.readTimeout) { sync in
+            try sync.addHandler(ByteToMessageHandler(SpamdRequestDecoder(limits: service.limits)))
+            try sync.addHandler(SpamdHandler(service: service))
         }
     }
 }
