@@ -78,7 +78,7 @@ let package = Package(
         .target(
             name: "SpamdInterface",
             dependencies: [
-                "MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport", "CZlib",
+                "MailD", "MoatConfig", "MIME", "InterfaceSupport", "CZlib",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,7 +87,7 @@ let package = Package(
         .target(
             name: "RspamdInterface",
             dependencies: [
-                "MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport",
+                "MailD", "MoatConfig", "MIME", "InterfaceSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

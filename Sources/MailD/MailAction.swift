@@ -61,6 +61,12 @@ extension Decision {
         }
     }
 
+    /// The rule that decided, numbered from 1 as administrators count them, and as text
+    /// (`REJECT "..." by MailD.SpamdRuleSet rule 2: ...`); nil when no rule decided.
+    public var decidingRule: (number: Int, text: String)? {
+        verdict.decidingRule.map { ($0.index + 1, $0.description) }
+    }
+
     /// The ADD_HEADER fields, encoded.
     public var addedHeaders: [AddedHeader] { headersToAdd.map { AddedHeader(name: $0.name, value: $0.value) } }
 }

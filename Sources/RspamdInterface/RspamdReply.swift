@@ -1,6 +1,5 @@
 import Foundation
 import MailD
-import Policy
 
 /// A decision in rspamd's terms: an action, a score against thresholds, symbols, messages.
 /// The score is the anti-spam engine's points; the action follows the thresholds, and a
@@ -40,14 +39,17 @@ public struct RspamdVerdict: Sendable, Equatable {
         let refused: Bool
         requiredScore = reject
         thresholds = ["reject": reject, "add header": addHeader]
-        switch decision.action {
-        case .reject, .repack, .discard:
+        switch decision.mailAction {
+        case .reject(let text), .repack(_, let text):
             action = "reject"; score = points >= reject ? points : Self.spamScore; refused = true
-            smtpMessage = decision.action.text ?? "The message was discarded by the content policy"
-        case .tempfail:
+            smtpMessage = text
+        case .discard:
+            action = "reject"; score = points >= reject ? points : Self.spamScore; refused = true
+            smtpMessage = "The message was discarded by the content policy"
+        case .tempfail(let text):
             action = "soft reject"; score = points; refused = false
-            smtpMessage = decision.action.text
-        case .pass, .scanMail:
+            smtpMessage = text
+        case .pass:
             score = points; refused = false
             action = points >= reject ? "reject" : points >= addHeader ? "add header" : "no action"
             smtpMessage = action == "reject" ? "Spam message rejected" : nil
@@ -60,9 +62,9 @@ public struct RspamdVerdict: Sendable, Equatable {
             symbols.append(Symbol(name: "MOAT_UNCHECKED", score: 0, description: "parts could not be checked",
                                   options: Array(Set(decision.report.unchecked.map(\.description))).sorted()))
         }
-        if let rule = decision.verdict.decidingRule {
-            symbols.append(Symbol(name: "MOAT_RULE_\(rule.index + 1)", score: threats.isEmpty ? extra : 0,
-                                  description: rule.description, options: []))
+        if let rule = decision.decidingRule {
+            symbols.append(Symbol(name: "MOAT_RULE_\(rule.number)", score: threats.isEmpty ? extra : 0,
+                                  description: rule.text, options: []))
         }
         self.symbols = symbols
         addHeaders = decision.headersToAdd

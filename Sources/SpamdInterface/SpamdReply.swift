@@ -1,7 +1,6 @@
 import Foundation
 import InterfaceSupport
 import MailD
-import Policy
 
 /// A reply as sent: bytes, then possibly part of an open spool file (sent, then closed).
 public struct SpamdOutgoing: Sendable {
@@ -58,14 +57,14 @@ public struct SpamdVerdict: Sendable, Equatable {
             symbols.append("MOAT_UNCHECKED")
             details.append(" Unchecked: " + Array(Set(decision.report.unchecked.map(\.description))).sorted().joined(separator: ", "))
         }
-        if let rule = decision.verdict.decidingRule {
-            symbols.append("MOAT_RULE_\(rule.index + 1)")
+        if let rule = decision.decidingRule {
+            symbols.append("MOAT_RULE_\(rule.number)")
         }
         let refusal: String?
-        switch decision.action {
-        case .reject, .repack: refusal = decision.action.text
+        switch decision.mailAction {
+        case .reject(let text), .repack(_, let text): refusal = text
         case .discard: refusal = "The message was discarded by the content policy"
-        case .tempfail, .pass, .scanMail: refusal = nil
+        case .tempfail, .pass: refusal = nil
         }
         let points = ((spam?.points ?? 0) * 10).rounded() / 10
         isSpam = refusal != nil || points >= threshold
@@ -73,8 +72,8 @@ public struct SpamdVerdict: Sendable, Equatable {
         self.threshold = threshold
         self.symbols = symbols
         error = nil
-        if case .tempfail = decision.action {
-            error = SpamdError(.tempFail, "EX_TEMPFAIL " + Self.oneLine(decision.action.text ?? FinalAction.defaultTempfailText))
+        if case .tempfail(let text) = decision.mailAction {
+            error = SpamdError(.tempFail, "EX_TEMPFAIL " + Self.oneLine(text))
         }
         if let refusal {
             report = [refusal] + details + [" Decided by: \(decision.reason)"]
