@@ -369,4 +369,28 @@ extension SpamdVerdict {
         #expect(later.transcript.contains("<** 451"), "TEMPFAIL makes Exim defer: \(later.transcript)")
         await server.stop()
     }
+
+    /// The seed's ACL with `X-Spam_score: $spam_score` and the seed's spam rule: Exim's
+    /// `$spam_score` is Moat's score (GTUBE far over the threshold, a clean message under it),
+    /// and `total_spam_score gt 0.80` makes GTUBE "This is a SPAM message".
+    @Test func eximCarriesMoatsScoreAndTheSeedSpamRuleFires() async throws {
+        let server = try await SpamdServer.start(extraConfig: "[MailD]\nSpamdRuleSet = total_spam_score gt 0.80 : REJECT \"This is a SPAM message\"")
+        let exim = try await EximPeer.prepare(spamdAddress: "127.0.0.1 \(server.port)",
+                                              extraACL: "  warn    spam      = nobody:true\n          add_header = X-Spam_score: $spam_score")
+        func score(_ headers: String?) -> Double? {
+            // Exim's spool header file: each field after its length and flag ("034  X-Spam_score: 1000.0").
+            guard let headers, let range = headers.range(of: "X-Spam_score:") else { return nil }
+            let rest = headers[range.upperBound...].prefix { $0 != "\n" }
+            return Double(rest.trimmingCharacters(in: .whitespaces))
+        }
+        let spam = try await exim.send(Support.message(subject: "test", body: Support.gtube))
+        #expect(spam.accepted, "\(spam.transcript)")
+        #expect(spam.spooledHeaders?.contains("X-Spam-Report: This is a SPAM message") == true, "\(spam.spooledHeaders ?? spam.transcript)")
+        #expect((score(spam.spooledHeaders) ?? 0) >= 5, "\(spam.spooledHeaders ?? spam.transcript)")
+        let clean = try await exim.send(Support.clean)
+        #expect(clean.accepted, "\(clean.transcript)")
+        #expect((score(clean.spooledHeaders) ?? 99) < 5, "\(clean.spooledHeaders ?? clean.transcript)")
+        #expect(clean.spooledHeaders?.contains("X-Spam-Flag") == false)
+        await server.stop()
+    }
 }
