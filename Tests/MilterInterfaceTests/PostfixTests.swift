@@ -131,6 +131,26 @@ struct PostfixTests {
         await server.stop()
     }
 
+    /// The spam score through the Milter: an ADD_HEADER rule on `total_spam_score` marks GTUBE
+    /// (the always-on test symbol) and leaves clean mail alone; both are delivered.
+    @Test func spamScoreRuleAddsItsHeaderThroughPostfix() async throws {
+        let rules = [#"total_spam_score gt 0.80 : ADD_HEADER("X-Spam-Flag", "YES")"#]
+        let server = try await LiveServer(profile: S.profile(rules: rules))
+        let postfix = try await PrivatePostfix.start(milterPort: server.port)
+        defer { postfix.stop() }
+        let gtube = Self.clean.replacingOccurrences(of: "Shall we meet at noon?", with: "XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X")
+            .replacingOccurrences(of: "<clean-postfix@", with: "<gtube-postfix@")
+        #expect(try await postfix.send(gtube).status == 0)
+        #expect(try await postfix.send(Self.clean).status == 0)
+        let delivered = await postfix.delivered(count: 2)
+        #expect(delivered.count == 2, "\(postfix.log)")
+        let spam = delivered.first { $0.contains("<gtube-postfix@") }
+        let clean = delivered.first { $0.contains("<clean-postfix@") }
+        #expect(spam?.contains("X-Spam-Flag: YES") == true, "\(spam ?? postfix.log)")
+        #expect(clean?.contains("X-Spam-Flag") == false, "\(clean ?? postfix.log)")
+        await server.stop()
+    }
+
     /// REPACK with the core alone: the threat never passes as it was (repacked, or refused
     /// while the core has no repacked message).
     @Test func repackNeverPassesTheThreat() async throws {
