@@ -14,6 +14,8 @@ public final class MailCore: Sendable {
     let logger: Logger
     /// The last verdicts with threats, for the console (the event log itself goes to the log).
     public let recentThreats: RecentThreats
+    /// The anti-spam symbols of the last messages, for the console.
+    public let recentSpamSymbols = RecentSpamSymbols()
     /// Scores every message for spam and learns (TELL, rspamd's learn, moat-ctl learn).
     public let spamEngine: SpamEngine
 
@@ -199,6 +201,7 @@ extension MailCore {
                                 headersToAdd: verdict.headersToAdd.map { ($0.name, $0.value) },
                                 repackedMessage: repacked, reason: reason)
         EventLog.record(decision, logger: logger, recent: recentThreats)
+        if let spam = report.spam { recentSpamSymbols.record(Array(Set(spam.symbols.map(\.name)))) }
         return decision
     }
 

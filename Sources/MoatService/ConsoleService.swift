@@ -12,6 +12,8 @@ public protocol ConsoleService: DaemonService {
     func change(_ edit: ConfigEdit, parameter: String) async -> SettingChange
     /// The latest verdicts with threats, newest first.
     func recentThreats() -> [ThreatEvent]
+    /// The anti-spam symbols that fired most in the last messages.
+    func topSpamSymbols() -> [RecentSpamSymbols.Count]
     /// The password of a repacked message's archive, as `moat-ctl repack-password` gives it.
     func archivePassword(archiveId: String) throws(ArchivePassword.RecoveryFailure) -> String
     /// Moat's CA certificate, as `moat-ctl certificate` prints it.
@@ -26,4 +28,8 @@ public enum SettingChange: Sendable, Equatable {
     case unchanged(ParameterKey)
     /// Written; the daemon reloaded (or refused to) and now runs this settings generation.
     case applied(ParameterKey, reload: ReloadOutcome, generation: Int)
+}
+
+extension ConsoleService {
+    public func topSpamSymbols() -> [RecentSpamSymbols.Count] { [] }
 }

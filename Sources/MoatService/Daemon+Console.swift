@@ -21,6 +21,10 @@ extension Daemon: ConsoleService {
         return .applied(result.key, reload: outcome, generation: settings.current.generation)
     }
 
+    public func topSpamSymbols() -> [RecentSpamSymbols.Count] {
+        core.recentSpamSymbols.top()
+    }
+
     public func recentThreats() -> [ThreatEvent] {
         core.recentThreats.latest()
     }

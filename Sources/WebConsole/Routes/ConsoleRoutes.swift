@@ -35,7 +35,7 @@ struct ConsoleRoutes: Sendable {
         router.post("/logout", use: logout)
 
         router.get("/") { _, context in
-            Responses.html(StatusPage.render(await service.appInfo(), csrf: context.csrf))
+            Responses.html(StatusPage.render(await service.appInfo(), spamSymbols: service.topSpamSymbols(), csrf: context.csrf))
         }
         router.post("/reload", use: reload)
         router.get("/configuration", use: configuration)
@@ -107,7 +107,7 @@ struct ConsoleRoutes: Sendable {
         case .refused(let reason):
             notice = .error("Reload refused, the previous settings stay in force:\n" + reason)
         }
-        return Responses.html(StatusPage.render(info, csrf: context.csrf, notice: notice),
+        return Responses.html(StatusPage.render(info, spamSymbols: service.topSpamSymbols(), csrf: context.csrf, notice: notice),
                               status: notice.isInfo ? .ok : .badRequest)
     }
 
