@@ -91,7 +91,13 @@ extension RelayShell {
             return
         }
         state.reader.read(at: state.offset, count: count).whenComplete { [self] result in
-            guard !closing, var state = streaming else { return }
+            guard !closing else {
+                // The connection closed while this chunk was read: nobody else closes the file.
+                streaming?.reader.close()
+                streaming = nil
+                return
+            }
+            guard var state = streaming else { return }
             switch result {
             case .failure(let error):
                 state.reader.close()
