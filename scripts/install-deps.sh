@@ -21,3 +21,5 @@ fi
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $packages >/dev/null
+# The users moatd and its scan workers run as.
+bash create-users.sh
