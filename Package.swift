@@ -9,6 +9,7 @@ let package = Package(
     products: [
         .executable(name: "moatd", targets: ["moatd"]),
         .executable(name: "moat-ctl", targets: ["moat-ctl"]),
+        .executable(name: "moat-scan", targets: ["moat-scan"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.0"),
@@ -42,10 +43,18 @@ let package = Package(
         // AntiSpam: libxml2's HTML parser turns HTML parts into text (no regular expressions).
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // The scan sandbox's Linux calls (namespaces, mounts, memfd, SCM_RIGHTS) and its
+        // seccomp filter (Debian libseccomp-dev).
+        .target(name: "CSandbox", linkerSettings: [.linkedLibrary("seccomp")]),
         // Floor 2
         .target(name: "ThreatEngine", dependencies: ["CClamAV", "MoatConfig"], exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], exclude: ["VARIABLES.md"]),
         .target(name: "AntiSpam", dependencies: ["MIME", "MoatConfig", "Storage", "CLibXML2"]),
+        // libclamav in sandboxed worker processes (moat-scan), and moatd's side of them.
+        .target(
+            name: "ScanSandbox",
+            dependencies: ["ThreatEngine", "CSandbox", .product(name: "Logging", package: "swift-log")]
+        ),
         // Floor 3
         .target(
             name: "MailD",
@@ -140,7 +149,7 @@ let package = Package(
         .target(
             name: "MoatService",
             dependencies: [
-                "MoatConfig", "MailD", "ThreatEngine", "AntiSpam", "Storage", "CertificateStore",
+                "MoatConfig", "MailD", "ThreatEngine", "ScanSandbox", "AntiSpam", "Storage", "CertificateStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -193,8 +202,11 @@ let package = Package(
             dependencies: [
                 "MoatConfig", "MoatService", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore", "WebConsole",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The sandboxed scan supervisor and its workers, started by moatd and moat-ctl.
+        .executableTarget(name: "moat-scan", dependencies: ["ScanSandbox"]),
         // Writes Sources/MoatConfig/Settings/Generated from the schema: scripts/gen-settings.sh
         .executableTarget(name: "gen-settings", dependencies: ["MoatConfig"], path: "scripts/gen-settings"),
         // Benchmarks (release builds only make sense): `swift run -c release moat-bench`
@@ -204,6 +216,7 @@ let package = Package(
         .testTarget(name: "MoatConfigTests", dependencies: ["MoatConfig"], exclude: ["Fixtures"]),
         .testTarget(name: "MIMETests", dependencies: ["MIME"]),
         .testTarget(name: "ThreatEngineTests", dependencies: ["ThreatEngine", "MoatConfig"]),
+        .testTarget(name: "ScanSandboxTests", dependencies: ["ScanSandbox", "ThreatEngine", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam", "MIME", "Storage"]),
@@ -220,7 +233,7 @@ let package = Package(
             ],
             path: "Tests/FilterTestSupport"
         ),
-        .testTarget(name: "MilterInterfaceTests", dependencies: ["MilterInterface", "InterfaceSupport", "SystemSetupSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "MilterInterfaceTests", dependencies: ["MilterInterface", "InterfaceSupport", "SystemSetupSupport", "MailD", "ThreatEngine", "ScanSandbox", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "SpamdInterfaceTests", dependencies: ["SpamdInterface", "FilterTestSupport", "InterfaceSupport", "SystemSetupSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "RspamdInterfaceTests", dependencies: ["RspamdInterface", "FilterTestSupport", "InterfaceSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "ClamdInterfaceTests", dependencies: ["ClamdInterface", "FilterTestSupport", "InterfaceSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),

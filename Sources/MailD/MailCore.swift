@@ -9,7 +9,7 @@ import ThreatEngine
 /// Rules and verdicts are applied on top of the report (Policy); the front-end only
 /// translates the result into its protocol.
 public final class MailCore: Sendable {
-    public let scanner: ThreatScanner
+    public let scanner: any ThreatScanning
     let spool: Spool
     let logger: Logger
     /// The last verdicts with threats, for the console (the event log itself goes to the log).
@@ -20,7 +20,7 @@ public final class MailCore: Sendable {
     public let spamEngine: SpamEngine
 
     /// `spamEngine` nil: an engine with its rules only and a model in memory (nothing learned).
-    public init(scanner: ThreatScanner, spoolDirectory: String, logger: Logger = Logger(label: "MailD"),
+    public init(scanner: any ThreatScanning, spoolDirectory: String, logger: Logger = Logger(label: "MailD"),
                 recentThreats: RecentThreats = RecentThreats(), spamEngine: SpamEngine? = nil) {
         self.scanner = scanner
         self.spamEngine = spamEngine ?? SpamEngine(inMemory: AntiSpamSettings())

@@ -6,11 +6,12 @@ import ThreatEngine
 /// contains. A component this build does not have yet is reported as such, never as running.
 enum ComponentReport {
     static func describe(_ values: ConfigValues, controlSocket: String, signatures: SignatureInfo,
-                         running: [String: String] = [:], divert: String? = nil,
+                         sandbox: String? = nil, running: [String: String] = [:], divert: String? = nil,
                          console: ConsoleStatus.Snapshot? = nil) -> [ComponentInfo] {
         var components = [ComponentInfo(name: "Control", state: .running, listening: [controlSocket])]
         var engine = "libclamav \(signatures.engineVersion), \(signatures.signatureCount) signatures from \(signatures.directory)"
         if signatures.usingBuiltinSignatures { engine += "; NO freshclam databases found, using Moat's small test database" }
+        if let sandbox { engine += "; \(sandbox)" }
         components.append(ComponentInfo(name: "ThreatEngine", state: .running, detail: engine))
         for family in values.filterInterfaceGroups {
             components.append(listener("MailD.\(family.prefix)", family.socket, running))

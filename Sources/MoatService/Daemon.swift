@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import MailD
 import MoatConfig
+import ScanSandbox
 import Synchronization
 
 /// The running daemon as the control socket and the console see it: the settings in force,
@@ -79,17 +80,22 @@ public final class Daemon: DaemonService {
     /// A reload also rereads the signatures (freshclam may have updated them). The engine
     /// swaps atomically: scans in flight finish on the old one.
     private func reloadSignatures() {
+        Task { await reloadSignaturesNow() }
+    }
+
+    /// Loads the signatures again and logs the outcome; `SignatureSelfCheck` calls it when
+    /// freshclam changed them.
+    func reloadSignaturesNow() async {
         let scanner = core.scanner
-        let logger = logger
-        Task {
-            do {
-                try await scanner.reload()
-                let info = scanner.signatureInfo
-                logger.notice("signatures reloaded", metadata: ["signatures": "\(info.signatureCount)", "directory": "\(info.directory)"])
-                for warning in info.warnings { logger.warning("\(warning)") }
-            } catch {
-                logger.error("signature reload failed; the previous engine stays in use: \(error)")
-            }
+        do {
+            try await scanner.reload()
+            let info = scanner.signatureInfo
+            logger.notice("signatures reloaded", metadata: [
+                "signatures": "\(info.signatureCount)", "directory": "\(info.directory)", "generation": "\(info.generation)",
+            ])
+            for warning in info.warnings { logger.warning("\(warning)") }
+        } catch {
+            logger.error("signature reload failed; the previous engine stays in use: \(error)")
         }
     }
 
@@ -123,10 +129,20 @@ public final class Daemon: DaemonService {
             settingsGeneration: snapshot.generation,
             components: ComponentReport.describe(snapshot.values, controlSocket: controlSocketPath,
                                                  signatures: core.scanner.signatureInfo,
+                                                 sandbox: sandboxSummary,
                                                  running: running.withLock { $0 },
                                                  divert: divertStatus.withLock { $0 }?(),
                                                  console: consoleStatus.withLock { $0 }?.snapshot),
             learned: core.learnedCountsInfo)
+    }
+
+    /// How the engine is confined, for appinfo.
+    var sandboxSummary: String? {
+        guard let sandboxed = core.scanner as? SandboxedScanner else { return nil }
+        let user = sandboxed.measures.first { $0.hasPrefix("user ") } ?? "moatd's own user"
+        var summary = "scanning in \(sandboxed.maxConcurrentScans) sandboxed worker processes (\(user), supervisor pid \(sandboxed.supervisorPID))"
+        if !sandboxed.sandboxWarnings.isEmpty { summary += "; WEAKER SANDBOX: " + sandboxed.sandboxWarnings.joined(separator: "; ") }
+        return summary
     }
 
     public var controlSocketPath: String { settings.current.values.root.controlSocket }

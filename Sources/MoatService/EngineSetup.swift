@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import MailD
 import MoatConfig
+import ScanSandbox
 import Storage
 import ThreatEngine
 
@@ -19,12 +20,45 @@ public enum EngineSetup {
         return limits
     }
 
-    /// Loads the signatures (seconds with the full freshclam database). `temporaryDirectory`:
-    /// libclamav's scratch space, nil for its default ($TMPDIR or /tmp).
+    /// Starts the sandboxed scan workers (`moat-scan`) and waits until they have loaded the
+    /// signatures (seconds with the full freshclam database). libclamav never runs in the
+    /// calling process. `temporaryDirectory`: where the workers' scratch directory is made
+    /// (nil: the system's temporary directory).
     public static func scanner(_ values: ConfigValues, serving profiles: [CheckProfile],
-                               temporaryDirectory: String?) throws -> ThreatScanner {
-        try ThreatScanner(signatureDirectory: values.root.signatureDir, limits: engineLimits(serving: profiles),
-                          temporaryDirectory: temporaryDirectory)
+                               temporaryDirectory: String?, logger: Logger) throws -> SandboxedScanner {
+        guard let executable = ScanWorkerExecutable.locate() else {
+            throw EngineSetupError(description: "the scan worker executable moat-scan is missing "
+                + "(looked beside this program and in /usr/lib/moat; MOAT_SCAN_WORKER names another)")
+        }
+        // One directory per process: two daemons sharing a TempDir (tests, a second instance)
+        // must not empty each other's. What a previous process left is removed here.
+        let base = temporaryDirectory ?? NSTemporaryDirectory()
+        ScanScratch.removeStale(in: base)
+        let scratch = ScanScratch.path(in: base, for: getpid())
+        var configuration = SandboxConfiguration(
+            signatureDirectory: values.root.signatureDir, limits: engineLimits(serving: profiles),
+            scratchDirectory: scratch, user: values.root.scanUser, maskedPaths: maskedPaths(values),
+            memoryHeadroom: UInt64(values.root.scanWorkerMemory.bytes))
+        #if DEBUG
+        // Tests only (debug builds): make every scan slow to catch workers mid-scan.
+        if let delay = ProcessInfo.processInfo.environment["MOAT_TEST_SCAN_DELAY_MS"].flatMap({ UInt32($0) }) {
+            configuration.testScanDelayMilliseconds = delay
+        }
+        #endif
+        let workers = values.root.scanWorkers
+        let scanner = try SandboxedScanner(configuration: configuration, executable: executable,
+                                           workerCount: workers > 0 ? workers : nil, logger: logger)
+        for measure in scanner.measures { logger.info("scan sandbox: \(measure)") }
+        for warning in scanner.sandboxWarnings { logger.warning("scan sandbox: \(warning)") }
+        return scanner
+    }
+
+    /// What the workers must not see even where file permissions would let them: moatd's
+    /// state (CA key, console secrets, spools, the learned model), its configuration, its
+    /// control socket and PID file.
+    static func maskedPaths(_ values: ConfigValues) -> [String] {
+        let parents = [values.root.controlSocket, values.root.pidFile].map { ($0 as NSString).deletingLastPathComponent }
+        return Array(Set([values.root.varDir, "/etc/moat"] + parents).filter { !$0.isEmpty && $0 != "/" && $0 != "/run" && $0 != "/tmp" }).sorted()
     }
 
     /// Every profile moatd serves: the three filter interfaces, the gateway and the clamd socket.
@@ -35,10 +69,7 @@ public enum EngineSetup {
     public static func daemonCore(_ values: ConfigValues, logger: Logger) throws -> MailCore {
         let profiles = daemonProfiles.map { ProfileChoice.profile(named: $0, values: values) }
         let scanner = try scanner(values, serving: profiles,
-                                  temporaryDirectory: ScratchDirectory.prepare(values, logger: logger))
-        ClamMessages.setHandler { severity, text in
-            logger.info("libclamav: \(text)", metadata: ["severity": "\(severity)"])
-        }
+                                  temporaryDirectory: ScratchDirectory.prepare(values, logger: logger), logger: logger)
         let info = scanner.signatureInfo
         logger.notice("threat engine ready", metadata: [
             "engine": "libclamav \(info.engineVersion)", "signatures": "\(info.signatureCount)", "directory": "\(info.directory)",
@@ -68,6 +99,31 @@ public enum EngineSetup {
         } catch {
             logger.error("cannot open the anti-spam model \(path): \(error); learning is kept in memory until restart")
             return SpamEngine(inMemory: settings)
+        }
+    }
+}
+
+public struct EngineSetupError: Error, CustomStringConvertible {
+    public var description: String
+}
+
+/// The scan workers' scratch directories: `moat-scan-<pid>` in TempDir, one per moatd or
+/// moat-ctl process.
+enum ScanScratch {
+    static let prefix = "moat-scan-"
+
+    static func path(in base: String, for pid: pid_t) -> String {
+        (base.hasSuffix("/") ? base : base + "/") + prefix + "\(pid)"
+    }
+
+    /// Removes the directories of processes that no longer run (a crash, a kill -9).
+    static func removeStale(in base: String) {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: base) else { return }
+        for name in names where name.hasPrefix(prefix) {
+            guard let pid = pid_t(name.dropFirst(prefix.count)), pid > 0 else { continue }
+            if kill(pid, 0) != 0 && errno == ESRCH {
+                try? FileManager.default.removeItem(atPath: path(in: base, for: pid))
+            }
         }
     }
 }

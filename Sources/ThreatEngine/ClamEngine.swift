@@ -72,12 +72,29 @@ final class ClamEngine: @unchecked Sendable {
         var virname: UnsafePointer<CChar>?
         var scanned: UInt = 0
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
-        let result: cl_error_t = bytes.withUnsafeBytes { buffer in
-            guard let map = cl_fmap_open_memory(buffer.baseAddress, buffer.count) else {
-                return CL_EMAP
+        let result: cl_error_t = context.whileCurrent {
+            bytes.withUnsafeBytes { buffer in
+                guard let map = cl_fmap_open_memory(buffer.baseAddress, buffer.count) else {
+                    return CL_EMAP
+                }
+                defer { cl_fmap_close(map) }
+                return cl_scanmap_callback(map, name, &virname, &scanned, handle, &options, contextPointer)
             }
-            defer { cl_fmap_close(map) }
-            return cl_scanmap_callback(map, name, &virname, &scanned, handle, &options, contextPointer)
+        }
+        return withExtendedLifetime(context) {
+            Verdict.make(code: result, virname: virname.map { String(cString: $0) }, context: context)
+        }
+    }
+
+    /// Scans an open file (a spool file or a memfd handed over by moatd) from its start.
+    /// Blocks the calling thread. The descriptor stays open; the caller closes it.
+    func scan(descriptor: Int32, name: String?, context: ScanContext) -> ScanResult {
+        var options = ScanOptions.make(for: context.limits)
+        var virname: UnsafePointer<CChar>?
+        var scanned: UInt = 0
+        let contextPointer = Unmanaged.passUnretained(context).toOpaque()
+        let result = context.whileCurrent {
+            cl_scandesc_callback(descriptor, name, &virname, &scanned, handle, &options, contextPointer)
         }
         return withExtendedLifetime(context) {
             Verdict.make(code: result, virname: virname.map { String(cString: $0) }, context: context)
@@ -90,7 +107,9 @@ final class ClamEngine: @unchecked Sendable {
         var virname: UnsafePointer<CChar>?
         var scanned: UInt = 0
         let contextPointer = Unmanaged.passUnretained(context).toOpaque()
-        let result = cl_scanfile_callback(path, &virname, &scanned, handle, &options, contextPointer)
+        let result = context.whileCurrent {
+            cl_scanfile_callback(path, &virname, &scanned, handle, &options, contextPointer)
+        }
         return withExtendedLifetime(context) {
             Verdict.make(code: result, virname: virname.map { String(cString: $0) }, context: context)
         }

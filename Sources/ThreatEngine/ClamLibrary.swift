@@ -3,7 +3,12 @@ import CClamAV
 /// Process-wide libclamav state. `cl_init` must run exactly once per process, before any
 /// engine exists; a `static let` gives that with the runtime's thread-safe lazy initialisation.
 enum ClamLibrary {
-    private static let initResult: cl_error_t = cl_init(UInt32(CL_INIT_DEFAULT))
+    private static let initResult: cl_error_t = {
+        // Before any engine: libclamav's errors during a scan must reach that scan (see
+        // ClamMessages), whoever logs them.
+        ClamMessages.install()
+        return cl_init(UInt32(CL_INIT_DEFAULT))
+    }()
 
     static func ensureInitialized() throws(ThreatEngineError) {
         let result = initResult

@@ -21,8 +21,21 @@ public enum ClamMessages {
     private static let installed: Void = {
         cl_set_clcb_msg { severity, fullMessage, message, _ in
             ClamMessages.deliver(severity: severity, fullMessage: fullMessage, message: message)
+            // libclamav reports some failures only here and then answers CL_CLEAN: 1.4 does so
+            // when it cannot create a scan's temporary directory, so the file was not looked
+            // at. An error logged during a scan makes that scan unchecked, never clean. (Its
+            // context argument is NULL for that message: the scan is found by its thread.)
+            if severity == CL_MSG_ERROR, let scan = ScanContext.current {
+                let text = message.map { String(cString: $0) } ?? "libclamav error"
+                scan.record(.engineError(text.trimmingCharacters(in: .whitespacesAndNewlines)))
+            }
         }
     }()
+
+    /// Installs the callback (libclamav's default prints to stderr).
+    static func install() {
+        _ = installed
+    }
 
     /// Sends libclamav's messages to `handler` (nil: back to stderr). Call it at start-up,
     /// before the first `ThreatScanner` is made.

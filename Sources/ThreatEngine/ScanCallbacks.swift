@@ -36,7 +36,7 @@ enum ScanCallbacks {
         }
     }
 
-    private static func context(_ pointer: UnsafeMutableRawPointer) -> ScanContext {
+    static func context(_ pointer: UnsafeMutableRawPointer) -> ScanContext {
         Unmanaged<ScanContext>.fromOpaque(pointer).takeUnretainedValue()
     }
 }

@@ -1,3 +1,4 @@
+import Foundation
 import Synchronization
 
 /// The state of one scan that libclamav's callbacks read and write. It travels through
@@ -21,6 +22,26 @@ final class ScanContext: @unchecked Sendable {
 
     init(limits: ScanLimits) {
         self.limits = limits
+    }
+
+    /// The scan the calling thread is running inside libclamav, for callbacks that are not
+    /// given it (libclamav's message callback).
+    static var current: ScanContext? {
+        guard let pointer = pthread_getspecific(currentKey) else { return nil }
+        return Unmanaged<ScanContext>.fromOpaque(pointer).takeUnretainedValue()
+    }
+
+    private static let currentKey: pthread_key_t = {
+        var key = pthread_key_t()
+        pthread_key_create(&key, nil)
+        return key
+    }()
+
+    /// Runs `body` (a synchronous libclamav call) with this scan as the thread's current one.
+    func whileCurrent<Result>(_ body: () -> Result) -> Result {
+        pthread_setspecific(Self.currentKey, Unmanaged.passUnretained(self).toOpaque())
+        defer { pthread_setspecific(Self.currentKey, nil) }
+        return withExtendedLifetime(self) { body() }
     }
 
     func cancel() {

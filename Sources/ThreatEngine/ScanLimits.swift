@@ -12,7 +12,7 @@
 /// - `maxCompressionRatio`: checked by Moat from archive metadata (declared sizes) and from
 ///   extracted sizes, because libclamav silently truncates oversized members instead.
 /// - `maxFileSize` / `maxScanSize`: `CL_ENGINE_MAX_FILESIZE` / `CL_ENGINE_MAX_SCANSIZE`.
-public struct ScanLimits: Sendable, Hashable {
+public struct ScanLimits: Sendable, Hashable, Codable {
     /// Time limit for one scan; past it the input is unchecked.
     public var scanTimeout: Duration
     /// Whether libclamav's heuristics may report unknown threats (`Heuristics.*`).

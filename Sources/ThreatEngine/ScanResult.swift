@@ -1,7 +1,7 @@
 import MoatConfig
 
 /// One signature match, with the category the rule language filters on.
-public struct Threat: Sendable, Hashable, CustomStringConvertible {
+public struct Threat: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The signature name as ClamAV reports it, without the `.UNOFFICIAL` suffix libclamav
     /// appends to names from unsigned databases.
     public var name: String
@@ -22,7 +22,7 @@ public struct Threat: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The verdict for one input.
-public enum ScanResult: Sendable, Hashable {
+public enum ScanResult: Sendable, Hashable, Codable {
     case clean
     /// Every match found (libclamav runs in all-match mode), in the order reported, no duplicates.
     case threats([Threat])

@@ -28,8 +28,9 @@ enum SignatureDirectory {
 
     /// Writes `BuiltinSignatures` into a fresh private temporary directory and returns its path.
     /// The caller removes it once libclamav has loaded it (the engine keeps no file open).
-    static func writeBuiltinDatabase() throws(ThreatEngineError) -> String {
-        let base = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    /// `directory`: where to make it (nil: $TMPDIR or /tmp).
+    static func writeBuiltinDatabase(in directory: String? = nil) throws(ThreatEngineError) -> String {
+        let base = directory ?? ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
         var template = Array("\(base)/moat-builtin-signatures.XXXXXX".utf8CString)
         let created = template.withUnsafeMutableBufferPointer { mkdtemp($0.baseAddress!) }
         guard created != nil else {

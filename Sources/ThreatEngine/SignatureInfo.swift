@@ -1,5 +1,5 @@
 /// What the current engine was built from; moatd logs it at start and after each reload.
-public struct SignatureInfo: Sendable, Hashable {
+public struct SignatureInfo: Sendable, Hashable, Codable {
     /// Signatures libclamav loaded (`cl_load`'s count).
     public var signatureCount: Int
     /// The directory the signatures came from. For the built-in database this is the directory

@@ -10,17 +10,12 @@ import Synchronization
 /// for warning in scanner.signatureInfo.warnings { logger.warning("\(warning)") }
 /// switch await scanner.scan(bytes: part, name: "invoice.zip") { ... }
 /// ```
-public final class ThreatScanner: Sendable {
+public final class ThreatScanner: ThreatScanning {
     /// The directory signatures are loaded from; `/var/lib/clamav` unless the caller chose one.
     public let signatureDirectory: String
     public let temporaryDirectory: String?
 
-    private struct Current {
-        var engine: ClamEngine
-        var info: SignatureInfo
-    }
-
-    private let current: Mutex<Current>
+    private let current: Mutex<ScanEngine>
     private let pool: ScanWorkerPool
     /// Serialises reloads so two of them never compile (and hold in memory) at once.
     private let reloadGate = Mutex(false)
@@ -57,7 +52,7 @@ public final class ThreatScanner: Sendable {
 
     /// The limits the current engine was built with, and the default for `scan`.
     public var limits: ScanLimits {
-        current.withLock { $0.engine.limits }
+        current.withLock { $0.limits }
     }
 
     /// Number of scans that can run at once.
@@ -74,14 +69,14 @@ public final class ThreatScanner: Sendable {
     ///   - name: a file name for libclamav's logs and name-based detections, if known.
     ///   - limits: limits for this scan; nil for the scanner's. Time, levels, compression ratio
     ///     and heuristics apply per scan; file and scan sizes are engine-wide (see LIMITS.md).
-    public func scan(bytes: [UInt8], name: String? = nil, limits: ScanLimits? = nil) async -> ScanResult {
+    public func scan(bytes: [UInt8], name: String?, limits: ScanLimits?) async -> ScanResult {
         await run(limits: limits) { engine, context in
             engine.scan(bytes: bytes, name: name, context: context)
         }
     }
 
     /// Scans a file libclamav opens itself (`cl_scanfile`), e.g. a spooled message.
-    public func scan(fileAt path: String, limits: ScanLimits? = nil) async -> ScanResult {
+    public func scan(fileAt path: String, limits: ScanLimits?) async -> ScanResult {
         await run(limits: limits) { engine, context in
             engine.scan(fileAt: path, context: context)
         }
@@ -124,12 +119,12 @@ public final class ThreatScanner: Sendable {
     /// engine stays in service and the error is thrown.
     ///
     /// - Parameter limits: new engine-wide limits; nil keeps the current ones.
-    public func reload(limits newLimits: ScanLimits? = nil) async throws {
+    public func reload(limits newLimits: ScanLimits?) async throws {
         let limits = newLimits ?? self.limits
         let directory = signatureDirectory
         let temporaryDirectory = self.temporaryDirectory
         // Loading is CPU-bound C code that runs for seconds: keep it off the cooperative pool.
-        let loaded: Current = try await withCheckedThrowingContinuation { continuation in
+        let loaded: ScanEngine = try await withCheckedThrowingContinuation { continuation in
             let generation = current.withLock { $0.info.generation } + 1
             let thread = Thread { [self] in
                 self.reloadGate.withLock { _ in
@@ -144,9 +139,9 @@ public final class ThreatScanner: Sendable {
             thread.start()
         }
         current.withLock { current in
-            var loaded = loaded
-            loaded.info.generation = max(loaded.info.generation, current.info.generation + 1)
-            current = loaded
+            var info = loaded.info
+            info.generation = max(info.generation, current.info.generation + 1)
+            current = ScanEngine(engine: loaded.engine, info: info)
         }
     }
 
@@ -154,31 +149,8 @@ public final class ThreatScanner: Sendable {
     var currentEngine: ClamEngine { current.withLock { $0.engine } }
 
     private static func load(from directory: String, limits: ScanLimits, generation: Int,
-                             temporaryDirectory: String?) throws -> Current {
-        let files = SignatureDirectory.signatureFiles(in: directory)
-        let engine: ClamEngine
-        var warnings: [String] = []
-        if files.isEmpty {
-            warnings.append(
-                "No ClamAV signatures in \(directory) (run freshclam): using Moat's built-in test "
-                    + "signatures, which detect only EICAR and ClamAV's test files, no real malware")
-            let builtin = try SignatureDirectory.writeBuiltinDatabase()
-            defer { SignatureDirectory.remove(builtin) }
-            engine = try ClamEngine(loadingSignaturesFrom: builtin, limits: limits, temporaryDirectory: temporaryDirectory)
-        } else {
-            engine = try ClamEngine(loadingSignaturesFrom: directory, limits: limits, temporaryDirectory: temporaryDirectory)
-            if engine.signatureCount == 0 {
-                warnings.append("The signature files in \(directory) hold no signatures: nothing will be detected")
-            }
-        }
-        let info = SignatureInfo(
-            signatureCount: engine.signatureCount,
-            directory: directory,
-            usingBuiltinSignatures: files.isEmpty,
-            databaseVersion: engine.databaseVersion,
-            engineVersion: ClamLibrary.version,
-            warnings: warnings,
-            generation: generation)
-        return Current(engine: engine, info: info)
+                             temporaryDirectory: String?) throws -> ScanEngine {
+        try ScanEngine.load(from: directory, limits: limits, generation: generation,
+                            temporaryDirectory: temporaryDirectory)
     }
 }

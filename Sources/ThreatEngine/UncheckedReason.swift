@@ -1,6 +1,6 @@
 /// Why an input could not be checked. The rule language treats all of them as "unchecked";
 /// the reason is for logs and for the operator tuning limits.
-public enum UncheckedReason: Sendable, Hashable, CustomStringConvertible {
+public enum UncheckedReason: Sendable, Hashable, Codable, CustomStringConvertible {
     /// The scan ran past `ScanLimits.scanTimeout`.
     case timeout
     /// A limit stopped the scan before everything was inspected. The name is the configuration

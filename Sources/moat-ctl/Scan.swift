@@ -1,6 +1,7 @@
 import ArgumentParser
 import Control
 import Foundation
+import Logging
 import MailD
 import MoatConfig
 import MoatService
@@ -66,9 +67,12 @@ struct LocalScan {
 
     func scan(_ paths: [String]) async throws -> [NamedReport] {
         let checkProfile = ProfileChoice.profile(named: profile, values: values)
-        let scanner: ThreatScanner
+        let scanner: any ThreatScanning
         do {
-            scanner = try EngineSetup.scanner(values, serving: [checkProfile], temporaryDirectory: nil)
+            // Standard output carries the reports (JSON with --json): the sandbox speaks on stderr.
+            var logger = Logger(label: "moat-ctl", factory: { label in StreamLogHandler.standardError(label: label) })
+            logger.logLevel = .warning
+            scanner = try EngineSetup.scanner(values, serving: [checkProfile], temporaryDirectory: nil, logger: logger)
         } catch {
             printError("cannot load the signatures: \(error)")
             throw CtlExit.failure

@@ -81,6 +81,7 @@ struct Moatd: AsyncParsableCommand {
                 .init(service: control, successTerminationBehavior: .gracefullyShutdownGroup,
                       failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: SignalReload(daemon: daemon)),
+                .init(service: SignatureSelfCheck(daemon: daemon)),
             ] + console + gateway.map {
                 .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
                       failureTerminationBehavior: .gracefullyShutdownGroup)

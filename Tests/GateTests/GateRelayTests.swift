@@ -389,7 +389,7 @@ enum GateFixtures {
         #expect(server.received.withLock { $0 }.isEmpty)
         #expect(!server.commands.withLock { $0 }.contains("DATA"))
         // The dropped spool file is removed off the event loop, once its last write is done.
-        #expect(await eventually { ((try? FileManager.default.contentsOfDirectory(atPath: gate.varDir + "/gate")) ?? []).isEmpty })
+        #expect(await eventually(within: .seconds(30)) { ((try? FileManager.default.contentsOfDirectory(atPath: gate.varDir + "/gate")) ?? []).isEmpty })
     }
 
     @Test func startTLSInjectionIsDiscardedAndTheSessionGoesBlind() async throws {

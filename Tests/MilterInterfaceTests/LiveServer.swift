@@ -13,7 +13,8 @@ final class LiveServer: @unchecked Sendable {
     let log: LogCollector
 
     init(profile: CheckProfile = Support.profile(), options: MilterInterface.Options = MilterInterface.Options(),
-         address: String = "127.0.0.1", spoolDirectory: String? = nil, coreSpool: String? = nil) async throws {
+         address: String = "127.0.0.1", spoolDirectory: String? = nil, coreSpool: String? = nil,
+         core givenCore: MailCore? = nil) async throws {
         spool = try spoolDirectory ?? Support.temporaryDirectory("moat-milter-spool")
         // The engine loads once per test process; do it before anything is timed.
         _ = await Support.core(spool: spool).decide(envelope: Envelope(source: .milter), message: .bytes(Array("Subject: warm-up\r\n\r\nx\r\n".utf8)), profile: profile)
@@ -21,7 +22,7 @@ final class LiveServer: @unchecked Sendable {
         let collector = log
         let logger = Logger(label: "MailD.Milter") { _ in collector }
         let listener = MilterInterface.listener(address: .tcp(host: address, port: 0), profile: { profile },
-                                                core: Support.core(spool: coreSpool ?? spool), spoolDirectory: spool,
+                                                core: givenCore ?? Support.core(spool: coreSpool ?? spool), spoolDirectory: spool,
                                                 group: MultiThreadedEventLoopGroup.singleton, logger: logger, options: options)
         channel = try await listener.bind()
         port = channel.localAddress?.port ?? 0

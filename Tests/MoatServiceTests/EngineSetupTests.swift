@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import MailD
 import Testing
 @testable import MoatService
@@ -17,8 +18,10 @@ struct EngineSetupTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         let values = try settings("[Root]\nSignatureDir = \(directory)/signatures\n")
         let profile = ProfileChoice.profile(named: "Milter", values: values)
-        let scanner = try EngineSetup.scanner(values, serving: [profile], temporaryDirectory: nil)
+        let scanner = try EngineSetup.scanner(values, serving: [profile], temporaryDirectory: nil,
+                                              logger: Logger(label: "EngineSetupTests"))
         #expect(scanner.signatureInfo.usingBuiltinSignatures)
+        #expect(scanner.workerPIDs.allSatisfy { $0 != getpid() }, "libclamav runs in worker processes")
         let core = MailCore(scanner: scanner, spoolDirectory: directory + "/spool")
         let clean = directory + "/clean.eml"
         try "From: a@example.org\r\nTo: b@example.org\r\nSubject: hi\r\n\r\nHello\r\n".write(toFile: clean, atomically: true, encoding: .utf8)
@@ -32,5 +35,11 @@ struct EngineSetupTests {
         #expect(reports[1].report?.status == .threat)
         #expect(reports[2].report == nil)
         #expect(reports[2].error != nil)
+    }
+
+    /// The scan workers never see moatd's state, configuration, control socket or PID file.
+    @Test func workersDoNotSeeMoatdsStateOrConfiguration() throws {
+        let values = try settings("[Root]\nVarDir = /srv/moat-state\nControlSocket = /run/moat-x/ctl.sock\nPidFile = /run/moat-y/moatd.pid\n")
+        #expect(EngineSetup.maskedPaths(values) == ["/etc/moat", "/run/moat-x", "/run/moat-y", "/srv/moat-state"])
     }
 }

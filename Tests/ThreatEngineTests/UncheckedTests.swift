@@ -3,6 +3,23 @@ import Testing
 @testable import ThreatEngine
 
 @Suite struct UncheckedTests {
+    /// libclamav 1.4 answers CL_CLEAN when it cannot create a scan's temporary directory (it
+    /// only logs an error): such a scan looked at nothing and must not come back clean.
+    @Test func scratchDirectoryMissingIsUncheckedNotClean() async throws {
+        let directory = try Fixture.makeTemporaryDirectory()
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let scratch = directory + "/scratch"
+        try FileManager.default.createDirectory(atPath: scratch, withIntermediateDirectories: true)
+        let scanner = try ThreatScanner(signatureDirectory: directory + "/no-signatures", temporaryDirectory: scratch)
+        try FileManager.default.removeItem(atPath: scratch)
+        let result = await scanner.scan(bytes: Fixture.eicarBytes, name: "eicar.com")
+        guard case .unchecked(.engineError(let detail)) = result else {
+            Issue.record("expected an engine error, got \(result)")
+            return
+        }
+        #expect(detail.contains("temporary directory"), "\(detail)")
+    }
+
     @Test func encryptedZipIsUnchecked() async throws {
         let scanner = try Fixture.scanner()
         let result = await scanner.scan(bytes: Fixture.encryptedZip, name: "secret.zip")

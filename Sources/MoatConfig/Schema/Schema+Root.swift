@@ -16,5 +16,13 @@ extension Schema {
                       "Moat: libclamav's scratch directory (one subdirectory per scan, made and removed each time): a tmpfs such as /run saves a disk write per message; created mode 0700; empty: $TMPDIR or /tmp; read when moatd starts"),
         ParameterSpec("VarDir", .path(allowEmpty: false), default: "/var/lib/moat",
                       "Moat: directory of moatd's state (the CA, spool, HMAC archive ids); created mode 0700"),
+        ParameterSpec("ScanUser", .text, default: "moat-scan",
+                      "Moat: the unprivileged user the sandboxed scan workers run as (libclamav parses attachments only in them, never in moatd); read when moatd starts"),
+        ParameterSpec("ScanWorkers", .integer(0...256), default: "0",
+                      "Moat: scan worker processes, each scanning one part at a time; 0 is one per core; read when moatd starts"),
+        ParameterSpec("ScanWorkerMemory", .size(ByteSize.megabytes(64)...ByteSize.megabytes(65536)), default: "1gb",
+                      "Moat: address space a scan worker may use beyond the loaded signatures; a scan that needs more fails and its part is unchecked"),
+        ParameterSpec("SignatureCheckInterval", .duration(ConfigDuration.seconds(0)...ConfigDuration.days(1)), default: "60s",
+                      "Moat: how often moatd looks whether freshclam changed SignatureDir, and reloads the signatures by itself when it did (as clamd's SelfCheck); 0s turns it off"),
     ])
 }

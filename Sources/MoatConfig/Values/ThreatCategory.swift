@@ -1,7 +1,7 @@
 /// The threat categories of the rule language, shared by the engine that assigns them and the
 /// rules that test them (`threat_category in (KnownVirus, ...)`).
 /// The raw values are the spellings the rules use.
-public enum ThreatCategory: String, Sendable, Hashable, CaseIterable, CustomStringConvertible {
+public enum ThreatCategory: String, Sendable, Hashable, Codable, CaseIterable, CustomStringConvertible {
     /// A signature of a known malware family (and the industry test files).
     case knownVirus = "KnownVirus"
     /// A generic or variant signature: a modification of a known family.

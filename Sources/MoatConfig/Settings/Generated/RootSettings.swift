@@ -18,6 +18,10 @@ public struct RootSettings: Sendable {
         public static let signatureDir = ParameterKey("Root", "SignatureDir")
         public static let tempDir = ParameterKey("Root", "TempDir")
         public static let varDir = ParameterKey("Root", "VarDir")
+        public static let scanUser = ParameterKey("Root", "ScanUser")
+        public static let scanWorkers = ParameterKey("Root", "ScanWorkers")
+        public static let scanWorkerMemory = ParameterKey("Root", "ScanWorkerMemory")
+        public static let signatureCheckInterval = ParameterKey("Root", "SignatureCheckInterval")
     }
 
     public let values: ConfigValues
@@ -45,6 +49,18 @@ public struct RootSettings: Sendable {
 
     /// `VarDir`: Moat: directory of moatd's state (the CA, spool, HMAC archive ids); created mode 0700 (default `/var/lib/moat`).
     public var varDir: String { values.text(Key.varDir) }
+
+    /// `ScanUser`: Moat: the unprivileged user the sandboxed scan workers run as (libclamav parses attachments only in them, never in moatd); read when moatd starts (default `moat-scan`).
+    public var scanUser: String { values.text(Key.scanUser) }
+
+    /// `ScanWorkers`: Moat: scan worker processes, each scanning one part at a time; 0 is one per core; read when moatd starts (default `0`).
+    public var scanWorkers: Int { values.integer(Key.scanWorkers) }
+
+    /// `ScanWorkerMemory`: Moat: address space a scan worker may use beyond the loaded signatures; a scan that needs more fails and its part is unchecked (default `1gb`).
+    public var scanWorkerMemory: ByteSize { values.size(Key.scanWorkerMemory) }
+
+    /// `SignatureCheckInterval`: Moat: how often moatd looks whether freshclam changed SignatureDir, and reloads the signatures by itself when it did (as clamd's SelfCheck); 0s turns it off (default `60s`).
+    public var signatureCheckInterval: ConfigDuration { values.duration(Key.signatureCheckInterval) }
 
     /// The words `DefaultLogLevel` takes, as the file spells them.
     public enum DefaultLogLevel: String, Sendable, CaseIterable {

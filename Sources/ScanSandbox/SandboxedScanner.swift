@@ -1,0 +1,146 @@
+import CSandbox
+import Foundation
+import Logging
+import Synchronization
+import ThreatEngine
+
+/// moatd's virus scanner: libclamav runs only in sandboxed worker processes (`moat-scan`),
+/// never beside the CA key, the console's secrets or the connections. Scans are handed over as
+/// descriptors (a memfd for parts in memory, the spool file itself for stored messages).
+///
+/// A worker that crashes or passes its deadline is killed and replaced; its part is
+/// `unchecked` and BlockUnchecked decides; moatd and the other scans go on.
+public final class SandboxedScanner: ThreatScanning {
+    /// The confinement in force, for the log and appinfo.
+    public let measures: [String]
+    /// Measures that could not be taken (no namespaces in a container, not started as root).
+    public let sandboxWarnings: [String]
+    private let scratchDirectory: String
+    public let maxConcurrentScans: Int
+    private let shared: SandboxShared
+
+    /// Starts the supervisor and waits until its engine is loaded (seconds with the full
+    /// database): call it at start-up, not on an event loop.
+    ///
+    /// - Parameters:
+    ///   - executable: the `moat-scan` binary (`ScanWorkerExecutable.locate()`).
+    ///   - workerCount: scans at once, one worker process each; nil for one per core.
+    public init(configuration: SandboxConfiguration, executable: String, workerCount: Int? = nil,
+                loadTimeout: Duration = .seconds(600), logger: Logger) throws {
+        let (link, info, measures, warnings) = try SupervisorLink.start(
+            executable: executable, configuration: configuration, loadTimeout: loadTimeout)
+        self.measures = measures
+        sandboxWarnings = warnings
+        scratchDirectory = configuration.scratchDirectory
+        limitsInForce = Mutex(configuration.limits)
+        let slots = max(1, workerCount ?? ProcessInfo.processInfo.activeProcessorCount)
+        maxConcurrentScans = slots
+        shared = SandboxShared(link: link, queue: RemoteScanQueue(slots: slots), info: info, logger: logger)
+        for index in 0..<slots {
+            let shared = self.shared
+            let thread = Thread {
+                var slot = ScanSlot(index: index, shared: shared)
+                slot.run()
+            }
+            thread.name = "moat-scan-slot-\(index)"
+            thread.start()
+        }
+    }
+
+    deinit {
+        shared.queue.close()
+        shared.link.shutdown()
+        // What libclamav left behind in the workers' scratch directory goes with them.
+        try? FileManager.default.removeItem(atPath: scratchDirectory)
+    }
+
+    public var signatureInfo: SignatureInfo { shared.current.withLock { $0 } }
+
+    public var limits: ScanLimits { limitsInForce.withLock { $0 } }
+
+    /// The supervisor's process id (its workers are its children).
+    public var supervisorPID: pid_t { shared.link.pid }
+
+    var sharedLink: SupervisorLink { shared.link }
+
+    var scratchDirectoryForTests: String { scratchDirectory }
+
+    /// The workers in the middle of a scan now.
+    public var busyWorkerPIDs: [pid_t] { shared.busy.withLock { Array($0) } }
+
+    /// The worker processes alive now, by slot.
+    public var workerPIDs: [pid_t] { shared.workers.withLock { Array($0.values) } }
+
+    private let limitsInForce: Mutex<ScanLimits>
+
+    public func scan(bytes: [UInt8], name: String?, limits: ScanLimits?) async -> ScanResult {
+        guard !bytes.isEmpty else { return .clean }
+        let descriptor = moat_memfd(name ?? "part")
+        guard descriptor >= 0 else { return .unchecked(.engineError("memfd_create: \(String(cString: strerror(-descriptor)))")) }
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                let reason = String(cString: strerror(errno))
+                close(descriptor)
+                return .unchecked(.engineError("cannot hand the part to the scanner: \(reason)"))
+            }
+            written += count
+        }
+        return await run(descriptor: descriptor, name: name, limits: limits)
+    }
+
+    public func scan(fileAt path: String, limits: ScanLimits?) async -> ScanResult {
+        let descriptor = open(path, O_RDONLY | O_CLOEXEC)
+        guard descriptor >= 0 else { return .unchecked(.engineError("cannot open \(path): \(String(cString: strerror(errno)))")) }
+        return await run(descriptor: descriptor, name: (path as NSString).lastPathComponent, limits: limits)
+    }
+
+    private func run(descriptor: Int32, name: String?, limits requested: ScanLimits?) async -> ScanResult {
+        let job = RemoteScanJob(descriptor: descriptor, name: name, limits: requested ?? limits)
+        let deadline = Task {
+            // Slots kill a worker at the deadline; this answers a job still queued behind busy
+            // slots, whose worker never started on it.
+            try? await Task.sleep(until: job.deadline + .milliseconds(50), clock: .continuous)
+            if !Task.isCancelled { job.finish(.unchecked(.timeout)) }
+        }
+        defer { deadline.cancel() }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                job.attach(continuation)
+                shared.queue.submit(job)
+            }
+        } onCancel: {
+            job.finish(.unchecked(.engineError("scan cancelled")))
+        }
+    }
+
+    /// Has the supervisor load the signatures again; the slots retire their workers when their
+    /// current scans end and fork new ones from the new engine. On failure the old engine stays.
+    public func reload(limits newLimits: ScanLimits?) async throws {
+        let shared = self.shared
+        // Loading blocks for seconds: keep it off the cooperative pool.
+        let info: SignatureInfo = try await withCheckedThrowingContinuation { continuation in
+            // The link serialises requests: two reloads never load at once, and workers are
+            // forked again once the supervisor has the new engine.
+            let thread = Thread {
+                continuation.resume(with: Result {
+                    let (reply, descriptor) = try shared.link.request(.reload(limits: newLimits), timeout: .seconds(600))
+                    if descriptor >= 0 { close(descriptor) }
+                    switch reply {
+                    case .reloaded(let info, let messages):
+                        for message in messages { shared.logger.log(level: message.level, "libclamav: \(message.text)") }
+                        return info
+                    case .failed(let reason): throw SupervisorLink.Failure(description: reason)
+                    default: throw SupervisorLink.Failure(description: "the supervisor answered a reload out of turn")
+                    }
+                })
+            }
+            thread.name = "moat-signature-reload"
+            thread.start()
+        }
+        if let newLimits { limitsInForce.withLock { $0 = newLimits } }
+        shared.current.withLock { $0 = info }
+    }
+}

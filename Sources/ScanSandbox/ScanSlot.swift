@@ -1,0 +1,144 @@
+import Foundation
+import Logging
+import Synchronization
+import ThreatEngine
+
+/// What every slot of one `SandboxedScanner` shares.
+final class SandboxShared: Sendable {
+    let link: SupervisorLink
+    let queue: RemoteScanQueue
+    let logger: Logger
+    let current: Mutex<SignatureInfo>
+    /// The worker each slot holds now (tests and appinfo).
+    let workers: Mutex<[Int: pid_t]>
+    /// Workers that have a scan in hand.
+    let busy = Mutex<Set<pid_t>>([])
+    private let sequence = Atomic<UInt64>(0)
+
+    init(link: SupervisorLink, queue: RemoteScanQueue, info: SignatureInfo, logger: Logger) {
+        self.link = link
+        self.queue = queue
+        self.logger = logger
+        self.current = Mutex(info)
+        self.workers = Mutex([:])
+    }
+
+    var generation: Int { current.withLock { $0.generation } }
+
+    func nextID() -> UInt64 { sequence.add(1, ordering: .relaxed).newValue }
+}
+
+/// One scan slot: a thread of moatd's and the worker process it feeds, one scan at a time.
+/// The thread waits for the worker's answer with the job's deadline; past it the worker is
+/// killed, the scan is unchecked and the next job gets a fresh worker forked from the loaded
+/// engine. A worker that dies mid-scan costs only that scan. Workers that keep dying are
+/// replaced with a growing back-off, so a poisoned message cannot make the slot spin.
+struct ScanSlot {
+    struct Worker {
+        let pid: pid_t
+        let channel: SandboxChannel
+        let generation: Int
+    }
+
+    let index: Int
+    let shared: SandboxShared
+    private var worker: Worker?
+    private var consecutiveDeaths = 0
+
+    static let spawnTimeout = Duration.seconds(10)
+    static let maximumBackOff = Duration.seconds(5)
+
+    init(index: Int, shared: SandboxShared) {
+        self.index = index
+        self.shared = shared
+    }
+
+    mutating func run() {
+        // Forked before the first job arrives: the first message does not wait for it.
+        _ = try? readyWorker(before: .now + Self.spawnTimeout)
+        while let job = shared.queue.take() { perform(job) }
+        if let worker { retire(worker) }
+    }
+
+    private mutating func perform(_ job: RemoteScanJob) {
+        guard let descriptor = job.takeDescriptor() else { return }
+        defer { close(descriptor) }
+        let worker: Worker
+        do {
+            worker = try readyWorker(before: job.deadline)
+        } catch {
+            job.finish(.unchecked(.engineError("no scan worker: \(error)")))
+            return
+        }
+        let id = shared.nextID()
+        do {
+            try worker.channel.send(WorkerRequest.scan(id: id, name: job.name, limits: job.limits), attaching: descriptor)
+            shared.busy.withLock { _ = $0.insert(worker.pid) }
+            defer { shared.busy.withLock { _ = $0.remove(worker.pid) } }
+            let left = ContinuousClock.now.duration(to: job.deadline)
+            let (reply, extra) = try worker.channel.receive(WorkerReply.self, timeout: max(left, .milliseconds(1)))
+            if extra >= 0 { close(extra) }
+            guard case .result(let answered, let result, let messages) = reply, answered == id else {
+                end(worker, kill: true, because: "answered out of turn")
+                job.finish(.unchecked(.engineError("the scan worker answered out of turn")))
+                return
+            }
+            consecutiveDeaths = 0
+            for message in messages { shared.logger.log(level: message.level, "libclamav: \(message.text)") }
+            job.finish(result)
+        } catch SandboxChannel.Failure.timedOut {
+            let status = end(worker, kill: true, because: nil)
+            shared.logger.warning("scan worker \(worker.pid) killed: the scan exceeded its time limit (\(job.limits.scanTimeout))",
+                                  metadata: ["worker": "\(worker.pid)", "status": "\(status)"])
+            job.finish(.unchecked(.timeout))
+        } catch {
+            let status = end(worker, kill: false, because: nil)
+            consecutiveDeaths += 1
+            shared.logger.error("scan worker \(worker.pid) died during a scan: \(status); the part is unchecked",
+                                metadata: ["worker": "\(worker.pid)", "status": "\(status)", "error": "\(error)"])
+            job.finish(.unchecked(.engineError("scan worker died: \(status)")))
+        }
+    }
+
+    /// The slot's worker, forked now if it has none or an older engine's.
+    private mutating func readyWorker(before deadline: ContinuousClock.Instant) throws -> Worker {
+        if let worker, worker.generation < shared.generation {
+            retire(worker)
+            self.worker = nil
+        }
+        if let worker { return worker }
+        if consecutiveDeaths >= 3 {
+            let backOff = min(Self.maximumBackOff, .milliseconds(100) * (1 << min(consecutiveDeaths - 3, 6)))
+            let pause = min(backOff, ContinuousClock.now.duration(to: deadline))
+            if pause > .zero { Thread.sleep(forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18) }
+        }
+        let (reply, descriptor) = try shared.link.request(.spawn, timeout: Self.spawnTimeout)
+        guard case .spawned(let pid, let generation) = reply, descriptor >= 0 else {
+            if descriptor >= 0 { close(descriptor) }
+            if case .failed(let reason) = reply { throw SupervisorLink.Failure(description: reason) }
+            throw SupervisorLink.Failure(description: "the supervisor answered a spawn out of turn")
+        }
+        let fresh = Worker(pid: pid, channel: SandboxChannel(descriptor: descriptor), generation: generation)
+        worker = fresh
+        shared.workers.withLock { $0[index] = pid }
+        return fresh
+    }
+
+    /// Closes an idle worker's socket (it exits) and collects it.
+    private mutating func retire(_ worker: Worker) {
+        end(worker, kill: false, because: nil)
+    }
+
+    @discardableResult
+    private mutating func end(_ worker: Worker, kill: Bool, because reason: String?) -> WorkerExit {
+        if let reason { shared.logger.error("scan worker \(worker.pid) \(reason): killed") }
+        worker.channel.close()
+        self.worker = nil
+        shared.workers.withLock { _ = $0.removeValue(forKey: index) }
+        let request: SupervisorRequest = kill ? .kill(pid: worker.pid) : .reap(pid: worker.pid)
+        guard case (.exited(_, let status), _)? = try? shared.link.request(request, timeout: Self.spawnTimeout) else {
+            return .unknown
+        }
+        return status
+    }
+}

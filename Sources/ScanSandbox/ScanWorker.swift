@@ -1,0 +1,62 @@
+import CSandbox
+import Foundation
+import ThreatEngine
+
+/// A forked worker: one scan at a time from moatd over its own socket, until moatd closes it.
+/// It inherits the supervisor's sandbox and adds an address-space limit; it dies with the
+/// supervisor. A worker that crashes or is killed costs only the scan it was running.
+struct ScanWorker {
+    let channel: SandboxChannel
+    let engine: ScanEngine
+    let memoryLimit: UInt64
+    let configuration: SandboxConfiguration
+
+    func run() -> Never {
+        _ = moat_die_with_parent()
+        _ = moat_limit_memory(memoryLimit)
+        while true {
+            let request: WorkerRequest
+            let descriptor: Int32
+            do {
+                (request, descriptor) = try channel.receive(WorkerRequest.self)
+            } catch {
+                _exit(0)
+            }
+            let reply = answer(request, descriptor: descriptor)
+            if descriptor >= 0 { close(descriptor) }
+            do {
+                try channel.send(reply)
+            } catch {
+                _exit(0)
+            }
+        }
+    }
+
+    private func answer(_ request: WorkerRequest, descriptor: Int32) -> WorkerReply {
+        switch request {
+        case .scan(let id, let name, let limits):
+            guard descriptor >= 0 else { return .result(id: id, result: .unchecked(.engineError("no file to scan")), messages: []) }
+            TestScanDelay.apply(configuration)
+            // The descriptor's offset is shared with moatd's copy: scan from the start whatever it is.
+            lseek(descriptor, 0, SEEK_SET)
+            _ = EngineMessages.take()
+            let result = engine.scan(descriptor: descriptor, name: name, limits: limits)
+            return .result(id: id, result: result, messages: EngineMessages.take())
+        #if DEBUG
+        case .probe(let readPaths, let writePaths):
+            return .probed(SandboxProbe.run(readPaths: readPaths, writePaths: writePaths))
+        #endif
+        }
+    }
+}
+
+/// A delay before every scan, for tests that must catch a worker mid-scan or past its
+/// deadline. It exists only in debug builds: release builds (what is packaged and run in
+/// production) have no way to switch it on.
+enum TestScanDelay {
+    static func apply(_ configuration: SandboxConfiguration) {
+        #if DEBUG
+        if configuration.testScanDelayMilliseconds > 0 { usleep(configuration.testScanDelayMilliseconds * 1000) }
+        #endif
+    }
+}

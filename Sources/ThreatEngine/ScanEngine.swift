@@ -1,0 +1,56 @@
+/// A compiled libclamav engine together with what it was built from, scanning on the calling
+/// thread. `ThreatScanner` runs it on its worker threads; the sandbox's worker processes run it
+/// directly, one scan at a time, and enforce the deadline by being killed.
+public final class ScanEngine: Sendable {
+    let engine: ClamEngine
+    public let info: SignatureInfo
+
+    /// Loads every signature file in `directory`, or Moat's built-in test database when there
+    /// are none (with a warning in `info`). Blocks for seconds with the full database.
+    public static func load(from directory: String, limits: ScanLimits, generation: Int,
+                            temporaryDirectory: String?) throws -> ScanEngine {
+        let files = SignatureDirectory.signatureFiles(in: directory)
+        let engine: ClamEngine
+        var warnings: [String] = []
+        if files.isEmpty {
+            warnings.append(
+                "No ClamAV signatures in \(directory) (run freshclam): using Moat's built-in test "
+                    + "signatures, which detect only EICAR and ClamAV's test files, no real malware")
+            let builtin = try SignatureDirectory.writeBuiltinDatabase(in: temporaryDirectory)
+            defer { SignatureDirectory.remove(builtin) }
+            engine = try ClamEngine(loadingSignaturesFrom: builtin, limits: limits, temporaryDirectory: temporaryDirectory)
+        } else {
+            engine = try ClamEngine(loadingSignaturesFrom: directory, limits: limits, temporaryDirectory: temporaryDirectory)
+            if engine.signatureCount == 0 {
+                warnings.append("The signature files in \(directory) hold no signatures: nothing will be detected")
+            }
+        }
+        let info = SignatureInfo(
+            signatureCount: engine.signatureCount,
+            directory: directory,
+            usingBuiltinSignatures: files.isEmpty,
+            databaseVersion: engine.databaseVersion,
+            engineVersion: ClamLibrary.version,
+            warnings: warnings,
+            generation: generation)
+        return ScanEngine(engine: engine, info: info)
+    }
+
+    init(engine: ClamEngine, info: SignatureInfo) {
+        self.engine = engine
+        self.info = info
+    }
+
+    /// The limits the engine was built with (engine-wide sizes, libclamav's own time limit).
+    public var limits: ScanLimits { engine.limits }
+
+    /// Scans an open descriptor from its start, blocking; the caller closes it.
+    public func scan(descriptor: Int32, name: String?, limits: ScanLimits?) -> ScanResult {
+        engine.scan(descriptor: descriptor, name: name, context: ScanContext(limits: limits ?? engine.limits))
+    }
+
+    /// Scans bytes in memory, blocking.
+    public func scan(bytes: [UInt8], name: String?, limits: ScanLimits?) -> ScanResult {
+        engine.scan(bytes: bytes, name: name, context: ScanContext(limits: limits ?? engine.limits))
+    }
+}

@@ -1,0 +1,113 @@
+import Foundation
+import Testing
+@testable import ScanSandbox
+import ThreatEngine
+
+@Suite("Sandboxed scanner: libclamav in worker processes")
+struct SandboxedScannerTests {
+    @Test("a part in memory and a file are scanned by a worker, with verdicts as in-process")
+    func scansThroughWorkers() async throws {
+        let scanner = try makeScanner(workers: 2)
+        #expect(scanner.signatureInfo.usingBuiltinSignatures)
+        let threat = await scanner.scan(bytes: eicar, name: "eicar.com")
+        #expect(threat.threats.map(\.name).contains { $0.uppercased().contains("EICAR") }, "got \(threat)")
+        #expect(await scanner.scan(bytes: Array("just a letter\n".utf8)) == .clean)
+
+        let path = NSTemporaryDirectory() + "moat-sandbox-eicar-\(UUID().uuidString)"
+        try Data(eicar).write(to: URL(fileURLWithPath: path))
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        #expect(await scanner.scan(fileAt: path).threats.count == 1)
+        #expect(scanner.workerPIDs.allSatisfy { $0 != getpid() && $0 != scanner.supervisorPID })
+    }
+
+    @Test("a worker whose scratch directory vanished answers unchecked, never clean")
+    func scratchGoneIsUnchecked() async throws {
+        let scanner = try makeScanner()
+        try FileManager.default.removeItem(atPath: scanner.scratchDirectoryForTests)
+        let result = await scanner.scan(bytes: eicar, name: "eicar.com")
+        guard case .unchecked(.engineError) = result else {
+            Issue.record("expected an engine error, got \(result)")
+            return
+        }
+    }
+
+    @Test("many scans at once all get their own answer")
+    func concurrentScans() async throws {
+        let scanner = try makeScanner(workers: 2)
+        let results = await withTaskGroup(of: (Int, ScanResult).self) { group in
+            for index in 0..<40 {
+                group.addTask {
+                    let content = index % 2 == 0 ? eicar : Array("clean part \(index)\n".utf8)
+                    return (index, await scanner.scan(bytes: content))
+                }
+            }
+            return await group.reduce(into: [:]) { $0[$1.0] = $1.1 }
+        }
+        for (index, result) in results {
+            #expect(index % 2 == 0 ? result.threats.count == 1 : result == .clean, "part \(index): \(result)")
+        }
+    }
+
+    @Test("a worker killed mid-scan: that part is unchecked, the next one is scanned by a new worker")
+    func workerKilledMidScan() async throws {
+        // Every scan takes 5 s in this test's workers: the kill lands while the first one runs.
+        let scanner = try makeScanner(delayMilliseconds: 5000)
+        async let first = scanner.scan(bytes: eicar)
+        let victim = try await busyWorker(of: scanner)
+        kill(victim, SIGKILL)
+        let result = await first
+        guard case .unchecked(.engineError(let detail)) = result else {
+            Issue.record("expected an engine failure, got \(result)")
+            return
+        }
+        #expect(detail.contains("SIGKILL"), "\(detail)")
+        let next = await scanner.scan(bytes: eicar)
+        #expect(next.threats.count == 1, "the next part: \(next)")
+        let replacement = try #require(scanner.workerPIDs.first)
+        #expect(replacement != victim)
+        #expect(!processExists(victim))
+    }
+
+    @Test("a worker past the scan deadline is killed at it and replaced; the part is unchecked (timeout)")
+    func deadlineKillsWorker() async throws {
+        var short = ScanLimits.default
+        short.scanTimeout = .seconds(3)
+        let scanner = try makeScanner(limits: short, delayMilliseconds: 10000)
+        let started = ContinuousClock.now
+        async let stuck = scanner.scan(bytes: eicar)
+        let victim = try await busyWorker(of: scanner)
+        #expect(await stuck == .unchecked(.timeout))
+        #expect(ContinuousClock.now - started < .seconds(9), "answered at the deadline, not after the 10 s scan")
+        #expect(!processExists(victim), "the stuck worker was killed")
+
+        var generous = ScanLimits.default
+        generous.scanTimeout = .seconds(40)
+        let next = await scanner.scan(bytes: eicar, limits: generous)
+        #expect(next.threats.count == 1, "the next part: \(next)")
+    }
+
+    @Test("a reload retires the workers of the old engine once their scans end")
+    func reloadRetiresWorkers() async throws {
+        let scanner = try makeScanner()
+        #expect(await scanner.scan(bytes: eicar).threats.count == 1)
+        let old = try #require(scanner.workerPIDs.first)
+        #expect(scanner.signatureInfo.generation == 1)
+        try await scanner.reload()
+        #expect(scanner.signatureInfo.generation == 2)
+        #expect(await scanner.scan(bytes: eicar).threats.count == 1)
+        let new = try #require(scanner.workerPIDs.first)
+        #expect(new != old)
+        #expect(!processExists(old))
+    }
+
+    @Test("if the supervisor dies, scans are answered unchecked instead of hanging")
+    func supervisorGone() async throws {
+        let scanner = try makeScanner()
+        kill(scanner.supervisorPID, SIGKILL)
+        let result = await scanner.scan(bytes: eicar)
+        guard case .unchecked = result else {
+            Issue.record("expected unchecked, got \(result)")
+            return
+        }
+    }
+}
