@@ -72,8 +72,12 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], path: "Modules/CertificateStore"),
+        .target(name: "CSandbox", path: "Modules/CSandbox", linkerSettings: [.linkedLibrary("seccomp")]),
+        .target(name: "ScanSandbox", dependencies: [
+            "ThreatEngine", "CSandbox", .product(name: "Logging", package: "swift-log"),
+        ], path: "Modules/ScanSandbox"),
         .target(name: "MoatService", dependencies: [
-            "MoatConfig", "MailD", "ThreatEngine", "CertificateStore",
+            "MoatConfig", "MailD", "ThreatEngine", "ScanSandbox", "CertificateStore",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
