@@ -15,6 +15,10 @@ enum SandboxPolicy {
         var warnings: [String] = []
         /// libclamav's scratch directory as the sandboxed process sees it.
         var scratchDirectory: String
+        /// Where the signatures are read from inside the sandbox: the directory opened before
+        /// the mounts changed (`/proc/self/fd/N`), so neither the scratch mount on /tmp nor a
+        /// masked directory can hide it, and freshclam's later updates are seen.
+        var signatureDirectory: String
     }
 
     struct Failure: Error, CustomStringConvertible {
@@ -22,7 +26,10 @@ enum SandboxPolicy {
     }
 
     static func apply(_ configuration: SandboxConfiguration) throws -> Applied {
-        var applied = Applied(scratchDirectory: configuration.scratchDirectory)
+        var applied = Applied(scratchDirectory: configuration.scratchDirectory,
+                              signatureDirectory: configuration.signatureDirectory)
+        let signatures = open(configuration.signatureDirectory, O_RDONLY | O_DIRECTORY)
+        if signatures >= 0 { applied.signatureDirectory = "/proc/self/fd/\(signatures)" }
         let root = geteuid() == 0
         let account = root ? try sandboxUser(configuration.user) : nil
         try prepareScratch(configuration.scratchDirectory, owner: account)

@@ -49,9 +49,8 @@ public enum ScanSupervisor {
         }
         EngineMessages.capture()
         let applied = try SandboxPolicy.apply(configuration)
-        let engine = try ScanEngine.load(from: configuration.signatureDirectory, limits: configuration.limits,
-                                         generation: 1, temporaryDirectory: applied.scratchDirectory)
-        let state = State(configuration: configuration, scratchDirectory: applied.scratchDirectory, engine: engine)
+        let state = try State(configuration: configuration, applied: applied)
+        let engine = state.engine
         var measures = applied.measures
         measures.append("memory limit per worker: the engine plus \(configuration.memoryHeadroom >> 20) MiB")
         try channel.send(SupervisorReply.ready(info: engine.info, measures: measures, warnings: applied.warnings,
@@ -62,15 +61,26 @@ public enum ScanSupervisor {
     struct State {
         let configuration: SandboxConfiguration
         let scratchDirectory: String
+        let signatureDirectory: String
         var engine: ScanEngine
         var workers: Set<pid_t> = []
         /// Exit statuses collected before moatd asked for them.
         var collected: [pid_t: WorkerExit] = [:]
 
-        init(configuration: SandboxConfiguration, scratchDirectory: String, engine: ScanEngine) {
+        init(configuration: SandboxConfiguration, applied: SandboxPolicy.Applied) throws {
             self.configuration = configuration
-            self.scratchDirectory = scratchDirectory
-            self.engine = engine
+            scratchDirectory = applied.scratchDirectory
+            signatureDirectory = applied.signatureDirectory
+            engine = try Self.load(configuration, from: applied.signatureDirectory, limits: configuration.limits,
+                                   generation: 1, scratch: applied.scratchDirectory)
+        }
+
+        /// Loads from the sandbox's view of the directory, and reports it by its real name.
+        static func load(_ configuration: SandboxConfiguration, from directory: String, limits: ScanLimits,
+                         generation: Int, scratch: String) throws -> ScanEngine {
+            let engine = try ScanEngine.load(from: directory, limits: limits, generation: generation,
+                                             temporaryDirectory: scratch)
+            return engine.describing(directory: configuration.signatureDirectory, insteadOf: directory)
         }
 
         mutating func handle(_ request: SupervisorRequest,
@@ -89,10 +99,8 @@ public enum ScanSupervisor {
                 return (.exited(pid: pid, status: waitFor(pid)), -1)
             case .reload(let limits):
                 do {
-                    engine = try ScanEngine.load(from: configuration.signatureDirectory,
-                                                 limits: limits ?? engine.limits,
-                                                 generation: engine.info.generation + 1,
-                                                 temporaryDirectory: scratchDirectory)
+                    engine = try Self.load(configuration, from: signatureDirectory, limits: limits ?? engine.limits,
+                                           generation: engine.info.generation + 1, scratch: scratchDirectory)
                     return (.reloaded(info: engine.info, messages: EngineMessages.take()), -1)
                 } catch {
                     let said = EngineMessages.take().map(\.text).joined(separator: "; ")

@@ -41,6 +41,15 @@ public final class ScanEngine: Sendable {
         self.info = info
     }
 
+    /// The same engine, with `directory` named in its info and warnings instead of `path` (the
+    /// sandbox reads the signatures through a descriptor's path).
+    public func describing(directory: String, insteadOf path: String) -> ScanEngine {
+        var info = info
+        info.directory = directory
+        info.warnings = info.warnings.map { $0.replacingOccurrences(of: path, with: directory) }
+        return ScanEngine(engine: engine, info: info)
+    }
+
     /// The limits the engine was built with (engine-wide sizes, libclamav's own time limit).
     public var limits: ScanLimits { engine.limits }
 
