@@ -8,8 +8,13 @@ cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh --runtime
 swift build -c release --product moatd
 swift build -c release --product moat-ctl
-install -d -m 0755 /usr/local/bin /etc/moat
+swift build -c release --product moat-scan
+install -d -m 0755 /usr/local/bin /usr/local/lib/moat /etc/moat
 install -m 0755 .build/release/moatd .build/release/moat-ctl /usr/local/bin/
+# The sandboxed scan workers moatd starts (not a command of its own).
+install -m 0755 .build/release/moat-scan /usr/local/lib/moat/
+# The users moatd and its scan workers run as.
+bash scripts/create-users.sh
 # An administrator's existing file is never overwritten.
 [ -e /etc/moat/moat.ini ] || install -m 0644 etc/moat.ini /etc/moat/moat.ini
 install -d -m 0700 /var/lib/moat /run/moat

@@ -12,7 +12,9 @@ trap 'kill $(jobs -p) 2>/dev/null; [ -n "${PIDS:-}" ] && kill $PIDS 2>/dev/null;
 MOATD=${MOATD:-}
 if [ -z "$MOATD" ]; then
   SCRATCH=${SCRATCH:-.build-filters-release}
-  (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product moatd >/dev/null) || exit 1
+  for product in moatd moat-scan; do
+    (cd "$ROOT" && swift build -c release --scratch-path "$SCRATCH" --product $product >/dev/null) || exit 1
+  done
   MOATD=$ROOT/$SCRATCH/release/moatd
 fi
 tail -n +2 "$CORPUS/INDEX.tsv" | cut -f1 | head -n "$N" | sed "s|^|$CORPUS/|" > "$WORK/files"

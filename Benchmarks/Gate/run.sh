@@ -57,7 +57,10 @@ if [ "$WHAT" != smtp ] && [ "$(ulimit -n)" -lt $((2 * CONNECTIONS + 200)) ]; the
     exit 1
 fi
 
-[ -x "$MOATD" ] || (cd "$REPO" && swift build -c release --scratch-path "$SCRATCH" --product moatd >/dev/null)
+# moatd scans in sandboxed moat-scan workers, found beside it.
+for product in moatd moat-scan; do
+    [ -x "$(dirname "$MOATD")/$product" ] || (cd "$REPO" && swift build -c release --scratch-path "$SCRATCH" --product "$product" >/dev/null)
+done
 
 T=$(mktemp -d /tmp/moat-gate-bench.XXXXXX)
 chmod 755 "$T"

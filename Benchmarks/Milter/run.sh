@@ -101,7 +101,11 @@ measure "Postfix, no milter"
 
 # 2. Moat
 MOAT_PORT=$(free_port)
-[ -x "$SCRATCH/release/moatd" ] || (cd "$REPO" && swift build -c release --scratch-path "$SCRATCH" --product moatd >/dev/null)
+# moatd scans in sandboxed moat-scan workers, found beside it (older trees have none).
+for product in moatd moat-scan; do
+    [ -x "$SCRATCH/release/$product" ] || [ ! -d "$REPO/Sources/$product" ] \
+        || (cd "$REPO" && swift build -c release --scratch-path "$SCRATCH" --product "$product" >/dev/null)
+done
 mkdir -p "$T/moat/run" "$T/moat/var"
 cat > "$T/moat/moat.ini" <<CONF
 [Root]
