@@ -21,6 +21,9 @@ public struct SandboxConfiguration: Codable, Sendable {
     /// Test builds only: every scan waits this long first, so tests can catch a worker
     /// mid-scan or past its deadline. Release builds have no such field.
     public var testScanDelayMilliseconds: UInt32 = 0
+    /// Test builds only: a worker given content that starts with these bytes crashes
+    /// (SIGSEGV), as a libclamav memory bug reached by a hostile file would.
+    public var testCrashPrefix: [UInt8] = []
     #endif
 
     public init(signatureDirectory: String, limits: ScanLimits, scratchDirectory: String,

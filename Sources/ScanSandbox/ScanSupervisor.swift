@@ -15,6 +15,10 @@ public enum ScanSupervisor {
     public static func main() -> Never {
         _ = moat_close_from(controlDescriptor + 1)
         signal(SIGPIPE, SIG_IGN)
+        // The Swift runtime catches crash signals to print a backtrace (by starting another
+        // program, which the sandbox forbids). A worker that crashes must simply die, at once,
+        // without a core file: moatd sees the signal and answers for its part.
+        for crash in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTRAP, SIGSYS] { signal(crash, SIG_DFL) }
         let channel = SandboxChannel(descriptor: controlDescriptor)
         var state: State
         do {

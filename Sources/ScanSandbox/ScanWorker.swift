@@ -37,6 +37,7 @@ struct ScanWorker {
         case .scan(let id, let name, let limits):
             guard descriptor >= 0 else { return .result(id: id, result: .unchecked(.engineError("no file to scan")), messages: []) }
             TestScanDelay.apply(configuration)
+            TestCrash.apply(configuration, descriptor: descriptor)
             // The descriptor's offset is shared with moatd's copy: scan from the start whatever it is.
             lseek(descriptor, 0, SEEK_SET)
             _ = EngineMessages.take()
@@ -57,6 +58,19 @@ enum TestScanDelay {
     static func apply(_ configuration: SandboxConfiguration) {
         #if DEBUG
         if configuration.testScanDelayMilliseconds > 0 { usleep(configuration.testScanDelayMilliseconds * 1000) }
+        #endif
+    }
+}
+
+/// A crash on chosen content, for tests of what a worker crash costs. Debug builds only.
+enum TestCrash {
+    static func apply(_ configuration: SandboxConfiguration, descriptor: Int32) {
+        #if DEBUG
+        let prefix = configuration.testCrashPrefix
+        guard !prefix.isEmpty else { return }
+        var head = [UInt8](repeating: 0, count: prefix.count)
+        let count = pread(descriptor, &head, head.count, 0)
+        if count == prefix.count, head == prefix { raise(SIGSEGV) }
         #endif
     }
 }

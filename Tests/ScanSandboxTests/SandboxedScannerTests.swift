@@ -86,6 +86,22 @@ struct SandboxedScannerTests {
         #expect(next.threats.count == 1, "the next part: \(next)")
     }
 
+    @Test("a message that crashes every worker: each scan of it is unchecked, the others are scanned, no spinning")
+    func poisonedContentCrashesWorkers() async throws {
+        let scanner = try makeScanner(crashPrefix: "POISON")
+        for _ in 0..<5 {
+            let result = await scanner.scan(bytes: Array("POISON attachment".utf8))
+            guard case .unchecked(.engineError(let detail)) = result else {
+                Issue.record("expected an engine failure, got \(result)")
+                return
+            }
+            #expect(detail.contains("SIGSEGV"), "\(detail)")
+        }
+        // After five deaths in a row the slot waits before forking again, yet still answers.
+        #expect(await scanner.scan(bytes: eicar).threats.count == 1)
+        #expect(await scanner.scan(bytes: Array("a clean part".utf8)) == .clean)
+    }
+
     @Test("a reload retires the workers of the old engine once their scans end")
     func reloadRetiresWorkers() async throws {
         let scanner = try makeScanner()

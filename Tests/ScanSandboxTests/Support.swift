@@ -9,12 +9,13 @@ struct NoWorkerExecutable: Error {}
 
 /// A sandboxed scanner on Moat's built-in test signatures, with a scratch directory of its own.
 func makeScanner(workers: Int = 1, limits: ScanLimits = .default, delayMilliseconds: UInt32 = 0,
-                 masked: [String] = []) throws -> SandboxedScanner {
+                 masked: [String] = [], crashPrefix: String = "") throws -> SandboxedScanner {
     guard let executable = ScanWorkerExecutable.locate() else { throw NoWorkerExecutable() }
     var configuration = SandboxConfiguration(
         signatureDirectory: "/nonexistent/moat-test-signatures", limits: limits,
         scratchDirectory: NSTemporaryDirectory() + "moat-scan-test-\(UUID().uuidString)", maskedPaths: masked)
     configuration.testScanDelayMilliseconds = delayMilliseconds
+    configuration.testCrashPrefix = Array(crashPrefix.utf8)
     return try SandboxedScanner(configuration: configuration, executable: executable, workerCount: workers,
                                 logger: Logger(label: "ScanSandboxTests"))
 }
