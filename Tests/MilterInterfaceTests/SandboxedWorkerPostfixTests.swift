@@ -20,8 +20,8 @@ struct SandboxedWorkerPostfixTests {
         var configuration = SandboxConfiguration(
             signatureDirectory: "/nonexistent-moat-test-signatures", limits: .default,
             scratchDirectory: NSTemporaryDirectory() + "moat-milter-sandbox-\(UUID().uuidString)")
-        // Every scan takes 4 s in this test's worker: the kill lands while the first one runs.
-        configuration.testScanDelayMilliseconds = 4000
+        // Every scan takes 8 s in this test's worker: the kill lands while the first one runs.
+        configuration.testScanDelayMilliseconds = 8000
         let scanner = try SandboxedScanner(configuration: configuration, executable: executable, workerCount: 1,
                                            logger: Logger(label: "ThreatEngine") { _ in log })
         let coreSpool = try S.temporaryDirectory("moat-milter-sandbox-core")
@@ -55,12 +55,20 @@ struct SandboxedWorkerPostfixTests {
 
     /// The worker of the only slot, once it has a scan in hand (generous: a loaded machine
     /// may take seconds to get there).
+    /// Polls from a thread of its own: the cooperative pool can be starved for seconds when the
+    /// whole suite runs on two cores.
     static func busyWorker(of scanner: SandboxedScanner) async throws -> pid_t {
-        let deadline = ContinuousClock.now + .seconds(60)
-        while ContinuousClock.now < deadline {
-            if let pid = scanner.busyWorkerPIDs.first { return pid }
-            try await Task.sleep(for: .milliseconds(20))
+        let found: pid_t? = await withCheckedContinuation { continuation in
+            Thread {
+                let deadline = Date().addingTimeInterval(120)
+                while Date() < deadline {
+                    if let pid = scanner.busyWorkerPIDs.first { return continuation.resume(returning: pid) }
+                    usleep(5_000)
+                }
+                continuation.resume(returning: nil)
+            }.start()
         }
-        throw CancellationError()
+        guard let found else { throw CancellationError() }
+        return found
     }
 }

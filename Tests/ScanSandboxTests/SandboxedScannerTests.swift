@@ -50,8 +50,8 @@ struct SandboxedScannerTests {
 
     @Test("a worker killed mid-scan: that part is unchecked, the next one is scanned by a new worker")
     func workerKilledMidScan() async throws {
-        // Every scan takes 5 s in this test's workers: the kill lands while the first one runs.
-        let scanner = try makeScanner(delayMilliseconds: 5000)
+        // Every scan takes 8 s in this test's workers: the kill lands while the first one runs.
+        let scanner = try makeScanner(delayMilliseconds: 8000)
         async let first = scanner.scan(bytes: eicar)
         let victim = try await busyWorker(of: scanner)
         kill(victim, SIGKILL)
@@ -72,12 +72,11 @@ struct SandboxedScannerTests {
     func deadlineKillsWorker() async throws {
         var short = ScanLimits.default
         short.scanTimeout = .seconds(3)
-        let scanner = try makeScanner(limits: short, delayMilliseconds: 10000)
+        let scanner = try makeScanner(limits: short, delayMilliseconds: 20000)
+        let victim = try await idleWorker(of: scanner)
         let started = ContinuousClock.now
-        async let stuck = scanner.scan(bytes: eicar)
-        let victim = try await busyWorker(of: scanner)
-        #expect(await stuck == .unchecked(.timeout))
-        #expect(ContinuousClock.now - started < .seconds(9), "answered at the deadline, not after the 10 s scan")
+        #expect(await scanner.scan(bytes: eicar) == .unchecked(.timeout))
+        #expect(ContinuousClock.now - started < .seconds(19), "answered at the deadline, not after the 20 s scan")
         #expect(!processExists(victim), "the stuck worker was killed")
 
         var generous = ScanLimits.default

@@ -22,15 +22,31 @@ func makeScanner(workers: Int = 1, limits: ScanLimits = .default, delayMilliseco
 
 struct NoBusyWorker: Error {}
 
-/// Waits (polling) until a worker has a scan in hand, and returns it. Generous: a loaded
-/// machine may take seconds to get there.
-func busyWorker(of scanner: SandboxedScanner) async throws -> pid_t {
-    let deadline = ContinuousClock.now + .seconds(60)
-    while ContinuousClock.now < deadline {
-        if let pid = scanner.busyWorkerPIDs.first { return pid }
-        try await Task.sleep(for: .milliseconds(20))
+/// Waits until `pick` finds a worker, polling from a thread of its own: the cooperative pool
+/// can be starved for seconds when the whole suite runs on two cores.
+func waitForWorker(_ pick: @escaping @Sendable () -> pid_t?) async throws -> pid_t {
+    let found: pid_t? = await withCheckedContinuation { continuation in
+        Thread {
+            let deadline = Date().addingTimeInterval(120)
+            while Date() < deadline {
+                if let pid = pick() { return continuation.resume(returning: pid) }
+                usleep(5_000)
+            }
+            continuation.resume(returning: nil)
+        }.start()
     }
-    throw NoBusyWorker()
+    guard let found else { throw NoBusyWorker() }
+    return found
+}
+
+/// The worker that has a scan in hand.
+func busyWorker(of scanner: SandboxedScanner) async throws -> pid_t {
+    try await waitForWorker { scanner.busyWorkerPIDs.first }
+}
+
+/// The worker of the (only) slot, forked when the scanner starts.
+func idleWorker(of scanner: SandboxedScanner) async throws -> pid_t {
+    try await waitForWorker { scanner.workerPIDs.first }
 }
 
 func processExists(_ pid: pid_t) -> Bool {
