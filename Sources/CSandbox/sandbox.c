@@ -137,7 +137,7 @@ int moat_become(uid_t uid, gid_t gid) {
     return 0;
 }
 
-int moat_apply_seccomp(void) {
+int moat_apply_seccomp(int allow_accept) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return -errno;
     scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_ALLOW);
     if (!ctx) return -ENOMEM;
@@ -146,8 +146,12 @@ int moat_apply_seccomp(void) {
     // Only AF_UNIX sockets (socketpairs to moatd and between supervisor and worker).
     rc |= seccomp_rule_add(ctx, refuse, SCMP_SYS(socket), 1, SCMP_A0(SCMP_CMP_NE, AF_UNIX));
     rc |= seccomp_rule_add(ctx, refuse, SCMP_SYS(socketpair), 1, SCMP_A0(SCMP_CMP_NE, AF_UNIX));
+    if (!allow_accept) {
+        rc |= seccomp_rule_add(ctx, refuse, SCMP_SYS(accept), 0);
+        rc |= seccomp_rule_add(ctx, refuse, SCMP_SYS(accept4), 0);
+    }
     const int denied[] = {
-        SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4),
+        SCMP_SYS(connect), SCMP_SYS(bind), SCMP_SYS(listen),
         SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(mount_setattr), SCMP_SYS(move_mount),
         SCMP_SYS(open_tree), SCMP_SYS(fsopen), SCMP_SYS(fsmount), SCMP_SYS(pivot_root),
         SCMP_SYS(chroot), SCMP_SYS(unshare), SCMP_SYS(setns), SCMP_SYS(ptrace),
@@ -179,4 +183,61 @@ int moat_limit_memory(unsigned long long bytes) {
 
 int moat_close_from(int lowest) {
     return syscall(SYS_close_range, (unsigned)lowest, ~0U, 0) == 0 ? 0 : -errno;
+}
+
+#include <sys/stat.h>
+#include <sys/un.h>
+
+static int unix_address(const char *path, struct sockaddr_un *address) {
+    memset(address, 0, sizeof *address);
+    address->sun_family = AF_UNIX;
+    if (strlen(path) >= sizeof address->sun_path) return -ENAMETOOLONG;
+    strcpy(address->sun_path, path);
+    return 0;
+}
+
+int moat_listen_seqpacket(const char *path) {
+    struct sockaddr_un address;
+    int result = unix_address(path, &address);
+    if (result != 0) return result;
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    unlink(path);
+    if (bind(fd, (struct sockaddr *)&address, sizeof address) != 0 || chmod(path, 0666) != 0 || listen(fd, 16) != 0) {
+        int saved = errno;
+        close(fd);
+        return -saved;
+    }
+    return fd;
+}
+
+int moat_accept(int listener) {
+    int fd;
+    do {
+        fd = accept4(listener, NULL, NULL, SOCK_CLOEXEC);
+    } while (fd < 0 && errno == EINTR);
+    return fd < 0 ? -errno : fd;
+}
+
+int moat_connect_seqpacket(const char *path) {
+    struct sockaddr_un address;
+    int result = unix_address(path, &address);
+    if (result != 0) return result;
+    int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -errno;
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) != 0) {
+        int saved = errno;
+        close(fd);
+        return -saved;
+    }
+    return fd;
+}
+
+int moat_peer(int sock, uid_t *uid, pid_t *pid) {
+    struct ucred credentials;
+    socklen_t length = sizeof credentials;
+    if (getsockopt(sock, SOL_SOCKET, SO_PEERCRED, &credentials, &length) != 0) return -errno;
+    *uid = credentials.uid;
+    *pid = credentials.pid;
+    return 0;
 }

@@ -26,10 +26,7 @@ public enum EngineSetup {
     /// (nil: the system's temporary directory).
     public static func scanner(_ values: ConfigValues, serving profiles: [CheckProfile],
                                temporaryDirectory: String?, logger: Logger) throws -> SandboxedScanner {
-        guard let executable = ScanWorkerExecutable.locate() else {
-            throw EngineSetupError(description: "the scan worker executable moat-scan is missing "
-                + "(looked beside this program and in /usr/lib/moat; MOAT_SCAN_WORKER names another)")
-        }
+        let executable = ScanWorkerExecutable.locate()
         // One directory per process: two daemons sharing a TempDir (tests, a second instance)
         // must not empty each other's. What a previous process left is removed here.
         let base = temporaryDirectory ?? NSTemporaryDirectory()
@@ -46,11 +43,31 @@ public enum EngineSetup {
         }
         #endif
         let workers = values.root.scanWorkers
-        let scanner = try SandboxedScanner(configuration: configuration, executable: executable,
+        let scanner = try SandboxedScanner(configuration: configuration, supervisor: supervisor(values, executable: executable),
                                            workerCount: workers > 0 ? workers : nil, logger: logger)
         for measure in scanner.measures { logger.info("scan sandbox: \(measure)") }
         for warning in scanner.sandboxWarnings { logger.warning("scan sandbox: \(warning)") }
         return scanner
+    }
+
+    /// moat-scan.service's socket, where the Debian package's unit makes it.
+    static let serviceSocket = "/run/moat-scan/scan.sock"
+
+    /// `[Root] ScanService`: connect to moat-scan.service, or start moat-scan as a child.
+    static func supervisor(_ values: ConfigValues, executable: String?) throws -> SandboxedScanner.Supervisor {
+        let setting = values.root.scanService
+        switch setting.lowercased() {
+        case "auto" where FileManager.default.fileExists(atPath: serviceSocket):
+            return .service(socket: serviceSocket)
+        case "auto", "spawn":
+            guard let executable else {
+                throw EngineSetupError(description: "the scan worker executable moat-scan is missing "
+                    + "(looked beside this program and in /usr/lib/moat; MOAT_SCAN_WORKER names another)")
+            }
+            return .spawn(executable: executable)
+        default:
+            return .service(socket: setting)
+        }
     }
 
     /// What the workers must not see even where file permissions would let them: moatd's

@@ -63,7 +63,7 @@ enum SandboxPolicy {
             let name = getpwuid(geteuid()).map { String(cString: $0.pointee.pw_name) } ?? "uid \(geteuid())"
             applied.warnings.append("workers run as \(name), moatd's own user: moatd was not started as root")
         }
-        let filtered = moat_apply_seccomp()
+        let filtered = moat_apply_seccomp(0)
         guard filtered == 0 else { throw failure("cannot install the seccomp filter", filtered) }
         applied.measures.append("seccomp: no network sockets, mounts or namespace changes; no_new_privs")
         return applied

@@ -15,7 +15,8 @@ public final class SandboxedScanner: ThreatScanning {
     public let measures: [String]
     /// Measures that could not be taken (no namespaces in a container, not started as root).
     public let sandboxWarnings: [String]
-    private let scratchDirectory: String
+    /// The workers' scratch directory when moatd made it (spawned supervisor); removed with it.
+    private let scratchDirectory: String?
     public let maxConcurrentScans: Int
     private let shared: SandboxShared
 
@@ -25,17 +26,40 @@ public final class SandboxedScanner: ThreatScanning {
     /// - Parameters:
     ///   - executable: the `moat-scan` binary (`ScanWorkerExecutable.locate()`).
     ///   - workerCount: scans at once, one worker process each; nil for one per core.
-    public init(configuration: SandboxConfiguration, executable: String, workerCount: Int? = nil,
+    public convenience init(configuration: SandboxConfiguration, executable: String, workerCount: Int? = nil,
+                            loadTimeout: Duration = .seconds(600), logger: Logger) throws {
+        try self.init(configuration: configuration, supervisor: .spawn(executable: executable),
+                      workerCount: workerCount, loadTimeout: loadTimeout, logger: logger)
+    }
+
+    /// Where the supervisor comes from.
+    public enum Supervisor: Sendable {
+        /// moatd starts `moat-scan` itself, which confines itself (needs root for its user and
+        /// namespaces).
+        case spawn(executable: String)
+        /// moat-scan.service listens there, confined by its unit.
+        case service(socket: String)
+    }
+
+    public init(configuration: SandboxConfiguration, supervisor: Supervisor, workerCount: Int? = nil,
                 loadTimeout: Duration = .seconds(600), logger: Logger) throws {
-        let (link, info, measures, warnings) = try SupervisorLink.start(
-            executable: executable, configuration: configuration, loadTimeout: loadTimeout)
+        let establish: @Sendable () throws -> SupervisorLink.Started = {
+            switch supervisor {
+            case .spawn(let executable):
+                try SupervisorLink.start(executable: executable, configuration: configuration, loadTimeout: loadTimeout)
+            case .service(let socket):
+                try SupervisorLink.connect(to: socket, configuration: configuration, loadTimeout: loadTimeout)
+            }
+        }
+        let (link, info, measures, warnings) = try establish()
         self.measures = measures
         sandboxWarnings = warnings
-        scratchDirectory = configuration.scratchDirectory
+        if case .spawn = supervisor { scratchDirectory = configuration.scratchDirectory } else { scratchDirectory = nil }
         limitsInForce = Mutex(configuration.limits)
         let slots = max(1, workerCount ?? ProcessInfo.processInfo.activeProcessorCount)
         maxConcurrentScans = slots
-        shared = SandboxShared(link: link, queue: RemoteScanQueue(slots: slots), info: info, logger: logger)
+        shared = SandboxShared(link: link, queue: RemoteScanQueue(slots: slots), info: info, logger: logger,
+                               establish: establish)
         for index in 0..<slots {
             let shared = self.shared
             let thread = Thread {
@@ -51,7 +75,7 @@ public final class SandboxedScanner: ThreatScanning {
         shared.queue.close()
         shared.link.shutdown()
         // What libclamav left behind in the workers' scratch directory goes with them.
-        try? FileManager.default.removeItem(atPath: scratchDirectory)
+        if let scratchDirectory { try? FileManager.default.removeItem(atPath: scratchDirectory) }
     }
 
     public var signatureInfo: SignatureInfo { shared.current.withLock { $0 } }
@@ -63,7 +87,7 @@ public final class SandboxedScanner: ThreatScanning {
 
     var sharedLink: SupervisorLink { shared.link }
 
-    var scratchDirectoryForTests: String { scratchDirectory }
+    var scratchDirectoryForTests: String { scratchDirectory ?? "" }
 
     /// The workers in the middle of a scan now.
     public var busyWorkerPIDs: [pid_t] { shared.busy.withLock { Array($0) } }
@@ -126,7 +150,7 @@ public final class SandboxedScanner: ThreatScanning {
             // forked again once the supervisor has the new engine.
             let thread = Thread {
                 continuation.resume(with: Result {
-                    let (reply, descriptor) = try shared.link.request(.reload(limits: newLimits), timeout: .seconds(600))
+                    let (reply, descriptor, _) = try shared.request(.reload(limits: newLimits), timeout: .seconds(600))
                     if descriptor >= 0 { close(descriptor) }
                     switch reply {
                     case .reloaded(let info, let messages):

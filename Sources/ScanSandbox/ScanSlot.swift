@@ -5,7 +5,6 @@ import ThreatEngine
 
 /// What every slot of one `SandboxedScanner` shares.
 final class SandboxShared: Sendable {
-    let link: SupervisorLink
     let queue: RemoteScanQueue
     let logger: Logger
     let current: Mutex<SignatureInfo>
@@ -14,9 +13,14 @@ final class SandboxShared: Sendable {
     /// Workers that have a scan in hand.
     let busy = Mutex<Set<pid_t>>([])
     private let sequence = Atomic<UInt64>(0)
+    private let links: Mutex<(link: SupervisorLink, lastAttempt: ContinuousClock.Instant?)>
+    /// Starts or connects to a supervisor again.
+    private let establish: @Sendable () throws -> SupervisorLink.Started
 
-    init(link: SupervisorLink, queue: RemoteScanQueue, info: SignatureInfo, logger: Logger) {
-        self.link = link
+    init(link: SupervisorLink, queue: RemoteScanQueue, info: SignatureInfo, logger: Logger,
+         establish: @escaping @Sendable () throws -> SupervisorLink.Started) {
+        self.links = Mutex((link, nil))
+        self.establish = establish
         self.queue = queue
         self.logger = logger
         self.current = Mutex(info)
@@ -24,6 +28,44 @@ final class SandboxShared: Sendable {
     }
 
     var generation: Int { current.withLock { $0.generation } }
+
+    /// The supervisor in service now.
+    var link: SupervisorLink { links.withLock { $0.link } }
+
+    /// Replaces a supervisor that failed (moat-scan.service restarted, or a spawned one died):
+    /// a new one is started or connected and loads the engine. Its workers die with it, so
+    /// every slot forks again. At most one attempt a second; nil while there is none.
+    func replace(_ failed: SupervisorLink) -> SupervisorLink? {
+        links.withLock { state -> SupervisorLink? in
+            guard state.link === failed else { return state.link }
+            if let last = state.lastAttempt, ContinuousClock.now - last < .seconds(1) { return nil }
+            state.lastAttempt = .now
+            failed.shutdown()
+            do {
+                let started = try establish()
+                state.link = started.link
+                current.withLock { $0 = started.info }
+                logger.warning("the scan supervisor was replaced", metadata: ["supervisor": "\(started.link.pid)"])
+                return started.link
+            } catch {
+                logger.error("cannot replace the scan supervisor: \(error); parts stay unchecked until it is back")
+                return nil
+            }
+        }
+    }
+
+    /// Runs one supervisor request, on a replacement supervisor if the current one failed.
+    func request(_ request: SupervisorRequest, timeout: Duration) throws -> (SupervisorReply, Int32, SupervisorLink) {
+        let current = link
+        do {
+            let (reply, descriptor) = try current.request(request, timeout: timeout)
+            return (reply, descriptor, current)
+        } catch {
+            guard let replacement = replace(current) else { throw error }
+            let (reply, descriptor) = try replacement.request(request, timeout: timeout)
+            return (reply, descriptor, replacement)
+        }
+    }
 
     func nextID() -> UInt64 { sequence.add(1, ordering: .relaxed).newValue }
 }
@@ -38,6 +80,8 @@ struct ScanSlot {
         let pid: pid_t
         let channel: SandboxChannel
         let generation: Int
+        /// The supervisor it was forked by.
+        let supervisor: SupervisorLink
     }
 
     let index: Int
@@ -102,7 +146,7 @@ struct ScanSlot {
 
     /// The slot's worker, forked now if it has none or an older engine's.
     private mutating func readyWorker(before deadline: ContinuousClock.Instant) throws -> Worker {
-        if let worker, worker.generation < shared.generation {
+        if let worker, worker.supervisor !== shared.link || worker.generation < shared.generation {
             retire(worker)
             self.worker = nil
         }
@@ -112,13 +156,14 @@ struct ScanSlot {
             let pause = min(backOff, ContinuousClock.now.duration(to: deadline))
             if pause > .zero { Thread.sleep(forTimeInterval: Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18) }
         }
-        let (reply, descriptor) = try shared.link.request(.spawn, timeout: Self.spawnTimeout)
+        let (reply, descriptor, supervisor) = try shared.request(.spawn, timeout: Self.spawnTimeout)
         guard case .spawned(let pid, let generation) = reply, descriptor >= 0 else {
             if descriptor >= 0 { close(descriptor) }
             if case .failed(let reason) = reply { throw SupervisorLink.Failure(description: reason) }
             throw SupervisorLink.Failure(description: "the supervisor answered a spawn out of turn")
         }
-        let fresh = Worker(pid: pid, channel: SandboxChannel(descriptor: descriptor), generation: generation)
+        let fresh = Worker(pid: pid, channel: SandboxChannel(descriptor: descriptor), generation: generation,
+                           supervisor: supervisor)
         worker = fresh
         shared.workers.withLock { $0[index] = pid }
         return fresh
@@ -135,8 +180,10 @@ struct ScanSlot {
         worker.channel.close()
         self.worker = nil
         shared.workers.withLock { _ = $0.removeValue(forKey: index) }
+        // A worker of a supervisor that is gone went with it.
+        guard worker.supervisor === shared.link else { return .unknown }
         let request: SupervisorRequest = kill ? .kill(pid: worker.pid) : .reap(pid: worker.pid)
-        guard case (.exited(_, let status), _)? = try? shared.link.request(request, timeout: Self.spawnTimeout) else {
+        guard case (.exited(_, let status), _)? = try? worker.supervisor.request(request, timeout: Self.spawnTimeout) else {
             return .unknown
         }
         return status

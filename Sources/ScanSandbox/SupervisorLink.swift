@@ -1,3 +1,4 @@
+import CSandbox
 import Foundation
 import Synchronization
 import ThreatEngine
@@ -10,12 +11,16 @@ final class SupervisorLink: Sendable {
     }
 
     let pid: pid_t
+    /// moatd's child (spawned) or moat-scan.service's process (connected).
+    let spawned: Bool
     private let channel: Mutex<SandboxChannel?>
+
+    typealias Started = (link: SupervisorLink, info: SignatureInfo, measures: [String], warnings: [String])
 
     /// Starts the supervisor and waits until it has sandboxed itself and loaded the engine
     /// (seconds with the full database). Returns what it reports.
     static func start(executable: String, configuration: SandboxConfiguration,
-                      loadTimeout: Duration) throws -> (SupervisorLink, SignatureInfo, measures: [String], warnings: [String]) {
+                      loadTimeout: Duration) throws -> Started {
         let (ours, theirs) = try SandboxChannel.pair()
         defer { theirs.close() }
         let pid: pid_t
@@ -25,7 +30,24 @@ final class SupervisorLink: Sendable {
             ours.close()
             throw error
         }
-        let link = SupervisorLink(pid: pid, channel: ours)
+        return try open(SupervisorLink(pid: pid, spawned: true, channel: ours), configuration, loadTimeout)
+    }
+
+    /// Connects to moat-scan.service (`moat-scan --listen`) and has it load the engine.
+    static func connect(to path: String, configuration: SandboxConfiguration,
+                        loadTimeout: Duration) throws -> Started {
+        let descriptor = moat_connect_seqpacket(path)
+        guard descriptor >= 0 else {
+            throw Failure(description: "cannot reach the moat-scan service at \(path): \(String(cString: strerror(-descriptor)))")
+        }
+        var uid: uid_t = 0, pid: pid_t = 0
+        _ = moat_peer(descriptor, &uid, &pid)
+        return try open(SupervisorLink(pid: pid, spawned: false, channel: SandboxChannel(descriptor: descriptor)),
+                        configuration, loadTimeout)
+    }
+
+    private static func open(_ link: SupervisorLink, _ configuration: SandboxConfiguration,
+                             _ loadTimeout: Duration) throws -> Started {
         do {
             switch try link.request(.start(configuration), timeout: loadTimeout).0 {
             case .ready(let info, let measures, let warnings, let messages):
@@ -41,8 +63,9 @@ final class SupervisorLink: Sendable {
         }
     }
 
-    private init(pid: pid_t, channel: SandboxChannel) {
+    private init(pid: pid_t, spawned: Bool, channel: SandboxChannel) {
         self.pid = pid
+        self.spawned = spawned
         self.channel = Mutex(channel)
     }
 
@@ -69,6 +92,7 @@ final class SupervisorLink: Sendable {
             channel?.close()
             channel = nil
         }
+        guard spawned else { return }
         var status: Int32 = 0
         _ = waitpid(pid, &status, 0)
     }

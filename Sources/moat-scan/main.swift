@@ -1,14 +1,36 @@
 import Foundation
 import ScanSandbox
 
-// moat-scan: the sandboxed scan supervisor moatd starts (and `moat-ctl scan --local`). It is
-// not meant to be run by hand: it expects its channel to moatd as descriptor 3.
-if CommandLine.arguments.dropFirst().first == "--supervisor" {
+// moat-scan: the sandboxed scan supervisor (libclamav runs only in its workers).
+//   moat-scan --supervisor            started by moatd, its channel on descriptor 3
+//   moat-scan --listen PATH [--scratch DIR] [--client USER]...
+//                                     as moat-scan.service: serves the moatd that connects
+var arguments = Array(CommandLine.arguments.dropFirst())
+switch arguments.first {
+case "--supervisor":
     ScanSupervisor.main()
-}
-FileHandle.standardError.write(Data("""
-    moat-scan: Moat's sandboxed libclamav workers. moatd starts it with --supervisor and a
-    channel on descriptor 3; it is not run by hand.
+case "--listen" where arguments.count >= 2:
+    let path = arguments[1]
+    var scratch = "/run/moat-scan/tmp"
+    var clients: [String] = []
+    arguments.removeFirst(2)
+    while arguments.count >= 2 {
+        switch arguments[0] {
+        case "--scratch": scratch = arguments[1]
+        case "--client": clients.append(arguments[1])
+        default:
+            FileHandle.standardError.write(Data("moat-scan: unknown option \(arguments[0])\n".utf8))
+            exit(64)
+        }
+        arguments.removeFirst(2)
+    }
+    ScanSupervisor.listen(at: path, scratch: scratch, clients: clients.isEmpty ? ["moat"] : clients)
+default:
+    FileHandle.standardError.write(Data("""
+        usage: moat-scan --listen PATH [--scratch DIR] [--client USER]...
+        Moat's sandboxed libclamav workers. moatd starts it itself (--supervisor, a channel on
+        descriptor 3), or systemd runs it as moat-scan.service (--listen) and moatd connects.
 
-    """.utf8))
-exit(64)
+        """.utf8))
+    exit(64)
+}

@@ -32,9 +32,23 @@ int moat_restrict_filesystem(const char *writable, const char *const *masked, in
 int moat_become(uid_t uid, gid_t gid);
 
 /// PR_SET_NO_NEW_PRIVS and a seccomp filter that refuses (EPERM) every call that could reach
-/// a network or change the sandbox: socket (except AF_UNIX), connect, bind, listen, accept,
+/// a network or change the sandbox: socket (except AF_UNIX), connect, bind, listen, accept
+/// (unless `allow_accept`: the service mode accepts moatd on a socket made beforehand),
 /// mount, unshare, setns, ptrace, bpf, keyctl, and the like.
-int moat_apply_seccomp(void);
+int moat_apply_seccomp(int allow_accept);
+
+/// A listening SOCK_SEQPACKET unix socket at `path` (an old one is replaced), mode 0666: who
+/// may talk to it is decided per connection by its peer's credentials.
+int moat_listen_seqpacket(const char *path);
+
+/// accept4 with close-on-exec.
+int moat_accept(int listener);
+
+/// Connects to a SOCK_SEQPACKET unix socket at `path` (close-on-exec).
+int moat_connect_seqpacket(const char *path);
+
+/// The peer's uid and pid (SO_PEERCRED).
+int moat_peer(int sock, uid_t *uid, pid_t *pid);
 
 /// The process dies with SIGKILL when its parent does.
 int moat_die_with_parent(void);

@@ -18,6 +18,8 @@ extension Schema {
                       "Moat: directory of moatd's state (the CA, spool, HMAC archive ids); created mode 0700"),
         ParameterSpec("ScanUser", .text, default: "moat-scan",
                       "Moat: the unprivileged user the sandboxed scan workers run as (libclamav parses attachments only in them, never in moatd); read when moatd starts"),
+        ParameterSpec("ScanService", .text, default: "Auto",
+                      "Moat: where the sandboxed scan supervisor comes from: Auto (moat-scan.service's socket /run/moat-scan/scan.sock when it exists, else moatd starts moat-scan itself), Spawn (moatd starts it; needs root for its user and namespaces), or the path of a `moat-scan --listen` socket; read when moatd starts"),
         ParameterSpec("ScanWorkers", .integer(0...256), default: "0",
                       "Moat: scan worker processes, each scanning one part at a time; 0 is one per core; read when moatd starts"),
         ParameterSpec("ScanWorkerMemory", .size(ByteSize.megabytes(64)...ByteSize.megabytes(65536)), default: "1gb",

@@ -19,6 +19,7 @@ public struct RootSettings: Sendable {
         public static let tempDir = ParameterKey("Root", "TempDir")
         public static let varDir = ParameterKey("Root", "VarDir")
         public static let scanUser = ParameterKey("Root", "ScanUser")
+        public static let scanService = ParameterKey("Root", "ScanService")
         public static let scanWorkers = ParameterKey("Root", "ScanWorkers")
         public static let scanWorkerMemory = ParameterKey("Root", "ScanWorkerMemory")
         public static let signatureCheckInterval = ParameterKey("Root", "SignatureCheckInterval")
@@ -52,6 +53,9 @@ public struct RootSettings: Sendable {
 
     /// `ScanUser`: Moat: the unprivileged user the sandboxed scan workers run as (libclamav parses attachments only in them, never in moatd); read when moatd starts (default `moat-scan`).
     public var scanUser: String { values.text(Key.scanUser) }
+
+    /// `ScanService`: Moat: where the sandboxed scan supervisor comes from: Auto (moat-scan.service's socket /run/moat-scan/scan.sock when it exists, else moatd starts moat-scan itself), Spawn (moatd starts it; needs root for its user and namespaces), or the path of a `moat-scan --listen` socket; read when moatd starts (default `Auto`).
+    public var scanService: String { values.text(Key.scanService) }
 
     /// `ScanWorkers`: Moat: scan worker processes, each scanning one part at a time; 0 is one per core; read when moatd starts (default `0`).
     public var scanWorkers: Int { values.integer(Key.scanWorkers) }
