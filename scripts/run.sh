@@ -20,6 +20,11 @@ bash scripts/create-users.sh
 install -d -m 0700 /var/lib/moat /run/moat
 install -d -m 0750 /var/log/moat
 if [ -d /run/systemd/system ]; then
+    # The scan workers as a service of their own (its user, no network); moatd connects to it.
+    sed 's|/usr/lib/moat/moat-scan|/usr/local/lib/moat/moat-scan|' etc/systemd/moat-scan.service \
+        > /etc/systemd/system/moat-scan.service
+    systemctl daemon-reload
+    systemctl enable --now moat-scan
     install -m 0644 etc/systemd/moatd.service /etc/systemd/system/moatd.service
     systemctl daemon-reload
     systemctl enable --now moatd

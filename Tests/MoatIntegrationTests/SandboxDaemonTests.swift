@@ -57,4 +57,25 @@ import Testing
             #expect(status.contains("Seccomp:\t2"), "\(status)")
         }
     }
+
+    /// moat-scan.service, as systemd would run it (checked offline: PID 1 here is not
+    /// systemd): its own user, no network, moatd's state inaccessible, exposure at most 2.0.
+    @Test func scanServiceUnitIsConfined() throws {
+        let unit = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("etc/systemd/moat-scan.service").path
+        let text = try String(contentsOfFile: unit, encoding: .utf8)
+        for line in ["User=moat-scan", "PrivateNetwork=yes", "NoNewPrivileges=yes", "CapabilityBoundingSet=\n",
+                     "InaccessiblePaths=-/var/lib/moat -/etc/moat -/run/moat", "ProtectSystem=strict"] {
+            #expect(text.contains(line), "\(line)")
+        }
+        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/systemd-analyze") else {
+            Issue.record("systemd-analyze is missing (Debian package systemd)")
+            return
+        }
+        let result = try run("/usr/bin/systemd-analyze", ["security", "--offline=true", unit])
+        let line = try #require((result.stdout + result.stderr).split(separator: "\n")
+            .first { $0.contains("Overall exposure level for moat-scan.service") })
+        let exposure = try #require(line.split(separator: " ").compactMap { Double($0) }.first, "\(line)")
+        #expect(exposure <= 2.0, "\(line)")
+    }
 }
