@@ -7,7 +7,7 @@ import NIOCore
 import NIOPosix
 
 /// What the clamd interface needs: the core, the `[ClamD]` settings in force, a spool.
-public struct ClamdService: Sendable {
+public struct ClamdService: FilterService {
     public let core: MailCore
     public let settings: SettingsStore
     public let profiles: ProfileCache
@@ -54,20 +54,14 @@ public struct ClamdService: Sendable {
 }
 
 /// The clamd-compatible socket: `[ClamD] ClamdSocket`, component "ClamD".
-public enum ClamdSocket {
+public enum ClamdSocket: FilterSocket {
+    public static let component = "ClamD"
+
     /// The answer past `[ClamD] MaxConnections`: an error line (before the command is read,
     /// so LF-terminated); Exim defers, clamav-milter applies its OnFail.
-    public static let busyReply = "Too many connections, try again later. ERROR\n"
+    public static var busyReply: [UInt8] { Array("Too many connections, try again later. ERROR\n".utf8) }
 
-    public static func listener(address: ListenAddress, service: ClamdService,
-                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                                maxConnections: Int = InterfaceListener.defaultMaxConnections) -> InterfaceListener {
-        InterfaceListener(name: "ClamD", address: address, group: group, logger: service.logger,
-                          maxConnections: maxConnections, refusal: Array(busyReply.utf8)) { channel in
-            initialize(channel, service: service)
-        }
-    }
-
+    /// The pipeline of one connection, with the `[ClamD]` settings in force when it starts.
     public static func initialize(_ channel: any Channel, service: ClamdService) -> EventLoopFuture<Void> {
         let settings = service.current
         return channel.eventLoop.flatSubmit {

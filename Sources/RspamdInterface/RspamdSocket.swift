@@ -6,38 +6,19 @@ import MoatConfig
 import NIOCore
 import NIOPosix
 
-public struct RspamdService: Sendable {
-    public let core: MailCore
-    public let profiles: ProfileCache
-    public let limits: RspamdLimits
-    public let spoolDirectory: String
-    public let logger: Logger
-
-    public init(core: MailCore, profiles: ProfileCache, limits: RspamdLimits = RspamdLimits(), spoolDirectory: String, logger: Logger) {
-        self.core = core
-        self.profiles = profiles
-        self.limits = limits
-        self.spoolDirectory = spoolDirectory
-        self.logger = logger
-    }
-}
+/// What the rspamd interface needs to answer: the core, the profile in force, limits.
+public typealias RspamdService = SpamCheckService
 
 /// The rspamd interface's socket: `[MailD] RspamdSocket`, component "MailD.Rspamd".
-public enum RspamdSocket {
+public enum RspamdSocket: FilterSocket {
+    public static let component = "MailD.Rspamd"
+
     /// The answer past RspamdMaxConnections: HTTP 503 (Exim's legacy parser defers on it too).
     public static var busyReply: [UInt8] {
         RspamdReply.error(RspamdError(503, "too many connections, try again later"), legacy: false)
     }
 
-    public static func listener(address: ListenAddress, service: RspamdService,
-                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                                maxConnections: Int = InterfaceListener.defaultMaxConnections) -> InterfaceListener {
-        InterfaceListener(name: "MailD.Rspamd", address: address, group: group, logger: service.logger,
-                          maxConnections: maxConnections, refusal: busyReply) { channel in
-            initialize(channel, service: service)
-        }
-    }
-
+    /// The pipeline of one connection.
     public static func initialize(_ channel: any Channel, service: RspamdService) -> EventLoopFuture<Void> {
         FilterPipeline.install(on: channel, readTimeout: service.limits.readTimeout) { sync in
             try sync.addHandler(ByteToMessageHandler(RspamdRequestDecoder(limits: service.limits)))

@@ -7,36 +7,14 @@ import NIOCore
 import NIOPosix
 
 /// What the spamd interface needs to answer: the core, the profile in force, limits.
-public struct SpamdService: Sendable {
-    public let core: MailCore
-    public let profiles: ProfileCache
-    public let limits: SpamdLimits
-    public let spoolDirectory: String
-    public let logger: Logger
-
-    public init(core: MailCore, profiles: ProfileCache, limits: SpamdLimits = SpamdLimits(), spoolDirectory: String,
-                logger: Logger) {
-        self.core = core
-        self.profiles = profiles
-        self.limits = limits
-        self.spoolDirectory = spoolDirectory
-        self.logger = logger
-    }
-}
+public typealias SpamdService = SpamCheckService
 
 /// The spamd interface's socket: `[MailD] SpamdSocket`, component "MailD.Spamd".
-public enum SpamdSocket {
-    /// The answer past SpamdMaxConnections: an error line Exim defers on and spamc reports.
-    public static let busyReply = SpamdError(.tempFail, "EX_TEMPFAIL too many connections, try again later").line
+public enum SpamdSocket: FilterSocket {
+    public static let component = "MailD.Spamd"
 
-    public static func listener(address: ListenAddress, service: SpamdService,
-                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                                maxConnections: Int = InterfaceListener.defaultMaxConnections) -> InterfaceListener {
-        InterfaceListener(name: "MailD.Spamd", address: address, group: group, logger: service.logger,
-                          maxConnections: maxConnections, refusal: Array(busyReply.utf8)) { channel in
-            initialize(channel, service: service)
-        }
-    }
+    /// The answer past SpamdMaxConnections: an error line Exim defers on and spamc reports.
+    public static var busyReply: [UInt8] { Array(SpamdError(.tempFail, "EX_TEMPFAIL too many connections, try again later").line.utf8) }
 
     /// The pipeline of one connection.
     public static func initialize(_ channel: any Channel, service: SpamdService) -> EventLoopFuture<Void> {
