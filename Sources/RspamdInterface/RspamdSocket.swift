@@ -27,38 +27,39 @@ public enum RspamdSocket: FilterSocket {
     }
 }
 
-final class RspamdHandler: ChannelInboundHandler {
+final class RspamdHandler: FilterConnectionHandler {
     typealias InboundIn = RspamdRequestPart
     typealias OutboundOut = ByteBuffer
 
     let service: RspamdService
     var session = RspamdSession()
-    var collector: MessageCollector?
-    var checks: ConnectionChecks?
+    var work: FilterWork
 
-    init(service: RspamdService) { self.service = service }
+    init(service: RspamdService) {
+        self.service = service
+        self.work = FilterWork(for: service)
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        collector?.discard()
-        // A client that hangs up mid-check frees the engine at once.
-        checks?.cancelAll()
+        work.end()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         perform(session.received(unwrapInboundIn(data)), context: context)
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            if session.isIdle {
-                context.close(promise: nil)  // an idle keep-alive connection just ends
-            } else {
-                perform(session.timedOut(), context: context)
-            }
-        } else if let event = event as? ChannelEvent, event == .inputClosed, session.isIdle {
-            context.close(promise: nil)
+    func readTimedOut(context: ChannelHandlerContext) {
+        if session.isIdle {
+            context.close(promise: nil)  // an idle keep-alive connection just ends
+        } else {
+            perform(session.timedOut(), context: context)
         }
-        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The client's EOF ends an idle keep-alive connection; a request it cut short gets the
+    /// decoder's error, and a check under way still answers.
+    func inputClosed(context: ChannelHandlerContext) {
+        if session.isIdle { context.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
@@ -68,11 +69,7 @@ final class RspamdHandler: ChannelInboundHandler {
         case .none:
             break
         case .collect(let piece):
-            if collector == nil {
-                collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory,
-                                             eventLoop: context.eventLoop)
-            }
-            if let drained = collector!.append(piece) { ReadPause.pause(context, until: drained) }
+            work.message.collect(piece, context: context)
         case .check(let head):
             startCheck(head, context: context)
         case .reply(let bytes, let close):
@@ -88,17 +85,11 @@ final class RspamdHandler: ChannelInboundHandler {
     }
 
     private func startCheck(_ head: RspamdRequestHead, context: ChannelHandlerContext) {
-        let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory, eventLoop: context.eventLoop)
-        self.collector = nil
-        let finished = collector.finish()
+        let message = work.message.finish(on: context.eventLoop)
         let service = service
         let profile = service.profiles.current
-        if checks == nil { checks = ConnectionChecks(eventLoop: context.eventLoop) }
-        checks!.start {
-            let source = (try? await finished.get()) ?? nil
-            let reply = await RspamdHandler.answer(head, source: source, profile: profile, service: service)
-            MessageCollector.remove(source)
-            return reply
+        work.check(on: context.eventLoop) {
+            await message.check { source in await RspamdHandler.answer(head, source: source, profile: profile, service: service) }
         } then: { [self] reply in
             perform(session.checked(reply), context: context)
         }
