@@ -58,13 +58,14 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Modules/MailD", swiftSettings: [.unsafeFlags(["-enable-testing"])]),  // Decision's memberwise init
+        // Instrumented: spamd's and rspamd's decoders read their request lines with its `RequestLine`.
         .target(name: "InterfaceSupport", dependencies: [
             "MoatConfig", "MailD",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-        ], path: "Modules/InterfaceSupport"),
+        ], path: "Modules/InterfaceSupport", swiftSettings: instrumented),
         .target(name: "CertificateStore", dependencies: [
             "MoatConfig",
             .product(name: "X509", package: "swift-certificates"),

@@ -1,3 +1,4 @@
+import InterfaceSupport
 import NIOCore
 
 /// How a command was framed; the reply uses the same terminator.
@@ -36,7 +37,7 @@ public enum ClamdRequestPart: Sendable, Equatable {
 }
 
 /// Commands, and INSTREAM's `u32be length + data` chunks ended by a zero length.
-public struct ClamdRequestDecoder: ByteToMessageDecoder {
+public struct ClamdRequestDecoder: StepDecoder {
     public typealias InboundOut = ClamdRequestPart
 
     enum State {
@@ -56,17 +57,9 @@ public struct ClamdRequestDecoder: ByteToMessageDecoder {
         self.pieceSize = pieceSize
     }
 
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        while let part = step(&buffer) { context.fireChannelRead(wrapInboundOut(part)) }
-        return .needMoreData
-    }
-
-    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while let part = step(&buffer) { context.fireChannelRead(wrapInboundOut(part)) }
-        // A command or stream cut by EOF is dropped (an aborted SMTP transaction is normal).
-        buffer.moveReaderIndex(to: buffer.writerIndex)
-        return .needMoreData
-    }
+    /// EOF changes nothing here: what a command or stream cut by EOF left is dropped after the
+    /// last step (an aborted SMTP transaction is normal).
+    public mutating func step(_ buffer: inout ByteBuffer, atEOF: Bool) -> ClamdRequestPart? { step(&buffer) }
 
     public mutating func step(_ buffer: inout ByteBuffer) -> ClamdRequestPart? {
         switch state {

@@ -7,7 +7,7 @@ import NIOCore
 import NIOPosix
 
 /// What the clamd interface needs: the core, the `[ClamD]` settings in force, a spool.
-public struct ClamdService: Sendable {
+public struct ClamdService: FilterService {
     public let core: MailCore
     public let settings: SettingsStore
     public let profiles: ProfileCache
@@ -54,20 +54,14 @@ public struct ClamdService: Sendable {
 }
 
 /// The clamd-compatible socket: `[ClamD] ClamdSocket`, component "ClamD".
-public enum ClamdSocket {
+public enum ClamdSocket: FilterSocket {
+    public static let component = "ClamD"
+
     /// The answer past `[ClamD] MaxConnections`: an error line (before the command is read,
     /// so LF-terminated); Exim defers, clamav-milter applies its OnFail.
-    public static let busyReply = "Too many connections, try again later. ERROR\n"
+    public static var busyReply: [UInt8] { Array("Too many connections, try again later. ERROR\n".utf8) }
 
-    public static func listener(address: ListenAddress, service: ClamdService,
-                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                                maxConnections: Int = InterfaceListener.defaultMaxConnections) -> InterfaceListener {
-        InterfaceListener(name: "ClamD", address: address, group: group, logger: service.logger,
-                          maxConnections: maxConnections, refusal: Array(busyReply.utf8)) { channel in
-            initialize(channel, service: service)
-        }
-    }
-
+    /// The pipeline of one connection, with the `[ClamD]` settings in force when it starts.
     public static func initialize(_ channel: any Channel, service: ClamdService) -> EventLoopFuture<Void> {
         let settings = service.current
         return channel.eventLoop.flatSubmit {
@@ -81,15 +75,14 @@ public enum ClamdSocket {
     }
 }
 
-final class ClamdHandler: ChannelInboundHandler {
+final class ClamdHandler: FilterConnectionHandler {
     typealias InboundIn = ClamdRequestPart
     typealias OutboundOut = ByteBuffer
 
     let service: ClamdService
     let settings: ClamdService.Settings
     var session: ClamdSession
-    var collector: MessageCollector?
-    var checks: ConnectionChecks?
+    var work: FilterWork
     let hold: InputHold
 
     init(service: ClamdService, settings: ClamdService.Settings, hold: InputHold) {
@@ -97,25 +90,19 @@ final class ClamdHandler: ChannelInboundHandler {
         self.settings = settings
         self.hold = hold
         self.session = ClamdSession(version: service.version)
+        self.work = FilterWork(for: service, checkHook: service.checkHook)
     }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        collector?.discard()
-        checks?.cancelAll()
+        work.end()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         perform(session.received(unwrapInboundIn(data)), context: context)
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            perform(session.timedOut(), context: context)
-        } else if let event = event as? ChannelEvent, event == .inputClosed {
-            perform(session.inputClosed(), context: context)
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
+    func readTimedOut(context: ChannelHandlerContext) { perform(session.timedOut(), context: context) }
+    func inputClosed(context: ChannelHandlerContext) { perform(session.inputClosed(), context: context) }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         context.close(promise: nil)
@@ -127,23 +114,15 @@ final class ClamdHandler: ChannelInboundHandler {
             case .reply(let text):
                 context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(string: text)), promise: nil)
             case .collect(let piece):
-                if collector == nil {
-                    collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory,
-                                                 eventLoop: context.eventLoop)
-                }
-                if let drained = collector!.append(piece) {
-                    // A scan pauses reading too; then its end turns reading on again.
-                    ReadPause.pause(context, until: drained) { [weak self] in self.map { !$0.session.busy } ?? false }
-                }
+                // A scan pauses reading too; then its end turns reading on again.
+                work.message.collect(piece, context: context) { [weak self] in self.map { !$0.session.busy } ?? false }
             case .scanStream(let tag):
-                let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory,
-                                                                   eventLoop: context.eventLoop)
-                self.collector = nil
-                let finished = collector.finish()
+                let message = work.message.finish(on: context.eventLoop)
                 run(tag, context: context) { service in
-                    guard let source = (try? await finished.get()) ?? nil else { return ["stream: cannot write to the spool directory. ERROR"] }
-                    defer { MessageCollector.remove(source) }
-                    return ["stream: " + (await ClamdHandler.result(service, source))]
+                    await message.check { source in
+                        guard let source else { return ["stream: cannot write to the spool directory. ERROR"] }
+                        return ["stream: " + (await ClamdHandler.result(service, source))]
+                    }
                 }
             case .scanPath(let path, let kind, let tag):
                 let directories = settings.scanDirectories
@@ -161,11 +140,10 @@ final class ClamdHandler: ChannelInboundHandler {
     /// Runs a check off the event loop, cancelled if the client hangs up; what an IDSESSION
     /// client sends meanwhile is held (`InputHold`: a little in memory, the rest in the socket).
     private func run(_ tag: ClamdSession.Tag, context: ChannelHandlerContext,
-                     _ work: @escaping @Sendable (ClamdService) async -> [String]) {
+                     _ scan: @escaping @Sendable (ClamdService) async -> [String]) {
         let service = service
-        if checks == nil { checks = ConnectionChecks(eventLoop: context.eventLoop, hook: service.checkHook) }
         hold.hold()
-        checks!.start { await work(service) } then: { [self] lines in
+        work.check(on: context.eventLoop) { await scan(service) } then: { [self] lines in
             perform(session.finished(lines, tag: tag), context: context)
             hold.release()
         }

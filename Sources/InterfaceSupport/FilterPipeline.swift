@@ -18,3 +18,22 @@ public enum FilterPipeline {
         }
     }
 }
+
+/// The handler at the end of that pipeline: it hears the read time-out and the client's
+/// half-close (once the decoder before it saw the EOF) as two calls; every event goes on down
+/// the pipeline as well.
+public protocol FilterConnectionHandler: ChannelInboundHandler {
+    func readTimedOut(context: ChannelHandlerContext)
+    func inputClosed(context: ChannelHandlerContext)
+}
+
+extension FilterConnectionHandler {
+    public func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
+            readTimedOut(context: context)
+        } else if let event = event as? ChannelEvent, event == .inputClosed {
+            inputClosed(context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+}

@@ -1,4 +1,5 @@
 import Foundation
+import InterfaceSupport
 import MoatConfig
 import NIOCore
 
@@ -51,26 +52,13 @@ public enum RspamdRequestPart: Sendable, Equatable {
     case error(RspamdError)
 }
 
-public struct RspamdLimits: Sendable {
-    public var maxMessageSize: Int
-    public var maxLineLength: Int
-    public var maxHeaderCount: Int
-    public var readTimeout: TimeAmount
-    public var requestTimeout: TimeAmount
-
-    public init(maxMessageSize: Int = 512 << 20, maxLineLength: Int = 8192, maxHeaderCount: Int = 255,
-                readTimeout: TimeAmount = .seconds(30), requestTimeout: TimeAmount = .minutes(10)) {
-        self.maxMessageSize = maxMessageSize
-        self.maxLineLength = maxLineLength
-        self.maxHeaderCount = maxHeaderCount
-        self.readTimeout = readTimeout
-        self.requestTimeout = requestTimeout
-    }
-}
+/// Bounds on one rspamd request: past `maxMessageSize` the answer is 413, past
+/// `maxHeaderCount` 431, a line past `maxLineLength` 400.
+public typealias RspamdLimits = RequestLimits
 
 /// Request line, headers, then a body by Content-Length or chunked; ready for the next
 /// request after each (HTTP/1.1 keep-alive). Pieces are cut at fixed offsets of the body.
-public struct RspamdRequestDecoder: ByteToMessageDecoder {
+public struct RspamdRequestDecoder: StepDecoder {
     public typealias InboundOut = RspamdRequestPart
 
     enum State {
@@ -93,17 +81,6 @@ public struct RspamdRequestDecoder: ByteToMessageDecoder {
         self.pieceSize = pieceSize
     }
 
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        while let part = step(&buffer, atEOF: false) { context.fireChannelRead(wrapInboundOut(part)) }
-        return .needMoreData
-    }
-
-    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        while let part = step(&buffer, atEOF: true) { context.fireChannelRead(wrapInboundOut(part)) }
-        buffer.moveReaderIndex(to: buffer.writerIndex)
-        return .needMoreData
-    }
-
     public mutating func step(_ buffer: inout ByteBuffer, atEOF: Bool) -> RspamdRequestPart? {
         switch state {
         case .done:
@@ -112,7 +89,7 @@ public struct RspamdRequestDecoder: ByteToMessageDecoder {
         case .requestLine:
             if buffer.readableBytes == 0 { return nil }
             guard let line = nextLine(&buffer, atEOF: atEOF) else { return nil }
-            guard case .success(let text) = line else { return fail(400, "request line too long or incomplete") }
+            guard case .text(let text) = line else { return fail(400, "request line too long or incomplete") }
             if text.isEmpty { return step(&buffer, atEOF: atEOF) }  // tolerated between requests
             let words = text.split(separator: " ", omittingEmptySubsequences: true).map(String.init)
             guard words.count >= 2 else { return fail(400, "bad request line") }
@@ -126,7 +103,7 @@ public struct RspamdRequestDecoder: ByteToMessageDecoder {
             return step(&buffer, atEOF: atEOF)
         case .headers(var head):
             guard let line = nextLine(&buffer, atEOF: atEOF) else { return nil }
-            guard case .success(let text) = line else { return fail(400, "header line too long or incomplete") }
+            guard case .text(let text) = line else { return fail(400, "header line too long or incomplete") }
             if text.isEmpty {
                 // RFC 9112 6.3: both framings at once is how requests get smuggled.
                 if head.chunked, head.contentLength != nil { return fail(400, "both Transfer-Encoding and Content-Length") }
@@ -178,7 +155,7 @@ public struct RspamdRequestDecoder: ByteToMessageDecoder {
             return .body(buffer.readSlice(length: want)!)
         case .chunkSize(let received):
             guard let line = nextLine(&buffer, atEOF: atEOF) else { return nil }
-            guard case .success(let text) = line else { return fail(400, "bad chunk size") }
+            guard case .text(let text) = line else { return fail(400, "bad chunk size") }
             let digits = text.split(separator: ";", omittingEmptySubsequences: false).first?.trimmingCharacters(in: .whitespaces) ?? ""
             // `received` never passes the limit, so `limit - received` cannot overflow; the
             // size is bounded by what is left before anything is added to it.
@@ -201,12 +178,12 @@ public struct RspamdRequestDecoder: ByteToMessageDecoder {
             return .body(buffer.readSlice(length: want)!)
         case .chunkDataEnd(let received):
             guard let line = nextLine(&buffer, atEOF: atEOF) else { return nil }
-            guard case .success(let text) = line, text.isEmpty else { return fail(400, "bad chunk end") }
+            guard case .text(let text) = line, text.isEmpty else { return fail(400, "bad chunk end") }
             state = .chunkSize(received: received)
             return step(&buffer, atEOF: atEOF)
         case .trailer:
             guard let line = nextLine(&buffer, atEOF: atEOF) else { return nil }
-            guard case .success(let text) = line else { return fail(400, "bad trailer") }
+            guard case .text(let text) = line else { return fail(400, "bad trailer") }
             if text.isEmpty {
                 state = .requestLine
                 return .end
@@ -220,16 +197,7 @@ public struct RspamdRequestDecoder: ByteToMessageDecoder {
         return .error(RspamdError(status, text))
     }
 
-    private func nextLine(_ buffer: inout ByteBuffer, atEOF: Bool) -> Result<Substring, RspamdError>? {
-        let view = buffer.readableBytesView
-        guard let lf = view.firstIndex(of: UInt8(ascii: "\n")) else {
-            if view.count > limits.maxLineLength || atEOF { return .failure(RspamdError(400, "line")) }
-            return nil
-        }
-        guard lf - view.startIndex <= limits.maxLineLength else { return .failure(RspamdError(400, "line")) }
-        var bytes = buffer.readBytes(length: lf - view.startIndex + 1)!
-        bytes.removeLast()
-        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-        return .success(Substring(String(decoding: bytes, as: UTF8.self)))
+    private func nextLine(_ buffer: inout ByteBuffer, atEOF: Bool) -> RequestLine? {
+        RequestLine.next(&buffer, maxLength: limits.maxLineLength, atEOF: atEOF)
     }
 }

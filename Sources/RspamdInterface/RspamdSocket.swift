@@ -6,38 +6,19 @@ import MoatConfig
 import NIOCore
 import NIOPosix
 
-public struct RspamdService: Sendable {
-    public let core: MailCore
-    public let profiles: ProfileCache
-    public let limits: RspamdLimits
-    public let spoolDirectory: String
-    public let logger: Logger
-
-    public init(core: MailCore, profiles: ProfileCache, limits: RspamdLimits = RspamdLimits(), spoolDirectory: String, logger: Logger) {
-        self.core = core
-        self.profiles = profiles
-        self.limits = limits
-        self.spoolDirectory = spoolDirectory
-        self.logger = logger
-    }
-}
+/// What the rspamd interface needs to answer: the core, the profile in force, limits.
+public typealias RspamdService = SpamCheckService
 
 /// The rspamd interface's socket: `[MailD] RspamdSocket`, component "MailD.Rspamd".
-public enum RspamdSocket {
+public enum RspamdSocket: FilterSocket {
+    public static let component = "MailD.Rspamd"
+
     /// The answer past RspamdMaxConnections: HTTP 503 (Exim's legacy parser defers on it too).
     public static var busyReply: [UInt8] {
         RspamdReply.error(RspamdError(503, "too many connections, try again later"), legacy: false)
     }
 
-    public static func listener(address: ListenAddress, service: RspamdService,
-                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                                maxConnections: Int = InterfaceListener.defaultMaxConnections) -> InterfaceListener {
-        InterfaceListener(name: "MailD.Rspamd", address: address, group: group, logger: service.logger,
-                          maxConnections: maxConnections, refusal: busyReply) { channel in
-            initialize(channel, service: service)
-        }
-    }
-
+    /// The pipeline of one connection.
     public static func initialize(_ channel: any Channel, service: RspamdService) -> EventLoopFuture<Void> {
         FilterPipeline.install(on: channel, readTimeout: service.limits.readTimeout) { sync in
             try sync.addHandler(ByteToMessageHandler(RspamdRequestDecoder(limits: service.limits)))
@@ -46,38 +27,39 @@ public enum RspamdSocket {
     }
 }
 
-final class RspamdHandler: ChannelInboundHandler {
+final class RspamdHandler: FilterConnectionHandler {
     typealias InboundIn = RspamdRequestPart
     typealias OutboundOut = ByteBuffer
 
     let service: RspamdService
     var session = RspamdSession()
-    var collector: MessageCollector?
-    var checks: ConnectionChecks?
+    var work: FilterWork
 
-    init(service: RspamdService) { self.service = service }
+    init(service: RspamdService) {
+        self.service = service
+        self.work = FilterWork(for: service)
+    }
 
     func handlerRemoved(context: ChannelHandlerContext) {
-        collector?.discard()
-        // A client that hangs up mid-check frees the engine at once.
-        checks?.cancelAll()
+        work.end()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         perform(session.received(unwrapInboundIn(data)), context: context)
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            if session.isIdle {
-                context.close(promise: nil)  // an idle keep-alive connection just ends
-            } else {
-                perform(session.timedOut(), context: context)
-            }
-        } else if let event = event as? ChannelEvent, event == .inputClosed, session.isIdle {
-            context.close(promise: nil)
+    func readTimedOut(context: ChannelHandlerContext) {
+        if session.isIdle {
+            context.close(promise: nil)  // an idle keep-alive connection just ends
+        } else {
+            perform(session.timedOut(), context: context)
         }
-        context.fireUserInboundEventTriggered(event)
+    }
+
+    /// The client's EOF ends an idle keep-alive connection; a request it cut short gets the
+    /// decoder's error, and a check under way still answers.
+    func inputClosed(context: ChannelHandlerContext) {
+        if session.isIdle { context.close(promise: nil) }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) { context.close(promise: nil) }
@@ -87,11 +69,7 @@ final class RspamdHandler: ChannelInboundHandler {
         case .none:
             break
         case .collect(let piece):
-            if collector == nil {
-                collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory,
-                                             eventLoop: context.eventLoop)
-            }
-            if let drained = collector!.append(piece) { ReadPause.pause(context, until: drained) }
+            work.message.collect(piece, context: context)
         case .check(let head):
             startCheck(head, context: context)
         case .reply(let bytes, let close):
@@ -107,17 +85,11 @@ final class RspamdHandler: ChannelInboundHandler {
     }
 
     private func startCheck(_ head: RspamdRequestHead, context: ChannelHandlerContext) {
-        let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory, eventLoop: context.eventLoop)
-        self.collector = nil
-        let finished = collector.finish()
+        let message = work.message.finish(on: context.eventLoop)
         let service = service
         let profile = service.profiles.current
-        if checks == nil { checks = ConnectionChecks(eventLoop: context.eventLoop) }
-        checks!.start {
-            let source = (try? await finished.get()) ?? nil
-            let reply = await RspamdHandler.answer(head, source: source, profile: profile, service: service)
-            MessageCollector.remove(source)
-            return reply
+        work.check(on: context.eventLoop) {
+            await message.check { source in await RspamdHandler.answer(head, source: source, profile: profile, service: service) }
         } then: { [self] reply in
             perform(session.checked(reply), context: context)
         }

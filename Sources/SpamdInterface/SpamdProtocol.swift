@@ -1,3 +1,4 @@
+import InterfaceSupport
 import MoatConfig
 import NIOCore
 
@@ -91,24 +92,6 @@ public struct SpamdError: Error, Sendable, Equatable, CustomStringConvertible {
     public var line: String { "SPAMD/1.0 \(status.rawValue) \(text)\r\n" }
 }
 
-/// Bounds on one request: bad or slow input costs a bounded amount of memory and time.
-public struct SpamdLimits: Sendable {
-    /// Largest message accepted (`Content-length`, or bytes read to EOF); beyond it `EX_DATAERR`.
-    public var maxMessageSize: Int
-    public var maxLineLength: Int
-    /// spamd refuses more than 255 header lines.
-    public var maxHeaderCount: Int
-    /// Silence allowed between two reads before `EX_TIMEOUT`.
-    public var readTimeout: TimeAmount
-    /// Whole request (head and message) must arrive within this.
-    public var requestTimeout: TimeAmount
-
-    public init(maxMessageSize: Int = 512 << 20, maxLineLength: Int = 8192, maxHeaderCount: Int = 255,
-                readTimeout: TimeAmount = .seconds(30), requestTimeout: TimeAmount = .minutes(10)) {
-        self.maxMessageSize = maxMessageSize
-        self.maxLineLength = maxLineLength
-        self.maxHeaderCount = maxHeaderCount
-        self.readTimeout = readTimeout
-        self.requestTimeout = requestTimeout
-    }
-}
+/// Bounds on one spamd request: past `maxMessageSize` the answer is `EX_DATAERR`, a silence of
+/// `readTimeout` gets `EX_TIMEOUT`.
+public typealias SpamdLimits = RequestLimits

@@ -1,4 +1,5 @@
 import Foundation
+import InterfaceSupport
 import MoatConfig
 import NIOCore
 
@@ -17,7 +18,7 @@ public enum SpamdRequestPart: Sendable, Equatable {
 ///
 /// Body pieces are cut at fixed offsets (`chunkSize`) whatever the reads were, so the same
 /// input gives the same parts however it is split, and at most one piece is buffered.
-public struct SpamdRequestDecoder: ByteToMessageDecoder {
+public struct SpamdRequestDecoder: StepDecoder {
     public typealias InboundOut = SpamdRequestPart
     public static let defaultChunkSize = 64 * 1024
     let chunkSize: Int
@@ -38,22 +39,7 @@ public struct SpamdRequestDecoder: ByteToMessageDecoder {
         self.chunkSize = chunkSize
     }
 
-    public mutating func decode(context: ChannelHandlerContext, buffer: inout ByteBuffer) throws -> DecodingState {
-        while let part = step(&buffer, atEOF: false) {
-            context.fireChannelRead(wrapInboundOut(part))
-        }
-        return .needMoreData
-    }
-
-    public mutating func decodeLast(context: ChannelHandlerContext, buffer: inout ByteBuffer, seenEOF: Bool) throws -> DecodingState {
-        // Called at EOF, or when the handler goes away: either way no more bytes come.
-        while let part = step(&buffer, atEOF: true) {
-            context.fireChannelRead(wrapInboundOut(part))
-        }
-        return .needMoreData
-    }
-
-    /// One step of the decoder, apart from NIO so it can be driven in tests and fuzzing.
+    /// One step of the decoder (see `StepDecoder`).
     public mutating func step(_ buffer: inout ByteBuffer, atEOF: Bool) -> SpamdRequestPart? {
         switch state {
         case .done:
@@ -161,26 +147,14 @@ public struct SpamdRequestDecoder: ByteToMessageDecoder {
         return .error(error)
     }
 
-    /// A line ended by LF (CR before it dropped), or an error when it grows past the limit.
+    /// A line, or spamd's answer to one too long or cut by EOF.
     private func nextLine(_ buffer: inout ByteBuffer, atEOF: Bool) -> Result<Substring, SpamdError>? {
-        let view = buffer.readableBytesView
-        guard let lf = view.firstIndex(of: UInt8(ascii: "\n")) else {
-            if view.count > limits.maxLineLength {
-                return .failure(SpamdError(.protocolError, "Bad header line: (line longer than \(limits.maxLineLength) bytes)"))
-            }
-            if atEOF {
-                return .failure(SpamdError(.protocolError, view.isEmpty ? "Bad header line: (no request)" : "Bad header line: (incomplete request)"))
-            }
-            return nil
+        switch RequestLine.next(&buffer, maxLength: limits.maxLineLength, atEOF: atEOF) {
+        case nil: nil
+        case .text(let text): .success(text)
+        case .tooLong: .failure(SpamdError(.protocolError, "Bad header line: (line longer than \(limits.maxLineLength) bytes)"))
+        case .cut(let empty): .failure(SpamdError(.protocolError, empty ? "Bad header line: (no request)" : "Bad header line: (incomplete request)"))
         }
-        let length = lf - view.startIndex
-        guard length <= limits.maxLineLength else {
-            return .failure(SpamdError(.protocolError, "Bad header line: (line longer than \(limits.maxLineLength) bytes)"))
-        }
-        var bytes = buffer.readBytes(length: length + 1)!
-        bytes.removeLast()
-        if bytes.last == UInt8(ascii: "\r") { bytes.removeLast() }
-        return .success(Substring(String(decoding: bytes, as: UTF8.self)))
     }
 
     static func printable(_ text: Substring) -> String {

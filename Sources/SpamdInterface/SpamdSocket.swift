@@ -7,36 +7,14 @@ import NIOCore
 import NIOPosix
 
 /// What the spamd interface needs to answer: the core, the profile in force, limits.
-public struct SpamdService: Sendable {
-    public let core: MailCore
-    public let profiles: ProfileCache
-    public let limits: SpamdLimits
-    public let spoolDirectory: String
-    public let logger: Logger
-
-    public init(core: MailCore, profiles: ProfileCache, limits: SpamdLimits = SpamdLimits(), spoolDirectory: String,
-                logger: Logger) {
-        self.core = core
-        self.profiles = profiles
-        self.limits = limits
-        self.spoolDirectory = spoolDirectory
-        self.logger = logger
-    }
-}
+public typealias SpamdService = SpamCheckService
 
 /// The spamd interface's socket: `[MailD] SpamdSocket`, component "MailD.Spamd".
-public enum SpamdSocket {
-    /// The answer past SpamdMaxConnections: an error line Exim defers on and spamc reports.
-    public static let busyReply = SpamdError(.tempFail, "EX_TEMPFAIL too many connections, try again later").line
+public enum SpamdSocket: FilterSocket {
+    public static let component = "MailD.Spamd"
 
-    public static func listener(address: ListenAddress, service: SpamdService,
-                                group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
-                                maxConnections: Int = InterfaceListener.defaultMaxConnections) -> InterfaceListener {
-        InterfaceListener(name: "MailD.Spamd", address: address, group: group, logger: service.logger,
-                          maxConnections: maxConnections, refusal: Array(busyReply.utf8)) { channel in
-            initialize(channel, service: service)
-        }
-    }
+    /// The answer past SpamdMaxConnections: an error line Exim defers on and spamc reports.
+    public static var busyReply: [UInt8] { Array(SpamdError(.tempFail, "EX_TEMPFAIL too many connections, try again later").line.utf8) }
 
     /// The pipeline of one connection.
     public static func initialize(_ channel: any Channel, service: SpamdService) -> EventLoopFuture<Void> {
@@ -48,19 +26,19 @@ public enum SpamdSocket {
 }
 
 /// Performs what `SpamdSession` asks for; the check runs off the event loop.
-final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
+final class SpamdHandler: FilterConnectionHandler, RemovableChannelHandler {
     typealias InboundIn = SpamdRequestPart
     typealias OutboundOut = ByteBuffer
 
     let service: SpamdService
     var session = SpamdSession()
-    var collector: MessageCollector?
-    var checks: ConnectionChecks?
+    var work: FilterWork
     var requestTimer: Scheduled<Void>?
     var decompression: SpamdDecompression
 
     init(service: SpamdService) {
         self.service = service
+        self.work = FilterWork(for: service)
         self.decompression = SpamdDecompression(maxSize: service.limits.maxMessageSize)
     }
 
@@ -74,23 +52,15 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
 
     func handlerRemoved(context: ChannelHandlerContext) {
         requestTimer?.cancel()
-        collector?.discard()
-        // A client that hangs up mid-check frees the engine at once.
-        checks?.cancelAll()
+        work.end()
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         perform(session.received(decompression.process(unwrapInboundIn(data))), context: context)
     }
 
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if let idle = event as? IdleStateHandler.IdleStateEvent, idle == .read {
-            perform(session.timedOut(), context: context)
-        } else if let event = event as? ChannelEvent, event == .inputClosed {
-            perform(session.inputClosed(), context: context)
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
+    func readTimedOut(context: ChannelHandlerContext) { perform(session.timedOut(), context: context) }
+    func inputClosed(context: ChannelHandlerContext) { perform(session.inputClosed(), context: context) }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         service.logger.debug("spamd connection error: \(error)")
@@ -102,11 +72,7 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
         case .none:
             break
         case .collect(let piece):
-            if collector == nil {
-                collector = MessageCollector(threshold: service.profiles.current.spoolThreshold, directory: service.spoolDirectory,
-                                             eventLoop: context.eventLoop)
-            }
-            if let drained = collector!.append(piece) { ReadPause.pause(context, until: drained) }
+            work.message.collect(piece, context: context)
         case .check(let head):
             requestTimer?.cancel()
             startCheck(head, context: context)
@@ -121,8 +87,7 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
                 }
             }
         case .replyAndDrain(let bytes):
-            collector?.discard()
-            collector = nil
+            work.message.discard()
             context.writeAndFlush(wrapOutboundOut(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
         case .close:
             requestTimer?.cancel()
@@ -131,45 +96,44 @@ final class SpamdHandler: ChannelInboundHandler, RemovableChannelHandler {
     }
 
     private func startCheck(_ head: SpamdRequestHead, context: ChannelHandlerContext) {
-        let collector = self.collector ?? MessageCollector(threshold: .max, directory: service.spoolDirectory, eventLoop: context.eventLoop)
-        self.collector = nil
-        let prefix = collector.prefix
-        let finished = collector.finish()
+        let message = work.message.finish(on: context.eventLoop)
         let service = service
         let profile = service.profiles.current
         let tell = head.method == .tell ? SpamdReply.tellRequest(head).map { SpamdTell(learnedClass: $0.learnedClass, set: $0.set) } : nil
-        if checks == nil { checks = ConnectionChecks(eventLoop: context.eventLoop) }
-        checks!.start {
-            let source = (try? await finished.get()) ?? nil
-            let reply: SpamdOutgoing
-            if let source, let tell {
-                reply = tell.answer(head, source, service: service)
-            } else if let source {
-                let mbox = MboxEnvelope.parse(prefix)
-                let envelope = Envelope(source: .spamd, sender: mbox.sender, recipients: mbox.recipients)
-                let decision = await service.core.decide(envelope: envelope, message: source, profile: profile)
-                let verdict = SpamdVerdict(decision, threshold: profile.spamThreshold)
-                if case .file(let path) = source {
-                    reply = SpamdReply.render(head, verdict, spooled: path)
-                } else {
-                    reply = SpamdOutgoing(bytes: SpamdReply.render(head, verdict) { MessageBytes.read(source) })
-                }
-                service.logger.info("spamd \(head.method.rawValue): \(decision.action)", metadata: [
-                    "status": "\(decision.report.status.rawValue)", "reason": "\(decision.reason)",
-                    "size": "\(decision.report.size)", "ms": "\(decision.report.elapsedMilliseconds)",
-                ])
-            } else {
-                reply = SpamdOutgoing(bytes: Array(SpamdError(.tempFail, "EX_TEMPFAIL cannot write the message to the spool directory").line.utf8))
+        work.check(on: context.eventLoop) {
+            await message.check { source in
+                await SpamdHandler.answer(head, source: source, prefix: message.prefix, tell: tell, profile: profile, service: service)
             }
-            // A file part stays readable through its open descriptor.
-            MessageCollector.remove(source)
-            return reply
         } then: { [self] reply in
             send(reply, action: session.checked(reply.bytes), context: context)
         } dropped: { reply in
             // The connection is gone: the spooled message's descriptor is closed (off the loop).
             if let fd = reply.file?.fd { NIOThreadPool.singleton.submit { _ in close(fd) } }
         }
+    }
+
+    /// The reply to a complete request: TELL's, or the check's verdict in the shape the method asks for.
+    static func answer(_ head: SpamdRequestHead, source: MessageSource?, prefix: [UInt8], tell: SpamdTell?, profile: CheckProfile,
+                       service: SpamdService) async -> SpamdOutgoing {
+        guard let source else {
+            return SpamdOutgoing(bytes: Array(SpamdError(.tempFail, "EX_TEMPFAIL cannot write the message to the spool directory").line.utf8))
+        }
+        if let tell { return tell.answer(head, source, service: service) }
+        let mbox = MboxEnvelope.parse(prefix)
+        let envelope = Envelope(source: .spamd, sender: mbox.sender, recipients: mbox.recipients)
+        let decision = await service.core.decide(envelope: envelope, message: source, profile: profile)
+        let verdict = SpamdVerdict(decision, threshold: profile.spamThreshold)
+        let reply: SpamdOutgoing
+        if case .file(let path) = source {
+            reply = SpamdReply.render(head, verdict, spooled: path)
+        } else {
+            reply = SpamdOutgoing(bytes: SpamdReply.render(head, verdict) { MessageBytes.read(source) })
+        }
+        service.logger.info("spamd \(head.method.rawValue): \(decision.action)", metadata: [
+            "status": "\(decision.report.status.rawValue)", "reason": "\(decision.reason)",
+            "size": "\(decision.report.size)", "ms": "\(decision.report.elapsedMilliseconds)",
+        ])
+        return reply
     }
 
     /// The reply; a file part is sent after the bytes, a chunk at a time, then the connection closes.
