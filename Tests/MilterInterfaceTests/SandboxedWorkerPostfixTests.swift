@@ -32,8 +32,7 @@ struct SandboxedWorkerPostfixTests {
         defer { postfix.stop() }
 
         async let sending = postfix.send(PostfixTests.clean)
-        let victim = try await Self.busyWorker(of: scanner)
-        kill(victim, SIGKILL)
+        let victim = try await Self.killBusyWorker(of: scanner)
         let result = try await sending
         if block {
             #expect(result.status != 0)
@@ -57,12 +56,16 @@ struct SandboxedWorkerPostfixTests {
     /// may take seconds to get there).
     /// Polls from a thread of its own: the cooperative pool can be starved for seconds when the
     /// whole suite runs on two cores.
-    static func busyWorker(of scanner: SandboxedScanner) async throws -> pid_t {
+    /// The kill is sent from the polling thread at once: the test task may resume seconds later.
+    static func killBusyWorker(of scanner: SandboxedScanner) async throws -> pid_t {
         let found: pid_t? = await withCheckedContinuation { continuation in
             Thread {
                 let deadline = Date().addingTimeInterval(120)
                 while Date() < deadline {
-                    if let pid = scanner.busyWorkerPIDs.first { return continuation.resume(returning: pid) }
+                    if let pid = scanner.busyWorkerPIDs.first {
+                        kill(pid, SIGKILL)
+                        return continuation.resume(returning: pid)
+                    }
                     usleep(5_000)
                 }
                 continuation.resume(returning: nil)

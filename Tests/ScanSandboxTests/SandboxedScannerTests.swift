@@ -53,8 +53,7 @@ struct SandboxedScannerTests {
         // Every scan takes 8 s in this test's workers: the kill lands while the first one runs.
         let scanner = try makeScanner(delayMilliseconds: 8000)
         async let first = scanner.scan(bytes: eicar)
-        let victim = try await busyWorker(of: scanner)
-        kill(victim, SIGKILL)
+        let victim = try await killBusyWorker(of: scanner)
         let result = await first
         guard case .unchecked(.engineError(let detail)) = result else {
             Issue.record("expected an engine failure, got \(result)")

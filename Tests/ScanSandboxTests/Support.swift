@@ -23,13 +23,18 @@ func makeScanner(workers: Int = 1, limits: ScanLimits = .default, delayMilliseco
 struct NoBusyWorker: Error {}
 
 /// Waits until `pick` finds a worker, polling from a thread of its own: the cooperative pool
-/// can be starved for seconds when the whole suite runs on two cores.
-func waitForWorker(_ pick: @escaping @Sendable () -> pid_t?) async throws -> pid_t {
+/// can be starved for seconds when the whole suite runs on two cores. `then` runs on that
+/// thread at once (a kill must land while the worker is still busy, not when the test resumes).
+func waitForWorker(then act: @escaping @Sendable (pid_t) -> Void = { _ in },
+                   _ pick: @escaping @Sendable () -> pid_t?) async throws -> pid_t {
     let found: pid_t? = await withCheckedContinuation { continuation in
         Thread {
             let deadline = Date().addingTimeInterval(120)
             while Date() < deadline {
-                if let pid = pick() { return continuation.resume(returning: pid) }
+                if let pid = pick() {
+                    act(pid)
+                    return continuation.resume(returning: pid)
+                }
                 usleep(5_000)
             }
             continuation.resume(returning: nil)
@@ -39,9 +44,9 @@ func waitForWorker(_ pick: @escaping @Sendable () -> pid_t?) async throws -> pid
     return found
 }
 
-/// The worker that has a scan in hand.
-func busyWorker(of scanner: SandboxedScanner) async throws -> pid_t {
-    try await waitForWorker { scanner.busyWorkerPIDs.first }
+/// Kills the first worker seen with a scan in hand, as soon as it is seen.
+func killBusyWorker(of scanner: SandboxedScanner) async throws -> pid_t {
+    try await waitForWorker(then: { kill($0, SIGKILL) }) { scanner.busyWorkerPIDs.first }
 }
 
 /// The worker of the (only) slot, forked when the scanner starts.
