@@ -41,6 +41,7 @@ struct SandboxChannel: Sendable {
         _ = Glibc.close(descriptor)
     }
 
+    /// Sends a JSON message (the supervisor's requests and replies).
     func send<Message: Encodable>(_ message: Message, attaching fd: Int32 = -1) throws(Failure) {
         let data: Data
         do {
@@ -48,14 +49,26 @@ struct SandboxChannel: Sendable {
         } catch {
             throw .undecodable("\(error)")
         }
-        guard data.count <= Self.maximumMessage else { throw .tooLarge }
-        let sent = data.withUnsafeBytes { moat_send_message(descriptor, $0.baseAddress, $0.count, fd) }
+        try send(bytes: Array(data), attaching: fd)
+    }
+
+    /// Waits for one JSON message. `timeout`: nil waits for ever.
+    func receive<Message: Decodable>(_ type: Message.Type, timeout: Duration? = nil) throws(Failure) -> (Message, Int32) {
+        try receive(timeout: timeout) { bytes throws in try JSONDecoder().decode(Message.self, from: Data(bytes)) }
+    }
+
+    /// Sends one datagram as it is.
+    func send(bytes: [UInt8], attaching fd: Int32 = -1) throws(Failure) {
+        guard bytes.count <= Self.maximumMessage else { throw .tooLarge }
+        let sent = bytes.withUnsafeBytes { moat_send_message(descriptor, $0.baseAddress, $0.count, fd) }
         if sent == -Int(EPIPE) || sent == -Int(ECONNRESET) { throw .closed }
         guard sent >= 0 else { throw .system("sendmsg", Int32(-sent)) }
     }
 
-    /// Waits for one message. `timeout`: nil waits for ever.
-    func receive<Message: Decodable>(_ type: Message.Type, timeout: Duration? = nil) throws(Failure) -> (Message, Int32) {
+    /// Waits for one datagram and decodes it with `decode`; the attached descriptor is closed
+    /// when it cannot be decoded.
+    func receive<Message>(timeout: Duration? = nil,
+                          _ decode: ([UInt8]) throws -> Message) throws(Failure) -> (Message, Int32) {
         if let timeout { try wait(timeout) }
         var buffer = [UInt8](repeating: 0, count: Self.maximumMessage)
         var fd: Int32 = -1
@@ -65,7 +78,7 @@ struct SandboxChannel: Sendable {
         if length == -Int(ECONNRESET) { throw .closed }
         guard length > 0 else { throw .system("recvmsg", Int32(-length)) }
         do {
-            return (try JSONDecoder().decode(Message.self, from: Data(buffer[..<length])), fd)
+            return (try decode(Array(buffer[..<length])), fd)
         } catch {
             if fd >= 0 { _ = Glibc.close(fd) }
             throw .undecodable("\(error)")

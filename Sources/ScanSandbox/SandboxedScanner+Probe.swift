@@ -15,8 +15,8 @@ extension SandboxedScanner {
             channel.close()
             _ = try? link.request(.reap(pid: pid), timeout: .seconds(10))
         }
-        try channel.send(WorkerRequest.probe(readPaths: readPaths, writePaths: writePaths))
-        guard case (.probed(let probe), _) = try channel.receive(WorkerReply.self, timeout: .seconds(10)) else {
+        try channel.send(bytes: try WorkerRequest.probe(readPaths: readPaths, writePaths: writePaths).encoded())
+        guard case (.probed(let probe), _) = try channel.receive(timeout: .seconds(10), WorkerReply.init(wire:)) else {
             throw SupervisorLink.Failure(description: "the worker did not answer the probe")
         }
         return probe

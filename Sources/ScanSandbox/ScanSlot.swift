@@ -116,11 +116,12 @@ struct ScanSlot {
         }
         let id = shared.nextID()
         do {
-            try worker.channel.send(WorkerRequest.scan(id: id, name: job.name, limits: job.limits), attaching: descriptor)
+            try worker.channel.send(bytes: try WorkerRequest.scan(id: id, name: job.name, limits: job.limits).encoded(),
+                                    attaching: descriptor)
             shared.busy.withLock { _ = $0.insert(worker.pid) }
             defer { shared.busy.withLock { _ = $0.remove(worker.pid) } }
             let left = ContinuousClock.now.duration(to: job.deadline)
-            let (reply, extra) = try worker.channel.receive(WorkerReply.self, timeout: max(left, .milliseconds(1)))
+            let (reply, extra) = try worker.channel.receive(timeout: max(left, .milliseconds(1)), WorkerReply.init(wire:))
             if extra >= 0 { close(extra) }
             guard case .result(let answered, let result, let messages) = reply, answered == id else {
                 end(worker, kill: true, because: "answered out of turn")

@@ -18,14 +18,14 @@ struct ScanWorker {
             let request: WorkerRequest
             let descriptor: Int32
             do {
-                (request, descriptor) = try channel.receive(WorkerRequest.self)
+                (request, descriptor) = try channel.receive(WorkerRequest.init(wire:))
             } catch {
                 _exit(0)
             }
             let reply = answer(request, descriptor: descriptor)
             if descriptor >= 0 { close(descriptor) }
             do {
-                try channel.send(reply)
+                try channel.send(bytes: try reply.encoded())
             } catch {
                 _exit(0)
             }

@@ -1,0 +1,63 @@
+import Foundation
+import Testing
+@testable import ScanSandbox
+import ThreatEngine
+
+/// The binary form of the scan request and answer. Answers come from the untrusted side (a
+/// worker that parsed a hostile file), so every cut and every corruption must be an error.
+@Suite("Worker wire format")
+struct WorkerWireTests {
+    static let results: [ScanResult] = [
+        .clean,
+        .threats([Threat(name: "Win.Test.EICAR_HDB-1", category: .knownVirus), Threat(name: "Heuristics.Phishing", category: .unknownVirus)]),
+        .unchecked(.timeout), .unchecked(.encrypted), .unchecked(.limitExceeded("MaxScanSize")),
+        .unchecked(.malformed("CL_EFORMAT")), .unchecked(.engineError("Can't create temporary directory ✗")),
+    ]
+
+    @Test func requestsAndRepliesRoundTrip() throws {
+        var limits = ScanLimits.default
+        limits.scanTimeout = .milliseconds(2500)
+        limits.heuristicAnalysis = false
+        limits.maxScanSize = 123_456_789
+        for name in [nil, "invoice.zip", "имя.doc"] as [String?] {
+            let request = WorkerRequest.scan(id: 42, name: name, limits: limits)
+            guard case .scan(let id, let decodedName, let decodedLimits) = try WorkerRequest(wire: try request.encoded()) else {
+                Issue.record("not a scan request")
+                continue
+            }
+            #expect(id == 42 && decodedName == name && decodedLimits == limits)
+        }
+        for result in Self.results {
+            let messages = [EngineMessage(severity: "error", text: "LibClamAV Error: x")]
+            let reply = WorkerReply.result(id: 7, result: result, messages: messages)
+            guard case .result(let id, let decoded, let decodedMessages) = try WorkerReply(wire: try reply.encoded()) else {
+                Issue.record("not a result")
+                continue
+            }
+            #expect(id == 7 && decoded == result && decodedMessages.map(\.text) == ["LibClamAV Error: x"])
+        }
+    }
+
+    @Test func everyCutAndCorruptionIsAnError() throws {
+        for result in Self.results {
+            let bytes = try WorkerReply.result(id: 1, result: result, messages: []).encoded()
+            for length in 0..<bytes.count {
+                #expect(throws: (any Error).self) { try WorkerReply(wire: Array(bytes[..<length])) }
+            }
+            #expect(throws: (any Error).self) { try WorkerReply(wire: bytes + [0]) }
+        }
+        // Huge counts and lengths do not allocate or crash.
+        var huge = WireWriter()
+        huge.byte(1)
+        huge.unsigned(1)
+        huge.byte(1)
+        huge.integer(Int64.max)
+        #expect(throws: (any Error).self) { try WorkerReply(wire: huge.bytes) }
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<2000 {
+            let noise = (0..<Int.random(in: 0..<64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
+            _ = try? WorkerReply(wire: noise)
+            _ = try? WorkerRequest(wire: noise)
+        }
+    }
+}
