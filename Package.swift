@@ -42,6 +42,8 @@ let package = Package(
         // AntiSpam: libxml2's HTML parser turns HTML parts into text (no regular expressions).
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // moatd's switch from root to [Root] User, for every thread (capabilities are per thread).
+        .target(name: "CPrivileges"),
         // Floor 2
         .target(name: "ThreatEngine", dependencies: ["CClamAV", "MoatConfig"], exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], exclude: ["VARIABLES.md"]),
@@ -140,7 +142,7 @@ let package = Package(
         .target(
             name: "MoatService",
             dependencies: [
-                "MoatConfig", "MailD", "ThreatEngine", "AntiSpam", "Storage", "CertificateStore",
+                "MoatConfig", "MailD", "ThreatEngine", "AntiSpam", "Storage", "CertificateStore", "CPrivileges",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
