@@ -50,6 +50,7 @@ let package = Package(
         .systemLibrary(name: "CZip", path: "Modules/CZip", pkgConfig: "libzip"),
         .systemLibrary(name: "CZlib", path: "Modules/CZlib", pkgConfig: "zlib"),
         .systemLibrary(name: "CLibXML2", path: "Modules/CLibXML2", pkgConfig: "libxml-2.0"),
+        .target(name: "CPrivileges", path: "Modules/CPrivileges"),
         .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Modules/Storage"),
         .target(name: "ThreatEngine", dependencies: ["CClamAV", "MoatConfig"], path: "Modules/ThreatEngine", exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], path: "Modules/Policy", exclude: ["VARIABLES.md"]),
@@ -73,7 +74,7 @@ let package = Package(
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ], path: "Modules/CertificateStore"),
         .target(name: "MoatService", dependencies: [
-            "MoatConfig", "MailD", "ThreatEngine", "CertificateStore",
+            "MoatConfig", "MailD", "ThreatEngine", "CertificateStore", "CPrivileges",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
