@@ -46,6 +46,8 @@ let package = Package(
         // The scan sandbox's Linux calls (namespaces, mounts, memfd, SCM_RIGHTS) and its
         // seccomp filter (Debian libseccomp-dev).
         .target(name: "CSandbox", linkerSettings: [.linkedLibrary("seccomp")]),
+        // moatd's switch from root to [Root] User, for every thread (capabilities are per thread).
+        .target(name: "CPrivileges"),
         // Floor 2
         .target(name: "ThreatEngine", dependencies: ["CClamAV", "MoatConfig"], exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], exclude: ["VARIABLES.md"]),
@@ -149,7 +151,7 @@ let package = Package(
         .target(
             name: "MoatService",
             dependencies: [
-                "MoatConfig", "MailD", "ThreatEngine", "ScanSandbox", "AntiSpam", "Storage", "CertificateStore",
+                "MoatConfig", "MailD", "ThreatEngine", "ScanSandbox", "AntiSpam", "Storage", "CertificateStore", "CPrivileges",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),

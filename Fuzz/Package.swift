@@ -50,6 +50,7 @@ let package = Package(
         .systemLibrary(name: "CZip", path: "Modules/CZip", pkgConfig: "libzip"),
         .systemLibrary(name: "CZlib", path: "Modules/CZlib", pkgConfig: "zlib"),
         .systemLibrary(name: "CLibXML2", path: "Modules/CLibXML2", pkgConfig: "libxml-2.0"),
+        .target(name: "CPrivileges", path: "Modules/CPrivileges"),
         .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Modules/Storage"),
         .target(name: "ThreatEngine", dependencies: ["CClamAV", "MoatConfig"], path: "Modules/ThreatEngine", exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], path: "Modules/Policy", exclude: ["VARIABLES.md"]),
@@ -78,7 +79,7 @@ let package = Package(
             "ThreatEngine", "CSandbox", .product(name: "Logging", package: "swift-log"),
         ], path: "Modules/ScanSandbox"),
         .target(name: "MoatService", dependencies: [
-            "MoatConfig", "MailD", "ThreatEngine", "ScanSandbox", "CertificateStore",
+            "MoatConfig", "MailD", "ThreatEngine", "ScanSandbox", "CertificateStore", "CPrivileges",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),

@@ -92,12 +92,16 @@ public struct CertificateAuthority: Sendable {
     }
 
     static func create(_ settings: Settings, certificatePath: String, keyPath: String) throws -> CertificateAuthority {
-        try FileManager.default.createDirectory(atPath: settings.directory, withIntermediateDirectories: true,
-                                                attributes: [.posixPermissions: 0o700])
+        if !FileManager.default.fileExists(atPath: settings.directory) {
+            try FileManager.default.createDirectory(atPath: settings.directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            DirectoryOwner.adopt(settings.directory)
+        }
         let (certificate, key) = try selfSigned(settings)
         try KeyFile.writePrivate(try key.serializeAsPEM().pemString, to: keyPath)
         try certificate.serializeAsPEM().pemString.write(toFile: certificatePath, atomically: true, encoding: .utf8)
         chmod(certificatePath, 0o644)
+        DirectoryOwner.adopt(certificatePath)
         return CertificateAuthority(certificate: certificate, privateKey: key, keyType: settings.keyType,
                                     source: "generated in \(settings.directory)")
     }
@@ -162,6 +166,7 @@ enum KeyFile {
         unlink(temp)
         let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
         guard fd >= 0 else { throw CertificateAuthority.Failure(description: "cannot create \(temp): \(String(cString: strerror(errno)))") }
+        DirectoryOwner.adopt(fd, in: (path as NSString).deletingLastPathComponent)
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         fsync(fd)

@@ -52,6 +52,7 @@ public enum ControlClient {
         guard let end = answer.firstIndex(of: UInt8(ascii: "\n")),
               let response = try? JSONDecoder().decode(ControlResponse.self, from: Data(answer[..<end]))
         else { throw .badAnswer }
+        if response.denied == true { throw .permissionDenied(path: path) }
         return response
     }
 

@@ -36,10 +36,13 @@ public struct ControlResponse: Codable, Sendable {
     public var appInfo: AppInfo?
     public var scanReports: [NamedReport]?
     public var learnReport: LearnReport?
+    /// The peer is not allowed to talk to moatd (SO_PEERCRED: not root).
+    public var denied: Bool?
 
     public init(ok: Bool, message: String? = nil, appInfo: AppInfo? = nil, scanReports: [NamedReport]? = nil,
-                learnReport: LearnReport? = nil) {
+                learnReport: LearnReport? = nil, denied: Bool? = nil) {
         self.ok = ok
+        self.denied = denied
         self.learnReport = learnReport
         self.message = message
         self.appInfo = appInfo

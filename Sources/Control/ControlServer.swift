@@ -6,19 +6,30 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 
-/// The control socket: a UNIX socket only root can open (directory 0700, socket 0600), one
-/// JSON request per line, one JSON answer per line.
+/// The control socket: a UNIX socket only root can open (directory 0700, socket 0600, both
+/// moatd's user's), one JSON request per line, one JSON answer per line. moatd runs as
+/// `[Root] User`, which could open the socket too: every connection's peer is checked
+/// (SO_PEERCRED) and only `allowedPeers` (root) are answered.
 public struct ControlServer: Service {
     public let path: String
     let router: ControlRouter
     let group: any EventLoopGroup
     let logger: Logger
+    let allowedPeers: Set<uid_t>
 
-    public init(path: String, service: any DaemonService, group: any EventLoopGroup, logger: Logger) {
+    public init(path: String, service: any DaemonService, group: any EventLoopGroup, logger: Logger,
+                allowedPeers: Set<uid_t> = [0]) {
         self.path = path
         self.router = ControlRouter(service: service)
         self.group = group
         self.logger = logger
+        self.allowedPeers = allowedPeers
+    }
+
+    /// One accepted connection and who is at the other end (nil when the kernel did not say).
+    struct Connection: Sendable {
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        let peer: PeerCredentials?
     }
 
     public func run() async throws {
@@ -26,10 +37,11 @@ public struct ControlServer: Service {
         let server = try await ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 32)
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true) { channel in
-                channel.eventLoop.makeCompletedFuture {
+                PeerCredentials.of(channel).flatMapThrowing { peer in
                     try channel.pipeline.syncOperations.addHandler(
                         ByteToMessageHandler(LineFrameDecoder(maxLength: 64 * 1024)))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    return Connection(channel: try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel),
+                                      peer: peer)
                 }
             }
         // The process umask (0077) already keeps the socket private between bind and here.
@@ -51,18 +63,20 @@ public struct ControlServer: Service {
         logger.info("control socket closed")
     }
 
-    private func serve(_ connection: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    private func serve(_ connection: Connection) async {
+        let allowed = connection.peer.map { allowedPeers.contains($0.uid) } ?? false
+        if !allowed {
+            logger.warning("control connection refused: only root may talk to moatd", metadata: [
+                "uid": "\(connection.peer.map { String($0.uid) } ?? "unknown")",
+                "pid": "\(connection.peer.map { String($0.pid) } ?? "unknown")",
+            ])
+        }
         do {
-            try await connection.executeThenClose { inbound, outbound in
+            try await connection.channel.executeThenClose { inbound, outbound in
                 for try await line in inbound {
-                    let response: ControlResponse
-                    do {
-                        let request = try JSONDecoder().decode(ControlRequest.self, from: Data(line.readableBytesView))
-                        logger.debug("control request", metadata: ["command": "\(request.command.rawValue)"])
-                        response = await router.respond(to: request)
-                    } catch {
-                        response = ControlResponse(ok: false, message: "malformed control request")
-                    }
+                    let response = allowed
+                        ? await respond(to: line)
+                        : ControlResponse(ok: false, message: "permission denied: only root may talk to moatd", denied: true)
                     var data = try JSONEncoder().encode(response)
                     data.append(UInt8(ascii: "\n"))
                     try await outbound.write(ByteBuffer(bytes: data))
@@ -70,6 +84,16 @@ public struct ControlServer: Service {
             }
         } catch {
             logger.info("control connection ended with an error", metadata: ["error": "\(error)"])
+        }
+    }
+
+    private func respond(to line: ByteBuffer) async -> ControlResponse {
+        do {
+            let request = try JSONDecoder().decode(ControlRequest.self, from: Data(line.readableBytesView))
+            logger.debug("control request", metadata: ["command": "\(request.command.rawValue)"])
+            return await router.respond(to: request)
+        } catch {
+            return ControlResponse(ok: false, message: "malformed control request")
         }
     }
 }

@@ -10,6 +10,9 @@ public protocol ConsoleService: DaemonService {
     /// One change of one parameter, the way `moat-ctl cfset` makes it (`ConfigFileChange`),
     /// followed by a reload when the file changed.
     func change(_ edit: ConfigEdit, parameter: String) async -> SettingChange
+    /// Whether `change` can write the file: not when moatd runs as `[Root] User` and the file
+    /// is root's (then `moat-ctl cfset`, run as root, changes it).
+    func canChangeConfiguration() -> Bool
     /// The latest verdicts with threats, newest first.
     func recentThreats() -> [ThreatEvent]
     /// The anti-spam symbols that fired most in the last messages.
@@ -32,4 +35,5 @@ public enum SettingChange: Sendable, Equatable {
 
 extension ConsoleService {
     public func topSpamSymbols() -> [RecentSpamSymbols.Count] { [] }
+    public func canChangeConfiguration() -> Bool { true }
 }

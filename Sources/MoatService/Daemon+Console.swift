@@ -1,4 +1,5 @@
 import CertificateStore
+import Foundation
 import MailD
 import MoatConfig
 
@@ -9,7 +10,16 @@ extension Daemon: ConsoleService {
         try loader.load(path: configPath)
     }
 
+    public func canChangeConfiguration() -> Bool {
+        // An atomic replace needs the directory too.
+        access(configPath, W_OK) == 0 && access((configPath as NSString).deletingLastPathComponent, W_OK) == 0
+    }
+
     public func change(_ edit: ConfigEdit, parameter: String) async -> SettingChange {
+        // moatd runs as [Root] User and the file is root's: the change is moat-ctl's to make.
+        guard canChangeConfiguration() else {
+            return .refused("moatd runs as an unprivileged user and may not change \(configPath), which only root writes: run `moat-ctl cfset \(parameter) ...` as root (moatd reloads the file then)")
+        }
         let result: EditResult
         do throws(ConfigFileChange.Failure) {
             result = try ConfigFileChange.apply(edit, to: parameter, inFileAt: configPath, loader: loader)

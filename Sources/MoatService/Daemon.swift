@@ -101,7 +101,7 @@ public final class Daemon: DaemonService {
 
     /// Settings bound once at start (a listening socket cannot move under its clients).
     static let appliedAtRestart: Set<ParameterKey> = [
-        RootSettings.Key.controlSocket, RootSettings.Key.pidFile, RootSettings.Key.varDir,
+        RootSettings.Key.controlSocket, RootSettings.Key.user, RootSettings.Key.pidFile, RootSettings.Key.varDir,
         RootSettings.Key.signatureDir, MailDSettings.Key.milterSocket, MailDSettings.Key.spamdSocket,
         MailDSettings.Key.rspamdSocket, ClamDSettings.Key.clamdSocket,
         HTTPDSettings.Key.adminListen, HTTPDSettings.Key.adminSslCertificate, HTTPDSettings.Key.adminSslKey,

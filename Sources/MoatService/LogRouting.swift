@@ -30,6 +30,14 @@ public final class LogRouting: Sendable {
         fallback.withLock { $0 = Route(level: defaultLevel, target: root.log) }
     }
 
+    /// Opens every log file the settings name, while moatd still runs as root: the files stay
+    /// open after it switches to `[Root] User`, wherever they are.
+    public func openFiles(_ values: ConfigValues) {
+        for target in [values.root.log] + values.loggingGroups.map(\.log) {
+            if case .file(let path) = target { LogSink.shared.open(path) }
+        }
+    }
+
     public func route(for label: String) -> Route {
         routes.withLock { $0[label] } ?? fallback.withLock { $0 }
     }

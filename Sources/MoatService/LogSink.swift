@@ -17,13 +17,7 @@ final class LogSink: Sendable {
             files.withLock { _ in FileHandle.standardError.write(Data((line + "\n").utf8)) }
         case .file(let path):
             files.withLock { open in
-                if open[path] == nil {
-                    if !FileManager.default.fileExists(atPath: path) {
-                        _ = FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o640])
-                    }
-                    open[path] = FileHandle(forWritingAtPath: path)
-                    _ = try? open[path]?.seekToEnd()
-                }
+                if open[path] == nil { open[path] = Self.openAppending(path) }
                 open[path]?.write(Data((Self.timestamp() + " " + text + "\n").utf8))
             }
         case .syslog(let facility):
@@ -35,6 +29,21 @@ final class LogSink: Sendable {
                 withVaList([text]) { vsyslog(Self.priority(level), "%s", $0) }
             }
         }
+    }
+
+    /// Opens the file now (moatd, as root, before it runs as `[Root] User`), so lines keep
+    /// reaching it whoever owns it; it stays open for the life of the process.
+    func open(_ path: String) {
+        files.withLock { open in
+            if open[path] == nil { open[path] = Self.openAppending(path) }
+        }
+    }
+
+    /// Appending (O_APPEND): after logrotate's copytruncate the next line lands at the start of
+    /// the emptied file, not at the old offset behind a hole. Created 0640.
+    private static func openAppending(_ path: String) -> FileHandle? {
+        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o640)
+        return fd < 0 ? nil : FileHandle(fileDescriptor: fd, closeOnDealloc: true)
     }
 
     static let underJournal = ProcessInfo.processInfo.environment["JOURNAL_STREAM"] != nil

@@ -11,8 +11,9 @@ struct Scan: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Scan messages (files, mboxes, Maildirs, or - for standard input) with Moat's core.",
         discussion: """
-        Uses the running moatd's engine when it answers (paths must be readable by moatd), otherwise \
-        loads the engine in this process. Exit codes: 0 every message clean; 1 a threat found; \
+        Uses the running moatd's engine when it answers; what moatd cannot read (it runs as user \
+        moat, under systemd without /home, /root or the host's /tmp) and anything when moatd does not \
+        run is scanned with the engine loaded in this process. Exit codes: 0 every message clean; 1 a threat found; \
         6 nothing found but something could not be checked; 2 invalid configuration or arguments; \
         8 an input could not be read.
         """)
@@ -48,6 +49,16 @@ struct Scan: AsyncParsableCommand {
                 throw CtlExit.failure
             }
             reports = received
+            // moatd reads as its user (moat) and, under its systemd unit, sees no /home, /root or
+            // host /tmp: what it could not read and this process can, this process scans.
+            let unread = reports.filter { $0.report == nil && FileManager.default.isReadableFile(atPath: $0.name) }
+            if !unread.isEmpty {
+                printError("moatd could not read \(unread.map(\.name).joined(separator: ", ")): scanned by moat-ctl itself")
+                let config = try location.load(allowMissing: true)
+                let local = try await LocalScan(values: config.values, profile: profile).scan(unread.map(\.name))
+                let byName = Dictionary(local.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
+                reports = reports.map { byName[$0.name] ?? $0 }
+            }
         } else {
             let config = try location.load(allowMissing: true)
             reports = try await LocalScan(values: config.values, profile: profile).scan(paths)

@@ -5,6 +5,11 @@ import ScanSandbox
 //   moat-scan --supervisor            started by moatd, its channel on descriptor 3
 //   moat-scan --listen PATH [--scratch DIR] [--client USER]...
 //                                     as moat-scan.service: serves the moatd that connects
+let usage = """
+    usage: moat-scan --listen PATH [--scratch DIR] [--client USER]...
+    Moat's sandboxed libclamav workers. moatd starts it itself (--supervisor, a channel on
+    descriptor 3), or systemd runs it as moat-scan.service (--listen) and moatd connects.
+    """
 var arguments = Array(CommandLine.arguments.dropFirst())
 switch arguments.first {
 case "--supervisor":
@@ -25,12 +30,9 @@ case "--listen" where arguments.count >= 2:
         arguments.removeFirst(2)
     }
     ScanSupervisor.listen(at: path, scratch: scratch, clients: clients.isEmpty ? ["moat"] : clients)
+case "--help", "-h":
+    print(usage)
 default:
-    FileHandle.standardError.write(Data("""
-        usage: moat-scan --listen PATH [--scratch DIR] [--client USER]...
-        Moat's sandboxed libclamav workers. moatd starts it itself (--supervisor, a channel on
-        descriptor 3), or systemd runs it as moat-scan.service (--listen) and moatd connects.
-
-        """.utf8))
+    FileHandle.standardError.write(Data((usage + "\n").utf8))
     exit(64)
 }

@@ -18,7 +18,7 @@ enum ConsoleServices {
         let certificate: ConsoleCertificate
         do {
             if let file = try credentials.prepareInitialPassword() {
-                logger.warning("no console password is set: log in as \(ConsoleCredentials.userName) with the password in \(file) (readable by root only), then set your own with `moat-ctl console-password`")
+                logger.warning("no console password is set: log in as \(ConsoleCredentials.userName) with the password in \(file) (readable by root and moatd only), then set your own with `moat-ctl console-password`")
             }
             let identity = try ConsoleIdentity.load(values, addresses: addresses, logger: logger)
             certificate = ConsoleCertificate(chainPEM: identity.certificateChainPEM, privateKeyPEM: identity.privateKeyPEM)

@@ -46,6 +46,8 @@ struct Moatd: AsyncParsableCommand {
         routing.apply(initial.values)
         LoggingSystem.bootstrap { label in MoatLogHandler(label: label, routing: routing) }
         let logger = Logger(label: "moatd")
+        let runUser = try Self.prepareRunUser(initial.values, configPath: path, logger: logger)
+        routing.openFiles(initial.values)
 
         let core: MailCore
         do {
@@ -75,7 +77,8 @@ struct Moatd: AsyncParsableCommand {
             [.init(service: $0, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)]
         } ?? []
         let control = ControlServer(path: daemon.controlSocketPath, service: daemon,
-                                    group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "Control"))
+                                    group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "Control"),
+                                    allowedPeers: Self.controlPeers(initial.values))
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: control, successTerminationBehavior: .gracefullyShutdownGroup,
@@ -95,6 +98,9 @@ struct Moatd: AsyncParsableCommand {
             logger: logger))
         logger.notice("moatd \(Daemon.version) starting", metadata: ["config": "\(path)", "pid": "\(getpid())"])
         for warning in initial.warnings { logger.warning("\(warning)") }
+        // Everything that needs root is open (the engine, the CA, the console's files, the
+        // spool cleaned): from here on moatd is [Root] User; the services bind after this.
+        try Self.switchUser(runUser, values: initial.values, logger: logger)
         do {
             try await group.run()
         } catch {

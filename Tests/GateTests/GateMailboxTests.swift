@@ -472,6 +472,7 @@ struct GateMailboxNamespaceTests {
             [Root]
             ControlSocket = \(root)/run/moat-ctl.sock
             VarDir = \(root)/var
+            TempDir = \(root)/tmp
             LogLevel = Info
             DefaultLogLevel = Info
 

@@ -151,6 +151,7 @@ struct GateSMTPNetnsTests {
             [Root]
             ControlSocket = \(root)/run/moat-ctl.sock
             VarDir = \(root)/var
+            TempDir = \(root)/tmp
             LogLevel = Info
 
             [MailD]
@@ -202,6 +203,26 @@ struct GateSMTPNetnsTests {
                 "swaks: \(refused.out)\(refused.err)\n\(logs)")
         usleep(500_000)
         #expect(postfix.queueFiles() == queued, "Postfix's queue after the EICAR message: \(postfix.queueFiles())")
+
+        // moatd runs as moat with CAP_NET_ADMIN and CAP_NET_BIND_SERVICE only; a SIGHUP with
+        // another port set re-applies the divert, and the Gate still relays diverted mail.
+        let status = (try? String(contentsOfFile: "/proc/\(moatd.process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        if let moat = getpwnam("moat") {
+            let uid = moat.pointee.pw_uid
+            #expect(status.contains("\nUid:\t\(uid)\t\(uid)\t\(uid)\t\(uid)\n"), "\(status)")
+            #expect(status.contains("\nCapEff:\t0000000000001400\n") && status.contains("\nCapPrm:\t0000000000001400\n"), "\(status)")
+        }
+        let config = try String(contentsOfFile: root + "/moat.ini", encoding: .utf8)
+        try config.replacingOccurrences(of: "protected:25)", with: "protected:25,587)")
+            .write(toFile: root + "/moat.ini", atomically: true, encoding: .utf8)
+        kill(moatd.process.processIdentifier, SIGHUP)
+        for _ in 0..<50 where !log.contains("ports=[25, 587]") { usleep(100_000) }
+        #expect(log.contains("ports=[25, 587]"), "the divert re-applied after SIGHUP:\n\(log)")
+        let listed = (try? gateway.exec("/usr/sbin/nft", "list", "table", "inet", "moat")) ?? ""
+        #expect(listed.contains("25, 587"), "\(listed)")
+        let again = swaks(in: client.name, envelope + ["--data", "@" + cleanPath])
+        #expect(again.status == 0 && again.out.contains("queued as"), "after SIGHUP: \(again.out)\(again.err)\n\(logs)")
+        try config.write(toFile: root + "/moat.ini", atomically: true, encoding: .utf8)
 
         // SIGTERM: moatd stops and removes its nftables table.
         #expect((try? gateway.exec("/usr/sbin/nft", "list", "table", "inet", "moat")) != nil, "the divert table while moatd runs")

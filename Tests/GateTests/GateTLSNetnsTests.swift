@@ -457,6 +457,7 @@ final class TLSNetnsLab: @unchecked Sendable {
             [Root]
             ControlSocket = \(root)/run/moat-ctl.sock
             VarDir = \(root)/var
+            TempDir = \(root)/tmp
             LogLevel = Info
 
             [MailD]

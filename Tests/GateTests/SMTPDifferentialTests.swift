@@ -232,6 +232,7 @@ json.dump(results, open(out_path, "w"), indent=1)
             [Root]
             ControlSocket = \(root)/run/moat-ctl.sock
             VarDir = \(root)/var
+            TempDir = \(root)/tmp
             LogLevel = Notice
 
             [MailD]

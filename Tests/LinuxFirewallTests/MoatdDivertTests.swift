@@ -61,10 +61,22 @@ struct MoatdDivertTests {
         #expect(ns.moatTable == nil)
     }
 
+    /// moatd runs as moat with CAP_NET_ADMIN and CAP_NET_BIND_SERVICE only, and SIGHUP still
+    /// re-applies the divert over netlink.
     @Test func reloadChangesThePorts() throws {
         let ns = try Namespace("hup")
         let moatd = try MoatdInNamespace(ns)
         try moatd.waitForTable()
+        let status = (try? String(contentsOfFile: "/proc/\(moatd.process.processIdentifier)/status", encoding: .utf8)) ?? ""
+        let fields = Dictionary(status.split(separator: "\n").compactMap { line -> (String, String)? in
+            guard let colon = line.firstIndex(of: ":") else { return nil }
+            return (String(line[..<colon]), line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces))
+        }, uniquingKeysWith: { first, _ in first })
+        if let moat = getpwnam("moat") {
+            let uid = moat.pointee.pw_uid
+            #expect(fields["Uid"] == "\(uid)\t\(uid)\t\(uid)\t\(uid)", "\(status)")
+            #expect(fields["CapEff"] == "0000000000001400" && fields["CapPrm"] == "0000000000001400", "\(status)")
+        }
         try moatd.config(protected: "25,587")
         moatd.signal(SIGHUP)
         var listed = ""
@@ -119,6 +131,7 @@ final class MoatdInNamespace {
             [Root]
             ControlSocket = \(root.appendingPathComponent("run/moat-ctl.sock").path)
             VarDir = \(root.appendingPathComponent("var").path)
+            TempDir = \(root.appendingPathComponent("tmp").path)
             LogLevel = Info
 
             [LinuxFirewall]

@@ -70,8 +70,8 @@ import Testing
         #expect(login.body.contains("Moat console"))
         #expect(try curl(sandbox, "/").headers.contains("Location: /login"))
 
-        // Log in, change a setting through the form: the file changes as cfset changes it and
-        // the daemon reloads.
+        // Log in. moatd runs as moat and the file is root's: the configuration is shown, and a
+        // change through the form is refused with what to do instead; the file stays as it was.
         let jar = sandbox.root.path + "/cookies"
         let password = try String(contentsOfFile: initial, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let session = try curl(sandbox, "/login", form: ["user=admin", "password=\(password)"], jar: jar)
@@ -79,13 +79,15 @@ import Testing
         let status = try curl(sandbox, "/", jar: jar)
         #expect(status.body.contains("<td>HTTPD</td><td class=\"state-running\">running</td><td>127.0.0.1:\(port)</td>"))
         let token = try csrf(in: status.body)
+        let page = try curl(sandbox, "/configuration", jar: jar)
+        #expect(page.body.contains("writable by root only") && !page.body.contains("<form method=\"post\" action=\"/configuration\""))
+        let before = try sandbox.read()
         let change = try curl(sandbox, "/configuration", form: ["csrf=\(token)", "parameter=MailD.ReportLanguages",
                                                                  "action=set", "value=en, ru"], jar: jar)
-        #expect(change.status == 200)
-        #expect(change.body.contains("settings generation 1"))
-        #expect(try sandbox.read().contains("# languages of reports\nReportLanguages = en, ru\n"))
-        #expect(try daemon.generation() == 1)
-        #expect(daemon.log.contains("changed=MailD.ReportLanguages"))
+        #expect(change.status == 400)
+        #expect(change.body.contains("run `moat-ctl cfset MailD.ReportLanguages ...` as root"), "\(change.body)")
+        #expect(try sandbox.read() == before)
+        #expect(try daemon.generation() == 0)
 
         // moat-ctl console-password: the next login needs the new password, at once.
         let set = try runWithInput(Binaries.path("moat-ctl"), ["console-password", "--config", sandbox.config],
@@ -99,6 +101,30 @@ import Testing
 
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit() == 0)
+    }
+
+    /// With `User = root` moatd may write the file: a change through the form is written as
+    /// cfset writes it and the daemon reloads.
+    @Test func aMoatdThatMayWriteTheFileChangesItFromTheConsole() throws {
+        let port = try Self.freePort()
+        let sandbox = try Sandbox(consolePort: port)
+        defer { sandbox.remove() }
+        try sandbox.write(try sandbox.read().replacingOccurrences(of: "[Root]\n", with: "[Root]\nUser = root\n"))
+        let daemon = try Daemon(sandbox)
+        try daemon.waitUntilAnswering()
+        let initial = sandbox.root.path + "/var/console/initial-password"
+        for _ in 0..<50 where !FileManager.default.fileExists(atPath: initial) { usleep(100_000) }
+        let jar = sandbox.root.path + "/cookies"
+        let password = try String(contentsOfFile: initial, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(try curl(sandbox, "/login", form: ["user=admin", "password=\(password)"], jar: jar).status == 303)
+        let token = try csrf(in: try curl(sandbox, "/configuration", jar: jar).body)
+        let change = try curl(sandbox, "/configuration", form: ["csrf=\(token)", "parameter=MailD.ReportLanguages",
+                                                                 "action=set", "value=en, ru"], jar: jar)
+        #expect(change.status == 200)
+        #expect(change.body.contains("settings generation 1"))
+        #expect(try sandbox.read().contains("# languages of reports\nReportLanguages = en, ru\n"))
+        #expect(try daemon.generation() == 1)
+        #expect(daemon.log.contains("changed=MailD.ReportLanguages"))
     }
 
     @Test func aConsoleThatCannotListenDoesNotStopMoatd() throws {

@@ -61,7 +61,8 @@ struct Sandbox {
         try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
         // VarDir is always the sandbox's own: daemons of tests side by side never share a CA,
         // a spool or the VarDir lock (a shared /var/lib/moat made them depend on each other).
-        let console = "VarDir = \(root.path)/var\n" + (consolePort.map { "\n[HTTPD]\nAdminListen = 127.0.0.1:\($0)\n" }
+        // TempDir too: the default /run/moat/tmp is shared by every moatd on the machine.
+        let console = "VarDir = \(root.path)/var\nTempDir = \(root.path)/tmp\n" + (consolePort.map { "\n[HTTPD]\nAdminListen = 127.0.0.1:\($0)\n" }
             ?? "\n[HTTPD]\nAdminListen =\n")
         let text = """
             # integration test configuration

@@ -8,6 +8,8 @@ extension Schema {
                       "Where moatd logs: Auto (standard error, so systemd's journal), Stderr, Syslog:FACILITY or a file path"),
         ParameterSpec("ControlSocket", .path(allowEmpty: false), default: "/run/moat/moat-ctl.sock",
                       "Moat: UNIX socket where moatd answers moat-ctl; created mode 0600 for root only"),
+        ParameterSpec("User", .text, default: "moat",
+                      "Moat: user moatd runs as once it has opened what needs root (the CA key, the scan workers, the state directories), keeping only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE (the firewall, the Gate, ports below 1024); empty or root keeps root (not advised); a user that does not exist stops moatd; read when moatd starts (Dr.Web's per-component RunAsUser is read past)"),
         ParameterSpec("PidFile", .path(allowEmpty: true), default: "",
                       "Moat: file to write moatd's process id to; empty writes none (systemd needs none)"),
         ParameterSpec("SignatureDir", .path(allowEmpty: false), default: "/var/lib/clamav",

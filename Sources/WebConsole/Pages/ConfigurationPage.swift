@@ -15,8 +15,10 @@ enum ConfigurationPage {
         ("erase", "erase the value from the list (cfset -e)"), ("reset", "reset to the default (cfset -r)"),
     ]
 
+    /// `writable`: false when moatd cannot write the file (it runs as `[Root] User`, the file is
+    /// root's): the page then shows the values and says how to change them, without the form.
     static func render(_ config: Result<LoadedConfig, ConfigErrors>, csrf: String, draft: Draft = Draft(),
-                       notice: Notice? = nil) -> HTML {
+                       notice: Notice? = nil, writable: Bool = true) -> HTML {
         let values: ConfigValues
         var notice = notice
         switch config {
@@ -59,7 +61,12 @@ enum ConfigurationPage {
                 <table><tr><th>Parameter</th><th>Value</th><th>Default</th><th>Meaning</th></tr>\(rows)</table>
                 """)
         }
-        let content: HTML = "<p>Changes are written to the configuration file and moatd reloads it.</p>\(form)\(sections)"
+        let content: HTML = writable
+            ? "<p>Changes are written to the configuration file and moatd reloads it.</p>\(form)\(sections)"
+            : """
+              <p>The configuration file is writable by root only, and moatd runs unprivileged: change a parameter \
+              with <code>moat-ctl cfset Section.Param value</code> as root, and moatd reloads it.</p>\(sections)
+              """
         return Layout.page(title: "Configuration", path: "/configuration", csrf: csrf, notice: notice, content: content)
     }
 }

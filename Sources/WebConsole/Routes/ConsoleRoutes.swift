@@ -122,7 +122,8 @@ struct ConsoleRoutes: Sendable {
                 draft.value = loaded.values.formatted(key)
             }
         }
-        return Responses.html(ConfigurationPage.render(file, csrf: context.csrf, draft: draft))
+        return Responses.html(ConfigurationPage.render(file, csrf: context.csrf, draft: draft,
+                                                       writable: service.canChangeConfiguration()))
     }
 
     @Sendable func change(_ request: Request, context: ConsoleContext) async throws -> Response {
@@ -152,7 +153,8 @@ struct ConsoleRoutes: Sendable {
         }
         let file = Result { () throws(ConfigErrors) in try service.configurationFile() }
         let kept = status == .ok ? ConfigurationPage.Draft() : draft
-        return Responses.html(ConfigurationPage.render(file, csrf: context.csrf, draft: kept, notice: notice), status: status)
+        return Responses.html(ConfigurationPage.render(file, csrf: context.csrf, draft: kept, notice: notice,
+                                                       writable: service.canChangeConfiguration()), status: status)
     }
 
     @Sendable func archivePassword(_ request: Request, context: ConsoleContext) async throws -> Response {

@@ -78,6 +78,8 @@ public struct ConsoleCredentials: Sendable {
     }
 
     private func makeDirectory() throws(Failure) {
+        let existed = FileManager.default.fileExists(atPath: directory)
+        defer { if !existed { DirectoryOwner.adopt(directory) } }
         do {
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
                                                     attributes: [.posixPermissions: 0o700])
@@ -98,6 +100,7 @@ enum PrivateFile {
         guard fd >= 0 else {
             throw ConsoleCredentials.Failure(description: "cannot create \(temp): \(String(cString: strerror(errno)))")
         }
+        DirectoryOwner.adopt(fd, in: (path as NSString).deletingLastPathComponent)
         let bytes = Array(text.utf8)
         let written = bytes.withUnsafeBytes { Foundation.write(fd, $0.baseAddress, $0.count) }
         fsync(fd)

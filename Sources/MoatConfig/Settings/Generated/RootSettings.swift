@@ -14,6 +14,7 @@ public struct RootSettings: Sendable {
         public static let logLevel = ParameterKey("Root", "LogLevel")
         public static let log = ParameterKey("Root", "Log")
         public static let controlSocket = ParameterKey("Root", "ControlSocket")
+        public static let user = ParameterKey("Root", "User")
         public static let pidFile = ParameterKey("Root", "PidFile")
         public static let signatureDir = ParameterKey("Root", "SignatureDir")
         public static let tempDir = ParameterKey("Root", "TempDir")
@@ -38,6 +39,9 @@ public struct RootSettings: Sendable {
 
     /// `ControlSocket`: Moat: UNIX socket where moatd answers moat-ctl; created mode 0600 for root only (default `/run/moat/moat-ctl.sock`).
     public var controlSocket: String { values.text(Key.controlSocket) }
+
+    /// `User`: Moat: user moatd runs as once it has opened what needs root (the CA key, the scan workers, the state directories), keeping only CAP_NET_ADMIN and CAP_NET_BIND_SERVICE (the firewall, the Gate, ports below 1024); empty or root keeps root (not advised); a user that does not exist stops moatd; read when moatd starts (Dr.Web's per-component RunAsUser is read past) (default `moat`).
+    public var user: String { values.text(Key.user) }
 
     /// `PidFile`: Moat: file to write moatd's process id to; empty writes none (systemd needs none) (default empty).
     public var pidFile: String { values.text(Key.pidFile) }
