@@ -70,15 +70,19 @@ struct SandboxChannel: Sendable {
     func receive<Message>(timeout: Duration? = nil,
                           _ decode: ([UInt8]) throws -> Message) throws(Failure) -> (Message, Int32) {
         if let timeout { try wait(timeout) }
-        var buffer = [UInt8](repeating: 0, count: Self.maximumMessage)
         var fd: Int32 = -1
-        let length = buffer.withUnsafeMutableBytes { moat_receive_message(descriptor, $0.baseAddress, $0.count, &fd) }
+        var length = 0
+        // Not zeroed first: recvmsg writes what is read, and only that much is kept.
+        let buffer = [UInt8](unsafeUninitializedCapacity: Self.maximumMessage) { storage, initialized in
+            length = moat_receive_message(descriptor, storage.baseAddress, storage.count, &fd)
+            initialized = max(0, length)
+        }
         if length == 0 { throw .closed }
         if length == -Int(EMSGSIZE) { throw .tooLarge }
         if length == -Int(ECONNRESET) { throw .closed }
         guard length > 0 else { throw .system("recvmsg", Int32(-length)) }
         do {
-            return (try decode(Array(buffer[..<length])), fd)
+            return (try decode(buffer), fd)
         } catch {
             if fd >= 0 { _ = Glibc.close(fd) }
             throw .undecodable("\(error)")

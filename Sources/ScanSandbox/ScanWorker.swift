@@ -38,8 +38,6 @@ struct ScanWorker {
             guard descriptor >= 0 else { return .result(id: id, result: .unchecked(.engineError("no file to scan")), messages: []) }
             TestScanDelay.apply(configuration)
             TestCrash.apply(configuration, descriptor: descriptor)
-            // The descriptor's offset is shared with moatd's copy: scan from the start whatever it is.
-            lseek(descriptor, 0, SEEK_SET)
             _ = EngineMessages.take()
             let result = engine.scan(descriptor: descriptor, name: name, limits: limits)
             return .result(id: id, result: result, messages: EngineMessages.take())

@@ -65,6 +65,23 @@ final class ClamEngine: @unchecked Sendable {
         cl_engine_set_num(engine, CL_ENGINE_MAX_SCANSIZE, Int64(max(1, limits.maxScanSize)))
     }
 
+    /// Scans memory the caller keeps mapped for the whole call (a mapped file).
+    func scan(mapped buffer: UnsafeRawBufferPointer, name: String?, context: ScanContext) -> ScanResult {
+        guard buffer.count > 0 else { return .clean }
+        var options = ScanOptions.make(for: context.limits)
+        var virname: UnsafePointer<CChar>?
+        var scanned: UInt = 0
+        let contextPointer = Unmanaged.passUnretained(context).toOpaque()
+        let result: cl_error_t = context.whileCurrent {
+            guard let map = cl_fmap_open_memory(buffer.baseAddress, buffer.count) else { return CL_EMAP }
+            defer { cl_fmap_close(map) }
+            return cl_scanmap_callback(map, name, &virname, &scanned, handle, &options, contextPointer)
+        }
+        return withExtendedLifetime(context) {
+            Verdict.make(code: result, virname: virname.map { String(cString: $0) }, context: context)
+        }
+    }
+
     /// Scans bytes in memory. Blocks the calling thread: call it from a scan worker only.
     func scan(bytes: [UInt8], name: String?, context: ScanContext) -> ScanResult {
         guard !bytes.isEmpty else { return .clean }

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A compiled libclamav engine together with what it was built from, scanning on the calling
 /// thread. `ThreatScanner` runs it on its worker threads; the sandbox's worker processes run it
 /// directly, one scan at a time, and enforce the deadline by being killed.
@@ -53,9 +55,22 @@ public final class ScanEngine: Sendable {
     /// The limits the engine was built with (engine-wide sizes, libclamav's own time limit).
     public var limits: ScanLimits { engine.limits }
 
-    /// Scans an open descriptor from its start, blocking; the caller closes it.
+    /// Scans an open descriptor from its start, blocking; the caller closes it. The file is
+    /// mapped and scanned in memory (libclamav would otherwise read it page by page with
+    /// pread); one that cannot be mapped is scanned through the descriptor.
     public func scan(descriptor: Int32, name: String?, limits: ScanLimits?) -> ScanResult {
-        engine.scan(descriptor: descriptor, name: name, context: ScanContext(limits: limits ?? engine.limits))
+        let context = ScanContext(limits: limits ?? engine.limits)
+        // The offset may be shared with the sender's copy: the fallback reads from the start.
+        lseek(descriptor, 0, SEEK_SET)
+        var info = stat()
+        guard fstat(descriptor, &info) == 0 else { return engine.scan(descriptor: descriptor, name: name, context: context) }
+        let size = Int(info.st_size)
+        guard size > 0 else { return .clean }
+        guard let mapped = mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0), mapped != MAP_FAILED else {
+            return engine.scan(descriptor: descriptor, name: name, context: context)
+        }
+        defer { munmap(mapped, size) }
+        return engine.scan(mapped: UnsafeRawBufferPointer(start: mapped, count: size), name: name, context: context)
     }
 
     /// Scans bytes in memory, blocking.
