@@ -73,9 +73,10 @@ struct SandboxedScannerTests {
         short.scanTimeout = .seconds(3)
         let scanner = try makeScanner(limits: short, delayMilliseconds: 20000)
         let victim = try await idleWorker(of: scanner)
-        let started = ContinuousClock.now
+        // A timeout answer with the worker dead: it was killed at the deadline. Had it run its
+        // 20 s scan to the end, the answer would have been its threat. (No wall-clock check:
+        // a loaded suite can resume this task long after the answer.)
         #expect(await scanner.scan(bytes: eicar) == .unchecked(.timeout))
-        #expect(ContinuousClock.now - started < .seconds(19), "answered at the deadline, not after the 20 s scan")
         #expect(!processExists(victim), "the stuck worker was killed")
 
         var generous = ScanLimits.default
