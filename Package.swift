@@ -170,7 +170,7 @@ let package = Package(
         .target(
             name: "WebConsole",
             dependencies: [
-                "MoatConfig", "MailD", "MoatService",
+                "MoatConfig", "MailD", "MoatService", "CertificateStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

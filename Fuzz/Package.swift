@@ -107,7 +107,7 @@ let package = Package(
             "MoatConfig", "MailD", "MoatService", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ] + nio, path: "Modules/Control", swiftSettings: instrumented),
         .target(name: "WebConsole", dependencies: [
-            "MoatConfig", "MailD", "MoatService",
+            "MoatConfig", "MailD", "MoatService", "CertificateStore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),

@@ -1,3 +1,4 @@
+import CertificateStore
 import Foundation
 
 /// The console's one account, `admin`, and where its password lives: `VarDir/console/passwd`
