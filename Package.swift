@@ -43,6 +43,8 @@ let package = Package(
         // AntiSpam: libxml2's HTML parser turns HTML parts into text (no regular expressions).
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // DNS: the one lookup protocol SPF, DKIM, DMARC, ARC, blocklists and DANE ask.
+        .target(name: "DNS"),
         // The scan sandbox's Linux calls (namespaces, mounts, memfd, SCM_RIGHTS) and its
         // seccomp filter (Debian libseccomp-dev).
         .target(name: "CSandbox", linkerSettings: [.linkedLibrary("seccomp")]),
@@ -221,6 +223,7 @@ let package = Package(
         .testTarget(name: "ScanSandboxTests", dependencies: ["ScanSandbox", "ThreatEngine", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "DNSTests", dependencies: ["DNS"]),
         .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam", "MIME", "Storage"]),
         // Machine-wide test set-up (users, shared caches, namespaces) under one lock.
         .target(name: "SystemSetupSupport", path: "Tests/SystemSetupSupport"),
