@@ -53,6 +53,11 @@ let package = Package(
         // Floor 2
         .target(name: "ThreatEngine", dependencies: ["CClamAV", "MoatConfig"], exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], exclude: ["VARIABLES.md"]),
+        // SPF, DKIM, DMARC, ARC (verify and seal), DNS blocklists: who sent the message.
+        .target(
+            name: "SenderAuth",
+            dependencies: ["DNS", "MIME", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .target(name: "AntiSpam", dependencies: ["MIME", "MoatConfig", "Storage", "CLibXML2"]),
         // libclamav in sandboxed worker processes (moat-scan), and moatd's side of them.
         .target(
