@@ -19,6 +19,8 @@ import Synchronization
 /// protocol's "busy, try later" answer; nothing for Milter, which has no answer before
 /// negotiation) and is closed, so idle or slow peers cannot take every descriptor of moatd
 /// while the connections already open are served as before.
+///
+/// TCP connections acknowledge every read at once (`QuickAckHandler`).
 public struct InterfaceListener: Service {
     public let name: String
     public let address: ListenAddress
@@ -55,6 +57,7 @@ public struct InterfaceListener: Service {
     public func bind() async throws -> any Channel {
         let connections = ConnectionTracker()
         let limit = maxConnections, refusal = refusal, logger = logger, name = name
+        let isTCP = if case .tcp = address { true } else { false }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -66,6 +69,11 @@ public struct InterfaceListener: Service {
                     }
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(RefuseConnectionHandler(reply: refusal))
+                    }
+                }
+                if isTCP {
+                    do { try channel.pipeline.syncOperations.addHandler(QuickAckHandler()) } catch {
+                        return channel.eventLoop.makeFailedFuture(error)
                     }
                 }
                 return initializer(channel)
