@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "MailD",
             dependencies: [
-                "MoatConfig", "MIME", "ThreatEngine", "Policy", "AntiSpam", "Storage", "CZip",
+                "MoatConfig", "MIME", "ThreatEngine", "Policy", "AntiSpam", "Storage", "CZip", "SenderAuth",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]

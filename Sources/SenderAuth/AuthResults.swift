@@ -3,32 +3,32 @@
 // anti-spam symbols and the Authentication-Results header are all read off these types.
 
 /// RFC 7208 §2.6.
-public enum SPFResult: String, Sendable, Hashable, CaseIterable {
+public enum SPFResult: String, Sendable, Hashable, CaseIterable, Codable {
     case none, neutral, pass, fail, softfail, temperror, permerror
 }
 
 /// RFC 6376 / RFC 8601 §2.7.1, for one signature.
-public enum DKIMResult: String, Sendable, Hashable, CaseIterable {
+public enum DKIMResult: String, Sendable, Hashable, CaseIterable, Codable {
     case none, pass, fail, policy, neutral, temperror, permerror
 }
 
 /// RFC 7489 §11.2.
-public enum DMARCResult: String, Sendable, Hashable, CaseIterable {
+public enum DMARCResult: String, Sendable, Hashable, CaseIterable, Codable {
     case none, pass, fail, temperror, permerror
 }
 
 /// The policy the author domain publishes (`p=`, or `sp=` for a subdomain), after `pct=`.
-public enum DMARCPolicy: String, Sendable, Hashable, CaseIterable {
+public enum DMARCPolicy: String, Sendable, Hashable, CaseIterable, Codable {
     case none, quarantine, reject
 }
 
 /// RFC 8617 §4.4: the chain validation status.
-public enum ARCResult: String, Sendable, Hashable, CaseIterable {
+public enum ARCResult: String, Sendable, Hashable, CaseIterable, Codable {
     case none, pass, fail
 }
 
 /// One SPF check (the envelope sender's domain, or the HELO name).
-public struct SPFCheck: Sendable, Hashable {
+public struct SPFCheck: Sendable, Hashable, Codable {
     public var result: SPFResult
     /// The domain whose record was evaluated.
     public var domain: String
@@ -43,7 +43,7 @@ public struct SPFCheck: Sendable, Hashable {
 }
 
 /// One DKIM-Signature (or ARC-Message-Signature) verified.
-public struct DKIMSignatureCheck: Sendable, Hashable {
+public struct DKIMSignatureCheck: Sendable, Hashable, Codable {
     public var result: DKIMResult
     /// `d=`
     public var domain: String
@@ -67,7 +67,7 @@ public struct DKIMSignatureCheck: Sendable, Hashable {
     }
 }
 
-public struct DMARCCheck: Sendable, Hashable {
+public struct DMARCCheck: Sendable, Hashable, Codable {
     public var result: DMARCResult
     /// The RFC5322.From domain.
     public var fromDomain: String
@@ -87,7 +87,7 @@ public struct DMARCCheck: Sendable, Hashable {
     }
 }
 
-public struct ARCCheck: Sendable, Hashable {
+public struct ARCCheck: Sendable, Hashable, Codable {
     public var result: ARCResult
     /// The number of ARC sets found (the highest `i=`).
     public var instances: Int
@@ -104,7 +104,7 @@ public struct ARCCheck: Sendable, Hashable {
 }
 
 /// One blocklist that listed something of the message (the client address or a URL host).
-public struct BlocklistHit: Sendable, Hashable {
+public struct BlocklistHit: Sendable, Hashable, Codable {
     /// The zone as configured, e.g. `zen.spamhaus.org`.
     public var zone: String
     /// What was looked up: an address or a host name.
@@ -123,7 +123,7 @@ public struct BlocklistHit: Sendable, Hashable {
 }
 
 /// Everything sender authentication found for one message.
-public struct SenderAuthentication: Sendable, Hashable {
+public struct SenderAuthentication: Sendable, Hashable, Codable {
     public var spf: SPFCheck?
     public var heloSPF: SPFCheck?
     public var dkim: [DKIMSignatureCheck]
