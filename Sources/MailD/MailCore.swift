@@ -4,6 +4,7 @@ import Logging
 import MIME
 import Policy
 import SenderAuth
+import Telemetry
 import ThreatEngine
 
 /// The one check every front-end calls: parse, scan every leaf part decoded, collect facts.
@@ -21,11 +22,14 @@ public final class MailCore: Sendable {
     public let spamEngine: SpamEngine
     /// SPF, DKIM, DMARC, ARC and blocklists, for messages that come with an envelope; nil: off.
     public let senderChecks: SenderChecks?
+    /// Counters and timers per interface and verdict (Prometheus on the console's /metrics).
+    public let metrics: MoatMetrics
 
     /// `spamEngine` nil: an engine with its rules only and a model in memory (nothing learned).
     public init(scanner: any ThreatScanning, spoolDirectory: String, logger: Logger = Logger(label: "MailD"),
                 recentThreats: RecentThreats = RecentThreats(), spamEngine: SpamEngine? = nil,
-                senderChecks: SenderChecks? = nil) {
+                senderChecks: SenderChecks? = nil, metrics: MoatMetrics = .disabled) {
+        self.metrics = metrics
         self.scanner = scanner
         self.spamEngine = spamEngine ?? SpamEngine(inMemory: AntiSpamSettings())
         self.senderChecks = senderChecks
@@ -35,7 +39,17 @@ public final class MailCore: Sendable {
     }
 
     public func check(envelope: Envelope, message source: MessageSource, profile: CheckProfile) async -> CheckReport {
-        await inspect(envelope: envelope, message: source, profile: profile).report
+        let report = await inspect(envelope: envelope, message: source, profile: profile).report
+        // The clamd interface answers with the scan alone; moat-ctl's scans are not mail traffic.
+        if envelope.source == .clamd { record(report, verdict: report.status.rawValue, profile: profile) }
+        return report
+    }
+
+    func record(_ report: CheckReport, verdict: String, profile: CheckProfile) {
+        metrics.messageDecided(interface: profile.name, verdict: verdict, threats: report.threats.count,
+                               unchecked: report.unchecked.map(\.reason.rawValue),
+                               spam: report.spam.map { $0.points >= profile.spamThreshold } ?? false,
+                               duration: .milliseconds(report.elapsedMilliseconds))
     }
 
     /// The check, plus what rules read besides the scan results (headers, body text).
@@ -222,6 +236,7 @@ extension MailCore {
         let decision = Decision(report: report, verdict: verdict, action: action, headersToAdd: headersToAdd,
                                 repackedMessage: repacked, reason: reason)
         EventLog.record(decision, logger: logger, recent: recentThreats)
+        record(report, verdict: action.keyword, profile: profile)
         if let spam = report.spam { recentSpamSymbols.record(Array(Set(spam.symbols.map(\.name)))) }
         return decision
     }

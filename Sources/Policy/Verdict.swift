@@ -27,6 +27,18 @@ public enum FinalAction: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The action's keyword in lower case (`pass`, `reject`, ...), for counters and logs.
+    public var keyword: String {
+        switch self {
+        case .pass: "pass"
+        case .reject: "reject"
+        case .tempfail: "tempfail"
+        case .discard: "discard"
+        case .repack: "repack"
+        case .scanMail: "scan_mail"
+        }
+    }
+
     public var description: String {
         func quoted(_ t: String?) -> String { t.map { " \"\($0)\"" } ?? "" }
         switch self {

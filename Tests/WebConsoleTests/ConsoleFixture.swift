@@ -5,6 +5,7 @@ import MailD
 import MoatConfig
 import MoatService
 import Policy
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -118,7 +119,8 @@ final class ConsoleFixture: @unchecked Sendable {
     let task: Task<Void, any Error>
     let port: Int
 
-    init(httpd: String = "", threats: [ThreatEvent] = [], loginPolicy: LoginThrottle.Policy = .init()) async throws {
+    init(httpd: String = "", threats: [ThreatEvent] = [], loginPolicy: LoginThrottle.Policy = .init(),
+         metrics: PrometheusCollectorRegistry? = nil) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("moat-console-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let text = Self.configText.replacingOccurrences(of: "%VAR%", with: root + "/var")
@@ -137,7 +139,7 @@ final class ConsoleFixture: @unchecked Sendable {
         var configuration = ConsoleServer.Configuration(
             addresses: [.tcp(host: "127.0.0.1", port: 0)],
             certificate: ConsoleCertificate(chainPEM: identity.certificateChainPEM, privateKeyPEM: identity.privateKeyPEM),
-            credentials: credentials, settings: service.settings)
+            credentials: credentials, settings: service.settings, metrics: metrics)
         configuration.loginPolicy = loginPolicy
         var logger = Logger(label: "HTTPD")
         logger.logLevel = .warning
@@ -158,9 +160,9 @@ final class ConsoleFixture: @unchecked Sendable {
     }
 
     /// Runs `body` with a started console and stops it afterwards, whatever `body` did.
-    static func with(httpd: String = "", threats: [ThreatEvent] = [],
+    static func with(httpd: String = "", threats: [ThreatEvent] = [], metrics: PrometheusCollectorRegistry? = nil,
                      _ body: (ConsoleFixture) async throws -> Void) async throws {
-        let console = try await ConsoleFixture(httpd: httpd, threats: threats)
+        let console = try await ConsoleFixture(httpd: httpd, threats: threats, metrics: metrics)
         do {
             try await body(console)
         } catch {
