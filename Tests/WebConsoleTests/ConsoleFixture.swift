@@ -115,6 +115,8 @@ final class ConsoleFixture: @unchecked Sendable {
     let service: FileBackedService
     let credentials: ConsoleCredentials
     let initialPassword: String
+    /// The console's own certificate (PEM), for clients that pin it (the browser test).
+    let certificateChainPEM: String
     let group: ServiceGroup
     let task: Task<Void, any Error>
     let port: Int
@@ -131,6 +133,7 @@ final class ConsoleFixture: @unchecked Sendable {
         let identity = try ServerIdentity.loadOrIssue(authority: authority, directory: root + "/var/console", name: "console",
                                                       hosts: ["localhost", "127.0.0.1", "::1"])
         credentials = ConsoleCredentials(directory: root + "/var/console")
+        certificateChainPEM = identity.certificateChainPEM.first ?? ""
         let file = try #require(try credentials.prepareInitialPassword())
         initialPassword = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
 
