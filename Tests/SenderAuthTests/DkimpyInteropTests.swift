@@ -117,8 +117,14 @@ import Testing
         #expect(fields[0].value().contains("cv=none"))
         let out = Fixtures.bytes(fields.map(\.line).joined()) + message
         let dkimpySays = try py.verifyARC(out)
-        #expect(dkimpySays.hasPrefix("pass"), "\(dkimpySays)")
         #expect(await ARCVerifier(lookup: py.table).verify(message: out).result == .pass)
+        guard type == .rsa else {
+            // RFC 8617 seals are rsa-sha256 in practice: dkimpy does not take ed25519 ones
+            // (hence moat-ctl arc-key makes RSA keys unless told otherwise).
+            #expect(dkimpySays.contains("unknown signature algorithm"), "\(dkimpySays)")
+            return
+        }
+        #expect(dkimpySays.hasPrefix("pass"), "\(dkimpySays)")
         // A change after the seal breaks its message signature.
         let tampered = Fixtures.bytes(String(decoding: out, as: UTF8.self).replacingOccurrences(of: "noon", with: "one"))
         #expect(try py.verifyARC(tampered).hasPrefix("fail"))
