@@ -53,6 +53,14 @@ public struct DMARCEvaluator: Sendable {
             return DMARCCheck(result: .pass, fromDomain: fromDomain, policyDomain: found.domain, policy: published,
                               reason: "SPF aligned (\(spf?.domain ?? ""))")
         }
+        // An aligned identifier that could not be checked for now (DNS) might have passed:
+        // temperror, so that a transient failure never applies a reject policy.
+        let dkimTransient = dkim.contains { $0.result == .temperror && aligned($0.domain, fromDomain, record.dkimAlignment) }
+        let spfTransient = spf.map { $0.result == .temperror && aligned($0.domain, fromDomain, record.spfAlignment) } ?? false
+        if dkimTransient || spfTransient {
+            return DMARCCheck(result: .temperror, fromDomain: fromDomain, policyDomain: found.domain, policy: published,
+                              reason: "an aligned \(dkimTransient ? "DKIM" : "SPF") check failed for now")
+        }
         // §6.6.4: a message outside the pct= sample gets the next policy down.
         var applied = published
         var reason = "neither SPF nor DKIM aligned"

@@ -64,14 +64,21 @@ struct ARCKeyCommand: ParsableCommand {
     /// Created 0600 and never over an existing file (a key in use must not be lost).
     static func writePrivate(_ text: String, to path: String) throws {
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
-        guard fd >= 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+        guard fd >= 0 else {
+            if errno == EEXIST { throw WriteFailure(description: "exists; not replaced (a key in use must not be lost)") }
+            throw WriteFailure(description: String(cString: strerror(errno)))
+        }
         defer { close(fd) }
         let bytes = Array(text.utf8)
         var written = 0
         while written < bytes.count {
             let n = bytes[written...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-            guard n > 0 else { throw POSIXError(POSIXErrorCode(rawValue: errno) ?? .EIO) }
+            guard n > 0 else { throw WriteFailure(description: String(cString: strerror(errno))) }
             written += n
         }
     }
+}
+
+struct WriteFailure: Error, CustomStringConvertible {
+    var description: String
 }

@@ -86,6 +86,17 @@ import Testing
         #expect(unaligned.policy == .reject)
     }
 
+    @Test func transientFailuresOfAlignedChecksAreTemperror() async {
+        let e = evaluator(["_dmarc.example.com": "v=DMARC1; p=reject"])
+        let dkimDown = await e.evaluate(fromFields: ["a@example.com"], spf: nil, dkim: [dkim("example.com", .temperror)])
+        #expect(dkimDown.result == .temperror)
+        let spfDown = await e.evaluate(fromFields: ["a@example.com"], spf: SPFCheck(result: .temperror, domain: "example.com"), dkim: [])
+        #expect(spfDown.result == .temperror)
+        // Not aligned: it could not have passed DMARC anyway.
+        let other = await e.evaluate(fromFields: ["a@example.com"], spf: nil, dkim: [dkim("other.net", .temperror)])
+        #expect(other.result == .fail)
+    }
+
     @Test func strictAlignmentAndSubdomainPolicy() async {
         let e = evaluator(["_dmarc.example.com": "v=DMARC1; p=reject; sp=quarantine; adkim=s; aspf=s"])
         let sub = await e.evaluate(fromFields: ["a@mail.example.com"], spf: SPFCheck(result: .pass, domain: "example.com"),
