@@ -117,4 +117,21 @@ import Testing
         #expect(zone.hasPrefix("arc._domainkey.hop.example. IN TXT ( \""))
         #expect(throws: SigningKey.Failure.self) { try SigningKey(pem: "not a key") }
     }
+
+    @Test func readsKeysOpenSSLWrites() throws {
+        // `openssl genpkey -algorithm ed25519` (PKCS#8) and its public key.
+        let ed = try SigningKey(pem: """
+            -----BEGIN PRIVATE KEY-----
+            MC4CAQAwBQYDK2VwBCIEIGVoZcZ3OiKoGvK+TdIDnY46TpjOZqq6bqv+ot9Ear8Y
+            -----END PRIVATE KEY-----
+            """)
+        #expect(ed.publicKeyBase64 == "7spTNlTSbfYoRGOh6vmN6Wa/9cFl5EzadA3IZn/VLz4=")
+        // `openssl genrsa -traditional` (PKCS#1) round-trips through PKCS#8.
+        let rsa = try SigningKey.generate(.rsa)
+        guard case .rsa(let k) = rsa else { Issue.record("rsa"); return }
+        let pkcs1 = try SigningKey(pem: k.pemRepresentation)
+        #expect(k.pemRepresentation.hasPrefix("-----BEGIN RSA PRIVATE KEY-----"))
+        #expect(pkcs1.publicKeyBase64 == rsa.publicKeyBase64)
+        #expect(throws: SigningKey.Failure.self) { try SigningKey.generate(.rsa, rsaBits: 1000) }
+    }
 }
