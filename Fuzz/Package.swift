@@ -128,6 +128,7 @@ let package = Package(
             "DNS", "MIME",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
         ], path: "Modules/SenderAuth", swiftSettings: instrumented),
 
         // What every target shares: the driver and the split/choice helpers.

@@ -98,11 +98,8 @@ enum SignatureCrypto {
         let digest = SHA256.hash(data: data)
         switch algorithm {
         case .rsaSHA256:
-            let publicKey: _RSA.Signing.PublicKey
-            do {
-                publicKey = try _RSA.Signing.PublicKey(unsafeDERRepresentation: key.publicKey)
-            } catch {
-                return .permerror("RSA key unusable or shorter than \(minimumRSABits) bits")
+            guard let publicKey = RSAPublicKeyDER.publicKey(key.publicKey) else {
+                return .permerror("p= is not an RSA public key")
             }
             guard publicKey.keySizeInBits >= minimumRSABits else { return .permerror("RSA key shorter than \(minimumRSABits) bits") }
             let ok = publicKey.isValidSignature(_RSA.Signing.RSASignature(rawRepresentation: signature),

@@ -76,6 +76,15 @@ import Testing
         let short = await withKeys("", "k=rsa; p=\(Fixtures.rsa512)").verify(message: message)
         #expect(short[1].result == .permerror)
         #expect(short[1].reason.contains("1024"))
+        // Malformed RSA DER (swift-crypto 3.12.3's DER initialiser would abort the process on
+        // these: Fuzz/regressions/dkim-key), an RSA key of another algorithm's OID, and the
+        // PKCS#1 form of the RFC key, which some signers publish and which passes.
+        for bad in ["11qr", "MAA=", "MA0GCSqGSIb3DQEBAQUA", "MCowBQYDK2VwAyEA11qYAYKxCrfVS/7TyWQHOg7hcvPapiMlrwIaaPcHURo="] {
+            let checks = await withKeys("", "k=rsa; p=\(bad)").verify(message: message)
+            #expect(checks[1].result == .permerror, "\(bad)")
+        }
+        let pkcs1 = "MIGJAoGBAOQeU5CgFPNZGIazlXo2k/eJ1jpaTTxrmqF1HrDLlt04pvaMtCJj8nXoliLRC/H9vJjMI1vdb3XLcW60AIN/PBD8EL97/y4GwJH7LPUvGP48vqUe+owqszesbiGy1PlCO8c70/OjFnJVgvMF87YR4Lcincb7aSvI5MgpP6X8rjDdAgMBAAE="
+        #expect(await withKeys("", "k=rsa; p=\(pkcs1)").verify(message: message)[1].result == .pass)
         // Testing mode is reported, the result stays; s=email and h=sha256 are fine.
         let testing = await withKeys("v=DKIM1; k=ed25519; t=y; s=email; h=sha256; \(ed)", "").verify(message: message)
         #expect(testing[0].result == .pass)
