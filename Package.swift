@@ -61,7 +61,12 @@ let package = Package(
         // SPF, DKIM, DMARC, ARC (verify and seal), DNS blocklists: who sent the message.
         .target(
             name: "SenderAuth",
-            dependencies: ["DNS", "MIME", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "DNS", "MIME",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
         ),
         .target(name: "AntiSpam", dependencies: ["MIME", "MoatConfig", "Storage", "CLibXML2"]),
         // libclamav in sandboxed worker processes (moat-scan), and moatd's side of them.
@@ -218,6 +223,7 @@ let package = Package(
             name: "moat-ctl",
             dependencies: [
                 "MoatConfig", "MoatService", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore", "WebConsole",
+                "SenderAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -237,6 +243,7 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS"]),
+        .testTarget(name: "SenderAuthTests", dependencies: ["SenderAuth", "DNS", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam", "MIME", "Storage"]),
         // Machine-wide test set-up (users, shared caches, namespaces) under one lock.
         .target(name: "SystemSetupSupport", path: "Tests/SystemSetupSupport"),

@@ -55,15 +55,21 @@ public struct DKIMSignatureCheck: Sendable, Hashable, Codable {
     public var signaturePrefix: String
     /// Why it failed or could not be checked.
     public var reason: String
+    /// `i=` (default `@` + `d=`), RFC 8601's `header.i`; empty when the signature did not parse.
+    public var identity: String
+    /// The key record said `t=y` (the signer is testing DKIM).
+    public var testing: Bool
 
     public init(result: DKIMResult, domain: String, selector: String, algorithm: String,
-                signaturePrefix: String = "", reason: String = "") {
+                signaturePrefix: String = "", reason: String = "", identity: String = "", testing: Bool = false) {
         self.result = result
         self.domain = domain
         self.selector = selector
         self.algorithm = algorithm
         self.signaturePrefix = signaturePrefix
         self.reason = reason
+        self.identity = identity
+        self.testing = testing
     }
 }
 
@@ -94,12 +100,17 @@ public struct ARCCheck: Sendable, Hashable, Codable {
     /// The sealing domain of the newest set.
     public var lastSealer: String
     public var reason: String
+    /// The chain failed only because a key lookup failed for now (DNS): RFC 8617 has no
+    /// temperror, so `result` is `fail`, but a sealer should not seal such a chain as failed.
+    public var temporaryFailure: Bool
 
-    public init(result: ARCResult, instances: Int = 0, lastSealer: String = "", reason: String = "") {
+    public init(result: ARCResult, instances: Int = 0, lastSealer: String = "", reason: String = "",
+                temporaryFailure: Bool = false) {
         self.result = result
         self.instances = instances
         self.lastSealer = lastSealer
         self.reason = reason
+        self.temporaryFailure = temporaryFailure
     }
 }
 
