@@ -51,6 +51,12 @@ public struct ResolverConfiguration: Sendable, Equatable {
         self.maxCacheTTL = maxCacheTTL
     }
 
+    /// From `[Root] DnsResolver` and `[Root] DnsTrustAnchor` (empty: no validation).
+    public init(dnsResolver: String, dnsTrustAnchor: String, queryTimeout: Duration = .seconds(5)) throws(SyntaxError) {
+        self.init(upstream: try Self.parseUpstream(dnsResolver),
+                  trustAnchorFile: dnsTrustAnchor.isEmpty ? nil : dnsTrustAnchor, queryTimeout: queryTimeout)
+    }
+
     public struct SyntaxError: Error, Equatable, CustomStringConvertible {
         public var description: String
     }

@@ -66,6 +66,10 @@ import Testing
         #expect(try ResolverConfiguration.parseUpstream(" System ") == .system)
         #expect(try ResolverConfiguration.parseUpstream("192.0.2.53") == .forward(["192.0.2.53"]))
         #expect(try ResolverConfiguration.parseUpstream("192.0.2.53@5353, 2001:db8::53") == .forward(["192.0.2.53@5353", "2001:db8::53"]))
+        let settings = try ResolverConfiguration(dnsResolver: "System", dnsTrustAnchor: "")
+        #expect(settings.upstream == .system && settings.trustAnchorFile == nil)
+        #expect(try ResolverConfiguration(dnsResolver: "::1@53", dnsTrustAnchor: "/usr/share/dns/root.key").trustAnchorFile
+            == ResolverConfiguration.debianRootKey)
         for bad in ["resolver.example", "192.0.2.53@0", "192.0.2.53@70000", "192.0.2.53@x", "1.2.3.4@53@53"] {
             #expect(throws: ResolverConfiguration.SyntaxError.self) { try ResolverConfiguration.parseUpstream(bad) }
         }
