@@ -22,6 +22,12 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
     private var pending = 0
     private var stopping = false
     private var nextID = 1
+    /// Queries submitted and not yet answered; cancellations of them wait in `cancelled`.
+    private var live: Set<Int> = []
+    private var cancelled: [Int] = []
+    /// Cancellations that came before their query was submitted (or, rarely, just after it
+    /// was answered): a submission finding its id here is answered at once. Bounded.
+    private var earlyCancels: Set<Int> = []
     private let stopped = DispatchSemaphore(value: 0)
     // Only on the resolver thread:
     private var inFlight: [Int: InFlight] = [:]
@@ -89,22 +95,42 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
             // No such name can exist (an empty or over-long label, over 253 characters).
             return DNSAnswer(.nxdomain)
         }
-        return await withCheckedContinuation { continuation in
-            let refusal: String? = lock.withLock {
-                if stopping { return "the resolver is stopped" }
-                if pending >= configuration.maxPendingQueries { return "too many DNS queries under way" }
-                pending += 1
-                let deadline = ContinuousClock.now.advanced(by: configuration.queryTimeout)
-                submitted.append(Query(id: nextID, name: queryName, type: type, deadline: deadline,
-                                       continuation: continuation))
-                nextID += 1
-                return nil
+        let id = lock.withLock {
+            defer { nextID += 1 }
+            return nextID
+        }
+        // A cancelled caller (a deadline of SPF, the blocklists, a message) gets its answer
+        // at once: the thread cancels the query in libunbound.
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let refusal: String? = lock.withLock {
+                    if earlyCancels.remove(id) != nil { return "cancelled" }
+                    if stopping { return "the resolver is stopped" }
+                    if pending >= configuration.maxPendingQueries { return "too many DNS queries under way" }
+                    pending += 1
+                    live.insert(id)
+                    let deadline = ContinuousClock.now.advanced(by: configuration.queryTimeout)
+                    submitted.append(Query(id: id, name: queryName, type: type, deadline: deadline,
+                                           continuation: continuation))
+                    return nil
+                }
+                if let refusal {
+                    continuation.resume(returning: DNSAnswer(.temporaryFailure(refusal)))
+                } else {
+                    wake()
+                }
             }
-            if let refusal {
-                continuation.resume(returning: DNSAnswer(.temporaryFailure(refusal)))
-            } else {
-                wake()
+        } onCancel: {
+            let submitted = lock.withLock {
+                if live.contains(id) {
+                    cancelled.append(id)
+                    return true
+                }
+                if earlyCancels.count >= 1024 { earlyCancels.removeAll() }
+                earlyCancels.insert(id)
+                return false
             }
+            if submitted { wake() }
         }
     }
 
@@ -118,9 +144,12 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
     private func run() {
         let unboundFD = ub_fd(context)
         while true {
-            let (taken, stop) = lock.withLock {
-                defer { submitted.removeAll() }
-                return (submitted, stopping)
+            let (taken, stop, cancels) = lock.withLock {
+                defer {
+                    submitted.removeAll()
+                    cancelled.removeAll()
+                }
+                return (submitted, stopping, cancelled)
             }
             if stop {
                 for query in taken { finish(query, DNSAnswer(.temporaryFailure("the resolver is stopped"))) }
@@ -129,6 +158,7 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
                 return
             }
             for query in taken { start(query) }
+            for id in cancels { cancel(id, reason: "cancelled") }
             var fds = [pollfd(fd: unboundFD, events: Int16(POLLIN), revents: 0),
                        pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
             _ = poll(&fds, 2, pollTimeout())
@@ -181,7 +211,10 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
     }
 
     private func finish(_ query: Query, _ answer: DNSAnswer) {
-        lock.withLock { pending -= 1 }
+        lock.withLock {
+            pending -= 1
+            live.remove(query.id)
+        }
         query.continuation.resume(returning: answer)
     }
 }

@@ -61,6 +61,23 @@ import Testing
         #expect(await resolver.lookup("two.example.test", .a).isTemporaryFailure)
     }
 
+    @Test func aCancelledLookupIsAnsweredAtOnce() async throws {
+        let silent = try SilentDNSServer()
+        defer { silent.stop() }
+        let resolver = try Self.forwarding(to: silent.port, timeout: .seconds(120))
+        defer { resolver.shutdown() }
+        let task = Task { await resolver.lookup("one.example.test", .a) }
+        try await Task.sleep(for: .milliseconds(300))
+        task.cancel()
+        #expect(await task.value.result == .temporaryFailure("cancelled"))
+        // Cancelled before it asks: answered without a query.
+        let early = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            return await resolver.lookup("two.example.test", .a)
+        }
+        #expect(await early.value.result == .temporaryFailure("cancelled"))
+    }
+
     @Test func upstreamSettingSyntax() throws {
         #expect(try ResolverConfiguration.parseUpstream("system") == .system)
         #expect(try ResolverConfiguration.parseUpstream(" System ") == .system)

@@ -67,11 +67,20 @@ import Testing
     @Test func anUnansweredIncludeIsATemperrorWithinTheDeadline() async throws {
         let silent = try SilentDNSServer()
         defer { silent.stop() }
-        // The silent server is the only upstream: every query times out.
-        let resolver = try UnboundResolver(TestDNSServer.configuration(port: silent.port, timeout: .seconds(1)))
+        // The silent server is the only upstream: every query would wait for the resolver's
+        // two minutes; the check's deadline of one second cancels it.
+        let resolver = try UnboundResolver(TestDNSServer.configuration(port: silent.port, timeout: .seconds(120)))
         defer { resolver.shutdown() }
-        let check = await SPFChecker(lookup: resolver, deadline: .seconds(3)).check(ip: "192.0.2.1", sender: "a@slow.test", helo: "h")
+        let started = ContinuousClock.now
+        let check = await SPFChecker(lookup: resolver, deadline: .seconds(1)).check(ip: "192.0.2.1", sender: "a@slow.test", helo: "h")
         #expect(check.result == .temperror)
+        #expect(ContinuousClock.now - started < .seconds(60))
+        // The blocklists too: the deadline ends them, a silent list lists nothing.
+        let blocklists = BlocklistChecker(lookup: resolver, zones: [BlocklistZone(zone: "bl.test")],
+                                          uriZones: [BlocklistZone(zone: "uribl.test")], deadline: .seconds(1))
+        let again = ContinuousClock.now
+        #expect(await blocklists.check(clientIP: "192.0.2.1", urlHosts: ["a.example", "b.example"]).isEmpty)
+        #expect(ContinuousClock.now - again < .seconds(60))
     }
 
     @Test func blocklistsThroughTheRealResolver() async throws {

@@ -82,13 +82,18 @@ public struct BlocklistChecker: Sendable {
     private func run(_ queries: [Query]) async -> [BlocklistHit] {
         let end = ContinuousClock.now.advanced(by: deadline)
         var results = [BlocklistHit?](repeating: nil, count: queries.count)
+        // Index -1 is the deadline: when it comes first, the queries still under way are
+        // cancelled (they end at once) and the hits found so far are the answer.
         await withTaskGroup(of: (Int, BlocklistHit?).self) { group in
             var next = 0
+            var outstanding = 0
+            var expired = false
             func startNext() {
-                guard next < queries.count, ContinuousClock.now < end else { return }
+                guard !expired, next < queries.count, ContinuousClock.now < end else { return }
                 let index = next
                 let query = queries[index]
                 next += 1
+                outstanding += 1
                 group.addTask {
                     let answer = await lookup.lookup(query.name, .a)
                     let addresses = answer.records.compactMap { record -> [UInt8]? in
@@ -99,10 +104,23 @@ public struct BlocklistChecker: Sendable {
                                                 codes: listing.codes, meanings: listing.meanings))
                 }
             }
+            guard !queries.isEmpty else { return }
+            group.addTask {
+                try? await Task.sleep(until: end)
+                return (-1, nil)
+            }
             for _ in 0..<concurrency { startNext() }
             for await (index, hit) in group {
+                guard index >= 0 else {
+                    expired = true
+                    group.cancelAll()
+                    continue
+                }
                 results[index] = hit
+                outstanding -= 1
                 startNext()
+                // Every query answered: the deadline's task is not needed any more.
+                if outstanding == 0 { group.cancelAll() }
             }
         }
         return results.compactMap { $0 }

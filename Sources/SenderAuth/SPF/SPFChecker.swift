@@ -45,15 +45,18 @@ public struct SPFChecker: Sendable {
             lookup: lookup, address: address, sender: local + "@" + senderDomain, localPart: local,
             senderDomain: senderDomain, helo: helo, receiver: receiver,
             deadline: ContinuousClock.now.advanced(by: deadline))
-        do {
-            let outcome = try await evaluation.checkHost(domain)
-            return SPFCheck(result: outcome.result, domain: domain, explanation: outcome.why, exp: outcome.exp)
-        } catch {
-            switch error {
-            case .temperror(let why): return SPFCheck(result: .temperror, domain: domain, explanation: why)
-            case .permerror(let why): return SPFCheck(result: .permerror, domain: domain, explanation: why)
+        let limit = deadline
+        return await Deadline.run(limit, {
+            do throws(SPFEvaluation.Abort) {
+                let outcome = try await evaluation.checkHost(domain)
+                return SPFCheck(result: outcome.result, domain: domain, explanation: outcome.why, exp: outcome.exp)
+            } catch {
+                switch error {
+                case .temperror(let why): return SPFCheck(result: .temperror, domain: domain, explanation: why)
+                case .permerror(let why): return SPFCheck(result: .permerror, domain: domain, explanation: why)
+                }
             }
-        }
+        }, timedOut: { SPFCheck(result: .temperror, domain: domain, explanation: "SPF check took longer than \(limit)") })
     }
 }
 

@@ -88,7 +88,7 @@ final class SPFEvaluation: @unchecked Sendable {
     }
 
     private func ask(_ name: String, _ type: DNSRecordType) async throws(Abort) -> DNSAnswer {
-        guard ContinuousClock.now < deadline else { throw .temperror("SPF check ran out of time") }
+        guard ContinuousClock.now < deadline, !Task.isCancelled else { throw .temperror("SPF check ran out of time") }
         return await lookup.lookup(name, type)
     }
 
