@@ -50,6 +50,8 @@ let package = Package(
         .target(name: "Telemetry", dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")]),
         // DNS: the one lookup protocol SPF, DKIM, DMARC, ARC, blocklists and DANE ask.
         .target(name: "DNS"),
+        // libunbound (Debian libunbound-dev): the validating, caching resolver.
+        .systemLibrary(name: "CUnbound", providers: [.apt(["libunbound-dev"])]),
         // The scan sandbox's Linux calls (namespaces, mounts, memfd, SCM_RIGHTS) and its
         // seccomp filter (Debian libseccomp-dev).
         .target(name: "CSandbox", linkerSettings: [.linkedLibrary("seccomp")]),
@@ -58,6 +60,8 @@ let package = Package(
         // Floor 2
         .target(name: "ThreatEngine", dependencies: ["CClamAV", "MoatConfig"], exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], exclude: ["VARIABLES.md"]),
+        // The daemon's one resolver (UnboundResolver: DNSLookup over libunbound, DNSSEC, cache).
+        .target(name: "DNSResolver", dependencies: ["DNS", "CUnbound"]),
         // SPF, DKIM, DMARC, ARC (verify and seal), DNS blocklists: who sent the message.
         .target(
             name: "SenderAuth",
@@ -243,7 +247,10 @@ let package = Package(
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
         .testTarget(name: "StorageTests", dependencies: ["Storage"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS"]),
-        .testTarget(name: "SenderAuthTests", dependencies: ["SenderAuth", "DNS", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")]),
+        // A real NSD with DNSSEC-signed test zones and resolvers pointed at it (not a test target itself).
+        .target(name: "DNSTestSupport", dependencies: ["DNS", "DNSResolver"], path: "Tests/DNSTestSupport"),
+        .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", "DNS", "DNSTestSupport"]),
+        .testTarget(name: "SenderAuthTests", dependencies: ["SenderAuth", "DNS", "DNSResolver", "DNSTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam", "MIME", "Storage"]),
         // Machine-wide test set-up (users, shared caches, namespaces) under one lock.
         .target(name: "SystemSetupSupport", path: "Tests/SystemSetupSupport"),

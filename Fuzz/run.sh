@@ -22,7 +22,7 @@ root=$PWD
 out=$root/.build-fuzz
 mkdir -p "$out/bin"
 
-swiftc_targets=(mime config rules)
+swiftc_targets=(mime config rules dns-wire spf)
 package_targets=(milter-codec milter-session spamd rspamd clamd smtp-lines smtp-session pop3-codec pop3-session
                  imap-codec imap-session control-frames console-form tls-hello spam-tokenizer spam-html
                  dkim-signature dkim-key)
@@ -54,6 +54,14 @@ build_swiftc() {
                 -emit-module-path "$out/MoatConfig.swiftmodule" -emit-library -static -o "$out/libMoatConfig.a" \
                 Sources/MoatConfig/*.swift Sources/MoatConfig/*/*.swift
             swiftc "${flags[@]}" -I "$out" -L "$out" -lMoatConfig Sources/Policy/*.swift Fuzz/RuleFuzz.swift -o "$out/bin/rules" ;;
+        dns-wire) swiftc "${flags[@]}" Sources/DNS/*.swift Fuzz/DNSWireFuzz.swift -o "$out/bin/dns-wire" ;;
+        spf)
+            # SPF and the blocklist syntax import DNS: that module first. Only SenderAuth's SPF,
+            # blocklist and result files (DKIM and the rest need swift-crypto).
+            swiftc -parse-as-library -sanitize=fuzzer,address -O -g -module-name DNS -emit-module \
+                -emit-module-path "$out/DNS.swiftmodule" -emit-library -static -o "$out/libDNS.a" Sources/DNS/*.swift
+            swiftc "${flags[@]}" -I "$out" -L "$out" -lDNS Sources/SenderAuth/SPF/*.swift Sources/SenderAuth/Blocklist/*.swift \
+                Sources/SenderAuth/AuthResults.swift Fuzz/SPFFuzz.swift -o "$out/bin/spf" ;;
     esac
 }
 
@@ -80,6 +88,7 @@ seeds() {
         mime) echo "${MOAT_CORPUS:-$root/../shared/corpus}/mikel-mail" ;;
         config) mkdir -p "$out/seed-config" && cp etc/moat.ini Tests/MoatConfigTests/Fixtures/*.ini "$out/seed-config/" && echo "$out/seed-config" ;;
         rules) echo "" ;;
+        dns-wire|spf) echo "$root/Fuzz/seeds/$1" ;;
         *) echo "$root/Fuzz/seeds/$1" ;;
     esac
 }

@@ -174,3 +174,26 @@ write("tls-hello", "sni-smtp", b"\x00" + hello("smtp.example.org"))
 write("tls-hello", "sni-bank", b"\x03\x00\x05\x00\x40\x01\x00" + hello("www.bank.example"))
 write("tls-hello", "no-sni", b"\x00" + hello(None))
 write("tls-hello", "byte-by-byte", b"\x80" + hello("mx.example.org"))
+
+# --- DNS rdata: the first byte picks the type (index in DNSRecordType.allCases: A, AAAA, TXT,
+# MX, PTR, TLSA, CNAME), the rest is the rdata
+def dname(*labels):
+    return b"".join(bytes([len(l)]) + l for l in labels) + b"\0"
+write("dns-wire", "a", b"\x00" + bytes([192, 0, 2, 1]))
+write("dns-wire", "aaaa", b"\x01" + bytes(15) + b"\x01")
+write("dns-wire", "txt", b"\x02" + b"\x1ev=spf1 ip4:192.0.2.0/24 -all\x05 more")
+write("dns-wire", "mx", b"\x03\x00\x0a" + dname(b"mx", b"example", b"com"))
+write("dns-wire", "ptr", b"\x04" + dname(b"host", b"ex.ample", b"com"))
+write("dns-wire", "tlsa", b"\x05\x03\x01\x01" + bytes(range(32)))
+write("dns-wire", "cname-pointer", b"\x06\xc0\x0c")
+
+# --- SPF records (published at example.com in the harness)
+for name, text in [
+    ("mechanisms", "v=spf1 +a mx/24 ptr ip4:192.0.2.0/24 ip6:2001:db8::/32 exists:%{ir}.%{v}._spf.%{d2} include:inc.example.com ~all"),
+    ("redirect-exp", "v=spf1 a:%{l1r-}.example.com//64 exp=%{d}.explain.example.com redirect=inc.example.com"),
+    ("macros", "v=spf1 -exists:%{L}.%{S}.%{O}.%{P}.%{H}.%{I}.%{V}.example.com foo.bar=%%%_%-"),
+    ("timeout", "v=spf1 include:timeout.example.com -all"),
+    ("not-spf", "spf2.0/pra ?all"),
+    ("blocklists", "zen.example(127.0.0.2:SBL,127.0.0.4:XBL), bl.example, uribl.example(&2:black)"),
+]:
+    write("spf", name, text.encode())

@@ -34,11 +34,15 @@ public struct SPFCheck: Sendable, Hashable, Codable {
     public var domain: String
     /// Why (the mechanism that matched, or the error), for logs and the header's comment.
     public var explanation: String
+    /// For a `fail`: the text the domain's `exp=` modifier gave (RFC 7208 §6.2), macros
+    /// expanded; the SMTP reply may quote it. nil without one.
+    public var exp: String?
 
-    public init(result: SPFResult, domain: String, explanation: String = "") {
+    public init(result: SPFResult, domain: String, explanation: String = "", exp: String? = nil) {
         self.result = result
         self.domain = domain
         self.explanation = explanation
+        self.exp = exp
     }
 }
 

@@ -12,6 +12,10 @@ extension Schema {
                           "Protection of the archive of removed threats: None, Plain(password) or HMAC(secret)"),
             ParameterSpec("SpamModelMinLearned", .integer(1...1_000_000), default: "200",
                           "Moat: the anti-spam statistical model is used only when at least this many spam and this many ham messages were learned (moat-ctl learn, spamc -L, rspamc learn_spam/learn_ham); until then only the rules score"),
+            ParameterSpec("DnsBlocklists", .text, default: "",
+                          "Moat: DNS blocklists asked about the client address (IPv4 reversed octets, IPv6 reversed nibbles): zones separated by commas, each with the meaning of its answers, e.g. zen.example(127.0.0.2:SBL, 127.0.0.4:XBL), bl.example; a code is an address or &N (a bit of the last octet); answers outside 127/8 or in 127.255.255/24 are no listing; empty: none"),
+            ParameterSpec("UriBlocklists", .text, default: "",
+                          "Moat: URI blocklists asked about the host names of the message's links and their registered domains (address hosts reversed), in the syntax of DnsBlocklists, e.g. multi.uribl.example(&2:black, &4:grey, &8:red); empty: none"),
             ParameterSpec("SpoolThreshold", .size(ByteSize(bytes: 64 * 1024)...ByteSize.megabytes(1024)), default: "16mb",
                           "Moat: messages larger than this are spooled to disk and their parts decoded to files while checked, so memory stays bounded"),
         ]

@@ -26,6 +26,10 @@ extension Schema {
                       "Moat: scan worker processes, each scanning one part at a time; 0 is one per core; read when moatd starts"),
         ParameterSpec("ScanWorkerMemory", .size(ByteSize.megabytes(64)...ByteSize.megabytes(65536)), default: "1gb",
                       "Moat: address space a scan worker may use beyond the loaded signatures; a scan that needs more fails and its part is unchecked"),
+        ParameterSpec("DnsResolver", .text, default: "System",
+                      "Moat: the DNS resolver SPF, DKIM, DMARC, ARC, the blocklists and DANE ask (libunbound: validates DNSSEC, caches answers for their TTL): System (the name servers of /etc/resolv.conf, as forwarders) or one or more address[@port] to forward to, such as 127.0.0.1@5353, 2001:db8::53; read when moatd starts"),
+        ParameterSpec("DnsTrustAnchor", .path(allowEmpty: true), default: "/usr/share/dns/root.key",
+                      "Moat: the DNSSEC trust anchor the resolver validates from (DS or DNSKEY records in zone-file form; Debian's dns-root-data installs the root's); empty validates nothing (every answer insecure, so DANE never applies); the resolver must pass DNSSEC records through (with System, /etc/resolv.conf's servers must); read when moatd starts"),
         ParameterSpec("SignatureCheckInterval", .duration(ConfigDuration.seconds(0)...ConfigDuration.days(1)), default: "60s",
                       "Moat: how often moatd looks whether freshclam changed SignatureDir, and reloads the signatures by itself when it did (as clamd's SelfCheck); 0s turns it off"),
     ])

@@ -17,6 +17,8 @@ public struct MailDSettings: Sendable {
         public static let reportLanguages = ParameterKey("MailD", "ReportLanguages")
         public static let repackPassword = ParameterKey("MailD", "RepackPassword")
         public static let spamModelMinLearned = ParameterKey("MailD", "SpamModelMinLearned")
+        public static let dnsBlocklists = ParameterKey("MailD", "DnsBlocklists")
+        public static let uriBlocklists = ParameterKey("MailD", "UriBlocklists")
         public static let spoolThreshold = ParameterKey("MailD", "SpoolThreshold")
         public static let milterSocket = ParameterKey("MailD", "MilterSocket")
         public static let milterMaxConnections = ParameterKey("MailD", "MilterMaxConnections")
@@ -78,6 +80,12 @@ public struct MailDSettings: Sendable {
 
     /// `SpamModelMinLearned`: Moat: the anti-spam statistical model is used only when at least this many spam and this many ham messages were learned (moat-ctl learn, spamc -L, rspamc learn_spam/learn_ham); until then only the rules score (default `200`).
     public var spamModelMinLearned: Int { values.integer(Key.spamModelMinLearned) }
+
+    /// `DnsBlocklists`: Moat: DNS blocklists asked about the client address (IPv4 reversed octets, IPv6 reversed nibbles): zones separated by commas, each with the meaning of its answers, e.g. zen.example(127.0.0.2:SBL, 127.0.0.4:XBL), bl.example; a code is an address or &N (a bit of the last octet); answers outside 127/8 or in 127.255.255/24 are no listing; empty: none (default empty).
+    public var dnsBlocklists: String { values.text(Key.dnsBlocklists) }
+
+    /// `UriBlocklists`: Moat: URI blocklists asked about the host names of the message's links and their registered domains (address hosts reversed), in the syntax of DnsBlocklists, e.g. multi.uribl.example(&2:black, &4:grey, &8:red); empty: none (default empty).
+    public var uriBlocklists: String { values.text(Key.uriBlocklists) }
 
     /// `SpoolThreshold`: Moat: messages larger than this are spooled to disk and their parts decoded to files while checked, so memory stays bounded (default `16mb`).
     public var spoolThreshold: ByteSize { values.size(Key.spoolThreshold) }

@@ -23,6 +23,8 @@ public struct RootSettings: Sendable {
         public static let scanService = ParameterKey("Root", "ScanService")
         public static let scanWorkers = ParameterKey("Root", "ScanWorkers")
         public static let scanWorkerMemory = ParameterKey("Root", "ScanWorkerMemory")
+        public static let dnsResolver = ParameterKey("Root", "DnsResolver")
+        public static let dnsTrustAnchor = ParameterKey("Root", "DnsTrustAnchor")
         public static let signatureCheckInterval = ParameterKey("Root", "SignatureCheckInterval")
     }
 
@@ -66,6 +68,12 @@ public struct RootSettings: Sendable {
 
     /// `ScanWorkerMemory`: Moat: address space a scan worker may use beyond the loaded signatures; a scan that needs more fails and its part is unchecked (default `1gb`).
     public var scanWorkerMemory: ByteSize { values.size(Key.scanWorkerMemory) }
+
+    /// `DnsResolver`: Moat: the DNS resolver SPF, DKIM, DMARC, ARC, the blocklists and DANE ask (libunbound: validates DNSSEC, caches answers for their TTL): System (the name servers of /etc/resolv.conf, as forwarders) or one or more address[@port] to forward to, such as 127.0.0.1@5353, 2001:db8::53; read when moatd starts (default `System`).
+    public var dnsResolver: String { values.text(Key.dnsResolver) }
+
+    /// `DnsTrustAnchor`: Moat: the DNSSEC trust anchor the resolver validates from (DS or DNSKEY records in zone-file form; Debian's dns-root-data installs the root's); empty validates nothing (every answer insecure, so DANE never applies); the resolver must pass DNSSEC records through (with System, /etc/resolv.conf's servers must); read when moatd starts (default `/usr/share/dns/root.key`).
+    public var dnsTrustAnchor: String { values.text(Key.dnsTrustAnchor) }
 
     /// `SignatureCheckInterval`: Moat: how often moatd looks whether freshclam changed SignatureDir, and reloads the signatures by itself when it did (as clamd's SelfCheck); 0s turns it off (default `60s`).
     public var signatureCheckInterval: ConfigDuration { values.duration(Key.signatureCheckInterval) }
