@@ -1,4 +1,5 @@
 import Policy
+import SenderAuth
 
 /// What a front-end does with a message: the check's facts, the rule set's verdict, and the
 /// final action after `BlockUnchecked`.
@@ -12,6 +13,10 @@ public struct Decision: Sendable {
     public var headersToAdd: [(name: String, value: String)]
     /// For `.repack`: the whole new message to deliver instead.
     public var repackedMessage: [UInt8]?
+    /// Moat's ARC set (ARC-Seal, ARC-Message-Signature, ARC-Authentication-Results, top to
+    /// bottom) for a message it changed, to put in front of everything; empty when nothing
+    /// was changed or no seal is configured.
+    public var sealHeaders: [SignedHeaderField] = []
     /// Why the action was taken, for the event log and reply texts.
     public var reason: String
 

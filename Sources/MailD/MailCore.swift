@@ -234,8 +234,9 @@ extension MailCore {
             headersToAdd.append(SenderChecks.authenticationResults(report.senderAuthentication,
                                                                    authservId: senderChecks?.authservId))
         }
-        let decision = Decision(report: report, verdict: verdict, action: action, headersToAdd: headersToAdd,
+        var decision = Decision(report: report, verdict: verdict, action: action, headersToAdd: headersToAdd,
                                 repackedMessage: repacked, reason: reason)
+        decision.sealHeaders = arcSeal(decision, source: source)
         EventLog.record(decision, logger: logger, recent: recentThreats)
         record(report, verdict: action.keyword, profile: profile)
         if let spam = report.spam { recentSpamSymbols.record(Array(Set(spam.symbols.map(\.name)))) }

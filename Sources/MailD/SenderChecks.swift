@@ -8,9 +8,12 @@ public struct SenderChecks: Sendable {
     public let authenticator: any SenderAuthenticating
     /// RFC 8601 authserv-id: `[MailD] AuthServId`, the host name by default.
     public let authservId: String
+    /// Seals the messages Moat changes (`ArcSealDomain`, `ArcSealSelector`, `ArcSealKey`); nil: none.
+    public let sealer: ARCSealer?
 
-    public init(authenticator: any SenderAuthenticating, authservId: String? = nil) {
+    public init(authenticator: any SenderAuthenticating, authservId: String? = nil, sealer: ARCSealer? = nil) {
         self.authenticator = authenticator
+        self.sealer = sealer
         self.authservId = authservId.flatMap { $0.isEmpty ? nil : $0 } ?? ProcessInfo.processInfo.hostName
     }
 

@@ -165,6 +165,8 @@ public enum MilterReply: Sendable, Equatable {
     /// `"550 5.7.1 text"`: the code, enhanced code and text already put together and escaped.
     case replyCode(String)
     case addHeader(name: String, value: String)
+    /// SMFIR_INSHEADER: `index` 0 puts the field on top of the header (ARC seals).
+    case insertHeader(index: UInt32, name: String, value: String)
     /// `index` is the 1-based occurrence of `name`; an empty value deletes the field.
     case changeHeader(index: UInt32, name: String, value: String)
     case replaceBody([UInt8])
@@ -191,6 +193,11 @@ public enum MilterReply: Sendable, Equatable {
             str0(text)
         case let .addHeader(name, value):
             buffer.writeInteger(Milter.Reply.addHeader)
+            str0(name)
+            str0(value)
+        case let .insertHeader(index, name, value):
+            buffer.writeInteger(Milter.Reply.insertHeader)
+            buffer.writeInteger(index)
             str0(name)
             str0(value)
         case let .changeHeader(index, name, value):

@@ -5,7 +5,7 @@ import MailD
 ///
 /// | action | replies |
 /// |---|---|
-/// | PASS | ADDHEADER for each header the rules add, ACCEPT |
+/// | PASS | ADDHEADER for each header the rules add, INSHEADER at 0 for Moat's ARC seal, ACCEPT |
 /// | REJECT "text" | REPLYCODE `550 5.7.1 text` |
 /// | TEMPFAIL "text" | REPLYCODE `451 4.7.1 text` |
 /// | DISCARD | DISCARD |
@@ -13,8 +13,16 @@ import MailD
 public enum VerdictReplies {
     public static func replies(for decision: Decision, actions: Milter.Actions, leadingSpace: Bool,
                                originalHeaders: [(name: String, value: String)]) -> [MilterReply] {
+        // ARC seals go on top: each inserted at 0, the last (ARC-Seal) ending up first.
+        let sealed = actions.contains(.addHeaders)
+            ? decision.sealHeaders.reversed().map { field in
+                MilterReply.insertHeader(index: 0, name: field.name,
+                                         value: (leadingSpace ? " " : "") + field.value(folding: "\n\t"))
+            }
+            : []
         let added = actions.contains(.addHeaders)
             ? decision.addedHeaders.map { MilterReply.addHeader(name: $0.name, value: milterValue($0, leadingSpace: leadingSpace)) }
+                + sealed
             : []
         switch decision.mailAction {
         case .pass:

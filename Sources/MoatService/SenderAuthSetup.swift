@@ -53,6 +53,36 @@ public enum SenderAuthSetup {
         logger.notice("sender authentication on", metadata: [
             "checks": "SPF, DKIM, DMARC, ARC", "dnsbl": "\(zones.map(\.zone))", "uribl": "\(uriZones.map(\.zone))",
         ])
-        return SenderChecks(authenticator: authenticator, authservId: values.mailD.authServId)
+        return SenderChecks(authenticator: authenticator, authservId: values.mailD.authServId,
+                            sealer: sealer(values, logger: logger))
+    }
+
+    /// The ARC sealer, when `ArcSealDomain` and `ArcSealKey` are set and the key is usable: a
+    /// key others may read is refused like the console's (it signs as the domain).
+    static func sealer(_ values: ConfigValues, logger: Logger) -> ARCSealer? {
+        let settings = values.mailD
+        guard !settings.arcSealDomain.isEmpty || !settings.arcSealKey.isEmpty else { return nil }
+        guard !settings.arcSealDomain.isEmpty, !settings.arcSealKey.isEmpty else {
+            logger.error("ARC sealing needs both ArcSealDomain and ArcSealKey; messages are not sealed")
+            return nil
+        }
+        var info = stat()
+        guard stat(settings.arcSealKey, &info) == 0 else {
+            logger.error("ARC seal key \(settings.arcSealKey) cannot be read; messages are not sealed")
+            return nil
+        }
+        guard info.st_mode & 0o077 == 0 else {
+            logger.error("ARC seal key \(settings.arcSealKey) is readable by others (mode \(String(info.st_mode & 0o777, radix: 8))); chmod 600 it. Messages are not sealed")
+            return nil
+        }
+        do {
+            let key = try SigningKey(pem: String(contentsOfFile: settings.arcSealKey, encoding: .utf8))
+            logger.notice("ARC sealing changed messages", metadata: ["domain": "\(settings.arcSealDomain)",
+                                                                    "selector": "\(settings.arcSealSelector)"])
+            return ARCSealer(domain: settings.arcSealDomain, selector: settings.arcSealSelector, key: key)
+        } catch {
+            logger.error("ARC seal key \(settings.arcSealKey) is not usable: \(error); messages are not sealed")
+            return nil
+        }
     }
 }

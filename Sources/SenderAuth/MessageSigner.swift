@@ -9,6 +9,11 @@ public struct SignedHeaderField: Sendable, Hashable {
     /// The value's lines; they join with a fold (line break then white space) between them.
     public var segments: [String]
 
+    public init(name: String, segments: [String]) {
+        self.name = name
+        self.segments = segments
+    }
+
     /// The value, folded with `folding` ("\r\n\t" in a message, "\n\t" for a milter's insheader).
     public func value(folding: String = "\r\n\t") -> String { segments.joined(separator: folding) }
 

@@ -1,3 +1,4 @@
+import DNS
 import Foundation
 import Policy
 import SenderAuth
@@ -96,5 +97,64 @@ import Testing
         let auth = SenderAuthentication(spf: SPFCheck(result: .pass, domain: "a\r\nX-Injected: yes"))
         let value = AuthenticationResultsHeader.value(authservId: "mx", auth)
         #expect(!value.contains("\r") && !value.contains("\n"))
+    }
+}
+
+/// Moat's ARC seal on what it changes, checked by Moat's own ARC verifier against the
+/// published key (dkimpy's arcverify checks the sealer itself in SenderAuthTests).
+@Suite struct ARCSealingTests {
+    static let key = try! SigningKey.generate(.rsa, rsaBits: 2048)
+
+    static func core() -> MailCore {
+        let sealer = ARCSealer(domain: "gw.moat.test", selector: "moat", key: key)
+        return MailCore(scanner: SharedCore.scanner, spoolDirectory: FileManager.default.temporaryDirectory
+            .appendingPathComponent("moat-spool-\(UUID().uuidString)").path,
+                        senderChecks: SenderChecks(authenticator: SenderChecksTests.FixedAuthenticator(
+                            SenderAuthentication(spf: SPFCheck(result: .pass, domain: "shop.example"), arc: ARCCheck(result: .none))),
+                                                   authservId: "gw.moat.test", sealer: sealer))
+    }
+
+    static var table: DNSTable {
+        var table = DNSTable()
+        table.addTXT("moat._domainkey.gw.moat.test", key.dnsRecord)
+        return table
+    }
+
+    static let message = Array("From: a@shop.example\r\nTo: b@example.org\r\nSubject: hi\r\nDate: Sun, 06 Dec 2026 10:00:00 +0000\r\n\r\nHello\r\n".utf8)
+
+    func decide(_ message: [UInt8], rules: [String], source: Envelope.Source = .milter) async -> Decision {
+        let envelope = Envelope(source: source, sender: "<a@shop.example>", recipients: ["<b@example.org>"], clientAddress: "192.0.2.25")
+        return await Self.core().decide(envelope: envelope, message: .bytes(message),
+                                        profile: CheckProfile(name: "Milter", limits: SharedCore.limits, rules: rules))
+    }
+
+    @Test func addedHeadersAreSealedAndTheSealVerifies() async {
+        let decision = await decide(Self.message, rules: [#"ADD_HEADER("X-Moat", "checked"), ADD_AUTH_RESULTS"#])
+        #expect(decision.sealHeaders.map(\.name) == ["ARC-Seal", "ARC-Message-Signature", "ARC-Authentication-Results"])
+        let aar = decision.sealHeaders.last?.value() ?? ""
+        #expect(aar.contains("i=1") && aar.contains("gw.moat.test; spf=pass smtp.mailfrom=shop.example"))
+        let delivered = Array((decision.sealHeaders.map(\.line) + decision.addedHeaders.map(\.line)).joined().utf8) + Self.message
+        let chain = await ARCVerifier(lookup: Self.table).verify(message: delivered)
+        #expect(chain.result == .pass, "\(chain)")
+        #expect(chain.instances == 1)
+        // Changed after sealing: the seal no longer holds.
+        let tampered = delivered + Array("P.S. pay now\r\n".utf8)
+        #expect(await ARCVerifier(lookup: Self.table).verify(message: tampered).result == .fail)
+    }
+
+    @Test func aRepackedMessageIsSealedAsDelivered() async throws {
+        let decision = await decide(Fixtures.messageWithAttachment(Fixtures.eicar, filename: "eicar.com"),
+                                    rules: ["threat_category in (KnownVirus) : REPACK"])
+        let repacked = try #require(decision.repackedMessage)
+        #expect(decision.sealHeaders.count == 3)
+        let delivered = Array(decision.sealHeaders.map(\.line).joined().utf8) + repacked
+        #expect(await ARCVerifier(lookup: Self.table).verify(message: delivered).result == .pass)
+    }
+
+    @Test func unchangedRefusedOrUnsealablePathsGetNoSeal() async {
+        #expect(await decide(Self.message, rules: []).sealHeaders.isEmpty, "nothing changed")
+        #expect(await decide(Self.message, rules: [#"ADD_HEADER("X-Moat", "x"), REJECT"#]).sealHeaders.isEmpty, "not delivered")
+        #expect(await decide(Self.message, rules: [#"ADD_HEADER("X-Moat", "x")"#], source: .spamd).sealHeaders.isEmpty,
+                "spamd's client adds the header itself")
     }
 }

@@ -1,4 +1,5 @@
 import MailD
+import SenderAuth
 import Testing
 @testable import MilterInterface
 
@@ -10,6 +11,22 @@ struct VerdictRepliesTests {
     func replies(_ decision: MailD.Decision, actions: Milter.Actions = all, leadingSpace: Bool = true,
                  original: [(name: String, value: String)] = []) -> [MilterReply] {
         VerdictReplies.replies(for: decision, actions: actions, leadingSpace: leadingSpace, originalHeaders: original)
+    }
+
+    @Test func arcSealGoesOnTopInOrderAfterTheAddedHeaders() {
+        var decision = S.decision(.pass, headers: [("X-Moat-Scan", "clean")])
+        decision.sealHeaders = [SignedHeaderField(name: "ARC-Seal", segments: ["i=1; a=rsa-sha256;", "b=abc"]),
+                                SignedHeaderField(name: "ARC-Message-Signature", segments: ["i=1; b=def"]),
+                                SignedHeaderField(name: "ARC-Authentication-Results", segments: ["i=1; mx; spf=pass"])]
+        // Each inserted at index 0: the last one sent (ARC-Seal) ends up on top.
+        #expect(replies(decision) == [
+            .addHeader(name: "X-Moat-Scan", value: " clean"),
+            .insertHeader(index: 0, name: "ARC-Authentication-Results", value: " i=1; mx; spf=pass"),
+            .insertHeader(index: 0, name: "ARC-Message-Signature", value: " i=1; b=def"),
+            .insertHeader(index: 0, name: "ARC-Seal", value: " i=1; a=rsa-sha256;\n\tb=abc"),
+            .accept,
+        ])
+        #expect(!replies(decision, actions: [.changeBody]).contains { if case .insertHeader = $0 { true } else { false } })
     }
 
     @Test func passAddsRuleHeadersThenAccepts() {

@@ -62,12 +62,13 @@ extension RelayShell {
         guard stored === message else { message.remove(); return }
         switch decision.mailAction {
         case .pass:
-            let headers = Array(decision.addedHeaders.map(\.line).joined().utf8)
+            let headers = Array((decision.sealHeaders.map(\.line) + decision.addedHeaders.map(\.line)).joined().utf8)
             outgoing = Outgoing(headers: headers, body: message.memory, path: message.path, size: headers.count + message.size)
             finishCheck(.deliver(size: headers.count + message.size))
         case .repack(let repacked, _):
-            outgoing = Outgoing(headers: [], body: repacked, path: nil, size: repacked.count)
-            finishCheck(.deliver(size: repacked.count))
+            let seal = Array(decision.sealHeaders.map(\.line).joined().utf8)
+            outgoing = Outgoing(headers: seal, body: repacked, path: nil, size: seal.count + repacked.count)
+            finishCheck(.deliver(size: seal.count + repacked.count))
         case .reject(let text):
             finishCheck(.reject(text))
         case .tempfail(let text):

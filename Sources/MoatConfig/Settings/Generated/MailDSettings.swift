@@ -19,6 +19,9 @@ public struct MailDSettings: Sendable {
         public static let spamModelMinLearned = ParameterKey("MailD", "SpamModelMinLearned")
         public static let senderAuthentication = ParameterKey("MailD", "SenderAuthentication")
         public static let authServId = ParameterKey("MailD", "AuthServId")
+        public static let arcSealDomain = ParameterKey("MailD", "ArcSealDomain")
+        public static let arcSealSelector = ParameterKey("MailD", "ArcSealSelector")
+        public static let arcSealKey = ParameterKey("MailD", "ArcSealKey")
         public static let dnsBlocklists = ParameterKey("MailD", "DnsBlocklists")
         public static let uriBlocklists = ParameterKey("MailD", "UriBlocklists")
         public static let spoolThreshold = ParameterKey("MailD", "SpoolThreshold")
@@ -88,6 +91,15 @@ public struct MailDSettings: Sendable {
 
     /// `AuthServId`: Moat: the name Moat signs its Authentication-Results headers with (ADD_AUTH_RESULTS, RFC 8601 authserv-id); empty: the host name (default empty).
     public var authServId: String { values.text(Key.authServId) }
+
+    /// `ArcSealDomain`: Moat: the domain (d=) Moat ARC-seals the messages it changes with (added headers, repacks; Milter and the gateway), so receivers that trust it keep the sender's authentication (RFC 8617); empty: no seal. `moat-ctl arc-key` makes the key and prints the DNS record to publish (default empty).
+    public var arcSealDomain: String { values.text(Key.arcSealDomain) }
+
+    /// `ArcSealSelector`: Moat: the selector (s=) of Moat's ARC seals: the key's record is published at <selector>._domainkey.<ArcSealDomain> (default `moat`).
+    public var arcSealSelector: String { values.text(Key.arcSealSelector) }
+
+    /// `ArcSealKey`: Moat: the private key of Moat's ARC seals (PEM, RSA 2048+ or ed25519, mode 0600), as `moat-ctl arc-key` writes it; read at start (default empty).
+    public var arcSealKey: String { values.text(Key.arcSealKey) }
 
     /// `DnsBlocklists`: Moat: DNS blocklists asked about the client address (IPv4 reversed octets, IPv6 reversed nibbles): zones separated by commas, each with the meaning of its answers, e.g. zen.example(127.0.0.2:SBL, 127.0.0.4:XBL), bl.example; a code is an address or &N (a bit of the last octet); answers outside 127/8 or in 127.255.255/24 are no listing; empty: none (default empty).
     public var dnsBlocklists: String { values.text(Key.dnsBlocklists) }
