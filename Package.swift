@@ -25,8 +25,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // Already there through Hummingbird; the console's connection cap handles its HTTP parts.
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
-        // Storage: the learned anti-spam model in SQLite (a later issue adds PostgreSQL).
+        // Storage: the learned anti-spam model, quarantine metadata, message log and statistics
+        // in SQLite (the default) or PostgreSQL (a cluster of gateways sharing one database).
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Floor 1
@@ -42,7 +44,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // AntiSpam: libxml2's HTML parser turns HTML parts into text (no regular expressions).
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
-        .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "Storage",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // DNS: the one lookup protocol SPF, DKIM, DMARC, ARC, blocklists and DANE ask.
         .target(name: "DNS"),
         // The scan sandbox's Linux calls (namespaces, mounts, memfd, SCM_RIGHTS) and its
@@ -158,7 +167,7 @@ let package = Package(
         .target(
             name: "MoatService",
             dependencies: [
-                "MoatConfig", "MailD", "ThreatEngine", "ScanSandbox", "AntiSpam", "Storage", "CertificateStore", "CPrivileges",
+                "MoatConfig", "MailD", "MIME", "ThreatEngine", "ScanSandbox", "AntiSpam", "Storage", "CertificateStore", "CPrivileges",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -167,7 +176,7 @@ let package = Package(
         .target(
             name: "Control",
             dependencies: [
-                "MoatConfig", "MailD", "MoatService",
+                "MoatConfig", "MailD", "MoatService", "Storage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -209,7 +218,7 @@ let package = Package(
         .executableTarget(
             name: "moat-ctl",
             dependencies: [
-                "MoatConfig", "MoatService", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore", "WebConsole",
+                "MoatConfig", "MoatService", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore", "WebConsole", "Storage",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -222,12 +231,18 @@ let package = Package(
         .executableTarget(name: "moat-bench", dependencies: ["MailD", "ThreatEngine", "MIME"], path: "Benchmarks/MoatBench"),
         // Benchmarks/AntiSpam/run.sh: k-fold accuracy and speed of the anti-spam engine.
         .executableTarget(name: "moat-spam-bench", dependencies: ["AntiSpam", "MIME", "Storage"], path: "Benchmarks/AntiSpam/Bench"),
+        // Benchmarks/Storage/run.sh: the message log searched by recipient on SQLite and PostgreSQL.
+        .executableTarget(
+            name: "moat-storage-bench",
+            dependencies: ["Storage", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/Storage/Bench"
+        ),
         .testTarget(name: "MoatConfigTests", dependencies: ["MoatConfig"], exclude: ["Fixtures"]),
         .testTarget(name: "MIMETests", dependencies: ["MIME"]),
         .testTarget(name: "ThreatEngineTests", dependencies: ["ThreatEngine", "MoatConfig"]),
         .testTarget(name: "ScanSandboxTests", dependencies: ["ScanSandbox", "ThreatEngine", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "SystemSetupSupport"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS"]),
         .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam", "MIME", "Storage"]),
         // Machine-wide test set-up (users, shared caches, namespaces) under one lock.
@@ -250,9 +265,9 @@ let package = Package(
         .testTarget(name: "CertificateStoreTests", dependencies: ["CertificateStore", "MoatConfig", .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "LinuxFirewallTests", dependencies: ["LinuxFirewall", "MoatConfig", "SystemSetupSupport"]),
         .testTarget(name: "GateTests", dependencies: ["Gate", "MailD", "ThreatEngine", "MoatConfig", "CertificateStore", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
-        .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine", "MoatConfig", "Policy"]),
+        .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine", "MoatConfig", "Policy", "Storage"]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
-        .testTarget(name: "MoatServiceTests", dependencies: ["MoatService", "MailD", "MoatConfig", "ThreatEngine", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "MoatServiceTests", dependencies: ["MoatService", "MailD", "MoatConfig", "ThreatEngine", "Storage", "SystemSetupSupport", "Control", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "MoatService", "MailD", "MoatConfig", "Policy", "CertificateStore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
     ]
 )

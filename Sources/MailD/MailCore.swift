@@ -18,10 +18,14 @@ public final class MailCore: Sendable {
     public let recentSpamSymbols = RecentSpamSymbols()
     /// Scores every message for spam and learns (TELL, rspamd's learn, moat-ctl learn).
     public let spamEngine: SpamEngine
+    /// The quarantine and the message log (nil: neither, as in moat-ctl scan --local).
+    public let recorder: (any VerdictRecording)?
 
     /// `spamEngine` nil: an engine with its rules only and a model in memory (nothing learned).
     public init(scanner: any ThreatScanning, spoolDirectory: String, logger: Logger = Logger(label: "MailD"),
-                recentThreats: RecentThreats = RecentThreats(), spamEngine: SpamEngine? = nil) {
+                recentThreats: RecentThreats = RecentThreats(), spamEngine: SpamEngine? = nil,
+                recorder: (any VerdictRecording)? = nil) {
+        self.recorder = recorder
         self.scanner = scanner
         self.spamEngine = spamEngine ?? SpamEngine(inMemory: AntiSpamSettings())
         self.recentThreats = recentThreats
@@ -197,10 +201,12 @@ extension MailCore {
             (action, repacked, reason) = repack(source, report: report, profile: profile,
                                                 text: text ?? FinalAction.defaultRepackReason, reason: reason)
         }
+        let quarantine = verdict.quarantine ? keep(source, report: report, verdict: verdict, action: &action, reason: &reason) : nil
         let decision = Decision(report: report, verdict: verdict, action: action,
                                 headersToAdd: verdict.headersToAdd.map { ($0.name, $0.value) },
-                                repackedMessage: repacked, reason: reason)
+                                repackedMessage: repacked, reason: reason, quarantine: quarantine)
         EventLog.record(decision, logger: logger, recent: recentThreats)
+        recorder?.record(decision)
         if let spam = report.spam { recentSpamSymbols.record(Array(Set(spam.symbols.map(\.name)))) }
         return decision
     }
@@ -219,6 +225,7 @@ extension MailCore {
             guard let result = try Repacker(settings: profile.repack).repack(
                 bytes, report: report, reason: text, includeUnchecked: profile.blockUnchecked)
             else { return (.pass, nil, reason + "; nothing to repack") }
+            recorder?.keepArchive(result.archive, archiveId: result.archiveId, report: report, reason: reason)
             return (.repack(text), result.message, reason + "; archive \(result.archiveId)")
         } catch {
             return (.tempfail(UncheckedPolicy.tempfailText), nil, reason + "; repack failed: \(error)")

@@ -4,11 +4,13 @@ enum Action: Sendable, Equatable {
     case addHeader(HeaderField)
     case setUnwrapSsl(Bool)
     case addTag(String)
+    /// `QUARANTINE`: keep the original message; not final (see `Verdict.quarantine`).
+    case quarantine
 
     var isFinal: Bool { if case .final = self { true } else { false } }
 
     /// Action keywords, for parsing and for suggestions.
-    static let keywords = ["PASS", "REJECT", "BLOCK", "TEMPFAIL", "DISCARD", "REPACK", "SCAN_MAIL", "ADD_HEADER", "SET"]
+    static let keywords = ["PASS", "REJECT", "BLOCK", "TEMPFAIL", "DISCARD", "REPACK", "SCAN_MAIL", "ADD_HEADER", "SET", "QUARANTINE"]
     static let finalKeywords: Set<String> = ["PASS", "REJECT", "BLOCK", "TEMPFAIL", "DISCARD", "REPACK", "SCAN_MAIL"]
 
     static func keyword(_ word: String) -> String? {

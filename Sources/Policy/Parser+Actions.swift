@@ -56,6 +56,7 @@ extension Parser {
         case "REPACK": return .final(.repack(try optionalText()))
         case "ADD_HEADER": return try parseAddHeader()
         case "SET": return try parseSet()
+        case "QUARANTINE": return .quarantine
         default:
             throw RuleSyntaxError(at: token, "unknown action `\(keyword)`")
         }

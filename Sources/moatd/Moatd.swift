@@ -49,15 +49,23 @@ struct Moatd: AsyncParsableCommand {
         let runUser = try Self.prepareRunUser(initial.values, configPath: path, logger: logger)
         routing.openFiles(initial.values)
 
+        let storage: GatewayStorage
+        do {
+            storage = try GatewayStorage.make(initial.values, logger: Logger(label: "Storage"))
+        } catch {
+            logger.critical("cannot open the database ([Root] Database): \(error)")
+            throw ExitCode(1)
+        }
         let core: MailCore
         do {
-            core = try EngineSetup.daemonCore(initial.values, logger: logger)
+            core = try EngineSetup.daemonCore(initial.values, logger: logger, recorder: storage.records)
         } catch {
             logger.critical("cannot start the threat engine: \(error)")
             throw ExitCode(1)
         }
         let daemon = Daemon(configPath: path, loader: loader, initial: initial, logRouting: routing, logger: logger,
                             core: core)
+        daemon.setStorage(storage)
         let pidFile = PidFile(initial.values)
         try pidFile?.write()
         defer { pidFile?.remove() }
@@ -85,6 +93,8 @@ struct Moatd: AsyncParsableCommand {
                       failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: SignalReload(daemon: daemon)),
                 .init(service: SignatureSelfCheck(daemon: daemon)),
+                // The writer and the retention job; mail never waits for them.
+                .init(service: storage),
             ] + console + gateway.map {
                 .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
                       failureTerminationBehavior: .gracefullyShutdownGroup)
