@@ -25,11 +25,13 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         // Already there through Hummingbird; the console's connection cap handles its HTTP parts.
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
-        // Storage: the learned anti-spam model in SQLite (a later issue adds PostgreSQL).
+        // Storage: the learned anti-spam model, quarantine metadata, message log and statistics
+        // in SQLite (the default) or PostgreSQL (a cluster of gateways sharing one database).
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         // Metrics: counters and timers through swift-metrics, exposed for Prometheus on /metrics.
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Floor 1
@@ -45,7 +47,14 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // AntiSpam: libxml2's HTML parser turns HTML parts into text (no regular expressions).
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
-        .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        .target(
+            name: "Storage",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // What moatd counts (messages, verdicts, connections), through swift-metrics.
         .target(name: "Telemetry", dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")]),
         // DNS: the one lookup protocol SPF, DKIM, DMARC, ARC, blocklists and DANE ask.
@@ -173,7 +182,7 @@ let package = Package(
         .target(
             name: "MoatService",
             dependencies: [
-                "MoatConfig", "MailD", "ThreatEngine", "ScanSandbox", "AntiSpam", "Storage", "CertificateStore", "CPrivileges", "Telemetry",
+                "MoatConfig", "MailD", "MIME", "ThreatEngine", "ScanSandbox", "AntiSpam", "Storage", "CertificateStore", "CPrivileges", "Telemetry",
                 "DNS", "DNSResolver", "SenderAuth",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -183,7 +192,7 @@ let package = Package(
         .target(
             name: "Control",
             dependencies: [
-                "MoatConfig", "MailD", "MoatService",
+                "MoatConfig", "MailD", "MoatService", "Storage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -227,7 +236,7 @@ let package = Package(
         .executableTarget(
             name: "moat-ctl",
             dependencies: [
-                "MoatConfig", "MoatService", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore", "WebConsole",
+                "MoatConfig", "MoatService", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore", "WebConsole", "Storage",
                 "SenderAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -241,12 +250,18 @@ let package = Package(
         .executableTarget(name: "moat-bench", dependencies: ["MailD", "ThreatEngine", "MIME"], path: "Benchmarks/MoatBench"),
         // Benchmarks/AntiSpam/run.sh: k-fold accuracy and speed of the anti-spam engine.
         .executableTarget(name: "moat-spam-bench", dependencies: ["AntiSpam", "MIME", "Storage"], path: "Benchmarks/AntiSpam/Bench"),
+        // Benchmarks/Storage/run.sh: the message log searched by recipient on SQLite and PostgreSQL.
+        .executableTarget(
+            name: "moat-storage-bench",
+            dependencies: ["Storage", .product(name: "Logging", package: "swift-log")],
+            path: "Benchmarks/Storage/Bench"
+        ),
         .testTarget(name: "MoatConfigTests", dependencies: ["MoatConfig"], exclude: ["Fixtures"]),
         .testTarget(name: "MIMETests", dependencies: ["MIME"]),
         .testTarget(name: "ThreatEngineTests", dependencies: ["ThreatEngine", "MoatConfig"]),
         .testTarget(name: "ScanSandboxTests", dependencies: ["ScanSandbox", "ThreatEngine", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "PolicyTests", dependencies: ["Policy"]),
-        .testTarget(name: "StorageTests", dependencies: ["Storage"]),
+        .testTarget(name: "StorageTests", dependencies: ["Storage", "SystemSetupSupport"]),
         .testTarget(name: "DNSTests", dependencies: ["DNS"]),
         // A real NSD with DNSSEC-signed test zones and resolvers pointed at it (not a test target itself).
         .target(name: "DNSTestSupport", dependencies: ["DNS", "DNSResolver"], path: "Tests/DNSTestSupport"),
@@ -273,9 +288,9 @@ let package = Package(
         .testTarget(name: "CertificateStoreTests", dependencies: ["CertificateStore", "MoatConfig", .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "LinuxFirewallTests", dependencies: ["LinuxFirewall", "MoatConfig", "SystemSetupSupport"]),
         .testTarget(name: "GateTests", dependencies: ["Gate", "MailD", "ThreatEngine", "MoatConfig", "CertificateStore", "DNS", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
-        .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine", "MoatConfig", "Policy", "SenderAuth", "DNS", "Telemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
+        .testTarget(name: "MailDTests", dependencies: ["Storage", "MailD", "ThreatEngine", "MoatConfig", "Policy", "SenderAuth", "DNS", "Telemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
-        .testTarget(name: "MoatServiceTests", dependencies: ["MoatService", "MailD", "MoatConfig", "ThreatEngine", .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "MoatServiceTests", dependencies: ["Storage", "SystemSetupSupport", "Control", "MoatService", "MailD", "MoatConfig", "ThreatEngine", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "MoatService", "MailD", "MoatConfig", "Policy", "CertificateStore", "Telemetry", .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], exclude: ["Browser"]),
     ]
 )

@@ -41,6 +41,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // Moat's floors below the modules under test, as in ../Package.swift (not instrumented).
@@ -51,7 +52,11 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Modules/CZlib", pkgConfig: "zlib"),
         .systemLibrary(name: "CLibXML2", path: "Modules/CLibXML2", pkgConfig: "libxml-2.0"),
         .target(name: "CPrivileges", path: "Modules/CPrivileges"),
-        .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], path: "Modules/Storage"),
+        .target(name: "Storage", dependencies: [
+            .product(name: "GRDB", package: "GRDB.swift"),
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ], path: "Modules/Storage"),
         .target(name: "ThreatEngine", dependencies: ["CClamAV", "MoatConfig"], path: "Modules/ThreatEngine", exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], path: "Modules/Policy", exclude: ["VARIABLES.md"]),
         .target(name: "MailD", dependencies: [
@@ -79,7 +84,7 @@ let package = Package(
             "ThreatEngine", "CSandbox", .product(name: "Logging", package: "swift-log"),
         ], path: "Modules/ScanSandbox"),
         .target(name: "MoatService", dependencies: [
-            "MoatConfig", "MailD", "ThreatEngine", "ScanSandbox", "CertificateStore", "CPrivileges",
+            "MoatConfig", "MailD", "MIME", "Storage", "ThreatEngine", "ScanSandbox", "CertificateStore", "CPrivileges",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -104,7 +109,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ] + nio, path: "Modules/Gate", swiftSettings: instrumented),
         .target(name: "Control", dependencies: [
-            "MoatConfig", "MailD", "MoatService", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            "MoatConfig", "MailD", "MoatService", "Storage", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ] + nio, path: "Modules/Control", swiftSettings: instrumented),
         .target(name: "WebConsole", dependencies: [
             "MoatConfig", "MailD", "MoatService", "CertificateStore",

@@ -19,6 +19,8 @@ public struct Decision: Sendable {
     public var sealHeaders: [SignedHeaderField] = []
     /// Why the action was taken, for the event log and reply texts.
     public var reason: String
+    /// `QUARANTINE` kept the message (its id), and whether it is held back from delivery.
+    public var quarantine: QuarantineOutcome? = nil
 
     /// Moat itself failed on this message (spool not writable or readable); the action is
     /// then a temporary failure, and interfaces without one answer with their error reply.

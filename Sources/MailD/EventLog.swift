@@ -32,6 +32,7 @@ enum EventLog {
         if let from = envelope.sender { fields["from"] = safe(from) }
         if !envelope.recipients.isEmpty { fields["to"] = safe(envelope.recipients.joined(separator: ",")) }
         if let client = envelope.clientAddress { fields["client"] = safe(client) }
+        if let kept = decision.quarantine { fields["quarantine"] = "\(kept.id)\(kept.held ? " held" : "")" }
         let threats = threatTexts(report)
         if !threats.isEmpty { fields["threats"] = safe(threats.joined(separator: "; ")) }
         if !report.unchecked.isEmpty { fields["unchecked"] = safe(Array(Set(report.unchecked.map(\.description))).sorted().joined(separator: ", ")) }

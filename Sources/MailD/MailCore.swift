@@ -24,12 +24,16 @@ public final class MailCore: Sendable {
     public let senderChecks: SenderChecks?
     /// Counters and timers per interface and verdict (Prometheus on the console's /metrics).
     public let metrics: MoatMetrics
+    /// The quarantine and the message log (nil: neither, as in moat-ctl scan --local).
+    public let recorder: (any VerdictRecording)?
 
     /// `spamEngine` nil: an engine with its rules only and a model in memory (nothing learned).
     public init(scanner: any ThreatScanning, spoolDirectory: String, logger: Logger = Logger(label: "MailD"),
                 recentThreats: RecentThreats = RecentThreats(), spamEngine: SpamEngine? = nil,
-                senderChecks: SenderChecks? = nil, metrics: MoatMetrics = .disabled) {
+                senderChecks: SenderChecks? = nil, metrics: MoatMetrics = .disabled,
+                recorder: (any VerdictRecording)? = nil) {
         self.metrics = metrics
+        self.recorder = recorder
         self.scanner = scanner
         self.spamEngine = spamEngine ?? SpamEngine(inMemory: AntiSpamSettings())
         self.senderChecks = senderChecks
@@ -229,16 +233,18 @@ extension MailCore {
             (action, repacked, reason) = repack(source, report: report, profile: profile,
                                                 text: text ?? FinalAction.defaultRepackReason, reason: reason)
         }
+        let quarantine = verdict.quarantine ? keep(source, report: report, verdict: verdict, action: &action, reason: &reason) : nil
         var headersToAdd = verdict.headersToAdd.map { ($0.name, $0.value) }
         if verdict.addAuthenticationResults {
             headersToAdd.append(SenderChecks.authenticationResults(report.senderAuthentication,
                                                                    authservId: senderChecks?.authservId))
         }
         var decision = Decision(report: report, verdict: verdict, action: action, headersToAdd: headersToAdd,
-                                repackedMessage: repacked, reason: reason)
+                                repackedMessage: repacked, reason: reason, quarantine: quarantine)
         decision.sealHeaders = arcSeal(decision, source: source)
         EventLog.record(decision, logger: logger, recent: recentThreats)
         record(report, verdict: action.keyword, profile: profile)
+        recorder?.record(decision)
         if let spam = report.spam { recentSpamSymbols.record(Array(Set(spam.symbols.map(\.name)))) }
         return decision
     }
@@ -257,6 +263,7 @@ extension MailCore {
             guard let result = try Repacker(settings: profile.repack).repack(
                 bytes, report: report, reason: text, includeUnchecked: profile.blockUnchecked)
             else { return (.pass, nil, reason + "; nothing to repack") }
+            recorder?.keepArchive(result.archive, archiveId: result.archiveId, report: report, reason: reason)
             return (.repack(text), result.message, reason + "; archive \(result.archiveId)")
         } catch {
             return (.tempfail(UncheckedPolicy.tempfailText), nil, reason + "; repack failed: \(error)")

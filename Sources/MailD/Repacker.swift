@@ -35,6 +35,8 @@ public struct Repacker: Sendable {
         public var archiveId: String
         /// Paths of the parts moved into the archive.
         public var removed: [String]
+        /// The protected archive itself (kept in the quarantine too).
+        public var archive: [UInt8] = []
     }
 
     public let settings: Settings
@@ -76,7 +78,7 @@ public struct Repacker: Sendable {
         let cleaned = message.emit(replacing: replacements)
         let rebuilt = Self.wrap(cleaned, report: reportText, archive: archive, archiveName: settings.archiveName,
                                 archiveId: archiveId)
-        return Result(message: rebuilt, archiveId: archiveId, removed: targets.map(\.path))
+        return Result(message: rebuilt, archiveId: archiveId, removed: targets.map(\.path), archive: archive)
     }
 
     /// The new top level: the original header fields except the MIME ones, then a

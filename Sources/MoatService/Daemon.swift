@@ -22,6 +22,7 @@ public final class Daemon: DaemonService {
     private let running = Mutex<[String: String]>([:])
     private let divertStatus = Mutex<(@Sendable () -> String)?>(nil)
     private let consoleStatus = Mutex<ConsoleStatus?>(nil)
+    let storageSlot = Mutex<GatewayStorage?>(nil)
 
     /// How `appinfo` learns where the console listens (nil: AdminListen is empty).
     public func setConsoleStatus(_ status: ConsoleStatus) {
@@ -63,6 +64,7 @@ public final class Daemon: DaemonService {
             for warning in loaded.warnings { logger.warning("\(warning)") }
             let changed = settings.replace(with: loaded)
             logRouting.apply(loaded.values)
+            storage?.update(loaded.values)
             lastReload.withLock { $0 = Date() }
             let restartOnly = changed.filter { Self.appliedAtRestart.contains($0) }
             logger.notice("configuration reloaded", metadata: [

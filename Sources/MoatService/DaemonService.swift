@@ -1,3 +1,4 @@
+import Foundation
 import MailD
 import Storage
 
@@ -15,6 +16,14 @@ public protocol DaemonService: Sendable {
     /// Learns the messages at `paths` as spam or ham for the anti-spam model, or forgets
     /// them (nil); nil when this service has no anti-spam model to teach.
     func learn(paths: [String], as learnedClass: LearnedClass?) async -> LearnReport?
+
+    // The quarantine, the message log and the statistics (DaemonService+Storage.swift).
+    func quarantineList(_ query: QuarantineQuery) async throws -> [QuarantineRecord]
+    func quarantineShow(id: String) async throws -> QuarantineDetail
+    func quarantineRelease(id: String, by: String) async throws -> ReleaseOutcome
+    func quarantineDelete(id: String, by: String) async throws
+    func logSearch(_ query: LogQuery) async throws -> [MessageLogEntry]
+    func statistics(since: Date, until: Date) async throws -> [HourlyCount]
 }
 
 extension DaemonService {

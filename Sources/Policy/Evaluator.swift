@@ -35,6 +35,8 @@ public struct CompiledRuleSet: Sendable {
                 case .addTag(let tag):
                     state.tags.append(tag)
                     verdict.tags.append(tag)
+                case .quarantine:
+                    verdict.quarantine = true
                 case .setUnwrapSsl(let on):
                     state.unwrapSslSet = on
                     verdict.unwrapSsl = on

@@ -61,6 +61,7 @@ extension Parser {
             }
             return .addAuthenticationResults
         case "SET": return try parseSet()
+        case "QUARANTINE": return .quarantine
         default:
             throw RuleSyntaxError(at: token, "unknown action `\(keyword)`")
         }

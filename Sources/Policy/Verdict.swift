@@ -79,6 +79,10 @@ public struct Verdict: Sendable, Equatable, CustomStringConvertible {
     public var addAuthenticationResults: Bool
     /// `SET unwrap_ssl = ...`: the last value set, nil when no rule set it.
     public var unwrapSsl: Bool?
+    /// `QUARANTINE` ran: the core keeps the original message (kept whatever the final
+    /// action). With no final action reached (the default PASS) the message is held: kept,
+    /// not delivered, until an administrator releases it.
+    public var quarantine = false
     /// nil when no rule reached a final action and the default PASS applies.
     public var decidingRule: DecidingRule?
     /// Things the event log should mention, e.g. a regular expression given up on.
@@ -103,6 +107,7 @@ public struct Verdict: Sendable, Equatable, CustomStringConvertible {
         if addAuthenticationResults { text += ", ADD_AUTH_RESULTS" }
         for tag in tags { text += ", tag \(tag)" }
         if let unwrapSsl { text += ", unwrap_ssl \(unwrapSsl ? "yes" : "no")" }
+        if quarantine { text += ", QUARANTINE" }
         text += decidingRule.map { " by \($0)" } ?? " (no rule decided)"
         return text
     }

@@ -51,6 +51,13 @@ struct Moatd: AsyncParsableCommand {
         let runUser = try Self.prepareRunUser(initial.values, configPath: path, logger: logger)
         routing.openFiles(initial.values)
 
+        let storage: GatewayStorage
+        do {
+            storage = try GatewayStorage.make(initial.values, logger: Logger(label: "Storage"))
+        } catch {
+            logger.critical("cannot open the database ([Root] Database): \(error)")
+            throw ExitCode(1)
+        }
         // Counted in memory, served by the console's /metrics.
         let metricsRegistry = PrometheusCollectorRegistry()
         // One resolver for sender authentication, blocklists and DANE; stopped at exit.
@@ -60,13 +67,15 @@ struct Moatd: AsyncParsableCommand {
         do {
             core = try EngineSetup.daemonCore(initial.values, logger: logger,
                                               metrics: MoatMetrics(factory: PrometheusMetricsFactory(registry: metricsRegistry)),
-                                              senderChecks: SenderAuthSetup.checks(initial.values, lookup: resolver, logger: logger))
+                                              senderChecks: SenderAuthSetup.checks(initial.values, lookup: resolver, logger: logger),
+                                              recorder: storage.records)
         } catch {
             logger.critical("cannot start the threat engine: \(error)")
             throw ExitCode(1)
         }
         let daemon = Daemon(configPath: path, loader: loader, initial: initial, logRouting: routing, logger: logger,
                             core: core)
+        daemon.setStorage(storage)
         let pidFile = PidFile(initial.values)
         try pidFile?.write()
         defer { pidFile?.remove() }
@@ -95,6 +104,8 @@ struct Moatd: AsyncParsableCommand {
                       failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: SignalReload(daemon: daemon)),
                 .init(service: SignatureSelfCheck(daemon: daemon)),
+                // The writer and the retention job; mail never waits for them.
+                .init(service: storage),
             ] + console + gateway.map {
                 .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
                       failureTerminationBehavior: .gracefullyShutdownGroup)

@@ -42,8 +42,29 @@ struct ActionTests {
              verdict: decided(.discard, headers: [HeaderField("X-Spam", "yes"), HeaderField("X-Spam-Score", "0.9")],
                               rule: "add_header(X-Spam, yes), add_header(\"X-Spam-Score\", \"0.9\"), DISCARD")),
         Case(rule: "SET unwrap_ssl = no", verdict: Verdict(unwrapSsl: false)),
+        Case(rule: "QUARANTINE", verdict: quarantined(Verdict())),
+        Case(rule: "quarantine, REJECT \"held\"", verdict: quarantined(decided(.reject("held"), rule: "quarantine, REJECT \"held\""))),
+        Case(rule: "QUARANTINE, DISCARD", verdict: quarantined(decided(.discard, rule: "QUARANTINE, DISCARD"))),
+        Case(rule: "QUARANTINE, REPACK", verdict: quarantined(decided(.repack(nil), rule: "QUARANTINE, REPACK"))),
+        Case(rule: "QUARANTINE, PASS", verdict: quarantined(decided(.pass, rule: "QUARANTINE, PASS"))),
         Case(rule: "SET tag = trusted, SET tag = \"from partner\"", verdict: Verdict(tags: ["trusted", "from partner"])),
     ]
+
+    static func quarantined(_ verdict: Verdict) -> Verdict {
+        var verdict = verdict
+        verdict.quarantine = true
+        return verdict
+    }
+
+    @Test func quarantineIsNotFinalAndStaysWhateverFollows() throws {
+        let rules = try compile(["threat_category KnownVirus : QUARANTINE", "threat_category : REPACK", "PASS"])
+        let verdict = rules.evaluate(sample)
+        #expect(verdict.quarantine)
+        #expect(verdict.action == .repack(nil))
+        #expect(verdict.description.contains("QUARANTINE"))
+        #expect(!rules.evaluate(clean).quarantine)
+        #expect(compileError(["REJECT, QUARANTINE"])?.description.contains("can never run") == true)
+    }
 
     @Test(arguments: cases)
     func action(_ c: Case) throws {

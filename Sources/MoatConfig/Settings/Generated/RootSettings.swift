@@ -25,6 +25,11 @@ public struct RootSettings: Sendable {
         public static let scanWorkerMemory = ParameterKey("Root", "ScanWorkerMemory")
         public static let dnsResolver = ParameterKey("Root", "DnsResolver")
         public static let dnsTrustAnchor = ParameterKey("Root", "DnsTrustAnchor")
+        public static let database = ParameterKey("Root", "Database")
+        public static let nodeName = ParameterKey("Root", "NodeName")
+        public static let quarantineRetention = ParameterKey("Root", "QuarantineRetention")
+        public static let quarantineReleaseRelay = ParameterKey("Root", "QuarantineReleaseRelay")
+        public static let messageLogRetention = ParameterKey("Root", "MessageLogRetention")
         public static let signatureCheckInterval = ParameterKey("Root", "SignatureCheckInterval")
     }
 
@@ -74,6 +79,21 @@ public struct RootSettings: Sendable {
 
     /// `DnsTrustAnchor`: Moat: the DNSSEC trust anchor the resolver validates from (DS or DNSKEY records in zone-file form; Debian's dns-root-data installs the root's); empty validates nothing (every answer insecure, so DANE never applies); the resolver must pass DNSSEC records through (with System, /etc/resolv.conf's servers must); read when moatd starts (default `/usr/share/dns/root.key`).
     public var dnsTrustAnchor: String { values.text(Key.dnsTrustAnchor) }
+
+    /// `Database`: Moat: where the quarantine's metadata, the message log and the statistics are kept: empty for SQLite in VarDir (moat.sqlite), or postgresql://user@host:port/database for a PostgreSQL database several gateways share (a password may follow the user as user:password@); schema migrations run at start; while the database is down mail keeps flowing and the message log waits in VarDir/storage-buffer.jsonl; read when moatd starts (default empty).
+    public var database: String { values.text(Key.database) }
+
+    /// `NodeName`: Moat: the name of this gateway in the message log and the quarantine, so that gateways sharing one Database tell their rows apart; empty: the host name; read when moatd starts (default empty).
+    public var nodeName: String { values.text(Key.nodeName) }
+
+    /// `QuarantineRetention`: Moat: how long messages kept by the QUARANTINE rule action (and archives of repacked threats) stay in VarDir/quarantine and the database before they are removed (default `30d`).
+    public var quarantineRetention: ConfigDuration { values.duration(Key.quarantineRetention) }
+
+    /// `QuarantineReleaseRelay`: Moat: host:port of the SMTP server a released quarantined message is sent to, for its original recipients (a port of the MTA that does not pass mail through Moat again, such as a Postfix smtpd without smtpd_milters); empty: releases are refused (default empty).
+    public var quarantineReleaseRelay: ListenAddress? { values.address(Key.quarantineReleaseRelay) }
+
+    /// `MessageLogRetention`: Moat: how long the message log (one row per verdict) and its statistics are kept in the database (default `90d`).
+    public var messageLogRetention: ConfigDuration { values.duration(Key.messageLogRetention) }
 
     /// `SignatureCheckInterval`: Moat: how often moatd looks whether freshclam changed SignatureDir, and reloads the signatures by itself when it did (as clamd's SelfCheck); 0s turns it off (default `60s`).
     public var signatureCheckInterval: ConfigDuration { values.duration(Key.signatureCheckInterval) }

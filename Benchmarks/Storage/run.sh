@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Benchmarks/Storage: the message log searched by recipient, on SQLite and on PostgreSQL.
+#   bash Benchmarks/Storage/run.sh [ROWS] [SEARCHES]      (default 1000000 rows, 200 searches)
+# Target (issue 18): 1,000,000 rows searched by recipient in under 100 ms. Builds
+# moat-storage-bench in release mode, fills a fresh SQLite file and a fresh database on a
+# private PostgreSQL server (Debian's, run as nobody on a free loopback port, removed after),
+# and prints insert throughput and search latencies. Results: RESULTS.md beside this script.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+rows=${1:-1000000}
+searches=${2:-200}
+swift build -c release --product moat-storage-bench >/dev/null
+bench=.build/release/moat-storage-bench
+work=$(mktemp -d /tmp/moat-storage-bench.XXXXXX)
+chmod 755 "$work"
+pg_pid=""
+cleanup() {
+    [ -n "$pg_pid" ] && kill -TERM "$pg_pid" 2>/dev/null && while kill -0 "$pg_pid" 2>/dev/null; do sleep 0.2; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "== SQLite"
+"$bench" "" "$work/moat.sqlite" "$rows" "$searches"
+
+echo "== PostgreSQL"
+bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+mkdir "$work/pg" && chown nobody:nogroup "$work/pg" && chmod 700 "$work/pg"
+as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
+as_nobody "$bin/initdb" -D "$work/pg" -U moat --auth=trust -E UTF8 --locale=C --no-sync >/dev/null
+as_nobody "$bin/postgres" -D "$work/pg" -p "$port" -k "$work/pg" -c listen_addresses=127.0.0.1 \
+    -c shared_buffers=256MB >"$work/postgres.log" 2>&1 &
+pg_pid=$!
+for _ in $(seq 100); do "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break; sleep 0.2; done
+"$bin/createdb" -h 127.0.0.1 -p "$port" -U moat bench
+"$bench" "postgresql://moat@127.0.0.1:$port/bench" "" "$rows" "$searches"
