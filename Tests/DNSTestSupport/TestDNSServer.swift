@@ -21,7 +21,7 @@ import Foundation
 ///
 /// Records are zone-file lines relative to the zone (`@`, `www`, or names ending in a dot);
 /// the SOA, the NS and the name server's address are added. `.brokenSignature` signs the zone
-/// and then changes the data of its TXT records after signing (validation fails: bogus);
+/// and then changes the data of its TXT and TLSA records (validation fails: bogus);
 /// `.expiredSignature` signs with signatures that expired in 2020. For the failure modes a
 /// real server does not produce, see `SilentDNSServer` (never answers: time-outs) and
 /// `TruncatingDNSServer` (answers every UDP query truncated, refuses TCP). Looping CNAMEs and
