@@ -63,7 +63,14 @@ public final class TestDNSServer: @unchecked Sendable {
     public static func start(zones: [Zone]) async throws -> TestDNSServer {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try startBlocking(zones: zones) })
+                // The free port is free when chosen; another test may take it before NSD
+                // binds it. Try again with another.
+                var result = Result { try startBlocking(zones: zones) }
+                for _ in 0..<2 {
+                    guard case .failure = result else { break }
+                    result = Result { try startBlocking(zones: zones) }
+                }
+                continuation.resume(with: result)
             }
         }
     }
