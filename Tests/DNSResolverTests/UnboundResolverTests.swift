@@ -7,11 +7,14 @@ import Testing
 /// The validating resolver against a real NSD serving signed, unsigned and broken zones.
 @Suite(.serialized) struct UnboundResolverTests {
     static let tlsaHash = String(repeating: "ab", count: 32)
+    /// Longer than one TXT string, with a quote, a backslash, a semicolon and a byte over 127.
+    static let dkimText = "v=DKIM1; k=rsa; n=\"q\\\u{e9}; p=" + String(repeating: "MIIBIjANBgkqhkiG9w0BAQEFAAOCAQ8A", count: 20)
 
     static let zones: [TestDNSServer.Zone] = [
         .init("secure.test", signing: .signed, records: [
             #"@ TXT "v=spf1 ip4:192.0.2.0/24 -all""#,
             #"long TXT "part one " "part two""#,
+            TestDNSServer.txt("dkim", Self.dkimText),
             "www A 192.0.2.10",
             "www AAAA 2001:db8::10",
             "@ MX 10 mx1.secure.test.",
@@ -44,6 +47,9 @@ import Testing
             #expect(txt.security == .secure)
             #expect(txt.texts == [Array("v=spf1 ip4:192.0.2.0/24 -all".utf8)])
             #expect(txt.ttl > 0 && txt.ttl <= 300)
+            let dkim = await resolver.lookup("dkim.secure.test", .txt)
+            #expect(dkim.texts == [Array(Self.dkimText.utf8)])
+            #expect(dkim.records.first.map { if case .txt(let strings) = $0 { strings.map(\.count) } else { [] } } == [255, 255, Self.dkimText.utf8.count - 510])
             let long = await resolver.lookup("long.secure.test", .txt)
             #expect(long.records == [.txt([Array("part one ".utf8), Array("part two".utf8)])])
             #expect(await resolver.lookup("www.secure.test", .a).records == [.a([192, 0, 2, 10])])

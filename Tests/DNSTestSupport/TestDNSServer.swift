@@ -44,6 +44,23 @@ public final class TestDNSServer: @unchecked Sendable {
         public var description: String
     }
 
+    /// A TXT record line for a zone: `text` cut into strings of at most 255 bytes (what a DKIM
+    /// key of 2048 bits needs), quotes and backslashes escaped, other bytes outside printable
+    /// ASCII written `\DDD`. `TestDNSServer.txt("sel._domainkey", "v=DKIM1; k=rsa; p=MIIB...")`
+    public static func txt(_ owner: String, _ text: String) -> String {
+        let bytes = Array(text.utf8)
+        let strings = stride(from: 0, to: max(bytes.count, 1), by: 255).map { start in
+            bytes[start..<min(start + 255, bytes.count)].map { byte -> String in
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): return "\\" + String(UnicodeScalar(byte))
+                case 0x20...0x7e: return String(UnicodeScalar(byte))
+                default: return "\\" + String(format: "%03d", byte)
+                }
+            }.joined()
+        }
+        return "\(owner) TXT " + strings.map { "\"\($0)\"" }.joined(separator: " ")
+    }
+
     public let port: UInt16
     public let directory: String
     /// The DNSKEY records of every signed zone (also the broken ones: that is what makes them
