@@ -9,7 +9,7 @@ import Foundation
 ///     let server = try await TestDNSServer.start(zones: [
 ///         .init("auth.test", signing: .signed, records: [
 ///             #"@ TXT "v=spf1 ip4:192.0.2.0/24 -all""#,
-///             #"sel._domainkey TXT "v=DKIM1; k=ed25519; p=...""#,  // DKIM key (long keys: split in "..." "...")
+///             TestDNSServer.txt("sel._domainkey", "v=DKIM1; k=rsa; p=MIIB..."),  // a DKIM key, any length
 ///             "_25._tcp.mx TLSA 3 1 1 0123...",                     // DANE
 ///             "mx A 192.0.2.25",
 ///         ]),
