@@ -118,6 +118,32 @@ import Testing
         #expect(await resolver.lookup("nothing-cached.plain.test", .a).isTemporaryFailure)
     }
 
+    @Test func manyConcurrentLookupsWithCancellationsAllEnd() async throws {
+        try await Self.withServer { _, resolver in
+            let names = ["www.secure.test", "www.plain.test", "nothing.secure.test", "broken.test", "loop1.secure.test"]
+            let answers = await withTaskGroup(of: (Int, DNSAnswer).self) { group in
+                for index in 0..<300 {
+                    group.addTask {
+                        let name = "\(index % 7 == 0 ? "x\(index)." : "")\(names[index % names.count])"
+                        return (index, await resolver.lookup(name, index % 2 == 0 ? .a : .txt))
+                    }
+                }
+                var collected: [Int: DNSAnswer] = [:]
+                for await (index, answer) in group { collected[index] = answer }
+                return collected
+            }
+            #expect(answers.count == 300)
+            #expect(answers[10]?.records == [.a([192, 0, 2, 10])])
+            #expect(answers[19]?.isTemporaryFailure == true)  // the CNAME loop
+            #expect(answers[0]?.result == .nxdomain)
+            // Cancelled ones end too, answered at once or with their answer.
+            let tasks = (0..<50).map { index in Task { await resolver.lookup("c\(index).plain.test", .a) } }
+            for (index, task) in tasks.enumerated() where index % 2 == 0 { task.cancel() }
+            for task in tasks { _ = await task.value }
+            #expect(await resolver.lookup("www.plain.test", .a).records == [.a([192, 0, 2, 20])])
+        }
+    }
+
     @Test func namesWithZoneFileSyntaxAreQueriedLiterallyOrRefused() async throws {
         try await Self.withServer { _, resolver in
             for name in [#"a b.plain.test"#, #"x\"y;z.plain.test"#, #"back\\slash.plain.test"#, "(paren).plain.test"] {
