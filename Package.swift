@@ -57,14 +57,6 @@ let package = Package(
         .target(name: "Policy", dependencies: ["MoatConfig"], exclude: ["VARIABLES.md"]),
         // The daemon's one resolver (UnboundResolver: DNSLookup over libunbound, DNSSEC, cache).
         .target(name: "DNSResolver", dependencies: ["DNS", "CUnbound"]),
-        // DANE (RFC 7672): TLSA records against an upstream certificate chain, and the policy.
-        .target(
-            name: "DANE",
-            dependencies: [
-                "DNS", .product(name: "X509", package: "swift-certificates"),
-                .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Crypto", package: "swift-crypto"),
-            ]
-        ),
         // SPF, DKIM, DMARC, ARC (verify and seal), DNS blocklists: who sent the message.
         .target(
             name: "SenderAuth",
@@ -244,10 +236,6 @@ let package = Package(
         // A real NSD with DNSSEC-signed test zones and resolvers pointed at it (not a test target itself).
         .target(name: "DNSTestSupport", dependencies: ["DNS", "DNSResolver"], path: "Tests/DNSTestSupport"),
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", "DNS", "DNSTestSupport"]),
-        .testTarget(name: "DANETests", dependencies: [
-            "DANE", "DNS", "DNSResolver", "DNSTestSupport", .product(name: "X509", package: "swift-certificates"),
-            .product(name: "SwiftASN1", package: "swift-asn1"), .product(name: "Crypto", package: "swift-crypto"),
-        ]),
         .testTarget(name: "SenderAuthTests", dependencies: ["SenderAuth", "DNS", "DNSResolver", "DNSTestSupport"]),
         .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam", "MIME", "Storage"]),
         // Machine-wide test set-up (users, shared caches, namespaces) under one lock.
