@@ -27,6 +27,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
         // Storage: the learned anti-spam model in SQLite (a later issue adds PostgreSQL).
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        // Metrics: counters and timers through swift-metrics, exposed for Prometheus on /metrics.
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Floor 1
@@ -43,6 +46,8 @@ let package = Package(
         // AntiSpam: libxml2's HTML parser turns HTML parts into text (no regular expressions).
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
         .target(name: "Storage", dependencies: [.product(name: "GRDB", package: "GRDB.swift")]),
+        // What moatd counts (messages, verdicts, connections), through swift-metrics.
+        .target(name: "Telemetry", dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")]),
         // DNS: the one lookup protocol SPF, DKIM, DMARC, ARC, blocklists and DANE ask.
         .target(name: "DNS"),
         // libunbound (Debian libunbound-dev): the validating, caching resolver.
@@ -60,7 +65,12 @@ let package = Package(
         // SPF, DKIM, DMARC, ARC (verify and seal), DNS blocklists: who sent the message.
         .target(
             name: "SenderAuth",
-            dependencies: ["DNS", "MIME", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: [
+                "DNS", "MIME",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "_CryptoExtras", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]
         ),
         .target(name: "AntiSpam", dependencies: ["MIME", "MoatConfig", "Storage", "CLibXML2"]),
         // libclamav in sandboxed worker processes (moat-scan), and moatd's side of them.
@@ -72,7 +82,7 @@ let package = Package(
         .target(
             name: "MailD",
             dependencies: [
-                "MoatConfig", "MIME", "ThreatEngine", "Policy", "AntiSpam", "Storage", "CZip",
+                "MoatConfig", "MIME", "ThreatEngine", "Policy", "AntiSpam", "Storage", "CZip", "SenderAuth", "Telemetry",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -81,7 +91,7 @@ let package = Package(
         .target(
             name: "InterfaceSupport",
             dependencies: [
-                "MoatConfig", "MailD",
+                "MoatConfig", "MailD", "Telemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -146,7 +156,8 @@ let package = Package(
         .target(
             name: "Gate",
             dependencies: [
-                "MailD", "MoatConfig", "MIME", "InterfaceSupport", "CertificateStore",
+                "MailD", "MoatConfig", "MIME", "InterfaceSupport", "CertificateStore", "DNS",
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "X509", package: "swift-certificates"),
@@ -162,7 +173,7 @@ let package = Package(
         .target(
             name: "MoatService",
             dependencies: [
-                "MoatConfig", "MailD", "ThreatEngine", "ScanSandbox", "AntiSpam", "Storage", "CertificateStore", "CPrivileges",
+                "MoatConfig", "MailD", "ThreatEngine", "ScanSandbox", "AntiSpam", "Storage", "CertificateStore", "CPrivileges", "Telemetry",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -182,6 +193,7 @@ let package = Package(
             name: "WebConsole",
             dependencies: [
                 "MoatConfig", "MailD", "MoatService", "CertificateStore",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -202,7 +214,8 @@ let package = Package(
             dependencies: [
                 "MoatConfig", "MoatService", "Control", "MailD", "Policy", "InterfaceSupport",
                 "MilterInterface", "SpamdInterface", "RspamdInterface", "ClamdInterface",
-                "LinuxFirewall", "Gate", "CertificateStore", "WebConsole",
+                "LinuxFirewall", "Gate", "CertificateStore", "WebConsole", "Telemetry",
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -214,6 +227,7 @@ let package = Package(
             name: "moat-ctl",
             dependencies: [
                 "MoatConfig", "MoatService", "Control", "MailD", "ThreatEngine", "Policy", "CertificateStore", "WebConsole",
+                "SenderAuth",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -236,7 +250,7 @@ let package = Package(
         // A real NSD with DNSSEC-signed test zones and resolvers pointed at it (not a test target itself).
         .target(name: "DNSTestSupport", dependencies: ["DNS", "DNSResolver"], path: "Tests/DNSTestSupport"),
         .testTarget(name: "DNSResolverTests", dependencies: ["DNSResolver", "DNS", "DNSTestSupport"]),
-        .testTarget(name: "SenderAuthTests", dependencies: ["SenderAuth", "DNS", "DNSResolver", "DNSTestSupport"]),
+        .testTarget(name: "SenderAuthTests", dependencies: ["SenderAuth", "DNS", "DNSResolver", "DNSTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "_CryptoExtras", package: "swift-crypto")]),
         .testTarget(name: "AntiSpamTests", dependencies: ["AntiSpam", "MIME", "Storage"]),
         // Machine-wide test set-up (users, shared caches, namespaces) under one lock.
         .target(name: "SystemSetupSupport", path: "Tests/SystemSetupSupport"),
@@ -257,10 +271,10 @@ let package = Package(
         .testTarget(name: "ClamdInterfaceTests", dependencies: ["ClamdInterface", "FilterTestSupport", "InterfaceSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "CertificateStoreTests", dependencies: ["CertificateStore", "MoatConfig", .product(name: "X509", package: "swift-certificates")]),
         .testTarget(name: "LinuxFirewallTests", dependencies: ["LinuxFirewall", "MoatConfig", "SystemSetupSupport"]),
-        .testTarget(name: "GateTests", dependencies: ["Gate", "MailD", "ThreatEngine", "MoatConfig", "CertificateStore", .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
-        .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine", "MoatConfig", "Policy"]),
+        .testTarget(name: "GateTests", dependencies: ["Gate", "MailD", "ThreatEngine", "MoatConfig", "CertificateStore", "DNS", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "MailDTests", dependencies: ["MailD", "ThreatEngine", "MoatConfig", "Policy", "SenderAuth", "Telemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
         .testTarget(name: "MoatServiceTests", dependencies: ["MoatService", "MailD", "MoatConfig", "ThreatEngine", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "MoatService", "MailD", "MoatConfig", "Policy", "CertificateStore", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")]),
+        .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "MoatService", "MailD", "MoatConfig", "Policy", "CertificateStore", "Telemetry", .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], exclude: ["Browser"]),
     ]
 )

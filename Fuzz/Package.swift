@@ -122,6 +122,15 @@ let package = Package(
         .target(name: "AntiSpam", dependencies: ["MIME", "MoatConfig", "Storage", "CLibXML2"],
                 path: "Modules/AntiSpam", swiftSettings: instrumented),
 
+        // Sender authentication: the DKIM/ARC tag lists, key and DMARC records (instrumented).
+        .target(name: "DNS", path: "Modules/DNS"),
+        .target(name: "SenderAuth", dependencies: [
+            "DNS", "MIME",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ], path: "Modules/SenderAuth", swiftSettings: instrumented),
+
         // What every target shares: the driver and the split/choice helpers.
         .target(name: "CFuzzDriver", path: "Targets/CFuzzDriver"),
         .target(name: "FuzzKit", dependencies: ["CFuzzDriver", .product(name: "NIOCore", package: "swift-nio")],
@@ -143,6 +152,8 @@ let package = Package(
                                    .product(name: "HTTPTypes", package: "swift-http-types")]),
         fuzzer("FuzzSpamTokenizer", ["AntiSpam"]),
         fuzzer("FuzzSpamHTML", ["AntiSpam", "MIME"]),
+        fuzzer("FuzzDKIMSignature", ["SenderAuth"]),
+        fuzzer("FuzzDKIMKeyRecord", ["SenderAuth"]),
         fuzzer("FuzzTLSHello", ["Gate", .product(name: "NIOTLS", package: "swift-nio"), "MailD", "Policy", "MoatConfig"]),
     ]
 )

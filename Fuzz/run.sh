@@ -24,7 +24,8 @@ mkdir -p "$out/bin"
 
 swiftc_targets=(mime config rules dns-wire spf)
 package_targets=(milter-codec milter-session spamd rspamd clamd smtp-lines smtp-session pop3-codec pop3-session
-                 imap-codec imap-session control-frames console-form tls-hello spam-tokenizer spam-html)
+                 imap-codec imap-session control-frames console-form tls-hello spam-tokenizer spam-html
+                 dkim-signature dkim-key)
 
 # The executable of a package target: milter-codec -> FuzzMilterCodec.
 product() {
@@ -37,6 +38,7 @@ product() {
         control-frames) echo FuzzControlFrames ;; console-form) echo FuzzConsoleForm ;;
         tls-hello) echo FuzzTLSHello ;;
         spam-tokenizer) echo FuzzSpamTokenizer ;; spam-html) echo FuzzSpamHTML ;;
+        dkim-signature) echo FuzzDKIMSignature ;; dkim-key) echo FuzzDKIMKeyRecord ;;
         *) echo "unknown target: $1 (Fuzz/run.sh list)" >&2; exit 2 ;;
     esac
 }

@@ -2,7 +2,7 @@
 # Milter throughput: Postfix's smtp-source sends N small clean messages through a private
 # Postfix (own config_directory and queue, loopback only, mail discarded after acceptance)
 #   1. with no milter,
-#   2. with Moat's Milter interface (release moatd),
+#   2. with Moat's Milter interface (release moatd), over TCP (the default) and a unix socket,
 #   3. with clamav-milter + clamd,
 # Moat and clamd load the same signature database (Moat's builtin test signatures), so both
 # do the same scanning work per message. Prints messages/s for each.
@@ -107,7 +107,8 @@ for product in moatd moat-scan; do
         || (cd "$REPO" && swift build -c release --scratch-path "$SCRATCH" --product "$product" >/dev/null)
 done
 mkdir -p "$T/moat/run" "$T/moat/var"
-cat > "$T/moat/moat.ini" <<CONF
+moat_run() {  # label, MilterSocket value, Postfix's milter address
+    cat > "$T/moat/moat.ini" <<CONF
 [Root]
 ControlSocket = $T/moat/run/moat-ctl.sock
 SignatureDir = $T/sigs
@@ -115,14 +116,22 @@ VarDir = $T/moat/var
 LogLevel = Notice
 
 [MailD]
-MilterSocket = 127.0.0.1:$MOAT_PORT
+MilterSocket = $2
 CONF
-"$SCRATCH/release/moatd" --config "$T/moat/moat.ini" > "$T/moat/moatd.log" 2>&1 &
-PIDS+=($!)
-wait_port "$MOAT_PORT"
-set_milter "inet:127.0.0.1:$MOAT_PORT"
-measure "Postfix + Moat milter"
-kill "${PIDS[-1]}"
+    "$SCRATCH/release/moatd" --config "$T/moat/moat.ini" > "$T/moat/moatd.log" 2>&1 &
+    PIDS+=($!)
+    case "$2" in
+        /*) for _ in $(seq 1 300); do [ -S "$2" ] && break; sleep 0.1; done ;;
+        *) wait_port "$MOAT_PORT" ;;
+    esac
+    set_milter "$3"
+    measure "$1"
+    kill "${PIDS[-1]}"
+    wait "${PIDS[-1]}" 2>/dev/null || true
+}
+# TCP is the default MilterSocket; the unix socket shows whether TCP adds a wait of its own.
+moat_run "Postfix + Moat milter" "127.0.0.1:$MOAT_PORT" "inet:127.0.0.1:$MOAT_PORT"
+moat_run "Postfix + Moat milter, unix" "$T/moat/run/milter.sock" "unix:$T/moat/run/milter.sock"
 # MOAT_ONLY=1: stop here (Benchmarks/Sandbox compares two Moat builds).
 [ -z "${MOAT_ONLY:-}" ] || exit 0
 

@@ -61,7 +61,7 @@ public final class SpamEngine: Sendable {
         }
         symbols.sort { $0.score != $1.score ? $0.score > $1.score : $0.name < $1.name }
         let points = symbols.reduce(0) { $0 + $1.score }
-        let total = 1 / (1 + exp(-1.5 * (points - settings.requiredPoints)))
+        let total = SpamResult.totalSpamScore(points: points, requiredPoints: settings.requiredPoints)
         return SpamResult(points: points, totalSpamScore: total, requiredPoints: settings.requiredPoints,
                           symbols: symbols, statisticsNote: note)
     }

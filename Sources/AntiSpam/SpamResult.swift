@@ -1,3 +1,5 @@
+import Foundation
+
 /// The anti-spam verdict on one message.
 public struct SpamResult: Sendable, Hashable {
     /// Sum of the symbols' scores, SpamAssassin-style points (spam at `requiredPoints`).
@@ -14,4 +16,9 @@ public struct SpamResult: Sendable, Hashable {
     public var statisticsNote: String?
 
     public var isSpam: Bool { points >= requiredPoints }
+
+    /// The logistic curve of `totalSpamScore`, for whoever adds symbols after the engine.
+    public static func totalSpamScore(points: Double, requiredPoints: Double) -> Double {
+        1 / (1 + exp(-1.5 * (points - requiredPoints)))
+    }
 }

@@ -85,13 +85,14 @@ public struct GateService: Service {
     let group: any EventLoopGroup
     let options: Options
     let logger: Logger
-    private let tracker = ConnectionTracker()
+    private let tracker: ConnectionTracker
     /// Client/server pairs whose TLS is relayed untouched for a while.
     let passThrough = TLSPassThroughList()
 
     public init(settings: SettingsStore, core: MailCore, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 logger: Logger = Logger(label: "Gate"), options: Options = Options()) {
         self.store = settings
+        self.tracker = ConnectionTracker(name: "Gate", metrics: core.metrics)
         var context = GateContext(core: core, profiles: ProfileCache(store: settings, name: "LinuxFirewall"), logger: logger,
                                   spoolLimit: GateSettings(settings.current.values).maxSpoolSize)
         context.spoolReadHook = options.spoolReadHook

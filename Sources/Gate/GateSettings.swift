@@ -19,8 +19,9 @@ public struct GateSettings: Sendable, Equatable {
     /// `ScanPop3Top`: hold and scan POP3 TOP replies like RETR.
     public var scanPop3Top = false
     public var unwrapSsl = false
-    /// `VerifyMxCertificates`: verify upstream certificates on port 25 too.
-    public var verifyMxCertificates = false
+    public enum MxVerification: String, Sendable { case no = "No", yes = "Yes", dane = "Dane" }
+    /// `VerifyMxCertificates`: how upstream certificates on port 25 are checked.
+    public var verifyMxCertificates = MxVerification.no
     public enum VerifyFailure: String, Sendable { case refuse = "Refuse", relay = "Relay" }
     /// `UpstreamVerifyFailure`: refuse the session, or relay it encrypted and unscanned.
     public var upstreamVerifyFailure = VerifyFailure.refuse
@@ -60,7 +61,7 @@ public struct GateSettings: Sendable, Equatable {
         inspectImap = settings.inspectImap
         scanPop3Top = settings.scanPop3Top
         unwrapSsl = settings.unwrapSsl
-        verifyMxCertificates = settings.verifyMxCertificates
+        verifyMxCertificates = MxVerification(rawValue: settings.verifyMxCertificates.rawValue) ?? .no
         upstreamVerifyFailure = settings.upstreamVerifyFailure == .relay ? .relay : .refuse
         unverifiedUpstream = settings.unverifiedUpstream == .relay ? .relay : .untrustedCa
         passThroughRejectingClients = settings.passThroughRejectingClients

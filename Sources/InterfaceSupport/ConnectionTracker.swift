@@ -1,10 +1,18 @@
 import NIOCore
 import Synchronization
+import Telemetry
 
 /// Keeps the open connections of one listener (a filter interface, the Gate), so shutdown can
 /// wait for them and the cap can be enforced.
 public final class ConnectionTracker: Sendable {
-    public init() {}
+    /// The listener's name in the connection metrics (`MailD.Milter`, `Gate`, ...).
+    let name: String
+    let metrics: MoatMetrics
+
+    public init(name: String = "", metrics: MoatMetrics = .disabled) {
+        self.name = name
+        self.metrics = metrics
+    }
 
     private let open = Mutex<[ObjectIdentifier: any Channel]>([:])
     /// Refusals not yet logged, and when the last log line about them was written: one line
@@ -20,8 +28,10 @@ public final class ConnectionTracker: Sendable {
             return true
         }
         if admitted {
+            metrics.connection(name, opened: true)
             channel.closeFuture.whenComplete { [self] _ in self.closed(id) }
         } else {
+            metrics.connectionRefused(name)
             refusals.withLock { $0.count += 1 }
         }
         return admitted
@@ -39,7 +49,7 @@ public final class ConnectionTracker: Sendable {
     }
 
     private func closed(_ id: ObjectIdentifier) {
-        _ = open.withLock { $0.removeValue(forKey: id) }
+        if open.withLock({ $0.removeValue(forKey: id) }) != nil { metrics.connection(name, opened: false) }
     }
 
     public func drain(within limit: Duration) async -> Bool {

@@ -7,6 +7,7 @@ import NIOPosix
 /// What the connections of one filter interface share: the profile in force, the spool
 /// directory of the messages they read, the log.
 public protocol FilterService: Sendable {
+    var core: MailCore { get }
     var profiles: ProfileCache { get }
     var spoolDirectory: String { get }
     var logger: Logger { get }
@@ -30,7 +31,7 @@ extension FilterSocket {
                                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                                 maxConnections: Int = InterfaceListener.defaultMaxConnections) -> InterfaceListener {
         InterfaceListener(name: component, address: address, group: group, logger: service.logger,
-                          maxConnections: maxConnections, refusal: busyReply) { channel in
+                          maxConnections: maxConnections, refusal: busyReply, metrics: service.core.metrics) { channel in
             initialize(channel, service: service)
         }
     }

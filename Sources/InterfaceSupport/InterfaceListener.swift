@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 import ServiceLifecycle
 import Synchronization
+import Telemetry
 
 /// The listening socket of one filter interface (Milter, spamd, rspamd, clamd), shared so each
 /// protocol module holds only its codec and session logic.
@@ -19,6 +20,8 @@ import Synchronization
 /// protocol's "busy, try later" answer; nothing for Milter, which has no answer before
 /// negotiation) and is closed, so idle or slow peers cannot take every descriptor of moatd
 /// while the connections already open are served as before.
+///
+/// TCP connections acknowledge every read at once (`QuickAckHandler`).
 public struct InterfaceListener: Service {
     public let name: String
     public let address: ListenAddress
@@ -28,13 +31,14 @@ public struct InterfaceListener: Service {
     public let maxConnections: Int
     let refusal: [UInt8]
     let initializer: @Sendable (any Channel) -> EventLoopFuture<Void>
+    let metrics: MoatMetrics
 
     /// The default cap of each filter listener (`[MailD] MilterMaxConnections`, ...).
     public static let defaultMaxConnections = 256
 
     public init(name: String, address: ListenAddress, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
                 logger: Logger, drainTime: Duration = .seconds(30), maxConnections: Int = InterfaceListener.defaultMaxConnections,
-                refusal: [UInt8] = [],
+                refusal: [UInt8] = [], metrics: MoatMetrics = .disabled,
                 childChannelInitializer: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>) {
         self.name = name
         self.address = address
@@ -44,6 +48,7 @@ public struct InterfaceListener: Service {
         self.maxConnections = max(1, maxConnections)
         self.refusal = refusal
         self.initializer = childChannelInitializer
+        self.metrics = metrics
     }
 
     public struct AlreadyInUse: Error, CustomStringConvertible {
@@ -53,8 +58,9 @@ public struct InterfaceListener: Service {
 
     /// Binds, for callers (tests) that need the bound port before serving.
     public func bind() async throws -> any Channel {
-        let connections = ConnectionTracker()
+        let connections = ConnectionTracker(name: name, metrics: metrics)
         let limit = maxConnections, refusal = refusal, logger = logger, name = name
+        let isTCP = if case .tcp = address { true } else { false }
         let bootstrap = ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -66,6 +72,11 @@ public struct InterfaceListener: Service {
                     }
                     return channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(RefuseConnectionHandler(reply: refusal))
+                    }
+                }
+                if isTCP {
+                    do { try channel.pipeline.syncOperations.addHandler(QuickAckHandler()) } catch {
+                        return channel.eventLoop.makeFailedFuture(error)
                     }
                 }
                 return initializer(channel)

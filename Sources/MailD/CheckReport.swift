@@ -1,4 +1,5 @@
 import MIME
+import SenderAuth
 import ThreatEngine
 
 /// A threat found in one part, in a form logs, JSON output and the rules use.
@@ -82,6 +83,9 @@ public struct CheckReport: Sendable, Codable {
     public var localFailure: String? = nil
     /// The anti-spam verdict; nil when the message could not be read.
     public var spam: SpamReport? = nil
+    /// SPF, DKIM, DMARC, ARC and blocklists; nil when the checks are off or the path has no
+    /// envelope (`[MailD] SenderAuthentication`).
+    public var senderAuthentication: SenderAuthentication? = nil
 
     public var threats: [FoundThreat] { parts.flatMap(\.threats) }
     public var unchecked: [UncheckedFact] { messageUnchecked + parts.flatMap(\.unchecked) }

@@ -19,7 +19,8 @@ enum FactsBuilder {
                           threats: part.threats.compactMap(threat), unchecked: part.unchecked.map(\.policyReason))
             },
             spamScore: report.spam?.totalSpamScore, spamSymbols: report.spam?.symbols.map(\.name) ?? [],
-            unchecked: report.messageUnchecked.map(\.policyReason))
+            unchecked: report.messageUnchecked.map(\.policyReason),
+            sender: report.senderAuthentication.map(SenderFacts.init))
     }
 
     static func threat(_ found: FoundThreat) -> ThreatFact? {

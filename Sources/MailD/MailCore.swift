@@ -3,6 +3,8 @@ import Foundation
 import Logging
 import MIME
 import Policy
+import SenderAuth
+import Telemetry
 import ThreatEngine
 
 /// The one check every front-end calls: parse, scan every leaf part decoded, collect facts.
@@ -18,19 +20,36 @@ public final class MailCore: Sendable {
     public let recentSpamSymbols = RecentSpamSymbols()
     /// Scores every message for spam and learns (TELL, rspamd's learn, moat-ctl learn).
     public let spamEngine: SpamEngine
+    /// SPF, DKIM, DMARC, ARC and blocklists, for messages that come with an envelope; nil: off.
+    public let senderChecks: SenderChecks?
+    /// Counters and timers per interface and verdict (Prometheus on the console's /metrics).
+    public let metrics: MoatMetrics
 
     /// `spamEngine` nil: an engine with its rules only and a model in memory (nothing learned).
     public init(scanner: any ThreatScanning, spoolDirectory: String, logger: Logger = Logger(label: "MailD"),
-                recentThreats: RecentThreats = RecentThreats(), spamEngine: SpamEngine? = nil) {
+                recentThreats: RecentThreats = RecentThreats(), spamEngine: SpamEngine? = nil,
+                senderChecks: SenderChecks? = nil, metrics: MoatMetrics = .disabled) {
+        self.metrics = metrics
         self.scanner = scanner
         self.spamEngine = spamEngine ?? SpamEngine(inMemory: AntiSpamSettings())
+        self.senderChecks = senderChecks
         self.recentThreats = recentThreats
         self.spool = Spool(directory: spoolDirectory)
         self.logger = logger
     }
 
     public func check(envelope: Envelope, message source: MessageSource, profile: CheckProfile) async -> CheckReport {
-        await inspect(envelope: envelope, message: source, profile: profile).report
+        let report = await inspect(envelope: envelope, message: source, profile: profile).report
+        // The clamd interface answers with the scan alone; moat-ctl's scans are not mail traffic.
+        if envelope.source == .clamd { record(report, verdict: report.status.rawValue, profile: profile) }
+        return report
+    }
+
+    func record(_ report: CheckReport, verdict: String, profile: CheckProfile) {
+        metrics.messageDecided(interface: profile.name, verdict: verdict, threats: report.threats.count,
+                               unchecked: report.unchecked.map(\.reason.rawValue),
+                               spam: report.spam.map { $0.points >= profile.spamThreshold } ?? false,
+                               duration: .milliseconds(report.elapsedMilliseconds))
     }
 
     /// The check, plus what rules read besides the scan results (headers, body text).
@@ -41,7 +60,7 @@ public final class MailCore: Sendable {
         var report = CheckReport(envelope: envelope, profile: profile.name, size: 0, parts: [], messageUnchecked: [],
                                  elapsedMilliseconds: 0, engineGeneration: scanner.signatureInfo.generation)
 
-        guard let prepared = prepare(source, profile: profile) else {
+        guard let prepared = prepare(source, envelope: envelope, profile: profile, deadline: deadline) else {
             if case .file(let path) = source {
                 report.messageUnchecked = [UncheckedFact(.engineError, "cannot read \(path)")]
                 report.localFailure = "cannot read the spooled message \(path)"
@@ -66,6 +85,11 @@ public final class MailCore: Sendable {
         }
         for job in jobs { job.input.discard() }
         report.parts = parts
+        if let senderTask = prepared.senderTask {
+            let auth = await withTaskCancellationHandler { await senderTask.value } onCancel: { senderTask.cancel() }
+            report.senderAuthentication = auth
+            report.spam = report.spam?.adding(SenderSymbols.symbols(auth), requiredPoints: spamEngine.settings.requiredPoints)
+        }
         report.elapsedMilliseconds = Int((clock.now - started) / .milliseconds(1))
         return (report, prepared.content)
     }
@@ -79,11 +103,15 @@ public final class MailCore: Sendable {
         var content: MessageContent
         var localFailure: String?
         var spam: SpamReport?
+        /// Sender authentication, started with the message bytes and running (DNS) while the
+        /// parts are scanned.
+        var senderTask: Task<SenderAuthentication, Never>?
     }
 
     /// Parses the message and decodes its leaves. A separate function so that, for a spooled
     /// message, the message bytes are released before the (long) scanning starts.
-    private func prepare(_ source: MessageSource, profile: CheckProfile) -> Prepared? {
+    private func prepare(_ source: MessageSource, envelope: Envelope, profile: CheckProfile,
+                         deadline: ContinuousClock.Instant) -> Prepared? {
         let bytes: [UInt8]
         switch source {
         case .bytes(let b):
@@ -103,6 +131,9 @@ public final class MailCore: Sendable {
         // The engine reads its own bounded share of the parts (AntiSpamLimits) while the
         // bytes are in memory anyway.
         prepared.spam = SpamReport(spamEngine.check(message))
+        if let senderChecks, let context = senderChecks.context(envelope, message: bytes) {
+            prepared.senderTask = Task { await senderChecks.authenticator.authenticate(context, deadline: deadline) }
+        }
 
         for item in PartScanPlan(message: message, limits: profile.limits).items {
             var problems = item.problems
@@ -197,10 +228,15 @@ extension MailCore {
             (action, repacked, reason) = repack(source, report: report, profile: profile,
                                                 text: text ?? FinalAction.defaultRepackReason, reason: reason)
         }
-        let decision = Decision(report: report, verdict: verdict, action: action,
-                                headersToAdd: verdict.headersToAdd.map { ($0.name, $0.value) },
+        var headersToAdd = verdict.headersToAdd.map { ($0.name, $0.value) }
+        if verdict.addAuthenticationResults {
+            headersToAdd.append(SenderChecks.authenticationResults(report.senderAuthentication,
+                                                                   authservId: senderChecks?.authservId))
+        }
+        let decision = Decision(report: report, verdict: verdict, action: action, headersToAdd: headersToAdd,
                                 repackedMessage: repacked, reason: reason)
         EventLog.record(decision, logger: logger, recent: recentThreats)
+        record(report, verdict: action.keyword, profile: profile)
         if let spam = report.spam { recentSpamSymbols.record(Array(Set(spam.symbols.map(\.name)))) }
         return decision
     }

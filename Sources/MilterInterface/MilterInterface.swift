@@ -44,7 +44,7 @@ public enum MilterInterface {
                                 spoolDirectory: String, group: any EventLoopGroup, logger: Logger,
                                 options: Options = Options()) -> InterfaceListener {
         InterfaceListener(name: "MailD.Milter", address: address, group: group, logger: logger,
-                          maxConnections: options.maxConnections) { channel in
+                          maxConnections: options.maxConnections, metrics: core.metrics) { channel in
             channel.eventLoop.makeCompletedFuture {
                 try addHandlers(to: channel.pipeline.syncOperations, profile: profile, core: core,
                                 spoolDirectory: spoolDirectory, logger: logger, options: options)

@@ -13,26 +13,54 @@ public struct MessageScan: Sendable {
         self.profile = profile
     }
 
-    /// One report per message; a path that cannot be read gives one report with its error.
-    /// `-` is standard input only when `readsStandardInput` (moatd's own is not the
-    /// client's, so the daemon never reads it).
-    public func reports(for paths: [String], readsStandardInput: Bool = false) async -> [NamedReport] {
-        var reports: [NamedReport] = []
+    /// One report per message, in input order; a path that cannot be read gives one report
+    /// with its error. `-` is standard input only when `readsStandardInput` (moatd's own is
+    /// not the client's, so the daemon never reads it). Messages are checked `concurrency` at
+    /// a time (by default twice the cores: one message's parts rarely keep every scan worker
+    /// busy, and reading the next file overlaps the scan of the last).
+    public func reports(for paths: [String], readsStandardInput: Bool = false,
+                        concurrency: Int = 2 * ProcessInfo.processInfo.activeProcessorCount) async -> [NamedReport] {
+        var entries: [Entry] = []
         for path in paths {
             if path == "-", readsStandardInput {
                 let data = FileHandle.standardInput.readDataToEndOfFile()
-                reports.append(NamedReport(name: "-", report: await check(.bytes([UInt8](data)))))
+                entries.append(.message(name: "-", source: .bytes([UInt8](data))))
                 continue
             }
             do {
-                for item in try MessageFiles.items(at: path) {
-                    reports.append(NamedReport(name: item.name, report: await check(item.source)))
-                }
+                entries += try MessageFiles.items(at: path).map { Entry.message(name: $0.name, source: $0.source) }
             } catch {
-                reports.append(NamedReport(name: path, report: nil, error: "\(error)"))
+                entries.append(.failed(name: path, error: "\(error)"))
             }
         }
-        return reports
+        var reports = [NamedReport?](repeating: nil, count: entries.count)
+        await withTaskGroup(of: (Int, NamedReport).self) { group in
+            var next = 0
+            func startNext() {
+                guard next < entries.count else { return }
+                let index = next, entry = entries[index]
+                next += 1
+                group.addTask { (index, await report(entry)) }
+            }
+            for _ in 0..<max(1, concurrency) { startNext() }
+            for await (index, report) in group {
+                reports[index] = report
+                startNext()
+            }
+        }
+        return reports.compactMap { $0 }
+    }
+
+    enum Entry: Sendable {
+        case message(name: String, source: MessageSource)
+        case failed(name: String, error: String)
+    }
+
+    private func report(_ entry: Entry) async -> NamedReport {
+        switch entry {
+        case .message(let name, let source): NamedReport(name: name, report: await check(source))
+        case .failed(let name, let error): NamedReport(name: name, report: nil, error: error)
+        }
     }
 
     private func check(_ message: MessageSource) async -> CheckReport {

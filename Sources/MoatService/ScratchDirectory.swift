@@ -3,10 +3,10 @@ import Logging
 import MoatConfig
 
 /// `[Root] TempDir`, libclamav's scratch space, made private to moatd (and its `[Root] User`).
-enum ScratchDirectory {
+public enum ScratchDirectory {
     /// The directory, or nil (libclamav's default) when it is empty or cannot be made ours:
     /// someone else's directory must not receive scanned content.
-    static func prepare(_ values: ConfigValues, logger: Logger) -> String? {
+    public static func prepare(_ values: ConfigValues, logger: Logger) -> String? {
         let path = values.root.tempDir
         guard !path.isEmpty else { return nil }
         do {

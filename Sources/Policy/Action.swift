@@ -4,11 +4,14 @@ enum Action: Sendable, Equatable {
     case addHeader(HeaderField)
     case setUnwrapSsl(Bool)
     case addTag(String)
+    /// `ADD_AUTH_RESULTS`: MailD adds an Authentication-Results header (RFC 8601) with what
+    /// sender authentication found.
+    case addAuthenticationResults
 
     var isFinal: Bool { if case .final = self { true } else { false } }
 
     /// Action keywords, for parsing and for suggestions.
-    static let keywords = ["PASS", "REJECT", "BLOCK", "TEMPFAIL", "DISCARD", "REPACK", "SCAN_MAIL", "ADD_HEADER", "SET"]
+    static let keywords = ["PASS", "REJECT", "BLOCK", "TEMPFAIL", "DISCARD", "REPACK", "SCAN_MAIL", "ADD_HEADER", "ADD_AUTH_RESULTS", "SET"]
     static let finalKeywords: Set<String> = ["PASS", "REJECT", "BLOCK", "TEMPFAIL", "DISCARD", "REPACK", "SCAN_MAIL"]
 
     static func keyword(_ word: String) -> String? {

@@ -30,6 +30,8 @@ public struct CompiledRuleSet: Sendable {
                 switch action {
                 case .addHeader(let field):
                     verdict.headersToAdd.append(field)
+                case .addAuthenticationResults:
+                    verdict.addAuthenticationResults = true
                 case .addTag(let tag):
                     state.tags.append(tag)
                     verdict.tags.append(tag)

@@ -43,6 +43,9 @@ public struct MessageFacts: Sendable, Equatable {
     /// Reasons the message as a whole could not be checked (parts carry their own).
     public var unchecked: [UncheckedReason]
 
+    // Sender authentication: nil when not checked.
+    public var sender: SenderFacts?
+
     public init(
         protocolName: MailProtocol? = nil, direction: Direction? = nil,
         clientIP: String? = nil, clientPort: Int? = nil, clientHostname: String? = nil,
@@ -51,7 +54,8 @@ public struct MessageFacts: Sendable, Equatable {
         helo: String? = nil, envelopeFrom: String? = nil, envelopeTo: [String] = [],
         messageId: String? = nil, subject: String? = nil, headers: [HeaderField] = [],
         bodyText: String = "", messageSize: Int = 0, parts: [PartFacts] = [],
-        spamScore: Double? = nil, spamSymbols: [String] = [], unchecked: [UncheckedReason] = []
+        spamScore: Double? = nil, spamSymbols: [String] = [], unchecked: [UncheckedReason] = [],
+        sender: SenderFacts? = nil
     ) {
         self.protocolName = protocolName
         self.direction = direction
@@ -76,6 +80,7 @@ public struct MessageFacts: Sendable, Equatable {
         self.spamScore = spamScore
         self.spamSymbols = spamSymbols
         self.unchecked = unchecked
+        self.sender = sender
     }
 
     /// Every threat found in any part.
@@ -104,6 +109,9 @@ public struct PartFacts: Sendable, Equatable {
     public var size: Int
     public var threats: [ThreatFact]
     public var unchecked: [UncheckedReason]
+
+    // Sender authentication: nil when not checked.
+    public var sender: SenderFacts?
 
     public init(path: String, filename: String? = nil, contentType: String = "text/plain", size: Int = 0,
                 threats: [ThreatFact] = [], unchecked: [UncheckedReason] = []) {

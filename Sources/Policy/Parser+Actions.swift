@@ -55,6 +55,11 @@ extension Parser {
         case "TEMPFAIL": return .final(.tempfail(try optionalText()))
         case "REPACK": return .final(.repack(try optionalText()))
         case "ADD_HEADER": return try parseAddHeader()
+        case "ADD_AUTH_RESULTS":
+            guard kind == .mail else {
+                throw RuleSyntaxError(at: token, "`ADD_AUTH_RESULTS` is only for the MailD rule sets")
+            }
+            return .addAuthenticationResults
         case "SET": return try parseSet()
         default:
             throw RuleSyntaxError(at: token, "unknown action `\(keyword)`")

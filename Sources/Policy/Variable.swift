@@ -75,7 +75,9 @@ extension Variable {
     static func numbers(_ values: [Int?]) -> [FactValue] { values.compactMap { $0.map { .number(Double($0)) } } }
 
     /// The variable table. Names are Dr.Web's where Dr.Web has one; aliases read too.
-    static let all: [Variable] = [
+    static let all: [Variable] = core + sender
+
+    private static let core: [Variable] = [
         Variable(name: "threat_category", kind: .enumerated(EnumDomain("threat category", ThreatCategory.self)),
                  isSet: true, type: "set of threat category",
                  meaning: "Categories of the threats found in any part: KnownVirus, VirusModification, UnknownVirus, Adware, Dialer, Joke, Riskware, HackTool",

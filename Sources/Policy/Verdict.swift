@@ -27,6 +27,18 @@ public enum FinalAction: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The action's keyword in lower case (`pass`, `reject`, ...), for counters and logs.
+    public var keyword: String {
+        switch self {
+        case .pass: "pass"
+        case .reject: "reject"
+        case .tempfail: "tempfail"
+        case .discard: "discard"
+        case .repack: "repack"
+        case .scanMail: "scan_mail"
+        }
+    }
+
     public var description: String {
         func quoted(_ t: String?) -> String { t.map { " \"\($0)\"" } ?? "" }
         switch self {
@@ -63,6 +75,8 @@ public struct Verdict: Sendable, Equatable, CustomStringConvertible {
     public var headersToAdd: [HeaderField]
     /// `SET tag = ...` results in rule order.
     public var tags: [String]
+    /// `ADD_AUTH_RESULTS` ran: the core adds an Authentication-Results header.
+    public var addAuthenticationResults: Bool
     /// `SET unwrap_ssl = ...`: the last value set, nil when no rule set it.
     public var unwrapSsl: Bool?
     /// nil when no rule reached a final action and the default PASS applies.
@@ -71,19 +85,22 @@ public struct Verdict: Sendable, Equatable, CustomStringConvertible {
     public var notes: [String]
 
     public init(action: FinalAction = .pass, headersToAdd: [HeaderField] = [], tags: [String] = [],
-                unwrapSsl: Bool? = nil, decidingRule: DecidingRule? = nil, notes: [String] = []) {
+                unwrapSsl: Bool? = nil, decidingRule: DecidingRule? = nil, notes: [String] = [],
+                addAuthenticationResults: Bool = false) {
         self.action = action
         self.headersToAdd = headersToAdd
         self.tags = tags
         self.unwrapSsl = unwrapSsl
         self.decidingRule = decidingRule
         self.notes = notes
+        self.addAuthenticationResults = addAuthenticationResults
     }
 
     /// `REJECT "text" by MailD.MilterRuleSet rule 1: <text>`, or `PASS (no rule decided)`.
     public var description: String {
         var text = action.description
         for header in headersToAdd { text += ", ADD_HEADER(\(header.name): \(header.value))" }
+        if addAuthenticationResults { text += ", ADD_AUTH_RESULTS" }
         for tag in tags { text += ", tag \(tag)" }
         if let unwrapSsl { text += ", unwrap_ssl \(unwrapSsl ? "yes" : "no")" }
         text += decidingRule.map { " by \($0)" } ?? " (no rule decided)"

@@ -3,32 +3,32 @@
 // anti-spam symbols and the Authentication-Results header are all read off these types.
 
 /// RFC 7208 §2.6.
-public enum SPFResult: String, Sendable, Hashable, CaseIterable {
+public enum SPFResult: String, Sendable, Hashable, CaseIterable, Codable {
     case none, neutral, pass, fail, softfail, temperror, permerror
 }
 
 /// RFC 6376 / RFC 8601 §2.7.1, for one signature.
-public enum DKIMResult: String, Sendable, Hashable, CaseIterable {
+public enum DKIMResult: String, Sendable, Hashable, CaseIterable, Codable {
     case none, pass, fail, policy, neutral, temperror, permerror
 }
 
 /// RFC 7489 §11.2.
-public enum DMARCResult: String, Sendable, Hashable, CaseIterable {
+public enum DMARCResult: String, Sendable, Hashable, CaseIterable, Codable {
     case none, pass, fail, temperror, permerror
 }
 
 /// The policy the author domain publishes (`p=`, or `sp=` for a subdomain), after `pct=`.
-public enum DMARCPolicy: String, Sendable, Hashable, CaseIterable {
+public enum DMARCPolicy: String, Sendable, Hashable, CaseIterable, Codable {
     case none, quarantine, reject
 }
 
 /// RFC 8617 §4.4: the chain validation status.
-public enum ARCResult: String, Sendable, Hashable, CaseIterable {
+public enum ARCResult: String, Sendable, Hashable, CaseIterable, Codable {
     case none, pass, fail
 }
 
 /// One SPF check (the envelope sender's domain, or the HELO name).
-public struct SPFCheck: Sendable, Hashable {
+public struct SPFCheck: Sendable, Hashable, Codable {
     public var result: SPFResult
     /// The domain whose record was evaluated.
     public var domain: String
@@ -47,7 +47,7 @@ public struct SPFCheck: Sendable, Hashable {
 }
 
 /// One DKIM-Signature (or ARC-Message-Signature) verified.
-public struct DKIMSignatureCheck: Sendable, Hashable {
+public struct DKIMSignatureCheck: Sendable, Hashable, Codable {
     public var result: DKIMResult
     /// `d=`
     public var domain: String
@@ -59,19 +59,25 @@ public struct DKIMSignatureCheck: Sendable, Hashable {
     public var signaturePrefix: String
     /// Why it failed or could not be checked.
     public var reason: String
+    /// `i=` (default `@` + `d=`), RFC 8601's `header.i`; empty when the signature did not parse.
+    public var identity: String
+    /// The key record said `t=y` (the signer is testing DKIM).
+    public var testing: Bool
 
     public init(result: DKIMResult, domain: String, selector: String, algorithm: String,
-                signaturePrefix: String = "", reason: String = "") {
+                signaturePrefix: String = "", reason: String = "", identity: String = "", testing: Bool = false) {
         self.result = result
         self.domain = domain
         self.selector = selector
         self.algorithm = algorithm
         self.signaturePrefix = signaturePrefix
         self.reason = reason
+        self.identity = identity
+        self.testing = testing
     }
 }
 
-public struct DMARCCheck: Sendable, Hashable {
+public struct DMARCCheck: Sendable, Hashable, Codable {
     public var result: DMARCResult
     /// The RFC5322.From domain.
     public var fromDomain: String
@@ -91,24 +97,29 @@ public struct DMARCCheck: Sendable, Hashable {
     }
 }
 
-public struct ARCCheck: Sendable, Hashable {
+public struct ARCCheck: Sendable, Hashable, Codable {
     public var result: ARCResult
     /// The number of ARC sets found (the highest `i=`).
     public var instances: Int
     /// The sealing domain of the newest set.
     public var lastSealer: String
     public var reason: String
+    /// The chain failed only because a key lookup failed for now (DNS): RFC 8617 has no
+    /// temperror, so `result` is `fail`, but a sealer should not seal such a chain as failed.
+    public var temporaryFailure: Bool
 
-    public init(result: ARCResult, instances: Int = 0, lastSealer: String = "", reason: String = "") {
+    public init(result: ARCResult, instances: Int = 0, lastSealer: String = "", reason: String = "",
+                temporaryFailure: Bool = false) {
         self.result = result
         self.instances = instances
         self.lastSealer = lastSealer
         self.reason = reason
+        self.temporaryFailure = temporaryFailure
     }
 }
 
 /// One blocklist that listed something of the message (the client address or a URL host).
-public struct BlocklistHit: Sendable, Hashable {
+public struct BlocklistHit: Sendable, Hashable, Codable {
     /// The zone as configured, e.g. `zen.spamhaus.org`.
     public var zone: String
     /// What was looked up: an address or a host name.
@@ -127,7 +138,7 @@ public struct BlocklistHit: Sendable, Hashable {
 }
 
 /// Everything sender authentication found for one message.
-public struct SenderAuthentication: Sendable, Hashable {
+public struct SenderAuthentication: Sendable, Hashable, Codable {
     public var spf: SPFCheck?
     public var heloSPF: SPFCheck?
     public var dkim: [DKIMSignatureCheck]

@@ -7,6 +7,7 @@ import Logging
 import MoatConfig
 import MoatService
 import NIOCore
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 
@@ -21,9 +22,12 @@ public struct ConsoleServer: Service {
         /// `SessionIdleTimeout` and `AccessLogPath` are read from here at each request.
         public var settings: SettingsStore
         var loginPolicy = LoginThrottle.Policy()
+        /// The registry moatd's metrics go to, served on /metrics; nil: no /metrics.
+        public var metrics: PrometheusCollectorRegistry?
 
         public init(addresses: [ListenAddress], certificate: ConsoleCertificate, credentials: ConsoleCredentials,
-                    settings: SettingsStore) {
+                    settings: SettingsStore, metrics: PrometheusCollectorRegistry? = nil) {
+            self.metrics = metrics
             self.addresses = addresses
             self.certificate = certificate
             self.credentials = credentials
@@ -59,7 +63,8 @@ public struct ConsoleServer: Service {
             credentials: configuration.credentials,
             idleTimeout: { Self.idleTimeout(settings.current.values) },
             accessLog: AccessLog(path: { settings.current.values.httpd.accessLogPath }),
-            logger: logger)
+            logger: logger, metrics: configuration.metrics,
+            metricsToken: { settings.current.values.httpd.metricsToken })
         let responder = routes.router().buildResponder()
         let logger = logger
         let status = status

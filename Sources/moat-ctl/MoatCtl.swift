@@ -10,5 +10,5 @@ struct MoatCtl: AsyncParsableCommand {
         3 moatd is not running; 4 moatd refused the reload (it keeps its previous settings); \
         5 permission denied; 1 any other failure; 64 command-line usage error.
         """,
-        subcommands: [CfShow.self, CfSet.self, Reload.self, AppInfoCommand.self, Scan.self, LearnCommand.self, RepackPasswordCommand.self, CertificateCommand.self, ConsolePasswordCommand.self, ConfigReference.self])
+        subcommands: [CfShow.self, CfSet.self, Reload.self, AppInfoCommand.self, Scan.self, LearnCommand.self, RepackPasswordCommand.self, CertificateCommand.self, ConsolePasswordCommand.self, ARCKeyCommand.self, ConfigReference.self])
 }

@@ -69,9 +69,10 @@ struct Scan: AsyncParsableCommand {
 }
 
 /// The core in this process: for hosts without moatd running, or stdin. The engine is set up
-/// as moatd's (`EngineSetup`), for the one profile asked for; libclamav's scratch space is its
-/// default and the spool a private directory removed afterwards, since moatd's may not be
-/// this user's to write.
+/// as moatd's (`EngineSetup`), for the one profile asked for; libclamav's scratch space is
+/// `[Root] TempDir` as for moatd when this user may use it (root, or moatd's user: a tmpfs
+/// there is most of the speed of a scan), else the system's; the spool is a private directory
+/// removed afterwards, since moatd's may not be this user's to write.
 struct LocalScan {
     let values: ConfigValues
     let profile: String
@@ -83,7 +84,11 @@ struct LocalScan {
             // Standard output carries the reports (JSON with --json): the sandbox speaks on stderr.
             var logger = Logger(label: "moat-ctl", factory: { label in StreamLogHandler.standardError(label: label) })
             logger.logLevel = .warning
-            scanner = try EngineSetup.scanner(values, serving: [checkProfile], temporaryDirectory: nil, logger: logger)
+            // Another user's TempDir is not an error here: the system's temporary directory serves.
+            var quiet = logger
+            quiet.logLevel = .critical
+            let scratch = ScratchDirectory.prepare(values, logger: quiet)
+            scanner = try EngineSetup.scanner(values, serving: [checkProfile], temporaryDirectory: scratch, logger: logger)
         } catch {
             printError("cannot load the signatures: \(error)")
             throw CtlExit.failure

@@ -1,13 +1,14 @@
 import Logging
 import MoatConfig
 import MoatService
+import Prometheus
 import WebConsole
 
 /// The HTTPS console (`[HTTPD]`), when `AdminListen` names addresses: its certificate
 /// (`ConsoleIdentity`), its password files in `VarDir/console`, and the server. A console that
 /// cannot start is reported by `appinfo` and logged; moatd filters mail without it.
 enum ConsoleServices {
-    static func console(_ context: InterfaceContext, daemon: Daemon) -> ConsoleServer? {
+    static func console(_ context: InterfaceContext, daemon: Daemon, metrics: PrometheusCollectorRegistry) -> ConsoleServer? {
         let values = context.settings.current.values
         let addresses = values.httpd.adminListen
         guard !addresses.isEmpty else { return nil }
@@ -29,7 +30,7 @@ enum ConsoleServices {
         }
         return ConsoleServer(
             configuration: .init(addresses: addresses, certificate: certificate, credentials: credentials,
-                                 settings: context.settings),
+                                 settings: context.settings, metrics: metrics),
             service: daemon, status: status, logger: logger)
     }
 }

@@ -6,8 +6,10 @@ import MailD
 import MoatConfig
 import MoatService
 import NIOPosix
+import Prometheus
 import Policy
 import ServiceLifecycle
+import Telemetry
 
 @main
 struct Moatd: AsyncParsableCommand {
@@ -49,9 +51,12 @@ struct Moatd: AsyncParsableCommand {
         let runUser = try Self.prepareRunUser(initial.values, configPath: path, logger: logger)
         routing.openFiles(initial.values)
 
+        // Counted in memory, served by the console's /metrics.
+        let metricsRegistry = PrometheusCollectorRegistry()
         let core: MailCore
         do {
-            core = try EngineSetup.daemonCore(initial.values, logger: logger)
+            core = try EngineSetup.daemonCore(initial.values, logger: logger,
+                                              metrics: MoatMetrics(factory: PrometheusMetricsFactory(registry: metricsRegistry)))
         } catch {
             logger.critical("cannot start the threat engine: \(error)")
             throw ExitCode(1)
@@ -73,7 +78,7 @@ struct Moatd: AsyncParsableCommand {
         if let firewall { daemon.setDivertStatus { firewall.status().summary } }
         daemon.setRunning(listeners.map { ($0.name, $0.address.description) })
         // The console is management, not mail: if it cannot listen, moatd goes on without it.
-        let console: [ServiceGroupConfiguration.ServiceConfiguration] = ConsoleServices.console(context, daemon: daemon).map {
+        let console: [ServiceGroupConfiguration.ServiceConfiguration] = ConsoleServices.console(context, daemon: daemon, metrics: metricsRegistry).map {
             [.init(service: $0, successTerminationBehavior: .ignore, failureTerminationBehavior: .ignore)]
         } ?? []
         let control = ControlServer(path: daemon.controlSocketPath, service: daemon,

@@ -103,7 +103,7 @@ import Testing
         for _ in 0..<2000 {
             let port = [25, 465, 587, 993].randomElement(using: &rng)!
             var m = Self.machine(port: port, replaceable: Bool.random(using: &rng)) {
-                $0.verifyMxCertificates = Bool.random(using: &rng)
+                $0.verifyMxCertificates = [GateSettings.MxVerification.no, .yes, .dane].randomElement(using: &rng)!
                 $0.unverifiedUpstream = Bool.random(using: &rng) ? .relay : .untrustedCa
                 $0.upstreamVerifyFailure = Bool.random(using: &rng) ? .relay : .refuse
             }

@@ -116,11 +116,15 @@ import Testing
     }
 
     @Test func upstreamPolicies() {
-        #expect(TLSInterception.policy(port: 25, serverName: "mx.example.org", verifyMx: false) == .opportunistic)
-        #expect(TLSInterception.policy(port: 25, serverName: "mx.example.org", verifyMx: true) == .verify(hostname: "mx.example.org"))
-        #expect(TLSInterception.policy(port: 993, serverName: "imap.example.org", verifyMx: false) == .verify(hostname: "imap.example.org"))
-        #expect(TLSInterception.policy(port: 465, serverName: nil, verifyMx: false) == .chainOnly)
-        #expect(TLSInterception.policy(port: 587, serverName: "192.0.2.1", verifyMx: false) == .chainOnly)
+        #expect(TLSInterception.policy(port: 25, serverName: "mx.example.org", verifyMx: .no) == .opportunistic)
+        #expect(TLSInterception.policy(port: 25, serverName: "mx.example.org", verifyMx: .yes) == .verify(hostname: "mx.example.org"))
+        #expect(TLSInterception.policy(port: 993, serverName: "imap.example.org", verifyMx: .no) == .verify(hostname: "imap.example.org"))
+        #expect(TLSInterception.policy(port: 465, serverName: nil, verifyMx: .no) == .chainOnly)
+        #expect(TLSInterception.policy(port: 587, serverName: "192.0.2.1", verifyMx: .no) == .chainOnly)
+        // DANE: the TLSA base domain is the MX name the client sent; without one, opportunistic.
+        #expect(TLSInterception.policy(port: 25, serverName: "mx.example.org", verifyMx: .dane) == .dane(hostname: "mx.example.org"))
+        #expect(TLSInterception.policy(port: 25, serverName: nil, verifyMx: .dane) == .opportunistic)
+        #expect(TLSInterception.policy(port: 587, serverName: "smtp.example.org", verifyMx: .dane) == .verify(hostname: "smtp.example.org"))
     }
 
     /// A server with a self-signed certificate, as a misconfigured or hostile upstream.

@@ -35,6 +35,17 @@ struct EngineSetupTests {
         #expect(reports[1].report?.status == .threat)
         #expect(reports[2].report == nil)
         #expect(reports[2].error != nil)
+
+        // Many messages at once, several in flight: each report still stands at its message's place.
+        var many: [String] = []
+        for index in 0..<24 {
+            let path = directory + "/many-\(index).eml"
+            try FileManager.default.copyItem(atPath: index % 3 == 0 ? eicar : clean, toPath: path)
+            many.append(path)
+        }
+        let manyReports = await MessageScan(core: core, profile: profile).reports(for: many, concurrency: 5)
+        #expect(manyReports.map(\.name) == many)
+        #expect(manyReports.enumerated().allSatisfy { $1.report?.status == ($0 % 3 == 0 ? .threat : .clean) })
     }
 
     /// The scan workers never see moatd's state, configuration, control socket or PID file.

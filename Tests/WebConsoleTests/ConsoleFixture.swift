@@ -5,6 +5,7 @@ import MailD
 import MoatConfig
 import MoatService
 import Policy
+import Prometheus
 import ServiceLifecycle
 import Synchronization
 import Testing
@@ -114,11 +115,14 @@ final class ConsoleFixture: @unchecked Sendable {
     let service: FileBackedService
     let credentials: ConsoleCredentials
     let initialPassword: String
+    /// The console's own certificate (PEM), for clients that pin it (the browser test).
+    let certificateChainPEM: String
     let group: ServiceGroup
     let task: Task<Void, any Error>
     let port: Int
 
-    init(httpd: String = "", threats: [ThreatEvent] = [], loginPolicy: LoginThrottle.Policy = .init()) async throws {
+    init(httpd: String = "", threats: [ThreatEvent] = [], loginPolicy: LoginThrottle.Policy = .init(),
+         metrics: PrometheusCollectorRegistry? = nil) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("moat-console-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let text = Self.configText.replacingOccurrences(of: "%VAR%", with: root + "/var")
@@ -129,6 +133,7 @@ final class ConsoleFixture: @unchecked Sendable {
         let identity = try ServerIdentity.loadOrIssue(authority: authority, directory: root + "/var/console", name: "console",
                                                       hosts: ["localhost", "127.0.0.1", "::1"])
         credentials = ConsoleCredentials(directory: root + "/var/console")
+        certificateChainPEM = identity.certificateChainPEM.first ?? ""
         let file = try #require(try credentials.prepareInitialPassword())
         initialPassword = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
 
@@ -137,7 +142,7 @@ final class ConsoleFixture: @unchecked Sendable {
         var configuration = ConsoleServer.Configuration(
             addresses: [.tcp(host: "127.0.0.1", port: 0)],
             certificate: ConsoleCertificate(chainPEM: identity.certificateChainPEM, privateKeyPEM: identity.privateKeyPEM),
-            credentials: credentials, settings: service.settings)
+            credentials: credentials, settings: service.settings, metrics: metrics)
         configuration.loginPolicy = loginPolicy
         var logger = Logger(label: "HTTPD")
         logger.logLevel = .warning
@@ -158,9 +163,9 @@ final class ConsoleFixture: @unchecked Sendable {
     }
 
     /// Runs `body` with a started console and stops it afterwards, whatever `body` did.
-    static func with(httpd: String = "", threats: [ThreatEvent] = [],
+    static func with(httpd: String = "", threats: [ThreatEvent] = [], metrics: PrometheusCollectorRegistry? = nil,
                      _ body: (ConsoleFixture) async throws -> Void) async throws {
-        let console = try await ConsoleFixture(httpd: httpd, threats: threats)
+        let console = try await ConsoleFixture(httpd: httpd, threats: threats, metrics: metrics)
         do {
             try await body(console)
         } catch {

@@ -60,7 +60,7 @@ struct InterceptionMachine {
 
     struct Settings: Equatable {
         var port: Int
-        var verifyMx: Bool
+        var verifyMx: GateSettings.MxVerification
         var unverifiedUpstream: GateSettings.Unverified
         var upstreamVerifyFailure: GateSettings.VerifyFailure
         var passThroughRejectingClients: Bool
@@ -107,7 +107,7 @@ struct InterceptionMachine {
         case (.verifyingUpstream(let sni, let policy), .upstreamHandshake(.success(let certificate), let provedName)):
             // Opportunistic TLS (port 25) never refuses the server, but the client is only
             // told what the server proved.
-            let verified = policy != .opportunistic || provedName
+            let verified = !policy.mayBeUnproven || provedName
             var effects: [Effect] = []
             if !verified {
                 effects.append(.log(.notice, "the server's certificate does not prove its name (port 25, opportunistic): UnverifiedUpstream = \(settings.unverifiedUpstream.rawValue)", sni: sni))

@@ -1,4 +1,5 @@
 import CertificateStore
+import DNS
 import Foundation
 import NIOCore
 import NIOSSL
@@ -22,13 +23,17 @@ public final class TLSInterception: Sendable {
     private let verifyingClient: NIOSSLContext
     private let chainOnlyClient: NIOSSLContext
     private let opportunisticClient: NIOSSLContext
+    /// The validating resolver DANE asks for TLSA records; nil: `Dane` acts as `No`.
+    let dns: (any DNSLookup)?
 
     /// `upstreamTrustRoots`: whom real servers' certificates must chain to (the system's
     /// store; tests give their own CA); `additionalUpstreamRoots`: more CA certificates on top
     /// of those (`UpstreamCaCertificates`: a private PKI's mail servers).
     public init(authority: CertificateAuthority, upstreamTrustRoots: NIOSSLTrustRoots = .default,
-                additionalUpstreamRoots: [String] = [], ownCertificates: [String] = []) throws {
+                additionalUpstreamRoots: [String] = [], ownCertificates: [String] = [],
+                dns: (any DNSLookup)? = nil) throws {
         self.authority = authority
+        self.dns = dns
         self.own = try OwnServerCertificates(paths: ownCertificates)
         self.issuer = try LeafIssuer(authority: authority)
         self.unverifiedIssuer = try LeafIssuer(authority: try CertificateAuthority.ephemeral(
@@ -59,10 +64,26 @@ public final class TLSInterception: Sendable {
         /// Never refused: MX-to-MX on port 25 is opportunistic TLS (`VerifyMxCertificates = No`);
         /// chain and name are still checked, to tell the client only what was proved.
         case opportunistic
+        /// Port 25 with `VerifyMxCertificates = Dane`: the MX's TLSA records decide (`DANEPolicy`).
+        case dane(hostname: String)
+
+        /// The handshake can succeed without the server proving its name; the client is then
+        /// given a leaf nobody trusts.
+        var mayBeUnproven: Bool {
+            switch self {
+            case .opportunistic, .dane: true
+            case .verify, .chainOnly: false
+            }
+        }
     }
 
-    public static func policy(port: Int, serverName: String?, verifyMx: Bool) -> UpstreamPolicy {
-        if port == 25, !verifyMx { return .opportunistic }
+    public static func policy(port: Int, serverName: String?, verifyMx: GateSettings.MxVerification) -> UpstreamPolicy {
+        if port == 25, verifyMx == .dane {
+            // The TLSA base domain is the MX host name, which a DANE client sends as SNI.
+            if let serverName, serverName.contains(where: \.isLetter) { return .dane(hostname: serverName) }
+            return .opportunistic
+        }
+        if port == 25, verifyMx == .no { return .opportunistic }
         if let serverName, !serverName.isEmpty, serverName.contains(where: \.isLetter) { return .verify(hostname: serverName) }
         return .chainOnly
     }
@@ -81,6 +102,20 @@ public final class TLSInterception: Sendable {
                 Task {
                     verification.record(await trust.verify(chain, hostname: hostname))
                     promise.succeed(.certificateVerified)
+                }
+            }
+        case .dane(let hostname):
+            let policy = DANEPolicy(dns: dns, trust: upstreamTrust)
+            return try NIOSSLClientHandler(context: opportunisticClient, serverHostname: hostname) { chain, promise in
+                Task {
+                    switch await policy.evaluate(chain.compactMap { try? $0.toDERBytes() }, hostname: hostname) {
+                    case .trusted(let proved):
+                        verification.record(proved)
+                        promise.succeed(.certificateVerified)
+                    case .refused(let reason):
+                        verification.refuse(reason)
+                        promise.succeed(.failed)
+                    }
                 }
             }
         }

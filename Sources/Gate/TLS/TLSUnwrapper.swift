@@ -181,7 +181,12 @@ final class InterceptionDriver: @unchecked Sendable {
             case .success(let channel):
                 upstreamChannel = channel
                 gate.onHandshake = { [self] outcome in
-                    handle(.upstreamHandshake(outcome, provedName: verification.verified))
+                    // A DANE refusal fails the handshake with a generic error; say why.
+                    if case .failure = outcome, let why = verification.refusal {
+                        handle(.upstreamHandshake(.failure(DANERefusal(reason: why)), provedName: false))
+                    } else {
+                        handle(.upstreamHandshake(outcome, provedName: verification.verified))
+                    }
                 }
             }
         }

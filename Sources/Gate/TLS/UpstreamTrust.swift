@@ -40,7 +40,11 @@ final class UpstreamTrust: Sendable {
     /// Whether `chain` (leaf first, as the server sent it) chains to the roots and names
     /// `hostname` (nil: the chain alone).
     func verify(_ chain: [NIOSSLCertificate], hostname: String?) async -> Bool {
-        let parsed = chain.compactMap { try? Certificate(derEncoded: $0.toDERBytes()) }
+        await verify(der: chain.compactMap { try? $0.toDERBytes() }, hostname: hostname)
+    }
+
+    func verify(der chain: [[UInt8]], hostname: String?) async -> Bool {
+        let parsed = chain.compactMap { try? Certificate(derEncoded: $0) }
         guard let leaf = parsed.first, parsed.count == chain.count else { return false }
         var verifier = Verifier(rootCertificates: roots) {
             RFC5280Policy(validationTime: Date())
@@ -52,9 +56,12 @@ final class UpstreamTrust: Sendable {
     }
 }
 
-/// What the opportunistic handshake found, read once the handshake is done.
+/// What the opportunistic (or DANE) handshake found, read once the handshake is done.
 final class UpstreamVerification: Sendable {
-    private let result = Mutex<Bool>(false)
-    var verified: Bool { result.withLock { $0 } }
-    func record(_ verified: Bool) { result.withLock { $0 = verified } }
+    private let result = Mutex<(verified: Bool, refusal: String?)>((false, nil))
+    var verified: Bool { result.withLock { $0.verified } }
+    /// Why DANE refused the server, for the log line of the failed handshake.
+    var refusal: String? { result.withLock { $0.refusal } }
+    func record(_ verified: Bool) { result.withLock { $0.verified = verified } }
+    func refuse(_ reason: String) { result.withLock { $0 = (false, reason) } }
 }

@@ -58,6 +58,8 @@ enum Layout {
         nav a { color: #fff; text-decoration: none; } nav a[aria-current] { font-weight: bold; text-decoration: underline; }
         nav form.inline { margin: 0; } nav form.inline:first-of-type { margin-left: auto; }
         main { padding: 1em 2em; max-width: 80em; }
+        figure.chart { margin: 1em 0 2em; } figure.chart svg { max-width: 100%; height: auto; background: #fff; border: 1px solid #d5d9df; }
+        figure.chart figcaption { font-weight: 600; margin-bottom: .3em; } .legend { margin-right: 1em; font-size: 13px; }
         table { border-collapse: collapse; width: 100%; background: #fff; margin-bottom: 1.5em; }
         th, td { border: 1px solid #d5dae0; padding: .3em .5em; text-align: left; vertical-align: top; }
         th { background: #e9edf1; } td.value { font-family: ui-monospace, monospace; white-space: pre-wrap; word-break: break-word; }

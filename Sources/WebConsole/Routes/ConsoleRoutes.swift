@@ -6,6 +6,7 @@ import MailD
 import MoatConfig
 import MoatService
 import NIOPosix
+import Prometheus
 
 /// The console's routes. Each one decodes the request, calls the daemon's service (or the
 /// console's own login and session objects) and renders a page; none holds logic of its own.
@@ -17,13 +18,16 @@ struct ConsoleRoutes: Sendable {
     let idleTimeout: @Sendable () -> TimeInterval
     let accessLog: AccessLog
     let logger: Logger
+    /// What /metrics serves; nil: no metrics are collected (404).
+    var metrics: PrometheusCollectorRegistry? = nil
+    var metricsToken: @Sendable () -> String = { "" }
 
     func router() -> Router<ConsoleContext> {
         let router = Router(context: ConsoleContext.self)
         // Outermost first: the access log sees the final status; the headers cover errors too.
         router.add(middleware: AccessLogMiddleware(log: accessLog))
         router.add(middleware: SecurityHeaders<ConsoleContext>())
-        router.add(middleware: SessionGuard(sessions: sessions, idleTimeout: idleTimeout))
+        router.add(middleware: SessionGuard(sessions: sessions, idleTimeout: idleTimeout, metricsToken: metricsToken))
 
         router.get("/console.css") { _, _ in
             var headers = HTTPFields()
@@ -48,6 +52,9 @@ struct ConsoleRoutes: Sendable {
         }
         router.post("/archive-password", use: archivePassword)
         router.get("/ca.pem", use: caCertificate)
+        if let metrics {
+            router.get("/metrics") { _, _ in MetricsRoute.response(metrics) }
+        }
         return router
     }
 

@@ -11,12 +11,17 @@ struct SessionGuard: RouterMiddleware {
 
     let sessions: ConsoleSessions
     let idleTimeout: @Sendable () -> TimeInterval
+    /// `[HTTPD] MetricsToken`, read at each request; empty: no token opens anything.
+    var metricsToken: @Sendable () -> String = { "" }
 
     func handle(_ request: Request, context: ConsoleContext, next: (Request, ConsoleContext) async throws -> Response) async throws -> Response {
         if Self.publicPaths.contains(request.uri.path) {
             if request.method == .post, !SameOrigin.allows(request) {
                 return Responses.error(.forbidden, "The request did not come from this console.")
             }
+            return try await next(request, context)
+        }
+        if request.uri.path == MetricsRoute.path, request.method == .get, MetricsRoute.bearerMatches(request, token: metricsToken()) {
             return try await next(request, context)
         }
         guard let token = request.cookies[ConsoleSessions.cookieName]?.value, !token.isEmpty,

@@ -17,6 +17,7 @@ public struct HTTPDSettings: Sendable {
         public static let adminSslKey = ParameterKey("HTTPD", "AdminSslKey")
         public static let accessLogPath = ParameterKey("HTTPD", "AccessLogPath")
         public static let maxConnections = ParameterKey("HTTPD", "MaxConnections")
+        public static let metricsToken = ParameterKey("HTTPD", "MetricsToken")
         public static let sessionIdleTimeout = ParameterKey("HTTPD", "SessionIdleTimeout")
     }
 
@@ -41,6 +42,9 @@ public struct HTTPDSettings: Sendable {
 
     /// `MaxConnections`: Moat: connections each AdminListen address keeps open at once; one more is answered HTTP 503 and closed (read at start) (default `64`).
     public var maxConnections: Int { values.integer(Key.maxConnections) }
+
+    /// `MetricsToken`: Moat: a secret (16 characters or more) with which a Prometheus scraper reads /metrics as `Authorization: Bearer <token>`; empty: /metrics needs a console login like every page (default empty).
+    public var metricsToken: String { values.text(Key.metricsToken) }
 
     /// `SessionIdleTimeout`: Moat: a console session unused for this long ends and the administrator logs in again (default `30m`).
     public var sessionIdleTimeout: ConfigDuration { values.duration(Key.sessionIdleTimeout) }

@@ -116,8 +116,8 @@ public struct LinuxFirewallSettings: Sendable {
     /// `CaKey`: Moat: PEM private key of CaCertificate; must be mode 0600 (default empty).
     public var caKey: String { values.text(Key.caKey) }
 
-    /// `VerifyMxCertificates`: Moat: Yes verifies upstream certificates on port 25 too; No accepts any there (MX-to-MX TLS is opportunistic) while still verifying submission, POP3 and IMAP servers (default `No`).
-    public var verifyMxCertificates: Bool { values.bool(Key.verifyMxCertificates) }
+    /// `VerifyMxCertificates`: Moat: port 25 upstream certificates: No accepts any (MX-to-MX TLS is opportunistic); Yes verifies them like submission, POP3 and IMAP servers; Dane verifies them by the MX's DNSSEC-signed TLSA records as Postfix's smtp_tls_security_level = dane (RFC 7672: a mismatch or a bogus answer refuses the session, no secure TLSA record falls back to No) (default `No`).
+    public var verifyMxCertificates: VerifyMxCertificates { values.choice(Key.verifyMxCertificates) }
 
     /// `UpstreamVerifyFailure`: Moat: when an upstream certificate fails verification: Refuse the TLS session, or Relay it unscanned (never forge for it) (default `Refuse`).
     public var upstreamVerifyFailure: UpstreamVerifyFailure { values.choice(Key.upstreamVerifyFailure) }
@@ -192,6 +192,13 @@ public struct LinuxFirewallSettings: Sendable {
         case ecdsaP256 = "EcdsaP256"
         case rsa2048 = "Rsa2048"
         case rsa3072 = "Rsa3072"
+    }
+
+    /// The words `VerifyMxCertificates` takes, as the file spells them.
+    public enum VerifyMxCertificates: String, Sendable, CaseIterable {
+        case no = "No"
+        case yes = "Yes"
+        case dane = "Dane"
     }
 
     /// The words `UpstreamVerifyFailure` takes, as the file spells them.

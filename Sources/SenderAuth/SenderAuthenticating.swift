@@ -1,0 +1,23 @@
+/// What sender authentication looks at: the connection and envelope facts and the message.
+public struct SenderContext: Sendable {
+    /// The SMTP client's address (text, IPv4 or IPv6); nil when the path does not know it.
+    public var clientIP: String?
+    public var helo: String?
+    /// MAIL FROM without angle brackets; "" is the null sender; nil when there is no envelope.
+    public var mailFrom: String?
+    /// The whole message, header and body, as received.
+    public var message: [UInt8]
+
+    public init(clientIP: String?, helo: String?, mailFrom: String?, message: [UInt8]) {
+        self.clientIP = clientIP
+        self.helo = helo
+        self.mailFrom = mailFrom
+        self.message = message
+    }
+}
+
+/// Runs every sender check MailD asks for. Implementations finish by `deadline` whatever DNS
+/// does: a check still waiting then reports `temperror`, never blocks the message.
+public protocol SenderAuthenticating: Sendable {
+    func authenticate(_ context: SenderContext, deadline: ContinuousClock.Instant) async -> SenderAuthentication
+}
