@@ -174,6 +174,7 @@ let package = Package(
             name: "MoatService",
             dependencies: [
                 "MoatConfig", "MailD", "ThreatEngine", "ScanSandbox", "AntiSpam", "Storage", "CertificateStore", "CPrivileges", "Telemetry",
+                "DNS", "DNSResolver", "SenderAuth",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -214,7 +215,7 @@ let package = Package(
             dependencies: [
                 "MoatConfig", "MoatService", "Control", "MailD", "Policy", "InterfaceSupport",
                 "MilterInterface", "SpamdInterface", "RspamdInterface", "ClamdInterface",
-                "LinuxFirewall", "Gate", "CertificateStore", "WebConsole", "Telemetry",
+                "LinuxFirewall", "Gate", "CertificateStore", "WebConsole", "Telemetry", "DNS", "DNSResolver",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -62,8 +62,10 @@ public final class SpamEngine: Sendable {
         symbols.sort { $0.score != $1.score ? $0.score > $1.score : $0.name < $1.name }
         let points = symbols.reduce(0) { $0 + $1.score }
         let total = SpamResult.totalSpamScore(points: points, requiredPoints: settings.requiredPoints)
+        var seen = Set<String>()
+        let hosts = analysed.urls.map { $0.host.lowercased() }.filter { !$0.isEmpty && seen.insert($0).inserted }
         return SpamResult(points: points, totalSpamScore: total, requiredPoints: settings.requiredPoints,
-                          symbols: symbols, statisticsNote: note)
+                          symbols: symbols, statisticsNote: note, urlHosts: hosts)
     }
 
     /// BAYES_SPAM / BAYES_HAM with points growing linearly from probability 0.5 out to the

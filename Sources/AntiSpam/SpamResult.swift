@@ -14,6 +14,9 @@ public struct SpamResult: Sendable, Hashable {
     public var symbols: [SpamSymbol]
     /// Why the statistical model was not used, when it was not (too little learned).
     public var statisticsNote: String?
+    /// The host names of the message's links, each once, in order of appearance: what URI
+    /// blocklists are asked about.
+    public var urlHosts: [String] = []
 
     public var isSpam: Bool { points >= requiredPoints }
 

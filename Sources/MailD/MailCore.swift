@@ -130,8 +130,9 @@ public final class MailCore: Sendable {
                                 content: MessageContent(message))
         // The engine reads its own bounded share of the parts (AntiSpamLimits) while the
         // bytes are in memory anyway.
-        prepared.spam = SpamReport(spamEngine.check(message))
-        if let senderChecks, let context = senderChecks.context(envelope, message: bytes) {
+        let spam = spamEngine.check(message)
+        prepared.spam = SpamReport(spam)
+        if let senderChecks, let context = senderChecks.context(envelope, message: bytes, urlHosts: spam.urlHosts) {
             prepared.senderTask = Task { await senderChecks.authenticator.authenticate(context, deadline: deadline) }
         }
 

@@ -18,14 +18,14 @@ public struct SenderChecks: Sendable {
     /// clamd clients send a message alone, `moat-ctl scan` reads files. SPF needs the client
     /// address; DKIM and DMARC could run on the message alone, but without the envelope a
     /// DMARC result would be half a result, so they are skipped together.
-    func context(_ envelope: Envelope, message: [UInt8]) -> SenderContext? {
+    func context(_ envelope: Envelope, message: [UInt8], urlHosts: [String] = []) -> SenderContext? {
         switch envelope.source {
         case .milter, .rspamd, .smtp: break
         case .spamd, .clamd, .pop3, .imap, .commandLine: return nil
         }
         guard envelope.clientAddress != nil || envelope.sender != nil else { return nil }
         return SenderContext(clientIP: envelope.clientAddress, helo: envelope.helo,
-                             mailFrom: envelope.sender.map(FactsBuilder.bare), message: message)
+                             mailFrom: envelope.sender.map(FactsBuilder.bare), message: message, urlHosts: urlHosts)
     }
 
     /// The `ADD_AUTH_RESULTS` header: what was found, or `none` when nothing was checked.

@@ -84,7 +84,8 @@ public enum EngineSetup {
 
     /// moatd's core: loaded before any service accepts work, saying loudly when only Moat's
     /// test database is there; libclamav's own messages go to the log.
-    public static func daemonCore(_ values: ConfigValues, logger: Logger, metrics: MoatMetrics = .disabled) throws -> MailCore {
+    public static func daemonCore(_ values: ConfigValues, logger: Logger, metrics: MoatMetrics = .disabled,
+                                  senderChecks: SenderChecks? = nil) throws -> MailCore {
         let profiles = daemonProfiles.map { ProfileChoice.profile(named: $0, values: values) }
         let scanner = try scanner(values, serving: profiles,
                                   temporaryDirectory: ScratchDirectory.prepare(values, logger: logger), logger: logger)
@@ -97,7 +98,7 @@ public enum EngineSetup {
             logger.error("no ClamAV signature databases in \(values.root.signatureDir): only Moat's small test database is loaded; run freshclam")
         }
         return MailCore(scanner: scanner, spoolDirectory: StateDirectories(values).coreSpool,
-                        spamEngine: spamEngine(values, logger: logger), metrics: metrics)
+                        spamEngine: spamEngine(values, logger: logger), senderChecks: senderChecks, metrics: metrics)
     }
 
     /// The anti-spam engine with its learned model in `VarDir/antispam/model.sqlite`. A model

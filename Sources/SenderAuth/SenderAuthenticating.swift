@@ -7,12 +7,16 @@ public struct SenderContext: Sendable {
     public var mailFrom: String?
     /// The whole message, header and body, as received.
     public var message: [UInt8]
+    /// The host names of the message's links (for URI blocklists), as the anti-spam engine
+    /// found them.
+    public var urlHosts: [String]
 
-    public init(clientIP: String?, helo: String?, mailFrom: String?, message: [UInt8]) {
+    public init(clientIP: String?, helo: String?, mailFrom: String?, message: [UInt8], urlHosts: [String] = []) {
         self.clientIP = clientIP
         self.helo = helo
         self.mailFrom = mailFrom
         self.message = message
+        self.urlHosts = urlHosts
     }
 }
 

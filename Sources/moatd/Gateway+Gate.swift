@@ -19,7 +19,7 @@ extension GatewayServices {
             let authority = try CertificateAuthority.loadOrCreate(CertificateAuthority.Settings(values))
             let extraRoots = settings.upstreamCaCertificates.isEmpty ? [] : [settings.upstreamCaCertificates]
             options.tls = try TLSInterception(authority: authority, additionalUpstreamRoots: extraRoots,
-                                              ownCertificates: settings.ownServerCertificates)
+                                              ownCertificates: settings.ownServerCertificates, dns: context.dns)
             logger.notice("TLS unwrapping CA ready", metadata: ["ca": "\(authority.source)"])
         } catch {
             logger.error("TLS unwrapping unavailable, TLS sessions are relayed blindly: \(error)")

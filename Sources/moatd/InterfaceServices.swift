@@ -1,3 +1,4 @@
+import DNS
 import InterfaceSupport
 import MailD
 import MoatConfig
@@ -9,6 +10,8 @@ struct InterfaceContext: Sendable {
     let settings: SettingsStore
     let core: MailCore
     let group: any EventLoopGroup
+    /// The validating resolver (DANE in the Gate); nil when none could be made.
+    var dns: (any DNSLookup)? = nil
 
     /// `[Root] VarDir` and what lies under it, as the settings say at start.
     var state: StateDirectories { StateDirectories(settings.current.values) }

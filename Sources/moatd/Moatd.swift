@@ -53,10 +53,14 @@ struct Moatd: AsyncParsableCommand {
 
         // Counted in memory, served by the console's /metrics.
         let metricsRegistry = PrometheusCollectorRegistry()
+        // One resolver for sender authentication, blocklists and DANE; stopped at exit.
+        let resolver = SenderAuthSetup.resolver(initial.values, logger: logger)
+        defer { resolver?.shutdown() }
         let core: MailCore
         do {
             core = try EngineSetup.daemonCore(initial.values, logger: logger,
-                                              metrics: MoatMetrics(factory: PrometheusMetricsFactory(registry: metricsRegistry)))
+                                              metrics: MoatMetrics(factory: PrometheusMetricsFactory(registry: metricsRegistry)),
+                                              senderChecks: SenderAuthSetup.checks(initial.values, lookup: resolver, logger: logger))
         } catch {
             logger.critical("cannot start the threat engine: \(error)")
             throw ExitCode(1)
@@ -71,7 +75,8 @@ struct Moatd: AsyncParsableCommand {
         // Before anything listens: spool files a crash left are whole messages nobody acknowledged.
         SpoolCleanup.run(initial.values, others: [GatewayServices.gateSpool(initial.values)], logger: logger)
 
-        let context = InterfaceContext(settings: daemon.settings, core: core, group: MultiThreadedEventLoopGroup.singleton)
+        let context = InterfaceContext(settings: daemon.settings, core: core, group: MultiThreadedEventLoopGroup.singleton,
+                                       dns: resolver)
         let listeners = InterfaceServices.listeners(context)
         let firewall = GatewayServices.firewall(context)
         let gateway: [any Service] = [firewall, GatewayServices.gate(context)].compactMap { $0 }

@@ -17,6 +17,8 @@ public struct MailDSettings: Sendable {
         public static let reportLanguages = ParameterKey("MailD", "ReportLanguages")
         public static let repackPassword = ParameterKey("MailD", "RepackPassword")
         public static let spamModelMinLearned = ParameterKey("MailD", "SpamModelMinLearned")
+        public static let senderAuthentication = ParameterKey("MailD", "SenderAuthentication")
+        public static let authServId = ParameterKey("MailD", "AuthServId")
         public static let dnsBlocklists = ParameterKey("MailD", "DnsBlocklists")
         public static let uriBlocklists = ParameterKey("MailD", "UriBlocklists")
         public static let spoolThreshold = ParameterKey("MailD", "SpoolThreshold")
@@ -80,6 +82,12 @@ public struct MailDSettings: Sendable {
 
     /// `SpamModelMinLearned`: Moat: the anti-spam statistical model is used only when at least this many spam and this many ham messages were learned (moat-ctl learn, spamc -L, rspamc learn_spam/learn_ham); until then only the rules score (default `200`).
     public var spamModelMinLearned: Int { values.integer(Key.spamModelMinLearned) }
+
+    /// `SenderAuthentication`: Moat: check SPF, DKIM, DMARC and ARC (and the DnsBlocklists, UriBlocklists) of messages that come with an envelope (Milter, Rspamd, the gateway's SMTP) while they are scanned; the results are rule variables (spf, dkim, dmarc, dmarc_policy, arc, dnsbl, uribl) and anti-spam symbols. No: none of it, no DNS queries (default `Yes`).
+    public var senderAuthentication: Bool { values.bool(Key.senderAuthentication) }
+
+    /// `AuthServId`: Moat: the name Moat signs its Authentication-Results headers with (ADD_AUTH_RESULTS, RFC 8601 authserv-id); empty: the host name (default empty).
+    public var authServId: String { values.text(Key.authServId) }
 
     /// `DnsBlocklists`: Moat: DNS blocklists asked about the client address (IPv4 reversed octets, IPv6 reversed nibbles): zones separated by commas, each with the meaning of its answers, e.g. zen.example(127.0.0.2:SBL, 127.0.0.4:XBL), bl.example; a code is an address or &N (a bit of the last octet); answers outside 127/8 or in 127.255.255/24 are no listing; empty: none (default empty).
     public var dnsBlocklists: String { values.text(Key.dnsBlocklists) }
