@@ -61,7 +61,7 @@ build_swiftc() {
             swiftc -parse-as-library -sanitize=fuzzer,address -O -g -module-name DNS -emit-module \
                 -emit-module-path "$out/DNS.swiftmodule" -emit-library -static -o "$out/libDNS.a" Sources/DNS/*.swift
             swiftc "${flags[@]}" -I "$out" -L "$out" -lDNS Sources/SenderAuth/SPF/*.swift Sources/SenderAuth/Blocklist/*.swift \
-                Sources/SenderAuth/AuthResults.swift Fuzz/SPFFuzz.swift -o "$out/bin/spf" ;;
+                Sources/SenderAuth/AuthResults.swift Sources/SenderAuth/Deadline.swift Fuzz/SPFFuzz.swift -o "$out/bin/spf" ;;
     esac
 }
 

@@ -21,6 +21,7 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
     private var submitted: [Query] = []
     private var pending = 0
     private var stopping = false
+    private var wakeClosed = false
     private var nextID = 1
     /// Queries submitted and not yet answered; cancellations of them wait in `cancelled`.
     private var live: Set<Int> = []
@@ -87,7 +88,11 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
         wake()
         stopped.wait()
         ub_ctx_delete(context)
-        close(wakeFD)
+        // Under the lock: a caller that just submitted may still be about to wake the thread.
+        lock.withLock {
+            wakeClosed = true
+            close(wakeFD)
+        }
     }
 
     public func lookup(_ name: String, _ type: DNSRecordType) async -> DNSAnswer {
@@ -136,7 +141,9 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
 
     private func wake() {
         var one: UInt64 = 1
-        _ = write(wakeFD, &one, 8)
+        lock.withLock {
+            if !wakeClosed { _ = write(wakeFD, &one, 8) }
+        }
     }
 
     // MARK: The resolver thread

@@ -9,7 +9,7 @@ import Foundation
 ///     let server = try await TestDNSServer.start(zones: [
 ///         .init("auth.test", signing: .signed, records: [
 ///             #"@ TXT "v=spf1 ip4:192.0.2.0/24 -all""#,
-///             #"sel._domainkey TXT "v=DKIM1; k=ed25519; p=...""#,  // DKIM key (long keys: split in "..." "...")
+///             TestDNSServer.txt("sel._domainkey", "v=DKIM1; k=rsa; p=MIIB..."),  // a DKIM key, any length
 ///             "_25._tcp.mx TLSA 3 1 1 0123...",                     // DANE
 ///             "mx A 192.0.2.25",
 ///         ]),
@@ -21,7 +21,7 @@ import Foundation
 ///
 /// Records are zone-file lines relative to the zone (`@`, `www`, or names ending in a dot);
 /// the SOA, the NS and the name server's address are added. `.brokenSignature` signs the zone
-/// and then changes the data of its TXT records after signing (validation fails: bogus);
+/// and then changes the data of its TXT and TLSA records (validation fails: bogus);
 /// `.expiredSignature` signs with signatures that expired in 2020. For the failure modes a
 /// real server does not produce, see `SilentDNSServer` (never answers: time-outs) and
 /// `TruncatingDNSServer` (answers every UDP query truncated, refuses TCP). Looping CNAMEs and
@@ -44,6 +44,23 @@ public final class TestDNSServer: @unchecked Sendable {
         public var description: String
     }
 
+    /// A TXT record line for a zone: `text` cut into strings of at most 255 bytes (what a DKIM
+    /// key of 2048 bits needs), quotes and backslashes escaped, other bytes outside printable
+    /// ASCII written `\DDD`. `TestDNSServer.txt("sel._domainkey", "v=DKIM1; k=rsa; p=MIIB...")`
+    public static func txt(_ owner: String, _ text: String) -> String {
+        let bytes = Array(text.utf8)
+        let strings = stride(from: 0, to: max(bytes.count, 1), by: 255).map { start in
+            bytes[start..<min(start + 255, bytes.count)].map { byte -> String in
+                switch byte {
+                case UInt8(ascii: "\""), UInt8(ascii: "\\"): return "\\" + String(UnicodeScalar(byte))
+                case 0x20...0x7e: return String(UnicodeScalar(byte))
+                default: return "\\" + String(format: "%03d", byte)
+                }
+            }.joined()
+        }
+        return "\(owner) TXT " + strings.map { "\"\($0)\"" }.joined(separator: " ")
+    }
+
     public let port: UInt16
     public let directory: String
     /// The DNSKEY records of every signed zone (also the broken ones: that is what makes them
@@ -63,7 +80,14 @@ public final class TestDNSServer: @unchecked Sendable {
     public static func start(zones: [Zone]) async throws -> TestDNSServer {
         try await withCheckedThrowingContinuation { continuation in
             Thread.detachNewThread {
-                continuation.resume(with: Result { try startBlocking(zones: zones) })
+                // The free port is free when chosen; another test may take it before NSD
+                // binds it. Try again with another.
+                var result = Result { try startBlocking(zones: zones) }
+                for _ in 0..<2 {
+                    guard case .failure = result else { break }
+                    result = Result { try startBlocking(zones: zones) }
+                }
+                continuation.resume(with: result)
             }
         }
     }

@@ -35,12 +35,18 @@ enum ZoneSigner {
         let keyLine = try String(contentsOfFile: "\(directory)/\(base).key", encoding: .utf8)
             .split(separator: "\n").first { $0.contains("DNSKEY") }.map { String($0.split(separator: ";")[0]) }
         if zone.signing == .brokenSignature {
-            // Change TXT data after signing: the RRSIGs no longer match what is served.
+            // Change TXT and TLSA data after signing: the RRSIGs no longer match what is served.
             var signed = try String(contentsOfFile: path + ".signed", encoding: .utf8)
             signed = signed.split(separator: "\n", omittingEmptySubsequences: false).map { line in
                 let fields = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-                guard fields.count >= 5, fields[3] == "TXT" else { return String(line) }
-                return line.replacingOccurrences(of: "\"", with: "\"x", options: [], range: line.range(of: "\""))
+                guard fields.count >= 5 else { return String(line) }
+                if fields[3] == "TXT", let quote = line.firstIndex(of: "\"") {
+                    return String(line[...quote]) + "x" + String(line[line.index(after: quote)...])
+                }
+                if fields[3] == "TLSA", let last = line.last {
+                    return String(line.dropLast()) + (last == "0" ? "1" : "0")
+                }
+                return String(line)
             }.joined(separator: "\n")
             try signed.write(toFile: path + ".signed", atomically: true, encoding: .utf8)
         }

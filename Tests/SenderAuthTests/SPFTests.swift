@@ -43,7 +43,13 @@ import Testing
         let bounce = await checker.check(ip: "198.51.100.7", sender: "", helo: "mail.example.com")
         #expect(bounce.result == .fail)
         #expect(bounce.domain == "mail.example.com")
-        #expect(await checker.checkHELO(ip: "192.0.2.7", helo: "[192.0.2.7]").result == .none)
+        // Address literals name no domain: none, without a query (the table would answer them).
+        var literal = DNSTable()
+        literal.addTXT("[192.0.2.7]", "v=spf1 +all")
+        literal.addTXT("192.0.2.7", "v=spf1 +all")
+        let literalChecker = SPFChecker(lookup: literal)
+        #expect(await literalChecker.checkHELO(ip: "192.0.2.7", helo: "[192.0.2.7]").result == .none)
+        #expect(await literalChecker.checkHELO(ip: "192.0.2.7", helo: "192.0.2.7").result == .none)
     }
 
     @Test func macrosExpandAsTheRFCExamplesSay() async {

@@ -67,6 +67,8 @@ enum SPFDomain {
         var name = Substring(domain)
         if name.last == "." { name = name.dropLast() }
         guard !name.isEmpty, name.utf8.count <= 253 else { return false }
+        // An address literal (a HELO of `[192.0.2.1]`, or a bare address) names no domain.
+        guard !name.contains("["), SPFAddress(String(name)) == nil else { return false }
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
         return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty && $0.utf8.count <= 63 }
     }
