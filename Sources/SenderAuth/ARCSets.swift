@@ -3,6 +3,9 @@
 enum ARCLimits {
     /// RFC 8617 §4.2.1: instances run from 1 to 50.
     static let maxInstance = 50
+    /// Each seal covers every set before it, so verifying costs up to 50 × 51 / 2 set copies:
+    /// a field longer than this (real ones are well under 4 KB) fails the chain instead.
+    static let maxFieldBytes = 16 * 1024
 }
 
 /// One ARC set: the three fields of one instance.
@@ -37,6 +40,7 @@ struct ARCSets: Sendable {
             }
             count += 1
             guard count <= 3 * ARCLimits.maxInstance else { return .broken("more than \(ARCLimits.maxInstance) ARC sets") }
+            guard f.range.count <= ARCLimits.maxFieldBytes else { return .broken("an ARC field longer than \(ARCLimits.maxFieldBytes) bytes") }
             guard let i = instance(of: f, in: fields, tagged: kind < 2) else { return .broken("ARC field without a valid i=") }
             switch kind {
             case 0: if seals.updateValue(f, forKey: i) != nil { return .broken("two ARC-Seal fields with i=\(i)") }

@@ -79,10 +79,10 @@ public struct ARCVerifier: Sendable {
         // Step 6: every seal, newest first, over the sets up to its own.
         for index in stride(from: n - 1, through: 0, by: -1) {
             let seal = seals[index]
-            let data = ARCSeal.signedData(sets: sets.sets[0...index], in: fields, blank: seal.blank)
             switch await key(seal.selector, seal.domain) {
             case .failure(let p): return failed(p, "ARC-Seal i=\(index + 1)")
             case .success(let record):
+                let data = ARCSeal.signedData(sets: sets.sets[0...index], in: fields, blank: seal.blank)
                 if let p = SignatureCrypto.verify(seal.signature, over: data, algorithm: seal.algorithm, key: record) {
                     return failed(p, "ARC-Seal i=\(index + 1)")
                 }

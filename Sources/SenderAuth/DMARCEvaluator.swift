@@ -27,6 +27,11 @@ public struct DMARCEvaluator: Sendable {
         return await evaluate(fromFields: from, spf: spf, dkim: dkim)
     }
 
+    /// The same for a message with one From field whose unfolded value is `fromHeader`.
+    public func evaluate(fromHeader: String, spf: SPFCheck?, dkim: [DKIMSignatureCheck]) async -> DMARCCheck {
+        await evaluate(fromFields: [fromHeader], spf: spf, dkim: dkim)
+    }
+
     /// The same with the From field values given (unfolded, one entry per From field).
     public func evaluate(fromFields: [String], spf: SPFCheck?, dkim: [DKIMSignatureCheck]) async -> DMARCCheck {
         let fromDomain: String

@@ -99,6 +99,8 @@ import Testing
         let flood = String(repeating: header, count: 400) + Fixtures.plainMessage
         let check = await verifier.verify(message: Fixtures.bytes(flood))
         #expect(check.result == .fail)
+        let long = "ARC-Authentication-Results: i=1; hop.example; " + String(repeating: "x", count: 20_000) + "\r\n"
+        #expect(await verifier.verify(message: Fixtures.bytes(long) + one).reason.contains("longer than"))
         let junk = String(repeating: "ARC-Seal: i=\u{01}\r\nARC-Message-Signature: ;;;\r\n", count: 2000) + Fixtures.plainMessage
         #expect(await verifier.verify(message: Fixtures.bytes(junk)).result == .fail)
     }

@@ -125,6 +125,15 @@ import Testing
             return
         }
         #expect(dkimpySays.hasPrefix("pass"), "\(dkimpySays)")
+        // dkimpy's arcsign seals on top of Moat's set (i=2); Moat verifies the mixed chain.
+        let listKey = try SigningKey.generate(.rsa)
+        let listFile = try py.add(listKey, selector: "list", domain: "lists.example.org")
+        let forwarded = try py.arcsign(Fixtures.bytes("Authentication-Results: lists.example.org; arc=pass\r\n") + out,
+                                       selector: "list", domain: "lists.example.org", keyFile: listFile, srvID: "lists.example.org")
+        let mixed = await ARCVerifier(lookup: py.table).verify(message: forwarded)
+        #expect(mixed.result == .pass, "\(mixed)")
+        #expect(mixed.instances == 2)
+        #expect(mixed.lastSealer == "lists.example.org")
         // A change after the seal breaks its message signature.
         let tampered = Fixtures.bytes(String(decoding: out, as: UTF8.self).replacingOccurrences(of: "noon", with: "one"))
         #expect(try py.verifyARC(tampered).hasPrefix("fail"))
