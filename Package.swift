@@ -202,7 +202,7 @@ let package = Package(
         .target(
             name: "WebConsole",
             dependencies: [
-                "MoatConfig", "MailD", "MoatService", "CertificateStore",
+                "MoatConfig", "MailD", "MoatService", "CertificateStore", "Storage",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -291,6 +291,6 @@ let package = Package(
         .testTarget(name: "MailDTests", dependencies: ["Storage", "MailD", "ThreatEngine", "MoatConfig", "Policy", "SenderAuth", "DNS", "Telemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
         .testTarget(name: "MoatServiceTests", dependencies: ["Storage", "SystemSetupSupport", "Control", "MoatService", "MailD", "MoatConfig", "ThreatEngine", .product(name: "Logging", package: "swift-log")]),
-        .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "MoatService", "MailD", "MoatConfig", "Policy", "CertificateStore", "Telemetry", .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], exclude: ["Browser"]),
+        .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "MoatService", "MailD", "MoatConfig", "Policy", "CertificateStore", "Storage", "ThreatEngine", "SystemSetupSupport", "Telemetry", .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], exclude: ["Browser"]),
     ]
 )

@@ -53,24 +53,28 @@ import Testing
         return result.out.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func browse(_ console: ConsoleFixture, steps: [[String: Any]]) async throws -> Report {
+    /// Runs the browser; screenshots go to `artefacts/<folder>/` (tests run in parallel, each
+    /// with its own folder and browser profile).
+    static func browse(_ console: ConsoleFixture, folder: String, steps: [[String: Any]]) async throws -> Report {
         try #require(FileManager.default.isExecutableFile(atPath: "/usr/bin/chromedriver"),
                      "chromium-driver is missing: scripts/deps/console.txt installs it")
-        try FileManager.default.createDirectory(atPath: artefacts, withIntermediateDirectories: true)
-        let stepsFile = artefacts + "/steps.json"
+        let shots = artefacts + "/" + folder
+        try? FileManager.default.removeItem(atPath: shots)
+        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+        let stepsFile = shots + "/steps.json"
         try JSONSerialization.data(withJSONObject: steps).write(to: URL(fileURLWithPath: stepsFile))
         let pin = try await spkiPin(console.certificateChainPEM)
         let result = try await Tool.run("/usr/bin/python3", [
-            script, "https://127.0.0.1:\(console.port)", console.initialPassword, pin, artefacts, stepsFile,
+            script, "https://127.0.0.1:\(console.port)", console.initialPassword, pin, shots, stepsFile,
         ])
-        try? FileManager.default.removeItem(atPath: artefacts + "/profile")
+        try? FileManager.default.removeItem(atPath: shots + "/profile")
         let line = try #require(result.out.split(separator: "\n").last, "the browser printed nothing: \(result.err)")
         return try JSONDecoder().decode(Report.self, from: Data(line.utf8))
     }
 
     @Test func administratorLogsInAndSeesEveryPageWithoutInjectedScript() async throws {
         try await ConsoleFixture.with(threats: [Self.hostile]) { console in
-            let report = try await Self.browse(console, steps: [
+            let report = try await Self.browse(console, folder: "pages", steps: [
                 ["path": "/"], ["path": "/threats"], ["path": "/configuration"], ["path": "/archive-password"],
             ])
             #expect(report.errors.isEmpty, "\(report.errors)")
@@ -80,7 +84,7 @@ import Testing
             for page in report.pages {
                 #expect(page.alert == nil, "\(page.name): an alert ran")
                 #expect(!page.injected, "\(page.name): script from a message ran")
-                #expect(FileManager.default.fileExists(atPath: Self.artefacts + "/\(page.name).png"), "\(page.name): screenshot")
+                #expect(FileManager.default.fileExists(atPath: Self.artefacts + "/pages/\(page.name).png"), "\(page.name): screenshot")
             }
             let threats = try #require(report.pages.first { $0.name.hasSuffix("threats") })
             // Shown as text, exactly as the sender wrote it.

@@ -7,6 +7,7 @@ import MoatService
 import Policy
 import Prometheus
 import ServiceLifecycle
+import Storage
 import Synchronization
 import Testing
 @testable import WebConsole
@@ -20,9 +21,13 @@ final class FileBackedService: ConsoleService {
     let authority: CertificateAuthority
     let threats: [ThreatEvent]
     let status: ConsoleStatus
+    /// The quarantine, message log and statistics (nil: none, as a daemon without storage).
+    let storage: GatewayStorage?
     private let reloads = Mutex(0)
 
-    init(path: String, authority: CertificateAuthority, threats: [ThreatEvent], status: ConsoleStatus) throws {
+    init(path: String, authority: CertificateAuthority, threats: [ThreatEvent], status: ConsoleStatus,
+         storage: GatewayStorage? = nil) throws {
+        self.storage = storage
         self.path = path
         self.authority = authority
         self.threats = threats
@@ -75,6 +80,18 @@ final class FileBackedService: ConsoleService {
     }
 
     func caCertificatePEM() throws -> String { authority.pem }
+
+    // The storage calls, as `Daemon` makes them (DaemonService+Storage.swift).
+    func store() throws -> GatewayStorage {
+        guard let storage else { throw StorageUnavailable() }
+        return storage
+    }
+    func quarantineList(_ query: QuarantineQuery) async throws -> [QuarantineRecord] { try await store().quarantine.list(query) }
+    func quarantineShow(id: String) async throws -> QuarantineDetail { try await store().quarantine.show(id: id) }
+    func quarantineRelease(id: String, by: String) async throws -> ReleaseOutcome { try await store().quarantine.release(id: id, by: by) }
+    func quarantineDelete(id: String, by: String) async throws { try await store().quarantine.delete(id: id, by: by) }
+    func logSearch(_ query: LogQuery) async throws -> [MessageLogEntry] { try await store().searchLog(query) }
+    func statistics(since: Date, until: Date) async throws -> [HourlyCount] { try await store().hourlyCounts(since: since, until: until) }
 }
 
 /// One answer as curl got it.
@@ -122,7 +139,7 @@ final class ConsoleFixture: @unchecked Sendable {
     let port: Int
 
     init(httpd: String = "", threats: [ThreatEvent] = [], loginPolicy: LoginThrottle.Policy = .init(),
-         metrics: PrometheusCollectorRegistry? = nil) async throws {
+         metrics: PrometheusCollectorRegistry? = nil, storage: GatewayStorage? = nil) async throws {
         root = FileManager.default.temporaryDirectory.appendingPathComponent("moat-console-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         let text = Self.configText.replacingOccurrences(of: "%VAR%", with: root + "/var")
@@ -138,7 +155,8 @@ final class ConsoleFixture: @unchecked Sendable {
         initialPassword = try String(contentsOfFile: file, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
 
         let status = ConsoleStatus()
-        service = try FileBackedService(path: root + "/moat.ini", authority: authority, threats: threats, status: status)
+        service = try FileBackedService(path: root + "/moat.ini", authority: authority, threats: threats, status: status,
+                                        storage: storage)
         var configuration = ConsoleServer.Configuration(
             addresses: [.tcp(host: "127.0.0.1", port: 0)],
             certificate: ConsoleCertificate(chainPEM: identity.certificateChainPEM, privateKeyPEM: identity.privateKeyPEM),
@@ -164,8 +182,8 @@ final class ConsoleFixture: @unchecked Sendable {
 
     /// Runs `body` with a started console and stops it afterwards, whatever `body` did.
     static func with(httpd: String = "", threats: [ThreatEvent] = [], metrics: PrometheusCollectorRegistry? = nil,
-                     _ body: (ConsoleFixture) async throws -> Void) async throws {
-        let console = try await ConsoleFixture(httpd: httpd, threats: threats, metrics: metrics)
+                     storage: GatewayStorage? = nil, _ body: (ConsoleFixture) async throws -> Void) async throws {
+        let console = try await ConsoleFixture(httpd: httpd, threats: threats, metrics: metrics, storage: storage)
         do {
             try await body(console)
         } catch {

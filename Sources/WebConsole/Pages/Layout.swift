@@ -12,6 +12,7 @@ enum Notice: Sendable {
 enum Layout {
     static let sections: [(path: String, title: String)] = [
         ("/", "Status"), ("/configuration", "Configuration"), ("/threats", "Threats"),
+        ("/quarantine", "Quarantine"), ("/log", "Message log"), ("/statistics", "Statistics"),
         ("/archive-password", "Archive password"),
     ]
 

@@ -52,6 +52,7 @@ struct ConsoleRoutes: Sendable {
         }
         router.post("/archive-password", use: archivePassword)
         router.get("/ca.pem", use: caCertificate)
+        addStorageRoutes(to: router)
         if let metrics {
             router.get("/metrics") { _, _ in MetricsRoute.response(metrics) }
         }

@@ -1,15 +1,14 @@
 import Foundation
-import SystemSetupSupport
 
 /// Postfix's smtp-sink on a loopback port: a real SMTP server that writes each message it
 /// accepts to a file (its envelope as X- header lines, then the DATA as received, LF line
 /// ends, dots not unstuffed). Run as nobody; stopped by its PID.
-final class SMTPSink: @unchecked Sendable {
-    let port: Int
-    let directory: String
+public final class SMTPSink: @unchecked Sendable {
+    public let port: Int
+    public let directory: String
     private let process: Process
 
-    init() throws {
+    public init() throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/sbin/smtp-sink") else {
             throw SystemSetup.Failure("smtp-sink is missing: install the packages in scripts/deps/storage.txt")
         }
@@ -31,14 +30,14 @@ final class SMTPSink: @unchecked Sendable {
     }
 
     /// The messages received so far, oldest first.
-    func messages() -> [String] {
+    public func messages() -> [String] {
         let names = ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted()
         return names.compactMap { try? String(contentsOfFile: directory + "/" + $0, encoding: .utf8) }
     }
 
     /// smtp-sink does not stop on SIGTERM: SIGKILL, then a bounded wait (never
     /// `waitUntilExit`, whose run loop can hang on the cooperative pool).
-    func stop() {
+    public func stop() {
         if process.isRunning { kill(process.processIdentifier, SIGKILL) }
         let deadline = Date().addingTimeInterval(10)
         while process.isRunning, Date() < deadline { usleep(20_000) }
