@@ -282,11 +282,20 @@ final class TLSNetnsLab: @unchecked Sendable {
     }
 
     /// Sets everything up on a thread of its own (it waits for servers and moatd to start).
-    static func start(postfix: Bool, dovecot: Bool) async throws -> TLSNetnsLab {
-        try await offPool { try TLSNetnsLab(postfix: postfix, dovecot: dovecot) }
+    /// `startingMoatd` false: the test starts it with `startMoatd(extra:)` once what it needs
+    /// (a DNS server, say) runs. `extraHosts`: more names for the server's address.
+    static func start(postfix: Bool, dovecot: Bool, startingMoatd: Bool = true, extraHosts: [String] = []) async throws -> TLSNetnsLab {
+        try await offPool { try TLSNetnsLab(postfix: postfix, dovecot: dovecot, startingMoatd: startingMoatd, extraHosts: extraHosts) }
     }
 
-    private init(postfix withPostfix: Bool, dovecot withDovecot: Bool) throws {
+    /// moatd with more settings: `extra[section]` lines go into that section.
+    func startMoatd(extra: [String: String]) async throws {
+        guard let binary = Moatd.binary else { throw GateTestFailure("the built moatd is needed") }
+        let ctl = URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("moat-ctl").path
+        try await offPool { try self.startMoatd(binary: binary, ctl: ctl, extra: extra) }
+    }
+
+    private init(postfix withPostfix: Bool, dovecot withDovecot: Bool, startingMoatd: Bool = true, extraHosts: [String] = []) throws {
         guard let binary = Moatd.binary else { throw GateTestFailure("the built moatd is needed") }
         let ctl = URL(fileURLWithPath: binary).deletingLastPathComponent().appendingPathComponent("moat-ctl").path
         for tool in ["/usr/bin/swaks", "/usr/bin/openssl", "/usr/bin/timeout", "/usr/bin/python3", "/usr/sbin/nft", "/usr/bin/ss", ctl] {
@@ -310,7 +319,7 @@ final class TLSNetnsLab: @unchecked Sendable {
             \(Self.serverIP) mail.test
             \(Self.selfSignedIP) selfsigned.test
             \(Self.wrongNameIP) wrongname.test
-
+            \(extraHosts.map { "\(Self.serverIP) \($0)\n" }.joined())
             """
         for ns in [client, gateway] {
             let dir = "/etc/netns/" + ns.name
@@ -321,7 +330,7 @@ final class TLSNetnsLab: @unchecked Sendable {
 
         if withPostfix { try startPostfix() }
         if withDovecot { try startDovecot() }
-        try startMoatd(binary: binary, ctl: ctl)
+        if startingMoatd { try startMoatd(binary: binary, ctl: ctl) }
     }
 
     deinit {
@@ -452,21 +461,24 @@ final class TLSNetnsLab: @unchecked Sendable {
 
     /// moatd on the gateway: divert of the mail ports arriving on eth0, UnwrapSsl = Yes, the
     /// servers' CA trusted upstream; then Moat's CA exported with moat-ctl.
-    private func startMoatd(binary: String, ctl: String) throws {
+    private func startMoatd(binary: String, ctl: String, extra: [String: String] = [:]) throws {
         try """
             [Root]
             ControlSocket = \(root)/run/moat-ctl.sock
             VarDir = \(root)/var
             TempDir = \(root)/tmp
             LogLevel = Info
+            \(extra["Root"] ?? "")
 
             [MailD]
             ReportLanguages = en
+            \(extra["MailD"] ?? "")
 
             [LinuxFirewall]
             InputDivert = Auto(interface:eth0 protected:\(Self.ports.map(String.init).joined(separator: ",")))
             UnwrapSsl = Yes
             UpstreamCaCertificates = \(serverCAFile)
+            \(extra["LinuxFirewall"] ?? "")
             """.write(toFile: root + "/moat.ini", atomically: true, encoding: .utf8)
         let moatd = try GatewayMoatd(binary: binary, namespace: gateway, config: root + "/moat.ini", log: root + "/moatd.log")
         self.moatd = moatd
