@@ -281,7 +281,7 @@ let package = Package(
             ],
             path: "Tests/FilterTestSupport"
         ),
-        .testTarget(name: "MilterInterfaceTests", dependencies: ["MilterInterface", "InterfaceSupport", "SystemSetupSupport", "MailD", "SenderAuth", "ThreatEngine", "ScanSandbox", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
+        .testTarget(name: "MilterInterfaceTests", dependencies: ["MilterInterface", "InterfaceSupport", "SystemSetupSupport", "MailD", "SenderAuth", "DNS", "DNSResolver", "DNSTestSupport", "ThreatEngine", "ScanSandbox", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "SpamdInterfaceTests", dependencies: ["SpamdInterface", "FilterTestSupport", "InterfaceSupport", "SystemSetupSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "RspamdInterfaceTests", dependencies: ["RspamdInterface", "FilterTestSupport", "InterfaceSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "ClamdInterfaceTests", dependencies: ["ClamdInterface", "FilterTestSupport", "InterfaceSupport", "MailD", "ThreatEngine", .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
