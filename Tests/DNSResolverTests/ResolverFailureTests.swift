@@ -38,14 +38,17 @@ import Testing
     @Test func queriesBeyondThePendingLimitAreRefusedAtOnce() async throws {
         let silent = try SilentDNSServer()
         defer { silent.stop() }
-        let resolver = try Self.forwarding(to: silent.port, timeout: .seconds(3), maxPending: 2)
+        // The first two must still be waiting when the third asks, however loaded the machine:
+        // a time-out far away, and shutdown (which answers them) once the third has its answer.
+        let resolver = try Self.forwarding(to: silent.port, timeout: .seconds(120), maxPending: 2)
         defer { resolver.shutdown() }
         async let first = resolver.lookup("one.example.test", .a)
         async let second = resolver.lookup("two.example.test", .a)
         // Let both reach the resolver before the third asks.
-        try await Task.sleep(for: .milliseconds(300))
+        try await Task.sleep(for: .seconds(2))
         let third = await resolver.lookup("three.example.test", .a)
         #expect(third.result == .temporaryFailure("too many DNS queries under way"))
+        resolver.shutdown()
         #expect(await first.isTemporaryFailure)
         #expect(await second.isTemporaryFailure)
     }

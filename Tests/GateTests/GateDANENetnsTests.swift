@@ -8,8 +8,9 @@ import Testing
 /// asks it, swaks sends through the Gate to Postfix on port 25 (STARTTLS) with the MX name as
 /// SNI. The server's certificate is for mail.test only, so a delivery to mx.dane.example can
 /// only have been verified by its TLSA record (DANE-EE: no name check), not by the CA.
-@Suite(.serialized, .enabled(if: NetnsAvailability.rootAndNamespaces, "needs root and `ip netns`"))
-struct GateDANENetnsTests {
+/// Part of GateTLSNetnsTests' suite: it builds the same namespaces and veth pairs, so it must
+/// never run beside them.
+extension GateTLSNetnsTests {
     @Test func tlsaDecidesThePort25Upstream() async throws {
         let lab = try await TLSNetnsLab.start(postfix: true, dovecot: false, startingMoatd: false,
                                               extraHosts: ["mx.dane.example", "mx.wrong.example", "mx.bogus.example"])

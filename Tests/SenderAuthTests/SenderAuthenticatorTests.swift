@@ -36,7 +36,9 @@ import Testing
         let authenticator = SenderAuthenticator(
             lookup: resolver, suffixes: PublicSuffixList(text: "test\n"),
             dnsBlocklists: [BlocklistZone(zone: "bl.test", meanings: [(.address([127, 0, 0, 2]), "SBL")])],
-            uriBlocklists: [BlocklistZone(zone: "uribl.test")], receiver: "mx.moat.test")
+            uriBlocklists: [BlocklistZone(zone: "uribl.test")], receiver: "mx.moat.test",
+            // Results, not timing: the time limit has a test of its own below.
+            timeLimit: .seconds(3600))
         try await body(authenticator, signed)
     }
 
