@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks/Storage: the message log searched by recipient, on SQLite and on PostgreSQL.
 #   bash Benchmarks/Storage/run.sh [ROWS] [SEARCHES]      (default 1000000 rows, 200 searches)
+#   BACKENDS=postgresql bash Benchmarks/Storage/run.sh   (one backend only; default both)
 # Target (issue 18): 1,000,000 rows searched by recipient in under 100 ms. Builds
 # moat-storage-bench in release mode, fills a fresh SQLite file and a fresh database on a
 # private PostgreSQL server (Debian's, run as nobody on a free loopback port, removed after),
@@ -20,9 +21,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== SQLite"
-"$bench" "" "$work/moat.sqlite" "$rows" "$searches"
-
+backends=${BACKENDS:-sqlite postgresql}
+if [[ " $backends " == *" sqlite "* ]]; then
+    echo "== SQLite"
+    "$bench" "" "$work/moat.sqlite" "$rows" "$searches"
+fi
+[[ " $backends " == *" postgresql "* ]] || exit 0
 echo "== PostgreSQL"
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
