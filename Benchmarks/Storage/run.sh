@@ -33,8 +33,9 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); p
 mkdir "$work/pg" && chown nobody:nogroup "$work/pg" && chmod 700 "$work/pg"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 as_nobody "$bin/initdb" -D "$work/pg" -U moat --auth=trust -E UTF8 --locale=C --no-sync >/dev/null
-as_nobody "$bin/postgres" -D "$work/pg" -p "$port" -k "$work/pg" -c listen_addresses=127.0.0.1 \
-    -c shared_buffers=256MB >"$work/postgres.log" 2>&1 &
+# setpriv execs postgres: $! is the server's own PID (a function here would give a subshell's).
+setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$bin/postgres" -D "$work/pg" -p "$port" -k "$work/pg" \
+    -c listen_addresses=127.0.0.1 -c shared_buffers=256MB >"$work/postgres.log" 2>&1 &
 pg_pid=$!
 for _ in $(seq 100); do "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break; sleep 0.2; done
 "$bin/createdb" -h 127.0.0.1 -p "$port" -U moat bench
