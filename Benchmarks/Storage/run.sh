@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks/Storage: the message log searched by recipient, on SQLite and on PostgreSQL.
 #   bash Benchmarks/Storage/run.sh [ROWS] [SEARCHES]      (default 1000000 rows, 200 searches)
+#   BACKENDS=postgresql bash Benchmarks/Storage/run.sh   (one backend only; default both)
 # Target (issue 18): 1,000,000 rows searched by recipient in under 100 ms. Builds
 # moat-storage-bench in release mode, fills a fresh SQLite file and a fresh database on a
 # private PostgreSQL server (Debian's, run as nobody on a free loopback port, removed after),
@@ -20,17 +21,21 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "== SQLite"
-"$bench" "" "$work/moat.sqlite" "$rows" "$searches"
-
+backends=${BACKENDS:-sqlite postgresql}
+if [[ " $backends " == *" sqlite "* ]]; then
+    echo "== SQLite"
+    "$bench" "" "$work/moat.sqlite" "$rows" "$searches"
+fi
+[[ " $backends " == *" postgresql "* ]] || exit 0
 echo "== PostgreSQL"
 bin=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir "$work/pg" && chown nobody:nogroup "$work/pg" && chmod 700 "$work/pg"
 as_nobody() { setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$@"; }
 as_nobody "$bin/initdb" -D "$work/pg" -U moat --auth=trust -E UTF8 --locale=C --no-sync >/dev/null
-as_nobody "$bin/postgres" -D "$work/pg" -p "$port" -k "$work/pg" -c listen_addresses=127.0.0.1 \
-    -c shared_buffers=256MB >"$work/postgres.log" 2>&1 &
+# setpriv execs postgres: $! is the server's own PID (a function here would give a subshell's).
+setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$bin/postgres" -D "$work/pg" -p "$port" -k "$work/pg" \
+    -c listen_addresses=127.0.0.1 -c shared_buffers=256MB >"$work/postgres.log" 2>&1 &
 pg_pid=$!
 for _ in $(seq 100); do "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break; sleep 0.2; done
 "$bin/createdb" -h 127.0.0.1 -p "$port" -U moat bench
