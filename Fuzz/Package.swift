@@ -42,6 +42,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // Moat's floors below the modules under test, as in ../Package.swift (not instrumented).
@@ -52,6 +54,9 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Modules/CZlib", pkgConfig: "zlib"),
         .systemLibrary(name: "CLibXML2", path: "Modules/CLibXML2", pkgConfig: "libxml-2.0"),
         .target(name: "CPrivileges", path: "Modules/CPrivileges"),
+        .systemLibrary(name: "CUnbound", path: "Modules/CUnbound"),
+        .target(name: "Telemetry", dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")], path: "Modules/Telemetry"),
+        .target(name: "DNSResolver", dependencies: ["DNS", "CUnbound"], path: "Modules/DNSResolver"),
         .target(name: "Storage", dependencies: [
             .product(name: "GRDB", package: "GRDB.swift"),
             .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -60,13 +65,13 @@ let package = Package(
         .target(name: "ThreatEngine", dependencies: ["CClamAV", "MoatConfig"], path: "Modules/ThreatEngine", exclude: ["LIMITS.md"]),
         .target(name: "Policy", dependencies: ["MoatConfig"], path: "Modules/Policy", exclude: ["VARIABLES.md"]),
         .target(name: "MailD", dependencies: [
-            "MoatConfig", "MIME", "ThreatEngine", "Policy", "AntiSpam", "Storage", "CZip",
+            "MoatConfig", "MIME", "ThreatEngine", "Policy", "AntiSpam", "Storage", "CZip", "SenderAuth", "Telemetry",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Logging", package: "swift-log"),
         ], path: "Modules/MailD", swiftSettings: [.unsafeFlags(["-enable-testing"])]),  // Decision's memberwise init
         // Instrumented: spamd's and rspamd's decoders read their request lines with its `RequestLine`.
         .target(name: "InterfaceSupport", dependencies: [
-            "MoatConfig", "MailD",
+            "MoatConfig", "MailD", "Telemetry",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -85,6 +90,7 @@ let package = Package(
         ], path: "Modules/ScanSandbox"),
         .target(name: "MoatService", dependencies: [
             "MoatConfig", "MailD", "MIME", "Storage", "ThreatEngine", "ScanSandbox", "CertificateStore", "CPrivileges",
+            "Telemetry", "DNS", "DNSResolver", "SenderAuth",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
@@ -101,7 +107,8 @@ let package = Package(
         .target(name: "ClamdInterface", dependencies: ["MailD", "MoatConfig", "Policy", "MIME", "InterfaceSupport"] + nio,
                 path: "Modules/ClamdInterface", swiftSettings: instrumented),
         .target(name: "Gate", dependencies: [
-            "MailD", "MoatConfig", "MIME", "Policy", "InterfaceSupport", "CertificateStore",
+            "MailD", "MoatConfig", "MIME", "Policy", "InterfaceSupport", "CertificateStore", "DNS",
+            .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOTLS", package: "swift-nio"),
             .product(name: "X509", package: "swift-certificates"),
@@ -112,7 +119,8 @@ let package = Package(
             "MoatConfig", "MailD", "MoatService", "Storage", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ] + nio, path: "Modules/Control", swiftSettings: instrumented),
         .target(name: "WebConsole", dependencies: [
-            "MoatConfig", "MailD", "MoatService", "CertificateStore",
+            "MoatConfig", "MailD", "MoatService", "CertificateStore", "Storage",
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),

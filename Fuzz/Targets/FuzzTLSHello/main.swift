@@ -71,8 +71,9 @@ runFuzzer { input in
         _ = decision.why
     }
     for port in [25, 465, 993] {
-        let policy = TLSInterception.policy(port: port, serverName: name, verifyMx: false)
-        _ = policy
+        for mode in [GateSettings.MxVerification.no, .yes, .dane] {
+            _ = TLSInterception.policy(port: port, serverName: name, verifyMx: mode)
+        }
     }
     // The name becomes the SNI of Moat's ClientHello upstream: refused or taken, never a crash.
     _ = try? NIOSSLClientHandler(context: clientContext, serverHostname: name)
