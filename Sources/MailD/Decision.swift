@@ -17,6 +17,9 @@ public struct Decision: Sendable {
     /// bottom) for a message it changed, to put in front of everything; empty when nothing
     /// was changed or no seal is configured.
     public var sealHeaders: [SignedHeaderField] = []
+    /// Occurrences (1-based) of Authentication-Results fields in the message that claim Moat's
+    /// authserv-id, to remove when Moat adds its own (the Milter does; see README).
+    public var forgedAuthenticationResults: [Int] = []
     /// Why the action was taken, for the event log and reply texts.
     public var reason: String
     /// `QUARANTINE` kept the message (its id), and whether it is held back from delivery.

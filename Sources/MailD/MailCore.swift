@@ -242,6 +242,10 @@ extension MailCore {
         var decision = Decision(report: report, verdict: verdict, action: action, headersToAdd: headersToAdd,
                                 repackedMessage: repacked, reason: reason, quarantine: quarantine)
         decision.sealHeaders = arcSeal(decision, source: source)
+        if verdict.addAuthenticationResults {
+            decision.forgedAuthenticationResults = SenderChecks.forgedAuthenticationResults(
+                content.headers, authservId: senderChecks?.authservId ?? ProcessInfo.processInfo.hostName)
+        }
         EventLog.record(decision, logger: logger, recent: recentThreats)
         record(report, verdict: action.keyword, profile: profile)
         recorder?.record(decision)

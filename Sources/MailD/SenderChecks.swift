@@ -31,6 +31,17 @@ public struct SenderChecks: Sendable {
                              mailFrom: envelope.sender.map(FactsBuilder.bare), message: message, urlHosts: urlHosts)
     }
 
+    /// The 1-based occurrences of the message's own Authentication-Results fields that claim
+    /// to come from `authservId`: a sender can write them, so they go when Moat adds its own
+    /// (RFC 8601 §5), or a filter downstream would take the forgery for Moat's word.
+    static func forgedAuthenticationResults(_ headers: [(name: String, value: String)], authservId: String) -> [Int] {
+        let fields = headers.filter { $0.name.caseInsensitiveCompare(AuthenticationResultsHeader.name) == .orderedSame }
+        return fields.enumerated().compactMap { index, field in
+            let id = field.value.prefix { $0 != ";" }.trimmingCharacters(in: .whitespaces)
+            return id.caseInsensitiveCompare(authservId) == .orderedSame ? index + 1 : nil
+        }
+    }
+
     /// The `ADD_AUTH_RESULTS` header: what was found, or `none` when nothing was checked.
     static func authenticationResults(_ auth: SenderAuthentication?, authservId: String?) -> (name: String, value: String) {
         (AuthenticationResultsHeader.name,

@@ -20,10 +20,16 @@ public enum VerdictReplies {
                                          value: (leadingSpace ? " " : "") + field.value(folding: "\n\t"))
             }
             : []
-        let added = actions.contains(.addHeaders)
+        // Forged fields in Moat's name go first, last occurrence first so the indices hold.
+        let forged = actions.contains(.changeHeaders)
+            ? decision.forgedAuthenticationResults.sorted(by: >).map {
+                MilterReply.changeHeader(index: UInt32($0), name: "Authentication-Results", value: "")
+            }
+            : []
+        let added = forged + (actions.contains(.addHeaders)
             ? decision.addedHeaders.map { MilterReply.addHeader(name: $0.name, value: milterValue($0, leadingSpace: leadingSpace)) }
                 + sealed
-            : []
+            : [])
         switch decision.mailAction {
         case .pass:
             return added + [.accept]

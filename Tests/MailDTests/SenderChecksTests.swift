@@ -75,6 +75,22 @@ import Testing
             + "dmarc=fail (p=reject) header.from=bank.example")
     }
 
+    @Test func resultsClaimingMoatsNameAreFoundForRemovalOthersStay() async {
+        let message = Array(("Authentication-Results: other.example; spf=pass\r\n"
+            + "Authentication-Results: MX.moat.test ; dkim=pass header.d=bank.example\r\n"
+            + "authentication-results: mx.moat.test; dmarc=pass\r\n").utf8) + Self.message
+        let core = MailCore(scanner: SharedCore.scanner, spoolDirectory: FileManager.default.temporaryDirectory
+            .appendingPathComponent("moat-spool-\(UUID().uuidString)").path,
+                            senderChecks: SenderChecks(authenticator: FixedAuthenticator(Self.forged), authservId: "mx.moat.test"))
+        let envelope = Envelope(source: .milter, sender: "<service@bank.example>", clientAddress: "192.0.2.7")
+        let decision = await core.decide(envelope: envelope, message: .bytes(message),
+                                         profile: CheckProfile(name: "Milter", limits: SharedCore.limits, rules: ["ADD_AUTH_RESULTS"]))
+        #expect(decision.forgedAuthenticationResults == [2, 3])
+        let quiet = await core.decide(envelope: envelope, message: .bytes(message),
+                                      profile: CheckProfile(name: "Milter", limits: SharedCore.limits, rules: []))
+        #expect(quiet.forgedAuthenticationResults.isEmpty, "only when Moat adds its own")
+    }
+
     @Test func withoutChecksTheHeaderSaysNone() async {
         let core = try! SharedCore.core()
         let decision = await core.decide(envelope: Envelope(source: .milter), message: .bytes(Self.message),

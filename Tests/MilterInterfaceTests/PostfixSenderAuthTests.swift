@@ -41,7 +41,10 @@ struct PostfixSenderAuthTests {
         let body = "From: Alice <alice@shop.test>\r\nTo: Bob <bob@example.org>\r\nSubject: order 42\r\n"
             + "Date: Sun, 06 Dec 2026 10:00:00 +0000\r\nMessage-ID: <order-42@shop.test>\r\n\r\nYour order has shipped.\r\n"
         let signature = try DKIMSigner(domain: "shop.test", selector: "s1", key: senderKey).sign(message: Array(body.utf8))
-        let sent = try await postfix.send((signature.line + body).replacingOccurrences(of: "\r\n", with: "\n"), from: "alice@shop.test")
+        // The sender forges a result in Moat's name: it must not reach the mailbox.
+        let forgery = "Authentication-Results: MX.moat.test; dkim=pass header.d=bank.example\r\n"
+        let sent = try await postfix.send((forgery + signature.line + body).replacingOccurrences(of: "\r\n", with: "\n"),
+                                          from: "alice@shop.test")
         #expect(sent.status == 0, "\(sent.output)")
         // A forgery of the same domain, unsigned: DMARC fails and the domain asks for rejection.
         let forged = try await postfix.send(body.replacingOccurrences(of: "order 42", with: "invoice").replacingOccurrences(of: "\r\n", with: "\n"),
@@ -53,6 +56,8 @@ struct PostfixSenderAuthTests {
         #expect(results.hasPrefix("Authentication-Results: mx.moat.test; spf=pass smtp.mailfrom=shop.test;"), "\(delivered)")
         #expect(results.contains("dkim=pass header.d=shop.test header.s=s1 header.a=rsa-sha256"))
         #expect(results.contains("dmarc=pass (p=reject) header.from=shop.test"))
+        #expect(!delivered.contains("bank.example"), "the forged result in Moat's name was removed: \(delivered)")
+        #expect(delivered.split(separator: "\n").filter { $0.hasPrefix("Authentication-Results:") }.count == 1, "one, Moat's own")
         #expect(delivered.contains("ARC-Seal: i=1;") && delivered.contains("ARC-Authentication-Results: i=1; mx.moat.test;"))
         var table = DNSTable()
         table.addTXT("moat._domainkey.gw.moat.test", sealKey.dnsRecord)

@@ -29,6 +29,17 @@ struct VerdictRepliesTests {
         #expect(!replies(decision, actions: [.changeBody]).contains { if case .insertHeader = $0 { true } else { false } })
     }
 
+    @Test func forgedResultsInMoatsNameAreDeletedLastFirstBeforeMoatsOwnIsAdded() {
+        var decision = S.decision(.pass, headers: [("Authentication-Results", "mx; spf=pass")])
+        decision.forgedAuthenticationResults = [1, 3]
+        #expect(replies(decision) == [
+            .changeHeader(index: 3, name: "Authentication-Results", value: ""),
+            .changeHeader(index: 1, name: "Authentication-Results", value: ""),
+            .addHeader(name: "Authentication-Results", value: " mx; spf=pass"),
+            .accept,
+        ])
+    }
+
     @Test func passAddsRuleHeadersThenAccepts() {
         #expect(replies(S.decision(.pass)) == [.accept])
         #expect(replies(S.decision(.pass, headers: [("X-Moat-Scan", "clean")])) == [.addHeader(name: "X-Moat-Scan", value: " clean"), .accept])
