@@ -73,17 +73,25 @@ final class RawClient: @unchecked Sendable {
         return (packet[0], Array(packet.dropFirst()))
     }
 
+    /// Version 6, every action, every protocol flag (no replies to the envelope steps).
+    static let negotiation = Support.packet("O", Support.u32(6) + Support.u32(0x1FF) + Support.u32(0x1FFFFF))
+
+    /// MAIL, RCPT, one header, the body and the end of the message.
+    static func message(body: String) -> [UInt8] {
+        Support.packet("M", Support.str0("<a@example.com>"))
+            + Support.packet("R", Support.str0("<b@example.org>"))
+            + Support.packet("L", Support.str0("Subject", " test"))
+            + Support.packet("B", Array(body.utf8))
+            + Support.packet("E")
+    }
+
     func negotiate() async -> Reply? {
-        send(Support.packet("O", Support.u32(6) + Support.u32(0x1FF) + Support.u32(0x1FFFFF)))
+        send(Self.negotiation)
         return await read()
     }
 
     func message(body: String) {
-        send(Support.packet("M", Support.str0("<a@example.com>")))
-        send(Support.packet("R", Support.str0("<b@example.org>")))
-        send(Support.packet("L", Support.str0("Subject", " test")))
-        send(Support.packet("B", Array(body.utf8)))
-        send(Support.packet("E"))
+        send(Self.message(body: body))
     }
 }
 
