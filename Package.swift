@@ -289,7 +289,7 @@ let package = Package(
         .testTarget(name: "LinuxFirewallTests", dependencies: ["LinuxFirewall", "MoatConfig", "SystemSetupSupport"]),
         .testTarget(name: "GateTests", dependencies: ["Gate", "MailD", "ThreatEngine", "MoatConfig", "CertificateStore", "DNS", "DNSResolver", "DNSTestSupport", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOEmbedded", package: "swift-nio"), .product(name: "NIOTestUtils", package: "swift-nio")]),
         .testTarget(name: "MailDTests", dependencies: ["Storage", "MailD", "ThreatEngine", "MoatConfig", "Policy", "SenderAuth", "DNS", "Telemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
-        .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control"]),
+        .testTarget(name: "MoatIntegrationTests", dependencies: ["MoatConfig", "Control", "SystemSetupSupport"]),
         .testTarget(name: "MoatServiceTests", dependencies: ["Storage", "SystemSetupSupport", "Control", "MoatService", "MailD", "MoatConfig", "ThreatEngine", .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "WebConsoleTests", dependencies: ["WebConsole", "MoatService", "MailD", "MoatConfig", "Policy", "CertificateStore", "Storage", "ThreatEngine", "SystemSetupSupport", "Telemetry", .product(name: "Prometheus", package: "swift-prometheus"), .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"), .product(name: "Logging", package: "swift-log")], exclude: ["Browser"]),
     ]

@@ -88,10 +88,17 @@ final class Daemon {
     let process = Process()
     let sandbox: Sandbox
 
-    init(_ sandbox: Sandbox) throws {
+    /// `namespace`: a network namespace to run in (`ip netns exec` replaces itself with
+    /// moatd, so the process is moatd's).
+    init(_ sandbox: Sandbox, namespace: String? = nil) throws {
         self.sandbox = sandbox
-        process.executableURL = URL(fileURLWithPath: Binaries.path("moatd"))
-        process.arguments = ["--config", sandbox.config]
+        if let namespace {
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/ip")
+            process.arguments = ["netns", "exec", namespace, Binaries.path("moatd"), "--config", sandbox.config]
+        } else {
+            process.executableURL = URL(fileURLWithPath: Binaries.path("moatd"))
+            process.arguments = ["--config", sandbox.config]
+        }
         FileManager.default.createFile(atPath: sandbox.log, contents: nil)
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: sandbox.log))
         process.standardOutput = log

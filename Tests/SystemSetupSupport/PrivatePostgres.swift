@@ -14,12 +14,17 @@ public final class PrivatePostgres: @unchecked Sendable {
     private let lock = NSLock()
     private var process: Process?
 
+    /// Addresses besides 127.0.0.1 the server listens on (a test network's, made before).
+    public let extraListen: [String]
+
     public var dataDirectory: String { root + "/data" }
     public var logFile: String { root + "/postgres.log" }
     public var pid: Int32? { lock.withLock { process?.processIdentifier } }
 
     /// Initialises a cluster and starts it; blocking (call from a thread of its own).
-    public init() throws {
+    /// `listen`: more addresses to listen on; `clients`: networks (CIDR) whose connections
+    /// are trusted besides loopback's, such as the other end of a test's veth.
+    public init(listen: [String] = [], clients: [String] = []) throws {
         guard let bin = Self.binDirectory() else {
             throw SystemSetup.Failure("PostgreSQL is not installed: install the packages in scripts/deps/storage.txt")
         }
@@ -27,6 +32,7 @@ public final class PrivatePostgres: @unchecked Sendable {
         let root = NSTemporaryDirectory() + "moat-pg-\(UUID().uuidString.prefix(8))"
         let dataDirectory = root + "/data"
         self.root = root
+        extraListen = listen
         port = try Self.freePort()
         try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
         chmod(root, 0o755)
@@ -38,6 +44,12 @@ public final class PrivatePostgres: @unchecked Sendable {
         let initdb = Self.asNobody(bin + "/initdb", ["-D", dataDirectory, "-U", user, "--auth=trust", "-E", "UTF8",
                                                      "--no-sync", "--locale=C"])
         guard initdb.status == 0 else { throw SystemSetup.Failure("initdb failed: \(initdb.output)") }
+        if !clients.isEmpty {
+            let hba = try FileHandle(forWritingTo: URL(fileURLWithPath: dataDirectory + "/pg_hba.conf"))
+            hba.seekToEndOfFile()
+            hba.write(Data(clients.map { "host all all \($0) trust\n" }.joined().utf8))
+            try hba.close()
+        }
         try start()
     }
 
@@ -52,7 +64,7 @@ public final class PrivatePostgres: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
         process.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", binDir + "/postgres",
-                             "-D", dataDirectory, "-p", "\(port)", "-k", root, "-c", "listen_addresses=127.0.0.1",
+                             "-D", dataDirectory, "-p", "\(port)", "-k", root, "-c", "listen_addresses=" + (["127.0.0.1"] + extraListen).joined(separator: ","),
                              "-c", "fsync=off", "-c", "full_page_writes=off",
                              "-c", "max_connections=50"]
         FileManager.default.createFile(atPath: logFile, contents: nil)
