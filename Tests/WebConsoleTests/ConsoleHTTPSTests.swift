@@ -95,6 +95,29 @@ import Testing
         }
     }
 
+    /// Secrets in the file (the archive's HMAC secret, the metrics token) are masked on the
+    /// configuration page and never put in the edit form: a console session, or a page left
+    /// open, does not hand them out.
+    @Test func theConfigurationPageNeverShowsASecret() async throws {
+        let token32 = "metrics-token-0123456789abcdefghij"
+        try await ConsoleFixture.with(httpd: "MetricsToken = \(token32)") { console in
+            let session = try await console.login()
+            let page = try await console.request("/configuration", token: session)
+            #expect(page.status == 200)
+            #expect(!page.body.contains(ConsoleFixture.secret) && !page.body.contains(token32))
+            #expect(page.body.contains("<td class=\"value\">HMAC(****)</td>"))
+            #expect(page.body.contains("<td class=\"value\">****</td>"))
+            for parameter in ["MailD.RepackPassword", "HTTPD.MetricsToken"] {
+                let edit = try await console.request("/configuration?parameter=\(parameter)", token: session)
+                #expect(edit.body.contains("<label>Value <input name=\"value\" value=\"\"></label>"), "\(parameter)")
+                #expect(!edit.body.contains(ConsoleFixture.secret) && !edit.body.contains(token32))
+            }
+            // Other parameters are offered as they are, for editing.
+            let languages = try await console.request("/configuration?parameter=MailD.ReportLanguages", token: session)
+            #expect(languages.body.contains("<label>Value <input name=\"value\" value=\"en\"></label>"))
+        }
+    }
+
     @Test func settingAParameterThroughTheFormWritesWhatCfsetWritesAndReloads() async throws {
         try await ConsoleFixture.with { console in
             let token = try await console.login()

@@ -12,6 +12,9 @@ public struct ParameterSpec: Sendable {
     /// interface's scan limits, a component's logging), so the generated typed settings
     /// offer them as one value; nil for a parameter of its own.
     public private(set) var group: ParameterGroup?
+    /// The value holds a password, token or key that pages other than root's own file must
+    /// not show (the console): see `SecretText`.
+    public private(set) var isSecret = false
 
     public init(_ name: String, _ type: ParameterType, default defaultText: String, _ summary: String) {
         self.name = name
@@ -27,6 +30,13 @@ public struct ParameterSpec: Sendable {
         } catch {
             preconditionFailure("schema default of \(name) does not parse: \(error)")
         }
+    }
+
+    /// The same parameter, its value a secret.
+    func secret() -> ParameterSpec {
+        var hidden = self
+        hidden.isSecret = true
+        return hidden
     }
 
     /// The same parameter, declared as a member of `group`.

@@ -13,7 +13,7 @@ extension Schema {
             ParameterSpec("MaxConnections", .integer(1...4096), default: "64",
                           "Moat: connections each AdminListen address keeps open at once; one more is answered HTTP 503 and closed (read at start)"),
             ParameterSpec("MetricsToken", .text, default: "",
-                          "Moat: a secret (16 characters or more) with which a Prometheus scraper reads /metrics as `Authorization: Bearer <token>`; empty: /metrics needs a console login like every page"),
+                          "Moat: a secret (16 characters or more) with which a Prometheus scraper reads /metrics as `Authorization: Bearer <token>`; empty: /metrics needs a console login like every page").secret(),
             ParameterSpec("SessionIdleTimeout", .duration(ConfigDuration.minutes(1)...ConfigDuration.days(1)), default: "30m",
                           "Moat: a console session unused for this long ends and the administrator logs in again"),
         ]

@@ -9,7 +9,7 @@ extension Schema {
             ParameterSpec("ReportLanguages", .list(.languageCode, splitsCommas: true), default: "en",
                           "Languages of the report in repacked messages, two-letter codes"),
             ParameterSpec("RepackPassword", .repackPassword, default: "None",
-                          "Protection of the archive of removed threats: None, Plain(password) or HMAC(secret)"),
+                          "Protection of the archive of removed threats: None, Plain(password) or HMAC(secret)").secret(),
             ParameterSpec("SpamModelMinLearned", .integer(1...1_000_000), default: "200",
                           "Moat: the anti-spam statistical model is used only when at least this many spam and this many ham messages were learned (moat-ctl learn, spamc -L, rspamc learn_spam/learn_ham); until then only the rules score"),
             ParameterSpec("SenderAuthentication", .bool(.yesNo), default: "Yes",

@@ -48,7 +48,7 @@ enum ConfigurationPage {
         for section in values.schema.sections {
             let rows = section.parameters.map { spec -> HTML in
                 let key = ParameterKey(section.name, spec.name)
-                let shown = values.shownLines(key, valueOnly: true).joined(separator: "\n")
+                let shown = values.shownLinesHidingSecrets(key, valueOnly: true).joined(separator: "\n")
                 let changed = values.isChanged(key)
                 let edit = "/configuration?parameter=\(key.description)#change"
                 return """

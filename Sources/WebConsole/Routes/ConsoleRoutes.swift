@@ -125,9 +125,10 @@ struct ConsoleRoutes: Sendable {
         if let asked = request.uri.queryParameters["parameter"].map(String.init) {
             draft.parameter = asked
             // Lists and single values can be edited as shown; a rule set is changed a rule at a time.
+            // A secret is never put in the page: it is typed anew.
             if case .success(let loaded) = file, let (key, spec) = try? loaded.values.schema.resolve(asked), !spec.type.isRuleSet {
                 draft.parameter = key.description
-                draft.value = loaded.values.formatted(key)
+                draft.value = spec.isSecret ? "" : loaded.values.formatted(key)
             }
         }
         return Responses.html(ConfigurationPage.render(file, csrf: context.csrf, draft: draft,
