@@ -51,12 +51,22 @@ struct Moatd: AsyncParsableCommand {
         let runUser = try Self.prepareRunUser(initial.values, configPath: path, logger: logger)
         routing.openFiles(initial.values)
 
-        let storage: GatewayStorage
+        // nil: `Database = Off`, no quarantine, message log or statistics.
+        let storage: GatewayStorage?
         do {
             storage = try GatewayStorage.make(initial.values, logger: Logger(label: "Storage"))
         } catch {
             logger.critical("cannot open the database ([Root] Database): \(error)")
             throw ExitCode(1)
+        }
+        if storage == nil {
+            let holding = initial.values.schema.allKeys.filter { key in
+                guard case .rules? = initial.values.schema.spec(key)?.type else { return false }
+                return initial.values.formatted(key).uppercased().contains("QUARANTINE")
+            }
+            if !holding.isEmpty {
+                logger.warning("Database = Off: no quarantine, so messages the QUARANTINE rules of \(holding.map { $0.description }.joined(separator: ", ")) hold are answered tempfail")
+            }
         }
         // Counted in memory, served by the console's /metrics.
         let metricsRegistry = PrometheusCollectorRegistry()
@@ -68,14 +78,14 @@ struct Moatd: AsyncParsableCommand {
             core = try EngineSetup.daemonCore(initial.values, logger: logger,
                                               metrics: MoatMetrics(factory: PrometheusMetricsFactory(registry: metricsRegistry)),
                                               senderChecks: SenderAuthSetup.checks(initial.values, lookup: resolver, logger: logger),
-                                              recorder: storage.records)
+                                              recorder: storage?.records)
         } catch {
             logger.critical("cannot start the threat engine: \(error)")
             throw ExitCode(1)
         }
         let daemon = Daemon(configPath: path, loader: loader, initial: initial, logRouting: routing, logger: logger,
                             core: core)
-        daemon.setStorage(storage)
+        if let storage { daemon.setStorage(storage) }
         let pidFile = PidFile(initial.values)
         try pidFile?.write()
         defer { pidFile?.remove() }
@@ -104,9 +114,10 @@ struct Moatd: AsyncParsableCommand {
                       failureTerminationBehavior: .gracefullyShutdownGroup),
                 .init(service: SignalReload(daemon: daemon)),
                 .init(service: SignatureSelfCheck(daemon: daemon)),
+            ] + (storage.map {
                 // The writer and the retention job; mail never waits for them.
-                .init(service: storage),
-            ] + console + gateway.map {
+                [ServiceGroupConfiguration.ServiceConfiguration(service: $0)]
+            } ?? []) + console + gateway.map {
                 .init(service: $0, successTerminationBehavior: .gracefullyShutdownGroup,
                       failureTerminationBehavior: .gracefullyShutdownGroup)
             } + listeners.map {

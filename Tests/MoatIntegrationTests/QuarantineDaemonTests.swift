@@ -79,4 +79,28 @@ import Testing
         daemon.signal(SIGTERM)
         #expect(daemon.waitForExit() == 0)
     }
+
+    /// `Database = Off`: no database file, no message log; a QUARANTINE rule cannot hold, so
+    /// the message is refused for now (never passed) and moatd said so at start.
+    @Test func databaseOffKeepsNothingAndAQuarantineRuleTempfails() throws {
+        let port = freeLoopbackPort()
+        let sandbox = try Sandbox(extra: "SpamdSocket = 127.0.0.1:\(port)\nSpamdRuleSet = threat_category : QUARANTINE\n")
+        defer { sandbox.remove() }
+        try sandbox.write(try sandbox.read().replacingOccurrences(of: "[Root]\n", with: "[Root]\nDatabase = Off\n"))
+        let daemon = try Daemon(sandbox)
+        try daemon.waitUntilAnswering()
+        #expect(daemon.log.contains("Database = Off: no quarantine, so messages the QUARANTINE rules of MailD.SpamdRuleSet hold are answered tempfail"), "\(daemon.log)")
+
+        let message = "Subject: held\r\n\r\n" + String(decoding: Data(base64Encoded: Self.eicar)!, as: UTF8.self) + "\r\n"
+        let request = "CHECK SPAMC/1.5\r\nContent-length: \(message.utf8.count)\r\n\r\n" + message
+        let reply = String(decoding: tcpExchange(port: port, Array(request.utf8)), as: UTF8.self)
+        #expect(reply.hasPrefix("SPAMD/1.0 75 EX_TEMPFAIL"), "\(reply)")
+
+        let listed = try ctl("quarantine", "list", config: sandbox.config)
+        #expect(listed.status == 1)
+        #expect(listed.stderr.contains("this daemon keeps no quarantine or message log"), "\(listed.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: sandbox.root.appendingPathComponent("var/moat.sqlite").path))
+        daemon.signal(SIGTERM)
+        #expect(daemon.waitForExit() == 0)
+    }
 }

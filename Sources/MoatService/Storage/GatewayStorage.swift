@@ -57,10 +57,16 @@ public final class GatewayStorage: Service, Sendable {
         return ProcessInfo.processInfo.hostName
     }
 
+    /// `[Root] Database = Off`: no storage at all.
+    public static func isOff(_ database: String) -> Bool {
+        database.trimmingCharacters(in: .whitespaces).lowercased() == "off"
+    }
+
     /// From the configuration: the store is made (not yet reached: a PostgreSQL server that
-    /// is down at start is reached later, mail flows meanwhile).
-    public static func make(_ values: ConfigValues, logger: Logger) throws -> GatewayStorage {
+    /// is down at start is reached later, mail flows meanwhile); nil when `Database = Off`.
+    public static func make(_ values: ConfigValues, logger: Logger) throws -> GatewayStorage? {
         let root = values.root
+        guard !isOff(root.database) else { return nil }
         let varDir = root.varDir
         let store = try GatewayStores.make(database: root.database, sqlitePath: varDir + "/moat.sqlite", logger: logger)
         try? FileManager.default.createDirectory(atPath: varDir + "/quarantine", withIntermediateDirectories: true,
