@@ -2,7 +2,9 @@
 # Milter throughput: Postfix's smtp-source sends N small clean messages through a private
 # Postfix (own config_directory and queue, loopback only, mail discarded after acceptance)
 #   1. with no milter,
-#   2. with Moat's Milter interface (release moatd), over TCP (the default) and a unix socket,
+#   2. with Moat's Milter interface (release moatd), over TCP (the default) with its storage off
+#      (`Database = Off`), on SQLite (the default) and on PostgreSQL (a private server started
+#      here, when Debian's postgresql is installed), then over a unix socket,
 #   3. with clamav-milter + clamd,
 # Moat and clamd load the same signature database (Moat's builtin test signatures), so both
 # do the same scanning work per message. Prints messages/s for each.
@@ -27,7 +29,7 @@ cleanup() {
 trap cleanup EXIT
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 300); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; return 1; }
+wait_port() { for _ in $(seq 1 ${WAIT_TENTHS:-300}); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; return 1; }
 
 # Signatures: the two files of ThreatEngine/BuiltinSignatures.swift.
 mkdir -p "$T/sigs"
@@ -107,18 +109,23 @@ for product in moatd moat-scan; do
         || (cd "$REPO" && swift build -c release --scratch-path "$SCRATCH" --product "$product" >/dev/null)
 done
 mkdir -p "$T/moat/run" "$T/moat/var"
-moat_run() {  # label, MilterSocket value, Postfix's milter address
+moat_run() {  # label, MilterSocket value, Postfix's milter address[, Database value]
+    rm -rf "$T/moat/var"
+    mkdir -p "$T/moat/var"
     cat > "$T/moat/moat.ini" <<CONF
 [Root]
 ControlSocket = $T/moat/run/moat-ctl.sock
 SignatureDir = $T/sigs
 VarDir = $T/moat/var
-LogLevel = Notice
+LogLevel = ${MOAT_LOG_LEVEL:-Notice}
+Database = ${4:-}
+${MOAT_ROOT_EXTRA:-}
 
 [MailD]
 MilterSocket = $2
 CONF
-    "$SCRATCH/release/moatd" --config "$T/moat/moat.ini" > "$T/moat/moatd.log" 2>&1 &
+    # MOATD_PREFIX: a wrapper such as `valgrind --tool=callgrind` (profiles, not figures).
+    ${MOATD_PREFIX:-} "$SCRATCH/release/moatd" --config "$T/moat/moat.ini" > "$T/moat/moatd.log" 2>&1 &
     PIDS+=($!)
     case "$2" in
         /*) for _ in $(seq 1 300); do [ -S "$2" ] && break; sleep 0.1; done ;;
@@ -128,10 +135,46 @@ CONF
     measure "$1"
     kill "${PIDS[-1]}"
     wait "${PIDS[-1]}" 2>/dev/null || true
+    # MOAT_LOG_COPY=path: keep moatd's log of the last run (with LogLevel = Info in
+    # MOAT_ROOT_EXTRA, every verdict with its check time).
+    [ -z "${MOAT_LOG_COPY:-}" ] || cp "$T/moat/moatd.log" "$MOAT_LOG_COPY"
 }
-# TCP is the default MilterSocket; the unix socket shows whether TCP adds a wait of its own.
-moat_run "Postfix + Moat milter" "127.0.0.1:$MOAT_PORT" "inet:127.0.0.1:$MOAT_PORT"
-moat_run "Postfix + Moat milter, unix" "$T/moat/run/milter.sock" "unix:$T/moat/run/milter.sock"
+# A PostgreSQL server of the run's own (Debian's binaries, as `nobody`, loopback, default
+# durability settings), for the storage comparison.
+start_postgres() {
+    local bin
+    bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+    [ -n "$bin" ] && [ -x "$bin/postgres" ] || return 1
+    PG_PORT=$(free_port)
+    mkdir -p "$T/pg"
+    chown nobody "$T/pg"
+    setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$bin/initdb" -D "$T/pg/data" -U moat --auth=trust \
+        -E UTF8 --locale=C >/dev/null
+    setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$bin/postgres" -D "$T/pg/data" -p "$PG_PORT" -k "$T/pg" \
+        -c listen_addresses=127.0.0.1 > "$T/pg/postgres.log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 1 300); do "$bin/pg_isready" -q -h 127.0.0.1 -p "$PG_PORT" && break; sleep 0.1; done
+    "$bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U moat moat
+}
+
+# TCP is the default MilterSocket. Storage: off, SQLite (the default), PostgreSQL: every
+# message writes a message log row and counts in the hourly statistics.
+# MOAT_RUNS: which of them (default all: off sqlite postgresql unix).
+wanted() { [[ " ${MOAT_RUNS:-off sqlite postgresql unix} " == *" $1 "* ]]; }
+wanted off && moat_run "Postfix + Moat, storage off" "127.0.0.1:$MOAT_PORT" "inet:127.0.0.1:$MOAT_PORT" Off
+wanted sqlite && moat_run "Postfix + Moat, SQLite" "127.0.0.1:$MOAT_PORT" "inet:127.0.0.1:$MOAT_PORT"
+if ! wanted postgresql; then
+    :
+elif start_postgres; then
+    moat_run "Postfix + Moat, PostgreSQL" "127.0.0.1:$MOAT_PORT" "inet:127.0.0.1:$MOAT_PORT" "postgresql://moat@127.0.0.1:$PG_PORT/moat"
+    rows=$("$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)/psql" -h 127.0.0.1 -p "$PG_PORT" -U moat -d moat -At \
+        -c "SELECT count(*) FROM message_log")
+    echo "  message log rows in PostgreSQL: $rows"
+else
+    echo "PostgreSQL is not installed (scripts/deps/storage.txt): its run is skipped" >&2
+fi
+# The unix socket shows whether TCP adds a wait of its own.
+wanted unix && moat_run "Postfix + Moat, unix socket" "$T/moat/run/milter.sock" "unix:$T/moat/run/milter.sock"
 # MOAT_ONLY=1: stop here (Benchmarks/Sandbox compares two Moat builds).
 [ -z "${MOAT_ONLY:-}" ] || exit 0
 

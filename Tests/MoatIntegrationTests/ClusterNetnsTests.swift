@@ -7,8 +7,8 @@ import Testing
 /// through node A's Milter on one listener; on another, without a milter, it is node B's
 /// `QuarantineReleaseRelay` and delivers into a Maildir.
 ///
-///     swaks ─▶ Postfix 10.207.1.1:25 ─milter─▶ moatd A (gw-a, 10.207.1.2)  ─┐
-///              Postfix 10.207.2.1:25 ◀─release── moatd B (gw-b, 10.207.2.2) ─┴─▶ PostgreSQL 10.207.{1,2}.1
+///     swaks ─▶ Postfix 10.209.1.1:25 ─milter─▶ moatd A (gw-a, 10.209.1.2)  ─┐
+///              Postfix 10.209.2.1:25 ◀─release── moatd B (gw-b, 10.209.2.2) ─┴─▶ PostgreSQL 10.209.{1,2}.1
 @Suite(.serialized, .enabled(if: ClusterNetwork.available, "needs root and ip for network namespaces"))
 struct ClusterNetnsTests {
     static let eicar = Data(#"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"#.utf8).base64EncodedString()
@@ -42,14 +42,14 @@ struct ClusterNetnsTests {
         // Mail through Postfix and node A: the Milter holds it (Postfix discards, swaks sees 250).
         let file = a.root.appendingPathComponent("eicar.eml").path
         try Self.message.write(toFile: file, atomically: true, encoding: .utf8)
-        let swaks = try run("/usr/bin/swaks", ["--server", "10.207.1.1:25", "--from", "eve@evil.test", "--to", "bob@example.org",
+        let swaks = try run("/usr/bin/swaks", ["--server", "10.209.1.1:25", "--from", "eve@evil.test", "--to", "bob@example.org",
                                                "--data", file, "--timeout", "60"])
         #expect(swaks.status == 0, "\(swaks.stdout)\(swaks.stderr)\n\(postfix.log)")
         #expect(postfix.log.contains("milter-discard"), "\(postfix.log)")
         #expect(postfix.delivered().isEmpty, "a held message is not delivered")
 
         // Node B's console lists node A's item, from the shared database.
-        let console = Console(sandbox: b, host: "10.207.2.2", port: 4443)
+        let console = Console(sandbox: b, host: "10.209.2.2", port: 4443)
         try console.waitUntilListening(daemon: nodeB)
         try console.logIn()
         var list = ""
@@ -79,7 +79,7 @@ struct ClusterNetnsTests {
             usleep(100_000)
         }
         let mail = try #require(delivered.first, "nothing delivered; Postfix log:\n\(postfix.log)")
-        #expect(mail.contains("X-Moat-Released-By: admin (console, 10.207.2.1) on gw-b at "), "\(mail)")
+        #expect(mail.contains("X-Moat-Released-By: admin (console, 10.209.2.1) on gw-b at "), "\(mail)")
         // Maildir keeps lines with LF: the message node A kept, byte for byte, follows the headers Postfix and B added.
         let originalText = String(decoding: original, as: UTF8.self).replacingOccurrences(of: "\r\n", with: "\n")
         #expect(mail.hasSuffix(originalText), "delivered:\n\(mail)\nkept:\n\(originalText)")
@@ -98,7 +98,7 @@ struct ClusterNetnsTests {
         // A second release, now from node A's side, is refused: B has it, and Postfix gets nothing more.
         let again = try ctl("quarantine", "release", id, config: a.config)
         #expect(again.status == 1)
-        #expect(again.stderr.contains("released already by admin (console, 10.207.2.1)"), "\(again.stderr)")
+        #expect(again.stderr.contains("released already by admin (console, 10.209.2.1)"), "\(again.stderr)")
         usleep(500_000)
         #expect(postfix.delivered().count == 1)
 
@@ -120,7 +120,7 @@ struct ClusterNetnsTests {
                 .replacingOccurrences(of: Self.eicar, with: infected ? Self.eicar : Data("clean bytes \(n)".utf8).base64EncodedString())
             let file = cluster.a.root.appendingPathComponent("m\(n).eml").path
             try text.write(toFile: file, atomically: true, encoding: .utf8)
-            let swaks = try run("/usr/bin/swaks", ["--server", "10.207.1.1:25", "--from", "eve@evil.test", "--to", "bob@example.org",
+            let swaks = try run("/usr/bin/swaks", ["--server", "10.209.1.1:25", "--from", "eve@evil.test", "--to", "bob@example.org",
                                                    "--data", file, "--timeout", "60"])
             #expect(swaks.status == 0, "message \(n) refused while the database is down: \(swaks.stdout)\n\(cluster.nodeA.log)")
         }
@@ -169,20 +169,20 @@ struct ClusterNetnsTests {
 
         init() throws {
             network = try ClusterNetwork()
-            postgres = try PrivatePostgres(listen: network.hostAddresses, clients: ["10.207.0.0/16"])
+            postgres = try PrivatePostgres(listen: network.hostAddresses, clients: ["10.209.0.0/16"])
             let database = try postgres.createDatabase()
             databaseName = String(database.split(separator: "/").last ?? "")
-            postfix = try ClusterPostfix(milter: "10.207.1.2:7357")
+            postfix = try ClusterPostfix(milter: "10.209.1.2:7357")
             func url(via host: String) -> String {
                 database.replacingOccurrences(of: "@127.0.0.1:", with: "@\(host):")
             }
             // A's relay is B's too: A cannot reach it, and a second release must not get that far.
-            a = try Sandbox(extra: "MilterSocket = 10.207.1.2:7357\nMilterRuleSet = threat_category : QUARANTINE\nSenderAuthentication = No\n")
-            try a.write(try a.read().replacingOccurrences(of: "[Root]\n", with: "[Root]\nNodeName = gw-a\nDatabase = \(url(via: "10.207.1.1"))\nQuarantineReleaseRelay = 10.207.2.1:25\n"))
+            a = try Sandbox(extra: "MilterSocket = 10.209.1.2:7357\nMilterRuleSet = threat_category : QUARANTINE\nSenderAuthentication = No\n")
+            try a.write(try a.read().replacingOccurrences(of: "[Root]\n", with: "[Root]\nNodeName = gw-a\nDatabase = \(url(via: "10.209.1.1"))\nQuarantineReleaseRelay = 10.209.2.1:25\n"))
             b = try Sandbox(extra: "SenderAuthentication = No\n")
             try b.write(try b.read()
-                .replacingOccurrences(of: "[Root]\n", with: "[Root]\nNodeName = gw-b\nDatabase = \(url(via: "10.207.2.1"))\nQuarantineReleaseRelay = 10.207.2.1:25\n")
-                .replacingOccurrences(of: "AdminListen =\n", with: "AdminListen = 10.207.2.2:4443\n"))
+                .replacingOccurrences(of: "[Root]\n", with: "[Root]\nNodeName = gw-b\nDatabase = \(url(via: "10.209.2.1"))\nQuarantineReleaseRelay = 10.209.2.1:25\n")
+                .replacingOccurrences(of: "AdminListen =\n", with: "AdminListen = 10.209.2.2:4443\n"))
             nodeA = try Daemon(a, namespace: network.namespace("a"))
             nodeB = try Daemon(b, namespace: network.namespace("b"))
             try nodeA.waitUntilAnswering()
@@ -217,14 +217,14 @@ struct ClusterNetnsTests {
 }
 
 /// Two namespaces, `a` and `b`, each linked to the test's own namespace by a veth pair:
-/// 10.207.1.1 (here) — 10.207.1.2 (a), 10.207.2.1 (here) — 10.207.2.2 (b).
+/// 10.209.1.1 (here) — 10.209.1.2 (a), 10.209.2.1 (here) — 10.209.2.2 (b).
 final class ClusterNetwork {
     static var available: Bool {
         getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/ip")
     }
 
     let tag = "\(getpid() % 100_000)"
-    let hostAddresses = ["10.207.1.1", "10.207.2.1"]
+    let hostAddresses = ["10.209.1.1", "10.209.2.1"]
 
     func namespace(_ node: String) -> String { "moatcl-\(node)-\(tag)" }
     func hostLink(_ node: String) -> String { "mcl\(node)\(tag)" }
@@ -239,7 +239,7 @@ final class ClusterNetwork {
                 return SystemSetup.run("/usr/sbin/ip", ["netns", "add", name])
             }
             guard added.status == 0 else { throw SystemSetup.Failure("ip netns add \(name): \(added.output)") }
-            let subnet = "10.207.\(index + 1)"
+            let subnet = "10.209.\(index + 1)"
             for command in [["link", "add", hostLink(node), "type", "veth", "peer", "name", "eth0", "netns", name],
                             ["addr", "add", "\(subnet).1/24", "dev", hostLink(node)],
                             ["link", "set", hostLink(node), "up"],
@@ -261,7 +261,7 @@ final class ClusterNetwork {
 }
 
 /// A Postfix of the test's own (configuration, queue, log and Maildir under /tmp) with two
-/// listeners on port 25: 10.207.1.1 passes mail to a milter, 10.207.2.1 (the release relay)
+/// listeners on port 25: 10.209.1.1 passes mail to a milter, 10.209.2.1 (the release relay)
 /// does not. Mail for example.org is delivered by virtual(8) into one Maildir.
 final class ClusterPostfix {
     let root: String
@@ -284,7 +284,7 @@ final class ClusterPostfix {
             data_directory = \(root)/data
             mail_owner = postfix
             setgid_group = postdrop
-            inet_interfaces = 10.207.1.1, 10.207.2.1
+            inet_interfaces = 10.209.1.1, 10.209.2.1
             inet_protocols = ipv4
             myhostname = mx.moat.test
             mydestination =
@@ -294,7 +294,7 @@ final class ClusterPostfix {
             virtual_mailbox_maps = static:bob/
             virtual_uid_maps = static:\(uid)
             virtual_gid_maps = static:\(gid)
-            mynetworks = 10.207.0.0/16, 127.0.0.0/8
+            mynetworks = 10.209.0.0/16, 127.0.0.0/8
             smtpd_relay_restrictions = permit_mynetworks, reject
             alias_maps =
             alias_database =
@@ -308,15 +308,15 @@ final class ClusterPostfix {
 
             """.write(toFile: etc + "/main.cf", atomically: true, encoding: .utf8)
         for arguments in [["-F", "*/*/chroot = n"], ["-M#", "smtp/inet"],
-                          ["-M", "10.207.1.1:25/inet = 10.207.1.1:25 inet n - n - - smtpd -o smtpd_milters=inet:\(milter)"],
-                          ["-M", "10.207.2.1:25/inet = 10.207.2.1:25 inet n - n - - smtpd"]] {
+                          ["-M", "10.209.1.1:25/inet = 10.209.1.1:25 inet n - n - - smtpd -o smtpd_milters=inet:\(milter)"],
+                          ["-M", "10.209.2.1:25/inet = 10.209.2.1:25 inet n - n - - smtpd"]] {
             let result = SystemSetup.run("/usr/sbin/postconf", ["-c", etc] + arguments)
             guard result.status == 0 else { throw SystemSetup.Failure("postconf \(arguments): \(result.output)") }
         }
         let started = SystemSetup.run("/usr/sbin/postfix", ["-c", etc, "start"])
         guard started.status == 0 else { throw SystemSetup.Failure("postfix start: \(started.output)") }
         let deadline = Date().addingTimeInterval(20)
-        while !(SystemSetup.run("/usr/bin/ss", ["-ltnH"]).output.contains("10.207.2.1:25 ")) {
+        while !(SystemSetup.run("/usr/bin/ss", ["-ltnH"]).output.contains("10.209.2.1:25 ")) {
             guard Date() < deadline else { throw SystemSetup.Failure("Postfix did not listen; log:\n\(log)") }
             usleep(100_000)
         }
