@@ -24,6 +24,7 @@
 # Usage: Benchmarks/Gate/run.sh [smtp|idle|all]   (root; postfix, dovecot-imapd, nftables,
 #        iproute2, python3). Settings from the environment, defaults:
 #        MESSAGES=5000 SESSIONS=20 SIZE=2000 RUNS=2 LATENCY_MESSAGES=500 CONNECTIONS=5000
+#        WARMUP=200 (messages sent before each series, and checked for one verdict each)
 #        SCRATCH=<repo>/.build-gate (release moatd built there when missing), PREFIX=mgb
 #        (namespaces mgbc, mgbg, mgbs).
 set -euo pipefail
@@ -33,10 +34,13 @@ SESSIONS=${SESSIONS:-20}
 SIZE=${SIZE:-2000}
 RUNS=${RUNS:-2}
 LATENCY_MESSAGES=${LATENCY_MESSAGES:-500}
+WARMUP=${WARMUP:-200}
 CONNECTIONS=${CONNECTIONS:-5000}
 P=${PREFIX:-mgb}
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+# The figures are also printed as RESULT lines for Benchmarks/run-all.sh.
+. "$REPO/Benchmarks/lib.sh"
 SCRATCH=${SCRATCH:-$REPO/.build-gate}
 MOATD=$SCRATCH/release/moatd
 SERVER=10.77.2.2
@@ -180,13 +184,13 @@ smtp_bench() {
     verdicts() { grep -c "verdict action=" "$T/moatd-smtp.log" || true; }
 
     # Warm-up: both paths, and a check that the Gate does scan (one verdict per message).
-    source_run 2525 "$SESSIONS" 200 >/dev/null
+    source_run 2525 "$SESSIONS" "$WARMUP" >/dev/null
     local before after
     before=$(verdicts)
-    source_run 25 "$SESSIONS" 200 >/dev/null
+    source_run 25 "$SESSIONS" "$WARMUP" >/dev/null
     after=$(verdicts)
-    if [ $((after - before)) -ne 200 ]; then
-        echo "the Gate logged $((after - before)) verdicts for 200 messages; log:" >&2
+    if [ $((after - before)) -ne "$WARMUP" ]; then
+        echo "the Gate logged $((after - before)) verdicts for $WARMUP messages; log:" >&2
         tail -20 "$T/moatd-smtp.log" >&2
         return 1
     fi
@@ -195,7 +199,7 @@ smtp_bench() {
     echo
     echo "Throughput: $MESSAGES messages of $SIZE bytes, $SESSIONS parallel sessions, one message per session"
     # path run [smtp-source options]: one timed run, its rate appended to the path's list
-    local direct=() gate=()
+    local direct=() gate=() direct_cpu=() gate_cpu=()
     # CPU time per message of each process on the path (smtp-source, moatd, smtp-sink): the
     # machine is CPU-bound, and unlike the rates these do not depend on what else runs.
     timed() {
@@ -209,10 +213,12 @@ smtp_bench() {
         sink=$(calc "($(cpu_ms "${SINK[$port]}") - $s0) / $MESSAGES")
         if [ "$path" = direct ]; then
             direct+=("$rate")
+            direct_cpu+=("$(calc "$src + $sink")")
             cpu=$(printf 'source %.2f + sink %.2f' "$src" "$sink")
         else
             gate+=("$rate")
             moat=$(calc "($(cpu_ms) - $c0) / $MESSAGES")
+            gate_cpu+=("$moat")
             cpu=$(printf 'source %.2f + moatd %.2f + sink %.2f' "$src" "$moat" "$sink")
         fi
         printf '  %-6s %-7s %6s msgs/s  %.2f s  CPU ms/msg: %.2f = %s  (load %s)\n' "$run" "$path" "$rate" "$secs" \
@@ -228,6 +234,11 @@ smtp_bench() {
     d=$(IFS=+; calc "(${direct[*]}) / ${#direct[@]}")
     g=$(IFS=+; calc "(${gate[*]}) / ${#gate[@]}")
     printf '  mean: direct %.0f msgs/s, Gate %.0f msgs/s: Gate = %.0f%% of direct (goal: at least 80%%)\n' "$d" "$g" "$(calc "100 * $g / $d")"
+    result gate "direct" "$(calc "round($d)")" msgs/s
+    result gate "Gate" "$(calc "round($g)")" msgs/s
+    # CPU per message: the whole direct path (smtp-source + smtp-sink), and moatd's alone.
+    result gate "direct cpu" "$(IFS=+; calc "round((${direct_cpu[*]}) / ${#direct_cpu[@]}, 3)")" ms/msg
+    result gate "moatd cpu" "$(IFS=+; calc "round((${gate_cpu[*]}) / ${#gate_cpu[@]}, 3)")" ms/msg
     echo "  all messages of a session over one connection (smtp-source -d):"
     direct=(); gate=()
     timed direct "-d" -d
@@ -250,6 +261,8 @@ smtp_bench() {
         printf '  %-30s direct %.2f ms/msg, Gate %.2f ms/msg: the Gate adds %.2f ms per message\n' "$label" \
             "$(calc "1000 * $dsecs / $LATENCY_MESSAGES")" "$(calc "1000 * $gsecs / $LATENCY_MESSAGES")" \
             "$(calc "1000 * ($gsecs - $dsecs) / $LATENCY_MESSAGES")"
+        result gate "latency direct $mode" "$(calc "round(1000 * $dsecs / $LATENCY_MESSAGES, 3)")" ms/msg
+        result gate "latency Gate $mode" "$(calc "round(1000 * $gsecs / $LATENCY_MESSAGES, 3)")" ms/msg
     done
     local errors
     errors=$(grep -ciE "error|warning|critical" "$T/moatd-smtp.log" || true)
@@ -264,7 +277,7 @@ smtp_bench() {
     if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
         SCAN_TMP=$(mktemp -d /dev/shm/moat-gate-bench.XXXXXX)
         MOATD_TMPDIR=$SCAN_TMP start_moatd "$T/moatd-smtp.log"
-        source_run 25 "$SESSIONS" 200 >/dev/null
+        source_run 25 "$SESSIONS" "$WARMUP" >/dev/null
         direct=(); gate=()
         timed direct tmpfs
         timed Gate tmpfs
@@ -276,7 +289,7 @@ smtp_bench() {
     # TCP relaying alone costs.
     moat_config "InspectSmtp = Off"
     start_moatd "$T/moatd-blind.log"
-    source_run 25 "$SESSIONS" 200 >/dev/null
+    source_run 25 "$SESSIONS" "$WARMUP" >/dev/null
     direct=(); gate=()
     timed direct blind
     timed "Gate" blind
@@ -388,6 +401,7 @@ idle_bench() {
     printf '  moatd VmRSS: %d kB before, %s kB with them open (at +5, +10, +15 s)\n' "$before" "${samples[*]}"
     printf '  per idle connection: %.1f kB = %.0f bytes (goal: under 64 kB)\n' \
         "$(calc "($after - $before) / $idle")" "$(calc "1024 * ($after - $before) / $idle")"
+    result gate "idle connection rss" "$(calc "round(($after - $before) / $idle, 1)")" kB
     local done
     done=$(release_clients idle)
     set -- $done
