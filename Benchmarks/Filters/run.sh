@@ -13,6 +13,8 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 FAILED=0
 CORPUS=${CORPUS:-/work/shared/corpus}
 WORK=$(mktemp -d /tmp/moat-bench-filters.XXXXXX)
+# moatd started as root runs as user moat ([Root] User): its files must be reachable.
+chmod 755 "$WORK"
 trap 'kill $(jobs -p) 2>/dev/null; [ -n "${PIDS:-}" ] && kill $PIDS 2>/dev/null; rm -rf "$WORK"' EXIT
 MOATD=${MOATD:-}
 if [ -z "$MOATD" ]; then
@@ -30,8 +32,8 @@ nl -ba -w1 -s' ' "$WORK/files" > "$WORK/jobs"
 
 cat > "$WORK/moat.ini" <<INI
 [Root]
-ControlSocket = $WORK/ctl.sock
-PidFile = $WORK/moatd.pid
+ControlSocket = $WORK/run/ctl.sock
+PidFile = $WORK/run/moatd.pid
 VarDir = $WORK/var
 [MailD]
 SpamdSocket = 127.0.0.1:17830
@@ -40,7 +42,11 @@ RspamdSocket = 127.0.0.1:17833
 ClamdSocket = 127.0.0.1:17831
 INI
 "$MOATD" -c "$WORK/moat.ini" >"$WORK/moatd.log" 2>&1 & PIDS="$!"
-for _ in $(seq 60); do spamc -d 127.0.0.1 -p 17830 -K >/dev/null 2>&1 && break; sleep 1; done
+for _ in $(seq 60); do
+  spamc -d 127.0.0.1 -p 17830 -K >/dev/null 2>&1 && break
+  kill -0 "$PIDS" 2>/dev/null || { echo "moatd exited: $(tail -3 "$WORK/moatd.log")" >&2; exit 1; }
+  sleep 1
+done
 
 rate() { # name reply-regex command-template (FILE: the message)
   local name=$1 check=$2; shift 2
