@@ -18,11 +18,11 @@
 #                                    MOAT_BIN_DIR (default .build/debug: CI's `swift build`); the
 #                                    table in Benchmarks/results/smoke-<date>-<host>.md (ignored by git)
 # Environment:
-#   MOAT_BIN_DIR=dir   moatd, moat-scan, moat-ctl, moat-storage-bench, moat-spam-bench from there
+#   MOAT_BIN_DIR=dir   moatd, moat-scan, moat-ctl and the moat-*-bench tools from there
 #   CORPUS=dir         the mail corpus (default ../shared/corpus or /work/shared/corpus)
-#   ONLY="scan milter" the benchmarks to run, of: scan milter filters storage gate gate-tls
-#                      antispam sandbox (default: all but antispam (slow: hours) and sandbox
-#                      (compares two builds); --smoke runs all eight)
+#   ONLY="scan milter" the benchmarks to run, of: scan engine (moat-bench) milter filters storage
+#                      gate gate-tls antispam sandbox (default: all but antispam (slow: hours)
+#                      and sandbox (compares two builds); --smoke runs all nine)
 #   STEP_TIMEOUT=s     bound on each script (default 900 in smoke, 14400 at full size)
 #   PREFIX=mra         the Gate benchmark's network namespace names (mrac, mrag, mras)
 set -uo pipefail
@@ -39,10 +39,10 @@ case $SCALE in full|smoke) ;; *) echo "$0: SCALE is full or smoke" >&2; exit 2 ;
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces, private Postfix, clamd)" >&2; exit 2; }
 
 if [ "$SCALE" = smoke ]; then
-    ONLY=${ONLY:-scan milter filters storage gate gate-tls antispam sandbox}
+    ONLY=${ONLY:-scan engine milter filters storage gate gate-tls antispam sandbox}
     STEP_TIMEOUT=${STEP_TIMEOUT:-900}
 else
-    ONLY=${ONLY:-scan milter filters storage gate gate-tls}
+    ONLY=${ONLY:-scan engine milter filters storage gate gate-tls}
     STEP_TIMEOUT=${STEP_TIMEOUT:-14400}
 fi
 if [ -z "${CORPUS:-}" ]; then
@@ -61,7 +61,7 @@ trap 'rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 
 # --- the binaries: one set for every script ---
-products="moatd moat-scan moat-ctl moat-storage-bench moat-spam-bench"
+products="moatd moat-scan moat-ctl moat-bench moat-storage-bench moat-spam-bench"
 if [ -z "${MOAT_BIN_DIR:-}" ]; then
     if [ "$SCALE" = smoke ]; then
         MOAT_BIN_DIR=$REPO/.build/debug
@@ -168,6 +168,7 @@ step() {
 }
 B=$REPO/Benchmarks
 step scan     bash "$B/Scan/run.sh" "${SCAN_ARGS[@]}"
+step engine   bash "$B/MoatBench/run.sh" corpus "$BENCH_CORPUS"
 step milter   env SCRATCH="$WORK/scratch" bash "$B/Milter/run.sh" "${MILTER_ARGS[@]}"
 step filters  env MOATD="$MOAT_BIN_DIR/moatd" bash "$B/Filters/run.sh" "${FILTERS_ARGS[@]}"
 step storage  bash "$B/Storage/run.sh" "${STORAGE_ARGS[@]}"

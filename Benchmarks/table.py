@@ -20,6 +20,8 @@ DIRECT_HS = ("gate-tls", "direct-handshakes-465")
 ROWS = [
     ("`moat-ctl scan --local` over the corpus, temp dirs on tmpfs (files/s)", "clamscan",
      ("scan", "clamscan"), ("scan", "moat-ctl-scan-local"), "≥ 1.5 × (every core)"),
+    ("Moat's check in process over the corpus, `moat-bench corpus` (msgs/s)", "libclamav alone, same bytes",
+     ("moat-bench", "engine"), ("moat-bench", "moat"), "—"),
     ("Postfix + Moat's milter, unix socket (msgs/s at smtp-sink)", "Postfix, no milter",
      NO_MILTER, MOAT_UNIX, "≥ 0.85 ×"),
     ("Postfix + Moat's milter, TCP, the default (msgs/s)", "Postfix, no milter",

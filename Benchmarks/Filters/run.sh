@@ -15,7 +15,7 @@ CORPUS=${CORPUS:-/work/shared/corpus}
 WORK=$(mktemp -d /tmp/moat-bench-filters.XXXXXX)
 # moatd started as root runs as user moat ([Root] User): its files must be reachable.
 chmod 755 "$WORK"
-trap 'kill $(jobs -p) 2>/dev/null; [ -n "${PIDS:-}" ] && kill $PIDS 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; [ -n "${PIDS:-}" ] && kill $PIDS 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 MOATD=${MOATD:-}
 if [ -z "$MOATD" ]; then
   SCRATCH=${SCRATCH:-.build-filters-release}
