@@ -67,8 +67,9 @@ if [ -z "${MOAT_BIN_DIR:-}" ]; then
         MOAT_BIN_DIR=$REPO/.build/debug
     else
         for product in $products; do
-            (cd "$REPO" && swift build -c release --product "$product" 2>&1 | grep -E "error|warning: unre" >&2)
-            [ -x "$REPO/.build/release/$product" ] || { echo "$0: release build of $product failed" >&2; exit 1; }
+            echo "building $product (release, in .build)"
+            (cd "$REPO" && swift build -c release --product "$product") > "$WORK/build.log" 2>&1 ||
+                { grep -E "error" "$WORK/build.log" | head -20 >&2; echo "$0: release build of $product failed" >&2; exit 1; }
         done
         MOAT_BIN_DIR=$REPO/.build/release
     fi
