@@ -17,3 +17,9 @@ swift test
 if [ "${MOAT_SKIP_FUZZ:-0}" != 1 ]; then
     bash Fuzz/run.sh smoke "${MOAT_FUZZ_SMOKE_SECONDS:-15}"
 fi
+# Every benchmark script end to end at smoke sizes with the debug binaries built above, so that
+# they keep working (Benchmarks/run-all.sh --smoke: a few minutes; figures are printed, never
+# judged). MOAT_SKIP_BENCH_SMOKE=1 skips it.
+if [ "${MOAT_SKIP_BENCH_SMOKE:-0}" != 1 ]; then
+    MOAT_BIN_DIR=.build/debug CORPUS=${MOAT_CORPUS:-} bash Benchmarks/run-all.sh --smoke
+fi

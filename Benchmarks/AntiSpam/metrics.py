@@ -32,6 +32,8 @@ def auc(rows):
     return (rank_sum - pos * (pos + 1) / 2) / (pos * neg) if pos and neg else float("nan")
 
 
+# RESULT lines (Benchmarks/lib.sh) for Benchmarks/run-all.sh, after the tables
+results = []
 print(f"{'engine':<28} {'msgs':>5} {'precision':>9} {'recall':>7} {'FPR':>7} {'F1':>6} {'ROC AUC':>7}   TP/FP/TN/FN")
 for name, label in [("moat.tsv", "Moat (k-fold trained)"), ("sa.tsv", "SpamAssassin 4 (sa-learn)"),
                     ("rspamd.tsv", "rspamd 3.4 (rspamc learn)"), ("moat-rules.tsv", "Moat rules only (untrained)")]:
@@ -45,7 +47,12 @@ for name, label in [("moat.tsv", "Moat (k-fold trained)"), ("sa.tsv", "SpamAssas
     fpr = fp / (fp + tn) if fp + tn else float("nan")
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else float("nan")
     print(f"{label:<28} {len(rows):>5} {precision:>9.4f} {recall:>7.4f} {fpr:>7.4f} {f1:>6.4f} {auc(rows):>7.4f}   {tp}/{fp}/{tn}/{fn}")
+    results.append(f"RESULT antispam {name[:-4]}-f1 {f1:.4f} F1")
 for name in ("moat-speed.txt", "moatd-speed.txt", "sa-speed.txt", "rspamd-speed.txt", "moat-memory.txt"):
     path = os.path.join(out, name)
     if os.path.exists(path):
         print(f"\n{name}:\n" + open(path).read().rstrip())
+    if os.path.exists(path) and name.endswith("-speed.txt"):
+        engine, rate = open(path).read().splitlines()[1].split("\t")[:2]
+        results.append(f"RESULT antispam {engine}-speed {rate} msgs/s")
+print("\n".join(results))

@@ -3,12 +3,19 @@
 # SpamAssassin's spamd, rspamd and clamd on the same messages, with the same clients.
 # Usage: Benchmarks/Filters/run.sh [messages (default 1000)] [parallel clients (default 8)]
 # MOATD=path/to/moatd (default: a release build, built if missing).
+# Each rate is also printed as a RESULT line (Benchmarks/lib.sh) for Benchmarks/run-all.sh, and
+# only when every request got a valid answer; the exit status is 1 when one did not, or a peer
+# that is installed did not start.
 set -uo pipefail
 N=${1:-1000}; P=${2:-8}
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+. "$ROOT/Benchmarks/lib.sh"
+FAILED=0
 CORPUS=${CORPUS:-/work/shared/corpus}
 WORK=$(mktemp -d /tmp/moat-bench-filters.XXXXXX)
-trap 'kill $(jobs -p) 2>/dev/null; [ -n "${PIDS:-}" ] && kill $PIDS 2>/dev/null; rm -rf "$WORK"' EXIT
+# moatd started as root runs as user moat ([Root] User): its files must be reachable.
+chmod 755 "$WORK"
+trap 'kill $(jobs -p) 2>/dev/null; [ -n "${PIDS:-}" ] && kill $PIDS 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
 MOATD=${MOATD:-}
 if [ -z "$MOATD" ]; then
   SCRATCH=${SCRATCH:-.build-filters-release}
@@ -25,8 +32,8 @@ nl -ba -w1 -s' ' "$WORK/files" > "$WORK/jobs"
 
 cat > "$WORK/moat.ini" <<INI
 [Root]
-ControlSocket = $WORK/ctl.sock
-PidFile = $WORK/moatd.pid
+ControlSocket = $WORK/run/ctl.sock
+PidFile = $WORK/run/moatd.pid
 VarDir = $WORK/var
 [MailD]
 SpamdSocket = 127.0.0.1:17830
@@ -35,7 +42,11 @@ RspamdSocket = 127.0.0.1:17833
 ClamdSocket = 127.0.0.1:17831
 INI
 "$MOATD" -c "$WORK/moat.ini" >"$WORK/moatd.log" 2>&1 & PIDS="$!"
-for _ in $(seq 60); do spamc -d 127.0.0.1 -p 17830 -K >/dev/null 2>&1 && break; sleep 1; done
+for _ in $(seq 60); do
+  spamc -d 127.0.0.1 -p 17830 -K >/dev/null 2>&1 && break
+  kill -0 "$PIDS" 2>/dev/null || { echo "moatd exited: $(tail -3 "$WORK/moatd.log")" >&2; exit 1; }
+  sleep 1
+done
 
 rate() { # name reply-regex command-template (FILE: the message)
   local name=$1 check=$2; shift 2
@@ -46,8 +57,13 @@ rate() { # name reply-regex command-template (FILE: the message)
   xargs -a "$WORK/jobs" -P "$P" -L 1 sh -c "$cmd >\"$WORK/out/\$1\" 2>&1; true" _
   end=$(date +%s.%N)
   ok=$(grep -lE "$check" "$WORK/out"/* | wc -l)
-  printf '%-34s %6d msgs  %8.1f req/s  %6d successful scans\n' "$name" "$COUNT" "$(echo "$COUNT / ($end - $start)" | bc -l)" "$ok"
-  if [ "$ok" -ne "$COUNT" ]; then
+  local rate
+  rate=$(echo "$COUNT / ($end - $start)" | bc -l)
+  printf '%-34s %6d msgs  %8.1f req/s  %6d successful scans\n' "$name" "$COUNT" "$rate" "$ok"
+  if [ "$ok" -eq "$COUNT" ]; then
+    result filters "$name" "$(printf '%.1f' "$rate")" req/s
+  else
+    FAILED=1
     bad=$(grep -LE "$check" "$WORK/out"/* | head -1)
     echo "  first failure ($(sed -n "$(basename "$bad")p" "$WORK/files")): $(head -c 300 "$bad" | tr '\n' ' ')"
   fi
@@ -79,7 +95,7 @@ if command -v rspamd >/dev/null; then
          --var=LOGDIR="$WORK/rspamd" >"$WORK/rspamd.log" 2>&1 & PIDS="$PIDS $!"
   ok=""; for _ in $(seq 120); do curl -s http://127.0.0.1:11333/ping 2>/dev/null | grep -q pong && ok=1 && break; sleep 1; done
   if [ -n "$ok" ]; then rate "rspamc -> rspamd" "$RSPAMC_OK" "rspamc -h 127.0.0.1:11333 FILE"
-  else echo "rspamd did not start (log: $(tail -3 "$WORK/rspamd.log" | tr '\n' ' '))"; fi
+  else echo "rspamd did not start (log: $(tail -3 "$WORK/rspamd.log" | tr '\n' ' '))"; FAILED=1; fi
 fi
 
 # clamd with the same test-only signatures Moat uses when no database is installed.
@@ -91,3 +107,4 @@ if command -v clamd >/dev/null; then
   for _ in $(seq 60); do clamdscan --config-file="$WORK/clamd.conf" --ping 1 >/dev/null 2>&1 && break; sleep 1; done
   rate "clamdscan --stream -> clamd" "$CLAMDSCAN_OK" "clamdscan --config-file=$WORK/clamd.conf --stream --no-summary FILE"
 fi
+exit $FAILED

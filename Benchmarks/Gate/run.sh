@@ -15,15 +15,18 @@
 #        direct, is what the Gate adds.
 #        Diagnosis: moatd's CPU time per message; the Gate again with moatd's TMPDIR on a tmpfs
 #        (libclamav's per-scan temporary directory) and relaying blindly (InspectSmtp = Off).
+#        The anchor (relay.sh): the usual alternative, a Postfix relay with clamav-milter + clamd
+#        in the gateway namespace forwarding to the direct sink, MESSAGES messages, moatd stopped.
 # idle   Dovecot (imapd) in the server; a fresh moatd; imap_idle.py in the client opens
 #        CONNECTIONS connections to 10.77.2.2:143 through the Gate, LOGIN, SELECT INBOX, IDLE,
 #        and holds them. moatd's resident memory (VmRSS) before and with them open, divided by
 #        CONNECTIONS, is the memory per idle connection. Then every IDLE is ended (DONE, OK) to
 #        show the connections were alive.
 #
-# Usage: Benchmarks/Gate/run.sh [smtp|idle|all]   (root; postfix, dovecot-imapd, nftables,
+# Usage: Benchmarks/Gate/run.sh [smtp|idle|all]   (root; postfix, clamav-milter, clamav-daemon, dovecot-imapd, nftables,
 #        iproute2, python3). Settings from the environment, defaults:
 #        MESSAGES=5000 SESSIONS=20 SIZE=2000 RUNS=2 LATENCY_MESSAGES=500 CONNECTIONS=5000
+#        WARMUP=200 (messages sent before each series, and checked for one verdict each)
 #        SCRATCH=<repo>/.build-gate (release moatd built there when missing), PREFIX=mgb
 #        (namespaces mgbc, mgbg, mgbs).
 set -euo pipefail
@@ -33,16 +36,19 @@ SESSIONS=${SESSIONS:-20}
 SIZE=${SIZE:-2000}
 RUNS=${RUNS:-2}
 LATENCY_MESSAGES=${LATENCY_MESSAGES:-500}
+WARMUP=${WARMUP:-200}
 CONNECTIONS=${CONNECTIONS:-5000}
 P=${PREFIX:-mgb}
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
+# The figures are also printed as RESULT lines for Benchmarks/run-all.sh.
+. "$REPO/Benchmarks/lib.sh"
 SCRATCH=${SCRATCH:-$REPO/.build-gate}
 MOATD=$SCRATCH/release/moatd
 SERVER=10.77.2.2
 case "$WHAT" in smtp|idle|all) ;; *) echo "usage: $0 [smtp|idle|all]" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces, nftables)" >&2; exit 1; }
-for tool in ip nft smtp-source smtp-sink dovecot python3 timeout; do
+for tool in ip nft smtp-source smtp-sink dovecot clamd clamav-milter postfix python3 timeout; do
     command -v "$tool" >/dev/null || { echo "$0: $tool is missing" >&2; exit 1; }
 done
 if ip netns list | grep -q "^${P}[cgs]\b"; then
@@ -180,13 +186,13 @@ smtp_bench() {
     verdicts() { grep -c "verdict action=" "$T/moatd-smtp.log" || true; }
 
     # Warm-up: both paths, and a check that the Gate does scan (one verdict per message).
-    source_run 2525 "$SESSIONS" 200 >/dev/null
+    source_run 2525 "$SESSIONS" "$WARMUP" >/dev/null
     local before after
     before=$(verdicts)
-    source_run 25 "$SESSIONS" 200 >/dev/null
+    source_run 25 "$SESSIONS" "$WARMUP" >/dev/null
     after=$(verdicts)
-    if [ $((after - before)) -ne 200 ]; then
-        echo "the Gate logged $((after - before)) verdicts for 200 messages; log:" >&2
+    if [ $((after - before)) -ne "$WARMUP" ]; then
+        echo "the Gate logged $((after - before)) verdicts for $WARMUP messages; log:" >&2
         tail -20 "$T/moatd-smtp.log" >&2
         return 1
     fi
@@ -195,7 +201,7 @@ smtp_bench() {
     echo
     echo "Throughput: $MESSAGES messages of $SIZE bytes, $SESSIONS parallel sessions, one message per session"
     # path run [smtp-source options]: one timed run, its rate appended to the path's list
-    local direct=() gate=()
+    local direct=() gate=() direct_cpu=() gate_cpu=()
     # CPU time per message of each process on the path (smtp-source, moatd, smtp-sink): the
     # machine is CPU-bound, and unlike the rates these do not depend on what else runs.
     timed() {
@@ -209,10 +215,12 @@ smtp_bench() {
         sink=$(calc "($(cpu_ms "${SINK[$port]}") - $s0) / $MESSAGES")
         if [ "$path" = direct ]; then
             direct+=("$rate")
+            direct_cpu+=("$(calc "$src + $sink")")
             cpu=$(printf 'source %.2f + sink %.2f' "$src" "$sink")
         else
             gate+=("$rate")
             moat=$(calc "($(cpu_ms) - $c0) / $MESSAGES")
+            gate_cpu+=("$moat")
             cpu=$(printf 'source %.2f + moatd %.2f + sink %.2f' "$src" "$moat" "$sink")
         fi
         printf '  %-6s %-7s %6s msgs/s  %.2f s  CPU ms/msg: %.2f = %s  (load %s)\n' "$run" "$path" "$rate" "$secs" \
@@ -228,6 +236,11 @@ smtp_bench() {
     d=$(IFS=+; calc "(${direct[*]}) / ${#direct[@]}")
     g=$(IFS=+; calc "(${gate[*]}) / ${#gate[@]}")
     printf '  mean: direct %.0f msgs/s, Gate %.0f msgs/s: Gate = %.0f%% of direct (goal: at least 80%%)\n' "$d" "$g" "$(calc "100 * $g / $d")"
+    result gate "direct" "$(calc "round($d)")" msgs/s
+    result gate "Gate" "$(calc "round($g)")" msgs/s
+    # CPU per message: the whole direct path (smtp-source + smtp-sink), and moatd's alone.
+    result gate "direct cpu" "$(IFS=+; calc "round((${direct_cpu[*]}) / ${#direct_cpu[@]}, 3)")" ms/msg
+    result gate "moatd cpu" "$(IFS=+; calc "round((${gate_cpu[*]}) / ${#gate_cpu[@]}, 3)")" ms/msg
     echo "  all messages of a session over one connection (smtp-source -d):"
     direct=(); gate=()
     timed direct "-d" -d
@@ -250,6 +263,8 @@ smtp_bench() {
         printf '  %-30s direct %.2f ms/msg, Gate %.2f ms/msg: the Gate adds %.2f ms per message\n' "$label" \
             "$(calc "1000 * $dsecs / $LATENCY_MESSAGES")" "$(calc "1000 * $gsecs / $LATENCY_MESSAGES")" \
             "$(calc "1000 * ($gsecs - $dsecs) / $LATENCY_MESSAGES")"
+        result gate "latency direct $mode" "$(calc "round(1000 * $dsecs / $LATENCY_MESSAGES, 3)")" ms/msg
+        result gate "latency Gate $mode" "$(calc "round(1000 * $gsecs / $LATENCY_MESSAGES, 3)")" ms/msg
     done
     local errors
     errors=$(grep -ciE "error|warning|critical" "$T/moatd-smtp.log" || true)
@@ -264,7 +279,7 @@ smtp_bench() {
     if [ "$(stat -f -c %T /dev/shm 2>/dev/null)" = tmpfs ]; then
         SCAN_TMP=$(mktemp -d /dev/shm/moat-gate-bench.XXXXXX)
         MOATD_TMPDIR=$SCAN_TMP start_moatd "$T/moatd-smtp.log"
-        source_run 25 "$SESSIONS" 200 >/dev/null
+        source_run 25 "$SESSIONS" "$WARMUP" >/dev/null
         direct=(); gate=()
         timed direct tmpfs
         timed Gate tmpfs
@@ -276,7 +291,7 @@ smtp_bench() {
     # TCP relaying alone costs.
     moat_config "InspectSmtp = Off"
     start_moatd "$T/moatd-blind.log"
-    source_run 25 "$SESSIONS" 200 >/dev/null
+    source_run 25 "$SESSIONS" "$WARMUP" >/dev/null
     direct=(); gate=()
     timed direct blind
     timed "Gate" blind
@@ -286,123 +301,11 @@ smtp_bench() {
 }
 
 # ---------------------------------------------------------------------------------- IMAP IDLE
-dovecot_start() {
-    local d=$T/dovecot
-    mkdir -p "$d/run" "$d/home" "$d/mail/bob/new" "$d/mail/bob/cur" "$d/mail/bob/tmp"
-    printf 'From: alice@example.com\r\nTo: bob@example.org\r\nSubject: hello\r\nMessage-ID: <1@example.com>\r\n\r\nhello\r\n' \
-        > "$d/mail/bob/new/1.eml"
-    # Many clients per imap process (service_count 0, client_limit): one process per connection
-    # (the default) would be 5,000 processes. The static user's connections all come from the gateway's
-    # address: mail_max_userip_connections is raised.
-    cat > "$d/dovecot.conf" <<CONF
-protocols = imap
-listen = $SERVER
-base_dir = $d/run
-log_path = $d/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain
-default_login_user = dovenull
-default_internal_user = dovecot
-first_valid_uid = 0
-default_client_limit = $((CONNECTIONS + 1000))
-passdb {
-  driver = static
-  args = password=secret
-}
-userdb {
-  driver = static
-  args = uid=dovecot gid=dovecot home=$d/home/%u
-}
-mail_location = maildir:$d/mail/%u
-login_trusted_networks = 10.77.0.0/16
-protocol imap {
-  mail_max_userip_connections = $((CONNECTIONS + 1000))
-}
-service imap-login {
-  inet_listener imap {
-    port = 143
-  }
-  inet_listener imaps {
-    port = 0
-  }
-  service_count = 0
-  process_min_avail = 2
-  client_limit = $((CONNECTIONS + 1000))
-}
-service imap {
-  service_count = 0
-  client_limit = 1000
-  process_limit = $((CONNECTIONS / 1000 + 4))
-  vsz_limit = 2G
-}
-CONF
-    chown -R dovecot:dovecot "$d/mail" "$d/home"
-    ip netns exec "${P}s" dovecot -c "$d/dovecot.conf" -F >"$d/stderr.log" 2>&1 &
-    PIDS+=($!)
-    listening s "$SERVER:143" || { cat "$d/stderr.log" "$d/dovecot.log" >&2; return 1; }
-}
-
-idle_clients() {  # name count: start imap_idle.py in the client; waits until its connections are idle
-    rm -f "$T/$1.status" "$T/$1.release"
-    timeout 1800 ip netns exec "${P}c" python3 "$HERE/imap_idle.py" "$SERVER" 143 "$2" "$T/$1.status" "$T/$1.release" \
-        --parallel 50 --hold 1200 >"$T/$1.log" 2>&1 &
-    PIDS+=($!)
-    local pid=$!
-    for _ in $(seq 1 6000); do
-        grep -q '^ready' "$T/$1.status" 2>/dev/null && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    grep -q '^ready' "$T/$1.status" 2>/dev/null || { echo "$1: the clients did not get idle" >&2; cat "$T/$1.log" >&2; return 1; }
-}
-release_clients() {  # name: end IDLE everywhere, wait for the client's result
-    touch "$T/$1.release"
-    for _ in $(seq 1 3000); do grep -q '^done' "$T/$1.status" 2>/dev/null && break; sleep 0.1; done
-    cat "$T/$1.status"
-}
-
-idle_bench() {
-    dovecot_start
-    start_moatd "$T/moatd-idle.log"
-    # Warm-up: 50 connections through the Gate, idle, ended, closed.
-    idle_clients warm 50
-    release_clients warm >/dev/null
-    sleep 2
-    local before after ready
-    before=$(rss_kb)
-    echo
-    echo "Idle IMAP: $CONNECTIONS connections through the Gate to Dovecot $(dovecot --version | cut -d' ' -f1), LOGIN, SELECT INBOX, IDLE"
-    idle_clients idle "$CONNECTIONS"
-    ready=$(cat "$T/idle.status")
-    set -- $ready
-    local idle=$2 failed=$3 secs=$4
-    [ "$idle" -gt 0 ] || { echo "no connection got idle" >&2; cat "$T/idle.log" >&2; return 1; }
-    echo "  $idle connections idle ($failed failed) after $secs s; moatd's upstream legs established: $(in_ns g ss -tnH state established dst "$SERVER" | wc -l)"
-    local samples=()
-    for wait in 5 10 15; do   # past a few of the relay's 5 s timer ticks
-        sleep 5
-        samples+=("$(rss_kb)")
-    done
-    after=${samples[-1]}
-    printf '  moatd VmRSS: %d kB before, %s kB with them open (at +5, +10, +15 s)\n' "$before" "${samples[*]}"
-    printf '  per idle connection: %.1f kB = %.0f bytes (goal: under 64 kB)\n' \
-        "$(calc "($after - $before) / $idle")" "$(calc "1024 * ($after - $before) / $idle")"
-    local done
-    done=$(release_clients idle)
-    set -- $done
-    echo "  IDLE ended with OK and LOGOUT on $4 of $2 connections"
-    sleep 2
-    printf '  moatd VmRSS after they closed: %d kB\n' "$(rss_kb)"
-    [ -s "$T/idle.log" ] && { echo "  client errors:"; cat "$T/idle.log"; }
-    local errors
-    errors=$(grep -ciE "error|warning|critical" "$T/moatd-idle.log" || true)
-    [ "$errors" = 0 ] || { echo "  moatd logged $errors errors/warnings:" >&2; grep -iE "error|warning|critical" "$T/moatd-idle.log" | sort | uniq -c | sort -rn | head -5 >&2; }
-    stop_moatd
-}
+. "$HERE/idle.sh"  # dovecot_start, idle_clients, release_clients, idle_bench
+. "$HERE/relay.sh"  # relay_bench
 
 case "$WHAT" in
-smtp) smtp_bench ;;
+smtp) smtp_bench; relay_bench ;;
 idle) idle_bench ;;
-all) smtp_bench; idle_bench ;;
+all) smtp_bench; relay_bench; idle_bench ;;
 esac

@@ -27,6 +27,8 @@
 # Each line gives the rate, and for the Gate moatd's CPU time per message/handshake and its RSS
 # and open files after the run; the summary compares each Gate path with its direct path (the
 # goal: unwrapped within 30% of direct TLS). Results: Benchmarks/Gate/TLS-RESULTS.md.
+# Each rate is also printed as a RESULT line (Benchmarks/lib.sh) for Benchmarks/run-all.sh, only
+# when every connection succeeded with the expected issuer; the exit status is 1 when one did not.
 set -euo pipefail
 MESSAGES=${1:-5000}
 WORKERS=${2:-32}
@@ -35,6 +37,7 @@ PORTS=${PORTS:-465 587 25}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
 SCRATCH=${SCRATCH:-$REPO/.build}
 CLIENT_PY="$REPO/Benchmarks/Gate/tls-client.py"
+. "$REPO/Benchmarks/lib.sh"
 [ "$(id -u)" = 0 ] || { echo "run as root (network namespaces)" >&2; exit 2; }
 for tool in ip nft postfix postconf openssl python3 timeout ss; do
     command -v "$tool" >/dev/null || { echo "$tool is missing: bash scripts/install-deps.sh" >&2; exit 2; }
@@ -171,8 +174,8 @@ measure() {
     cpu=$(moatd_cpu)
     out=$(client "$mode" "$port" "$total")
     cpu=$(($(moatd_cpu) - cpu))
-    python3 - "$out" "$path" "$label" "$expect" "$RESULTS" "$cpu" "$(getconf CLK_TCK)" "$(moatd_rss)" "$(moatd_fds)" <<'PY'
-import json, sys
+    python3 - "$out" "$path" "$label" "$expect" "$RESULTS" "$cpu" "$(getconf CLK_TCK)" "$(moatd_rss)" "$(moatd_fds)" "$T/failed" <<'PY'
+import json, re, sys
 r = json.loads(sys.argv[1]); path, label, expect, results = sys.argv[2:6]
 cpu, tck, rss, fds = int(sys.argv[6]), int(sys.argv[7]), int(sys.argv[8]), int(sys.argv[9])
 issuer = ",".join(r["issuer"])
@@ -182,6 +185,11 @@ if r["errors"]:
 if rss:
     note += "  moatd %.2f ms CPU each, RSS %d MB, %d fds" % (1000.0 * cpu / tck / max(r["ok"], 1), rss // 1024, fds)
 print("%-7s %-34s %8.1f /s  (%d in %.2f s, issuer %s)%s" % (path, label, r["rate"], r["ok"], r["seconds"], issuer or "-", note))
+if note.startswith("  UNEXPECTED") or r["errors"] or not r["ok"]:
+    open(sys.argv[10], "a").write("%s %s\n" % (path, label))
+else:
+    # the slug of Benchmarks/lib.sh's result()
+    print("RESULT gate-tls %s %.1f /s" % (re.sub("[^a-z0-9.]+", "-", (path + " " + label).lower()).strip("-"), r["rate"]))
 with open(results, "a") as f:
     f.write("%s\t%s\t%s\t%d\t%d\t%.3f\t%s\n" % (path, label, r["rate"], r["ok"], r["errors"], r["seconds"], issuer + note))
 PY
@@ -258,3 +266,4 @@ for p in ("587", "25"):
 ratio("handshakes :465 same SNI (hit)", "handshakes :465")
 ratio("handshakes :465 new SNI (miss)", "handshakes :465")
 PY
+[ ! -s "$T/failed" ] || { echo "failed: $(tr '\n' ';' < "$T/failed")" >&2; exit 1; }

@@ -11,11 +11,15 @@
 #
 # Usage: Benchmarks/Milter/run.sh [messages] [sessions] [size]   (as root; packages from
 # scripts/deps/milter.txt). Defaults: 5000 messages, 20 parallel sessions, 2000-byte messages.
+# WARMUP messages (default 200) are sent before each timed run; each rate is also printed as a
+# RESULT line (Benchmarks/lib.sh) for Benchmarks/run-all.sh.
 set -euo pipefail
 MESSAGES=${1:-5000}
 SESSIONS=${2:-20}
 SIZE=${3:-2000}
+WARMUP=${WARMUP:-200}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
+. "$REPO/Benchmarks/lib.sh"
 SCRATCH=${SCRATCH:-$REPO/.build-milter}
 T=$(mktemp -d /tmp/moat-milter-bench.XXXXXX)
 chmod 755 "$T"
@@ -76,7 +80,7 @@ wait_port "$SMTP_PORT"
 
 measure() {  # label
     # warm-up, then the timed run
-    smtp-source -c -l "$SIZE" -m 200 -s "$SESSIONS" -f alice@example.com -t bob@example.org "127.0.0.1:$SMTP_PORT" >/dev/null
+    smtp-source -c -l "$SIZE" -m "$WARMUP" -s "$SESSIONS" -f alice@example.com -t bob@example.org "127.0.0.1:$SMTP_PORT" >/dev/null
     local start end
     start=$(date +%s.%N)
     smtp-source -l "$SIZE" -m "$MESSAGES" -s "$SESSIONS" -f alice@example.com -t bob@example.org "127.0.0.1:$SMTP_PORT"
@@ -84,6 +88,7 @@ measure() {  # label
     local rate
     rate=$(python3 -c "print(f'{$MESSAGES/($end-$start):.0f}')")
     printf '%-28s %8s msgs/s  (%d messages of %d bytes, %d sessions, %.2f s)\n' "$1" "$rate" "$MESSAGES" "$SIZE" "$SESSIONS" "$(python3 -c "print($end-$start)")"
+    result milter "$1" "$rate" msgs/s
     local rejected
     rejected=$(grep -c 'milter-reject\|reject:' "$T/postfix.log" || true)
     [ "$rejected" = 0 ] || echo "  warning: $rejected rejections in the Postfix log" >&2

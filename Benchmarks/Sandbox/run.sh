@@ -6,10 +6,13 @@
 #   2. Benchmarks/Milter/run.sh: Postfix + Moat's milter (msgs/s at smtp-sink)
 # Usage (as root): BEFORE=dir AFTER=dir Benchmarks/Sandbox/run.sh [runs (3)] [milter messages (3000)]
 # where each dir holds release/moatd and release/moat-ctl (AFTER also release/moat-scan).
+# Each figure is also printed as a RESULT line (Benchmarks/lib.sh); Benchmarks/run-all.sh --smoke
+# runs this script with one build as both BEFORE and AFTER so that it keeps working.
 set -euo pipefail
 RUNS=${1:-3}
 MESSAGES=${2:-3000}
 REPO=$(cd "$(dirname "$0")/../.." && pwd)
+. "$REPO/Benchmarks/lib.sh"
 CORPUS=${CORPUS:-$REPO/../shared/corpus}
 : "${BEFORE:?release directory of the build before the sandbox}" "${AFTER:?release directory of the sandboxed build}"
 T=$(mktemp -d /tmp/moat-sandbox-bench.XXXXXX)
@@ -39,8 +42,15 @@ milter_rate() { # $1: release dir
 echo "corpus: $count files; milter: $MESSAGES messages; $RUNS runs, alternating"
 printf '%-26s %s\n' "measure" "before | after (each run)"
 for run in $(seq 1 "$RUNS"); do
-    echo "scan run $run: before $(scan_rate "$BEFORE") files/s | after $(scan_rate "$AFTER") files/s"
+    before=$(scan_rate "$BEFORE"); after=$(scan_rate "$AFTER")
+    echo "scan run $run: before $before files/s | after $after files/s"
+    result sandbox "scan before run $run" "$before" files/s
+    result sandbox "scan after run $run" "$after" files/s
 done
 for run in $(seq 1 "$RUNS"); do
-    echo "milter run $run: before $(milter_rate "$BEFORE") msgs/s | after $(milter_rate "$AFTER") msgs/s"
+    before=$(milter_rate "$BEFORE"); after=$(milter_rate "$AFTER")
+    echo "milter run $run: before $before msgs/s | after $after msgs/s"
+    [ -n "$before" ] && [ -n "$after" ] || { echo "Benchmarks/Milter/run.sh gave no Moat rate" >&2; exit 1; }
+    result sandbox "milter before run $run" "$before" msgs/s
+    result sandbox "milter after run $run" "$after" msgs/s
 done

@@ -6,12 +6,33 @@
 # moat-storage-bench in release mode, fills a fresh SQLite file and a fresh database on a
 # private PostgreSQL server (Debian's, run as nobody on a free loopback port, removed after),
 # and prints insert throughput and search latencies. Results: RESULTS.md beside this script.
+# MOAT_BIN_DIR=dir: the moat-storage-bench there instead (e.g. a debug build; nothing built).
+# The median search time and the insert rate are also printed as RESULT lines (Benchmarks/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+. Benchmarks/lib.sh
 rows=${1:-1000000}
 searches=${2:-200}
-swift build -c release --product moat-storage-bench >/dev/null
-bench=.build/release/moat-storage-bench
+if [ -n "${MOAT_BIN_DIR:-}" ]; then
+    bench=$MOAT_BIN_DIR/moat-storage-bench
+else
+    swift build -c release --product moat-storage-bench >/dev/null
+    bench=.build/release/moat-storage-bench
+fi
+# run_bench BACKEND ARGS...: the bench, its figures again as RESULT lines
+run_bench() {
+    local backend=$1; shift
+    "$bench" "$@" | tee "$work/$backend.out"
+    awk -v b="$backend" '/rows\/s\)/ { gsub(/\(/, "", $(NF-1)); print "rows", $(NF-1) }
+        /searches by recipient/ { for (i = 1; i < NF; i++) if ($i == "median") print "median", $(i+1) }' "$work/$backend.out" |
+    while read -r what value; do
+        case $what in
+        rows) result storage "$backend insert" "$value" rows/s ;;
+        median) result storage "$backend search median" "$value" ms ;;
+        esac
+    done
+    grep -q "median" "$work/$backend.out"
+}
 work=$(mktemp -d /tmp/moat-storage-bench.XXXXXX)
 chmod 755 "$work"
 pg_pid=""
@@ -24,7 +45,7 @@ trap cleanup EXIT
 backends=${BACKENDS:-sqlite postgresql}
 if [[ " $backends " == *" sqlite "* ]]; then
     echo "== SQLite"
-    "$bench" "" "$work/moat.sqlite" "$rows" "$searches"
+    run_bench sqlite "" "$work/moat.sqlite" "$rows" "$searches"
 fi
 [[ " $backends " == *" postgresql "* ]] || exit 0
 echo "== PostgreSQL"
@@ -39,4 +60,4 @@ setpriv --reuid=nobody --regid=nogroup --clear-groups -- "$bin/postgres" -D "$wo
 pg_pid=$!
 for _ in $(seq 100); do "$bin/pg_isready" -q -h 127.0.0.1 -p "$port" && break; sleep 0.2; done
 "$bin/createdb" -h 127.0.0.1 -p "$port" -U moat bench
-"$bench" "postgresql://moat@127.0.0.1:$port/bench" "" "$rows" "$searches"
+run_bench postgresql "postgresql://moat@127.0.0.1:$port/bench" "" "$rows" "$searches"

@@ -1,0 +1,113 @@
+#!/usr/bin/env python3
+"""The table of Benchmarks/run-all.sh: from the RESULT lines the benchmark scripts printed
+("RESULT <bench> <label> <value> <unit>", Benchmarks/lib.sh), one markdown row per path: the
+tool Moat replaces (the anchor), its figure, Moat's, Moat/anchor and the goal of issue 19.
+A row whose figures are missing (a script not run, or a label an older script does not print)
+shows a dash. Nothing here judges a figure: the goals are for people to read.
+
+usage: table.py RESULTS
+"""
+import math, sys
+
+# A key is (bench, label); a list of keys takes the first one present (labels differ between
+# versions of a script: the Milter benchmark's TCP run is "postfix-moat-milter" in older trees).
+NO_MILTER = ("milter", "postfix-no-milter")
+MOAT_TCP = [("milter", "postfix-moat-sqlite"), ("milter", "postfix-moat-milter")]
+MOAT_UNIX = [("milter", "postfix-moat-unix-socket"), ("milter", "postfix-moat-milter-unix")]
+DIRECT_HS = ("gate-tls", "direct-handshakes-465")
+
+# path, anchor name, anchor key, Moat key, goal[, optional: the row left out without Moat's figure]
+ROWS = [
+    ("`moat-ctl scan --local` over the corpus, temp dirs on tmpfs (files/s)", "clamscan",
+     ("scan", "clamscan"), ("scan", "moat-ctl-scan-local"), "≥ 1.5 × (every core)"),
+    ("Moat's check in process over the corpus, `moat-bench corpus` (msgs/s)", "libclamav alone, same bytes",
+     ("moat-bench", "engine"), ("moat-bench", "moat"), "—"),
+    ("Postfix + Moat's milter, unix socket (msgs/s at smtp-sink)", "Postfix, no milter",
+     NO_MILTER, MOAT_UNIX, "≥ 0.85 ×"),
+    ("Postfix + Moat's milter, TCP, the default (msgs/s)", "Postfix, no milter",
+     NO_MILTER, MOAT_TCP, "≥ 0.85 × (TCP as fast as unix)"),
+    ("Postfix + Moat's milter, TCP, storage off (msgs/s)", "Postfix, no milter",
+     NO_MILTER, ("milter", "postfix-moat-storage-off"), "≥ 0.85 ×", True),
+    ("Postfix + Moat's milter, TCP, PostgreSQL (msgs/s)", "Postfix, no milter",
+     NO_MILTER, ("milter", "postfix-moat-postgresql"), "≥ 0.85 ×", True),
+    ("Postfix + Moat's milter, TCP (msgs/s)", "Postfix + clamav-milter + clamd",
+     ("milter", "postfix-clamav-milter"), MOAT_TCP, "≥ 2 ×"),
+    ("clamd interface, `clamdscan --stream` (req/s)", "clamd",
+     ("filters", "clamdscan-stream-clamd"), ("filters", "clamdscan-stream-moat"), "≥ 1.2 ×"),
+    ("spamd interface, `spamc -c` (req/s)", "SpamAssassin spamd",
+     ("filters", "spamc-c-spamassassin-spamd"), ("filters", "spamc-c-moat"), "≥ 10 × (anti-spam engine on)"),
+    ("rspamd interface, `rspamc` (req/s)", "rspamd",
+     ("filters", "rspamc-rspamd"), ("filters", "rspamc-moat"), "≥ 1.2 × (anti-spam engine on)"),
+    ("Gate, SMTP 2 KB, one message per connection (msgs/s)", "Postfix relay + clamav-milter + clamd, same namespaces",
+     ("gate", "postfix-relay-clamav-milter"), ("gate", "gate"), "≥ 3 ×"),
+    ("Gate, SMTP 2 KB, one message per connection (msgs/s)", "direct (the gateway's kernel forwards)",
+     ("gate", "direct"), ("gate", "gate"), "—"),
+    ("Gate, CPU per relayed message (ms): moatd vs the whole direct path", "smtp-source + smtp-sink",
+     ("gate", "direct-cpu"), ("gate", "moatd-cpu"), "≤ 0.35 ms"),
+    ("Gate, latency per message, one connection each (ms)", "direct",
+     ("gate", "latency-direct-connection"), ("gate", "latency-gate-connection"), "—"),
+    ("Gate, memory per idle IMAP connection (kB)", "—", None, ("gate", "idle-connection-rss"), "< 64 kB"),
+    ("Gate, SMTPS 465 unwrapped (msgs/s)", "direct TLS",
+     ("gate-tls", "direct-smtps-465"), ("gate-tls", "gate-smtps-465-unwrapped"), "≥ 0.8 ×"),
+    ("Gate, STARTTLS 587 unwrapped (msgs/s)", "direct TLS",
+     ("gate-tls", "direct-starttls-587"), ("gate-tls", "gate-starttls-587-unwrapped"), "≥ 0.8 ×"),
+    ("Gate, STARTTLS 25 unwrapped (msgs/s)", "direct TLS",
+     ("gate-tls", "direct-starttls-25"), ("gate-tls", "gate-starttls-25-unwrapped"), "≥ 0.8 ×"),
+    ("Gate, TLS handshakes 465, leaf-cache hit (/s)", "direct TLS",
+     DIRECT_HS, ("gate-tls", "gate-handshakes-465-same-sni-hit"), "≥ 0.8 ×"),
+    ("Gate, TLS handshakes 465, new SNI: leaf made (/s)", "direct TLS",
+     DIRECT_HS, ("gate-tls", "gate-handshakes-465-new-sni-miss"), "—"),
+    ("Message log search by recipient, SQLite (ms, median)", "—",
+     None, ("storage", "sqlite-search-median"), "< 100 ms at 1 M rows (issue 18)"),
+    ("Message log search by recipient, PostgreSQL (ms, median)", "—",
+     None, ("storage", "postgresql-search-median"), "< 100 ms at 1 M rows (issue 18)"),
+    ("Anti-spam through the spamd protocol, 2 clients (msgs/s)", "SpamAssassin spamd",
+     ("antispam", "sa-speed"), ("antispam", "moatd-speed"), "≥ 10 ×"),
+    ("Anti-spam through the spamd protocol, 2 clients (msgs/s)", "rspamd (its HTTP protocol)",
+     ("antispam", "rspamd-speed"), ("antispam", "moatd-speed"), "≥ 1.2 ×"),
+    ("Anti-spam k-fold F1", "SpamAssassin 4, sa-learn",
+     ("antispam", "sa-f1"), ("antispam", "moat-f1"), "—"),
+]
+
+
+def load(path):
+    figures = {}
+    for line in open(path):
+        fields = line.split()
+        if len(fields) >= 4 and fields[0] == "RESULT":
+            try:
+                figures[(fields[1], fields[2])] = float(fields[3])
+            except ValueError:
+                pass
+    return figures
+
+
+def lookup(figures, key):
+    keys = key if isinstance(key, list) else [key]
+    return next((figures[k] for k in keys if k in figures), None)
+
+
+def number(value):
+    if value is None or math.isnan(value):
+        return "—"
+    if value >= 1000:
+        return f"{value:,.0f}"
+    if value >= 100:
+        return f"{value:.0f}"
+    return f"{value:.3g}" if value < 1 else f"{value:.1f}"
+
+
+def main():
+    figures = load(sys.argv[1])
+    print("| path | anchor | anchor figure | Moat | Moat / anchor | goal (issue 19) |")
+    print("|---|---|---:|---:|---:|---|")
+    for path, anchor_name, anchor_key, moat_key, goal, *optional in ROWS:
+        anchor = lookup(figures, anchor_key) if anchor_key else None
+        moat = lookup(figures, moat_key)
+        if moat is None and (anchor is None or optional):
+            continue  # that benchmark did not run, or this version of it has no such run
+        ratio = f"{moat / anchor:.2f}" if moat is not None and anchor and not math.isnan(moat / anchor) else "—"
+        print(f"| {path} | {anchor_name} | {number(anchor)} | {number(moat)} | {ratio} | {goal} |")
+
+
+main()
