@@ -69,6 +69,8 @@ rate() { # name reply-regex command-template (FILE: the message)
   fi
 }
 
+# spamc sends nothing over its own 500 KB default and prints 0/0: `-s 32 MB` makes it send
+# every corpus message, to Moat and to SpamAssassin alike.
 # What a successful scan answers: spamc -c "<score>/<threshold>" (it prints 0/0 when it
 # failed), rspamc an "Action:" line, clamdscan "<file>: OK" or "<file>: <name> FOUND".
 SPAMC_OK='^-?[0-9.]+/5\.0$'
@@ -76,7 +78,7 @@ RSPAMC_OK='^Action: '
 CLAMDSCAN_OK=': (OK|.+ FOUND)$'
 
 echo "corpus: $COUNT messages, $P parallel clients, moatd: $MOATD"
-rate "spamc -c -> Moat"        "$SPAMC_OK" "spamc -d 127.0.0.1 -p 17830 -c < FILE"
+rate "spamc -c -> Moat"        "$SPAMC_OK" "spamc -d 127.0.0.1 -p 17830 -s 33554432 -c < FILE"
 rate "rspamc -> Moat"          "$RSPAMC_OK" "rspamc -h 127.0.0.1:17833 FILE"
 printf 'TCPSocket 17831\nTCPAddr 127.0.0.1\n' > "$WORK/clamd-moat.conf"
 rate "clamdscan --stream -> Moat" "$CLAMDSCAN_OK" "clamdscan --config-file=$WORK/clamd-moat.conf --stream --no-summary FILE"
@@ -85,7 +87,7 @@ rate "clamdscan --stream -> Moat" "$CLAMDSCAN_OK" "clamdscan --config-file=$WORK
 if command -v /usr/sbin/spamd >/dev/null; then
   /usr/sbin/spamd -L -i 127.0.0.1 -p 17840 -m "$P" --max-spare "$P" -u nobody -s stderr >"$WORK/spamd.log" 2>&1 & PIDS="$PIDS $!"
   for _ in $(seq 60); do spamc -d 127.0.0.1 -p 17840 -K >/dev/null 2>&1 && break; sleep 1; done
-  rate "spamc -c -> SpamAssassin spamd" "$SPAMC_OK" "spamc -d 127.0.0.1 -p 17840 -c < FILE"
+  rate "spamc -c -> SpamAssassin spamd" "$SPAMC_OK" "spamc -d 127.0.0.1 -p 17840 -s 33554432 -c < FILE"
 else echo "SpamAssassin spamd: not installed (Debian package spamd)"; fi
 
 # rspamd: its default configuration wants its own user, Redis and network maps.

@@ -130,6 +130,8 @@ LogLevel = Notice
 
 [LinuxFirewall]
 InputDivert = Auto(interface:veth-gw protected:25,143)
+# The idle measure holds CONNECTIONS at once (the default cap, 4096, would refuse the rest).
+MaxConnections = $((CONNECTIONS + 1000))
 $1
 CONF
 }

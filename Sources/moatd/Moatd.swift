@@ -59,14 +59,8 @@ struct Moatd: AsyncParsableCommand {
             logger.critical("cannot open the database ([Root] Database): \(error)")
             throw ExitCode(1)
         }
-        if storage == nil {
-            let holding = initial.values.schema.allKeys.filter { key in
-                guard case .rules? = initial.values.schema.spec(key)?.type else { return false }
-                return initial.values.formatted(key).uppercased().contains("QUARANTINE")
-            }
-            if !holding.isEmpty {
-                logger.warning("Database = Off: no quarantine, so messages the QUARANTINE rules of \(holding.map { $0.description }.joined(separator: ", ")) hold are answered tempfail")
-            }
+        if storage == nil, case let holding = GatewayStorage.quarantineRuleSets(initial.values), !holding.isEmpty {
+            logger.warning("Database = Off: no quarantine, so messages the QUARANTINE rules of \(holding.map { $0.description }.joined(separator: ", ")) hold are answered tempfail")
         }
         // Counted in memory, served by the console's /metrics.
         let metricsRegistry = PrometheusCollectorRegistry()

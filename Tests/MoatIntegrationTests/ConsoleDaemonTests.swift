@@ -22,22 +22,10 @@ import Testing
         return Int(UInt16(bigEndian: address.sin_port))
     }
 
-    struct Answer {
-        var status: Int
-        var headers: String
-        var body: String
-    }
-
-    func curl(_ sandbox: Sandbox, _ path: String, form: [String] = [], jar: String? = nil) throws -> Answer {
-        var arguments = ["-sS", "-i", "--cacert", sandbox.root.path + "/var/ca/ca.pem"]
-        if let jar { arguments += ["-b", jar, "-c", jar] }
-        for field in form { arguments += ["--data-urlencode", field] }
-        arguments.append("https://127.0.0.1:\(sandbox.consolePort!)\(path)")
-        let result = try run("/usr/bin/curl", arguments)
-        #expect(result.status == 0, "curl: \(result.stderr)")
-        let parts = result.stdout.components(separatedBy: "\r\n\r\n")
-        let status = Int(parts[0].split(separator: " ").dropFirst().first ?? "") ?? 0
-        return Answer(status: status, headers: parts[0], body: parts.dropFirst().joined(separator: "\r\n\r\n"))
+    /// One request to the sandbox's console; `jar` keeps a login session.
+    func curl(_ sandbox: Sandbox, _ path: String, form: [String] = [], jar: String? = nil) throws -> Console.Answer {
+        let console = Console(sandbox: sandbox, port: sandbox.consolePort!, jar: jar)
+        return try (jar == nil ? console.withoutSession() : console).request(path, form: form)
     }
 
     func csrf(in page: String) throws -> String {

@@ -62,6 +62,15 @@ public final class GatewayStorage: Service, Sendable {
         database.trimmingCharacters(in: .whitespaces).lowercased() == "off"
     }
 
+    /// The rule sets with a QUARANTINE action, which cannot hold anything with `Database = Off`
+    /// (their messages are answered TEMPFAIL): moatd warns at start.
+    public static func quarantineRuleSets(_ values: ConfigValues) -> [ParameterKey] {
+        values.schema.allKeys.filter { key in
+            guard case .rules? = values.schema.spec(key)?.type else { return false }
+            return values.formatted(key).uppercased().contains("QUARANTINE")
+        }
+    }
+
     /// From the configuration: the store is made (not yet reached: a PostgreSQL server that
     /// is down at start is reached later, mail flows meanwhile); nil when `Database = Off`.
     public static func make(_ values: ConfigValues, logger: Logger) throws -> GatewayStorage? {

@@ -20,19 +20,20 @@ public struct DatabaseLocation: Sendable, Equatable, CustomStringConvertible {
         self.database = database
     }
 
-    /// Parses the URL form; the message of `Invalid` says what is expected.
+    /// Parses the URL form; the message of `Invalid` says what is expected. It does not
+    /// repeat the value: a password in it would end up in the log.
     public init(parsing text: String) throws(Invalid) {
         let expected = "expected postgresql://user@host:port/database"
         guard let components = URLComponents(string: text),
               let scheme = components.scheme?.lowercased(), scheme == "postgresql" || scheme == "postgres"
-        else { throw Invalid(description: "`\(text)` is not a PostgreSQL URL; \(expected)") }
-        guard let user = components.user, !user.isEmpty else { throw Invalid(description: "no user in `\(text)`; \(expected)") }
-        guard let host = components.host, !host.isEmpty else { throw Invalid(description: "no host in `\(text)`; \(expected)") }
+        else { throw Invalid(description: "the Database value is not a PostgreSQL URL; \(expected)") }
+        guard let user = components.user, !user.isEmpty else { throw Invalid(description: "no user in the Database URL; \(expected)") }
+        guard let host = components.host, !host.isEmpty else { throw Invalid(description: "no host in the Database URL; \(expected)") }
         let database = String(components.path.drop { $0 == "/" })
         guard !database.isEmpty, !database.contains("/") else {
-            throw Invalid(description: "no database in `\(text)`; \(expected)")
+            throw Invalid(description: "no database in the Database URL; \(expected)")
         }
-        if let port = components.port, !(1...65535).contains(port) { throw Invalid(description: "port out of range in `\(text)`") }
+        if let port = components.port, !(1...65535).contains(port) { throw Invalid(description: "port out of range in the Database URL") }
         self.init(user: user.removingPercentEncoding ?? user, password: components.password?.removingPercentEncoding,
                   host: host.trimmingCharacters(in: CharacterSet(charactersIn: "[]")), port: components.port ?? 5432,
                   database: database)
