@@ -21,8 +21,9 @@ import Testing
         let elapsed = ContinuousClock.now - started
         #expect(answer.isTemporaryFailure)
         #expect(elapsed >= .milliseconds(900), "answered before its time-out: \(answer)")
-        // Generous: the pool may be slow to resume us, but never by a libunbound retry cycle.
-        #expect(elapsed < .seconds(30))
+        // Generous: on a loaded machine the pool resumed this test 45 s late (CI); what this
+        // rules out is waiting for libunbound's own retries, minutes without the deadline.
+        #expect(elapsed < .seconds(120))
     }
 
     @Test func truncatedAnswersWithoutTCPAreATemporaryFailure() async throws {

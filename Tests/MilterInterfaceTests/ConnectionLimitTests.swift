@@ -18,7 +18,8 @@ struct MilterConnectionLimitTests {
         #expect(await client.negotiate()?.command == UInt8(ascii: "O"))
         let started = ContinuousClock.now
         #expect(await client.read() == nil, "closed by the server")
-        #expect(ContinuousClock.now - started < .seconds(5), "closed by the time-out, not by the client's 30 s receive limit")
+        // Well under the client's 30 s receive limit, whatever a loaded machine adds (CI saw 16 s).
+        #expect(ContinuousClock.now - started < .seconds(25), "closed by the time-out, not by the client's 30 s receive limit")
         #expect(server.log.lines.contains { $0.contains("nothing received") && $0.contains("MilterReadTimeout") }, "\(server.log.lines)")
         await server.stop()
     }
@@ -42,8 +43,9 @@ struct MilterConnectionLimitTests {
         let client = try RawClient(port: server.port)
         client.send(RawClient.negotiation + RawClient.message(body: "hello\r\n"))
         #expect(await client.read()?.command == UInt8(ascii: "O"))
+        // An answer at all proves it: a time-out during the check would have closed the
+        // connection without one (after it, a time-out is right and may come at any moment).
         #expect(await client.read()?.command == UInt8(ascii: "a"))
-        #expect(!server.log.lines.contains { $0.contains("MilterReadTimeout") }, "\(server.log.lines)")
         await server.stop()
     }
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// `moat-ctl arc-key`: a new key file (0600, never over an existing one) and its DNS record.
-@Suite struct ARCKeyCommandTests {
+@Suite(.offCooperativePool) struct ARCKeyCommandTests {
     @Test func makesAKeyAndPrintsItsRecord() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("moat-arckey-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)

@@ -3,7 +3,7 @@ import Testing
 
 /// The real moatd serving the console on the configured address, spoken to with curl
 /// (verifying the certificate with Moat's CA), next to the real moat-ctl.
-@Suite(.serialized) struct ConsoleDaemonTests {
+@Suite(.serialized, .offCooperativePool) struct ConsoleDaemonTests {
     /// A port nobody listens on right now.
     static func freePort() throws -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

@@ -3,7 +3,7 @@ import Testing
 
 /// A real moatd driven by a real moat-ctl: start, appinfo, cfset + reload, SIGHUP, a broken
 /// file refused, SIGTERM.
-@Suite(.serialized) struct DaemonLifecycleTests {
+@Suite(.serialized, .offCooperativePool) struct DaemonLifecycleTests {
     @Test func appinfoAnswersOnARootOnlySocket() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
@@ -136,7 +136,7 @@ import Testing
 }
 
 /// `moat-ctl scan` gives the same verdicts through a running moatd and on its own.
-@Suite(.serialized) struct ScanCommandTests {
+@Suite(.serialized, .offCooperativePool) struct ScanCommandTests {
     static let eicar = #"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"#
 
     func writeMessages(in sandbox: Sandbox) throws -> (infected: String, clean: String, mbox: String) {
@@ -214,7 +214,7 @@ import Testing
 
 /// Rule sets are checked like every other value: a rule that does not compile never reaches
 /// the file or the running daemon.
-@Suite(.serialized) struct RuleConfigurationTests {
+@Suite(.serialized, .offCooperativePool) struct RuleConfigurationTests {
     @Test func badRuleIsRefusedByCfsetWithItsColumn() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
@@ -250,7 +250,7 @@ import Testing
 }
 
 /// `moat-ctl certificate > ca.pem`: the installation's CA, made on first use, key private.
-@Suite struct CertificateCommandTests {
+@Suite(.offCooperativePool) struct CertificateCommandTests {
     @Test func certificatePrintsTheSameCAInPEMAndDER() throws {
         let sandbox = try Sandbox(extra: "")
         defer { sandbox.remove() }

@@ -5,7 +5,7 @@ import Testing
 /// build in the suite), lintian finds no error in it, `apt-get install ./moat_*.deb` installs
 /// it on this machine (users, directories, permissions, the unit checked offline: PID 1 is
 /// not systemd here), and `apt-get purge` leaves nothing of it behind.
-@Suite(.serialized, .enabled(if: PackageTools.present, "needs root, dpkg-deb, dpkg-shlibdeps, lintian and apt-get"))
+@Suite(.serialized, .offCooperativePool, .enabled(if: PackageTools.present, "needs root, dpkg-deb, dpkg-shlibdeps, lintian and apt-get"))
 struct DebianPackageTests {
     static let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()

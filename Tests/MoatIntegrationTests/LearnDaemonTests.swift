@@ -3,7 +3,7 @@ import Testing
 
 /// `moat-ctl learn` teaches the running moatd's anti-spam model (files, mboxes, Maildirs),
 /// `appinfo` says how much it learned, and the model survives a restart.
-@Suite(.serialized) struct LearnDaemonTests {
+@Suite(.serialized, .offCooperativePool) struct LearnDaemonTests {
     static func message(_ subject: String, _ body: String) -> String {
         "From: a@example.com\nSubject: \(subject)\nMessage-ID: <\(UUID().uuidString)@example.com>\n\n\(body)\n"
     }

@@ -3,7 +3,7 @@ import Testing
 
 /// Spool files left by a crash are whole messages nobody acknowledged: moatd removes them at
 /// start, before it listens, and says so; nothing else is touched.
-@Suite(.serialized) struct LeftoverSpoolTests {
+@Suite(.serialized, .offCooperativePool) struct LeftoverSpoolTests {
     @Test func leftoverSpoolFilesAreRemovedAtStart() throws {
         let sandbox = try Sandbox()
         defer { sandbox.remove() }
@@ -62,7 +62,7 @@ import Testing
 
 /// Outside systemd the soft descriptor limit is often 1024: moatd raises it to the hard limit
 /// and warns when that is below what the connection caps can take.
-@Suite(.serialized) struct DescriptorLimitTests {
+@Suite(.serialized, .offCooperativePool) struct DescriptorLimitTests {
     @Test func softLimitIsRaisedAndAShortLimitIsReported() throws {
         let sandbox = try Sandbox(extra: "SpamdSocket = 127.0.0.1:\(freeLoopbackPort())\nSpamdMaxConnections = 5000\n")
         defer { sandbox.remove() }

@@ -43,7 +43,7 @@ func tcpExchange(port: Int, _ bytes: [UInt8]) -> [UInt8] {
 }
 
 /// Fields from messages cannot forge log lines of the real daemon.
-@Suite(.serialized) struct LogInjectionTests {
+@Suite(.serialized, .offCooperativePool) struct LogInjectionTests {
     static let eicar = #"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"#
 
     /// Lines as a log viewer splits them (LF, CR, U+2028, NEL... all count).

@@ -4,7 +4,7 @@ import Testing
 /// moatd started as root runs as `[Root] User` (moat) with CAP_NET_ADMIN and
 /// CAP_NET_BIND_SERVICE only, in every thread, as /proc shows it; what it made as root is the
 /// user's; the control socket still answers root and refuses the user.
-@Suite(.serialized, .enabled(if: getuid() == 0 && getpwnam("moat") != nil, "needs root and the moat user (scripts/create-users.sh)"))
+@Suite(.serialized, .offCooperativePool, .enabled(if: getuid() == 0 && getpwnam("moat") != nil, "needs root and the moat user (scripts/create-users.sh)"))
 struct PrivilegeDropTests {
     static let twoCapabilities: UInt64 = (1 << 12) | (1 << 10)
 

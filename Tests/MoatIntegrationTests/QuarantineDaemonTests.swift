@@ -3,7 +3,7 @@ import Testing
 
 /// The real moatd with its SQLite store: a spamd request whose EICAR a QUARANTINE rule holds,
 /// then `moat-ctl quarantine` and `moat-ctl log search` over the control socket.
-@Suite(.serialized) struct QuarantineDaemonTests {
+@Suite(.serialized, .offCooperativePool) struct QuarantineDaemonTests {
     static let eicar = Data(#"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"#.utf8).base64EncodedString()
 
     @Test func aHeldMessageIsListedShownLoggedAndDeleted() throws {

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 
 /// moatd with its scan sandbox, as an administrator runs it.
-@Suite(.serialized) struct SandboxDaemonTests {
+@Suite(.serialized, .offCooperativePool) struct SandboxDaemonTests {
     /// freshclam updates SignatureDir while moatd runs: moatd loads the new signatures by
     /// itself (SignatureCheckInterval, as clamd's SelfCheck), without a SIGHUP.
     @Test func signatureUpdateIsLoadedWithoutSighup() throws {

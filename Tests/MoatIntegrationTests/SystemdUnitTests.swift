@@ -3,7 +3,7 @@ import Testing
 
 /// The shipped unit, judged by systemd itself: `systemd-analyze security` works on the file
 /// offline (PID 1 need not be systemd), and its exposure must stay at 2.0 or below.
-@Suite struct SystemdUnitTests {
+@Suite(.offCooperativePool) struct SystemdUnitTests {
     static let analyze = ["/usr/bin/systemd-analyze", "/bin/systemd-analyze"].first { FileManager.default.isExecutableFile(atPath: $0) }
     static let unit = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent().appendingPathComponent("etc/systemd/moatd.service").path
