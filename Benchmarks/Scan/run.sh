@@ -64,7 +64,7 @@ check() {
 echo "$count files of $CORPUS, $RUNS runs alternating, $(nproc) CPUs; moat-ctl: $BIN/moat-ctl, $(clamscan --version)"
 moat=() clam=()
 for run in $(seq 1 "$RUNS"); do
-    s=$(seconds "$BIN/moat-ctl" scan --local --config "$T/moat.ini" "${files[@]}")
+    s=$(seconds "$BIN/moat-ctl" scan --local --config "$T/moat.ini" --file-list="$T/files")
     # one top-level line per message ("path: clean", "path#2: ..." for each message of an mbox)
     check "moat-ctl scan --local" "0 1 6" "$(grep -c '^/' "$T/out" || true)"
     moat+=("$(python3 -c "print(round($count / $s, 1))")")

@@ -66,17 +66,9 @@ enum TextDecoder {
 }
 
 extension String {
-    /// The bytes as a String if they are valid UTF-8.
+    /// The bytes as a String if they are valid UTF-8 (the standard library's vectorised check).
     init?(validatingUTF8Bytes bytes: ArraySlice<UInt8>) {
-        var iterator = bytes.makeIterator()
-        var decoder = UTF8()
-        loop: while true {
-            switch decoder.decode(&iterator) {
-            case .scalarValue: continue
-            case .emptyInput: break loop
-            case .error: return nil
-            }
-        }
-        self = String(decoding: bytes, as: UTF8.self)
+        guard let valid = String(validating: bytes, as: UTF8.self) else { return nil }
+        self = valid
     }
 }

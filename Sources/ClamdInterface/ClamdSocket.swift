@@ -151,7 +151,8 @@ final class ClamdHandler: FilterConnectionHandler {
 
     /// `OK`, `<Name> FOUND` or `<reason> ERROR` for one message or file.
     static func result(_ service: ClamdService, _ source: MessageSource) async -> String {
-        let report = await service.core.check(envelope: Envelope(source: .clamd), message: source, profile: service.profiles.current)
+        let report = await service.core.check(envelope: Envelope(source: .clamd), message: source, profile: service.profiles.current,
+                                                scoresSpam: false)
         // Moat failed (spool): an error whatever was found so far; Exim defers, clamav-milter
         // applies its OnFail.
         if report.localFailure != nil, report.status != .threat { return "Local error in the mail filter. ERROR" }

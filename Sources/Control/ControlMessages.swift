@@ -23,6 +23,8 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var paths: [String]?
     /// For `scan`: which interface's limits apply (Milter, Spamd, Rspamd, LinuxFirewall, ClamD).
     public var profile: String?
+    /// For `scan`: also score spam.
+    public var spam: Bool?
     /// For `learn`: "spam", "ham" or "forget".
     public var learnAs: String?
     /// For the quarantine commands: the item, and who acts (for the log and the header).
@@ -31,9 +33,10 @@ public struct ControlRequest: Codable, Sendable, Equatable {
     public var quarantineQuery: QuarantineQuery?
     public var logQuery: LogQuery?
 
-    public init(_ command: Command, paths: [String]? = nil, profile: String? = nil, learnAs: String? = nil,
+    public init(_ command: Command, paths: [String]? = nil, profile: String? = nil, spam: Bool? = nil, learnAs: String? = nil,
                 id: String? = nil, by: String? = nil, quarantineQuery: QuarantineQuery? = nil, logQuery: LogQuery? = nil) {
         self.command = command
+        self.spam = spam
         self.id = id
         self.by = by
         self.quarantineQuery = quarantineQuery

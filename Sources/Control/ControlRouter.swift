@@ -18,7 +18,8 @@ public struct ControlRouter: Sendable {
             guard let paths = request.paths, !paths.isEmpty else {
                 return ControlResponse(ok: false, message: "scan needs at least one path")
             }
-            return ControlResponse(ok: true, scanReports: await service.scan(paths: paths, profile: request.profile))
+            return ControlResponse(ok: true, scanReports: await service.scan(paths: paths, profile: request.profile,
+                                                                                  spam: request.spam ?? false))
         case .learn:
             guard let paths = request.paths, !paths.isEmpty else {
                 return ControlResponse(ok: false, message: "learn needs at least one path")

@@ -42,8 +42,11 @@ public final class MailCore: Sendable {
         self.logger = logger
     }
 
-    public func check(envelope: Envelope, message source: MessageSource, profile: CheckProfile) async -> CheckReport {
-        let report = await inspect(envelope: envelope, message: source, profile: profile).report
+    /// - Parameter scoresSpam: false for a virus scan alone (the clamd interface, `moat-ctl scan`
+    ///   without `--spam`): no anti-spam analysis, no body text for rules, no sender checks.
+    public func check(envelope: Envelope, message source: MessageSource, profile: CheckProfile,
+                      scoresSpam: Bool = true) async -> CheckReport {
+        let report = await inspect(envelope: envelope, message: source, profile: profile, scoresSpam: scoresSpam).report
         // The clamd interface answers with the scan alone; moat-ctl's scans are not mail traffic.
         if envelope.source == .clamd { record(report, verdict: report.status.rawValue, profile: profile) }
         return report
@@ -57,14 +60,15 @@ public final class MailCore: Sendable {
     }
 
     /// The check, plus what rules read besides the scan results (headers, body text).
-    func inspect(envelope: Envelope, message source: MessageSource, profile: CheckProfile) async -> (report: CheckReport, content: MessageContent) {
+    func inspect(envelope: Envelope, message source: MessageSource, profile: CheckProfile,
+                 scoresSpam: Bool = true) async -> (report: CheckReport, content: MessageContent) {
         let clock = ContinuousClock()
         let started = clock.now
         let deadline = started + profile.limits.scanTimeout
         var report = CheckReport(envelope: envelope, profile: profile.name, size: 0, parts: [], messageUnchecked: [],
                                  elapsedMilliseconds: 0, engineGeneration: scanner.signatureInfo.generation)
 
-        guard let prepared = prepare(source, envelope: envelope, profile: profile, deadline: deadline) else {
+        guard let prepared = prepare(source, envelope: envelope, profile: profile, scoresSpam: scoresSpam, deadline: deadline) else {
             if case .file(let path) = source {
                 report.messageUnchecked = [UncheckedFact(.engineError, "cannot read \(path)")]
                 report.localFailure = "cannot read the spooled message \(path)"
@@ -114,7 +118,7 @@ public final class MailCore: Sendable {
 
     /// Parses the message and decodes its leaves. A separate function so that, for a spooled
     /// message, the message bytes are released before the (long) scanning starts.
-    private func prepare(_ source: MessageSource, envelope: Envelope, profile: CheckProfile,
+    private func prepare(_ source: MessageSource, envelope: Envelope, profile: CheckProfile, scoresSpam: Bool,
                          deadline: ContinuousClock.Instant) -> Prepared? {
         let bytes: [UInt8]
         switch source {
@@ -129,15 +133,21 @@ public final class MailCore: Sendable {
         var mimeLimits = MIMELimits()
         mimeLimits.validateBodies = false
         let message = MIMEMessage(bytes: bytes, limits: mimeLimits)
+        // A virus scan alone (the clamd interface answers OK or FOUND and runs no rules): what
+        // rules and the spam score read (body text, the anti-spam analysis, a third of the
+        // check's CPU) would be thrown away, so it is not computed, as clamd does not.
+        let virusScanOnly = !scoresSpam
         var prepared = Prepared(size: bytes.count, messageId: message.root.header("Message-ID")?.value,
                                 subject: message.root.header("Subject")?.value, parts: [], jobs: [],
-                                content: MessageContent(message))
-        // The engine reads its own bounded share of the parts (AntiSpamLimits) while the
-        // bytes are in memory anyway.
-        let spam = spamEngine.check(message)
-        prepared.spam = SpamReport(spam)
-        if let senderChecks, let context = senderChecks.context(envelope, message: bytes, urlHosts: spam.urlHosts) {
-            prepared.senderTask = Task { await senderChecks.authenticator.authenticate(context, deadline: deadline) }
+                                content: virusScanOnly ? MessageContent() : MessageContent(message))
+        if !virusScanOnly {
+            // The engine reads its own bounded share of the parts (AntiSpamLimits) while the
+            // bytes are in memory anyway.
+            let spam = spamEngine.check(message)
+            prepared.spam = SpamReport(spam)
+            if let senderChecks, let context = senderChecks.context(envelope, message: bytes, urlHosts: spam.urlHosts) {
+                prepared.senderTask = Task { await senderChecks.authenticator.authenticate(context, deadline: deadline) }
+            }
         }
 
         for item in PartScanPlan(message: message, limits: profile.limits).items {

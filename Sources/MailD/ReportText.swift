@@ -13,6 +13,10 @@ public enum ReportText {
             out = ["\(name): UNCHECKED " + reasons.joined(separator: ", ")]
         }
         for fact in report.messageUnchecked { out.append("  message: unchecked (\(fact))") }
+        if let spam = report.spam {
+            let symbols = spam.symbols.map { "\($0.name)(\(Self.points($0.score)))" }
+            out.append("  spam: \(Self.points(spam.points)) points" + (symbols.isEmpty ? "" : ": " + symbols.joined(separator: " ")))
+        }
         for part in report.parts {
             var line = "  part \(part.path.isEmpty ? "0" : part.path) \(part.contentType)"
             if let filename = part.filename { line += " \"\(filename)\"" }
@@ -23,5 +27,10 @@ public enum ReportText {
             out.append(line)
         }
         return out
+    }
+
+    static func points(_ value: Double) -> String {
+        let tenths = (value * 10).rounded() / 10
+        return tenths == tenths.rounded() ? String(Int(tenths)) : String(tenths)
     }
 }

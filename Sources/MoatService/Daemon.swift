@@ -111,9 +111,9 @@ public final class Daemon: DaemonService {
 
     /// The daemon's engine, with the profile's limits and rules (`moat-ctl scan` reaching a
     /// running moatd; without one it runs the same `MessageScan` in its own process).
-    public func scan(paths: [String], profile: String?) async -> [NamedReport] {
+    public func scan(paths: [String], profile: String?, spam: Bool) async -> [NamedReport] {
         let checkProfile = ProfileChoice.profile(named: profile ?? "Milter", values: settings.current.values)
-        return await MessageScan(core: core, profile: checkProfile).reports(for: paths)
+        return await MessageScan(core: core, profile: checkProfile, scoresSpam: spam).reports(for: paths)
     }
 
     public func learn(paths: [String], as learnedClass: LearnedClass?) async -> LearnReport? {

@@ -12,7 +12,7 @@ public protocol DaemonService: Sendable {
     /// its settings and the error comes back to the caller.
     func reload() async -> ReloadOutcome
     /// Scans message files, mboxes and Maildirs with the daemon's engine.
-    func scan(paths: [String], profile: String?) async -> [NamedReport]
+    func scan(paths: [String], profile: String?, spam: Bool) async -> [NamedReport]
     /// Learns the messages at `paths` as spam or ham for the anti-spam model, or forgets
     /// them (nil); nil when this service has no anti-spam model to teach.
     func learn(paths: [String], as learnedClass: LearnedClass?) async -> LearnReport?

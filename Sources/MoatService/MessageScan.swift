@@ -7,10 +7,13 @@ import MailD
 public struct MessageScan: Sendable {
     let core: MailCore
     let profile: CheckProfile
+    /// Also score spam (`moat-ctl scan --spam`); a virus scan alone otherwise, as clamscan.
+    let scoresSpam: Bool
 
-    public init(core: MailCore, profile: CheckProfile) {
+    public init(core: MailCore, profile: CheckProfile, scoresSpam: Bool = false) {
         self.core = core
         self.profile = profile
+        self.scoresSpam = scoresSpam
     }
 
     /// One report per message, in input order; a path that cannot be read gives one report
@@ -64,6 +67,6 @@ public struct MessageScan: Sendable {
     }
 
     private func check(_ message: MessageSource) async -> CheckReport {
-        await core.check(envelope: Envelope(source: .commandLine), message: message, profile: profile)
+        await core.check(envelope: Envelope(source: .commandLine), message: message, profile: profile, scoresSpam: scoresSpam)
     }
 }

@@ -21,7 +21,11 @@ struct Scan: AsyncParsableCommand {
     @OptionGroup var location: ConfigLocation
 
     @Argument(help: "Message files, mbox files, Maildirs or directories; - reads one message from standard input.")
-    var paths: [String]
+    var arguments: [String] = []
+
+    @Option(name: .customLong("file-list"),
+            help: "Also scan the paths listed in this file, one per line (as clamscan's --file-list; thousands of paths on the command line cost more to parse than to scan).")
+    var fileList: String?
 
     @Flag(help: "Print the reports as JSON.")
     var json = false
@@ -29,21 +33,26 @@ struct Scan: AsyncParsableCommand {
     @Option(help: "Whose limits apply: Milter, Spamd, Rspamd, LinuxFirewall or ClamD.")
     var profile = "Milter"
 
+    @Flag(help: "Also score spam and print the points and symbols (a virus scan alone otherwise, as clamscan).")
+    var spam = false
+
     @Flag(help: "Scan in this process even when moatd runs.")
     var local = false
 
     func validate() throws {
+        guard !arguments.isEmpty || fileList != nil else { throw ValidationError("nothing to scan: give paths or --file-list") }
         guard ["milter", "spamd", "rspamd", "linuxfirewall", "clamd"].contains(profile.lowercased()) else {
             throw ValidationError("--profile must be Milter, Spamd, Rspamd, LinuxFirewall or ClamD")
         }
     }
 
     func run() async throws {
+        let paths = try arguments + listedPaths()
         let usesStdin = paths.contains("-")
         var reports: [NamedReport]
         if !local, !usesStdin, ControlClient.isAnswering(location.socketPath()) {
             let absolute = paths.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
-            let response = try location.send(ControlRequest(.scan, paths: absolute, profile: profile))
+            let response = try location.send(ControlRequest(.scan, paths: absolute, profile: profile, spam: spam))
             guard response.ok, let received = response.scanReports else {
                 printError(response.message ?? "moatd did not scan")
                 throw CtlExit.failure
@@ -55,16 +64,27 @@ struct Scan: AsyncParsableCommand {
             if !unread.isEmpty {
                 printError("moatd could not read \(unread.map(\.name).joined(separator: ", ")): scanned by moat-ctl itself")
                 let config = try location.load(allowMissing: true)
-                let local = try await LocalScan(values: config.values, profile: profile).scan(unread.map(\.name))
+                let local = try await LocalScan(values: config.values, profile: profile, spam: spam).scan(unread.map(\.name))
                 let byName = Dictionary(local.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
                 reports = reports.map { byName[$0.name] ?? $0 }
             }
         } else {
             let config = try location.load(allowMissing: true)
-            reports = try await LocalScan(values: config.values, profile: profile).scan(paths)
+            reports = try await LocalScan(values: config.values, profile: profile, spam: spam).scan(paths)
         }
         try ScanOutput.print(reports, json: json)
         throw ScanOutput.exitCode(reports)
+    }
+
+    /// The paths of --file-list; an unreadable list is an error of the arguments (exit 2).
+    private func listedPaths() throws -> [String] {
+        guard let fileList else { return [] }
+        guard let data = FileManager.default.contents(atPath: fileList) else {
+            printError("cannot read the file list \(fileList)")
+            throw ExitCode(2)
+        }
+        return String(decoding: data, as: UTF8.self).split(whereSeparator: \.isNewline).map(String.init)
+            .filter { !$0.isEmpty }
     }
 }
 
@@ -76,6 +96,7 @@ struct Scan: AsyncParsableCommand {
 struct LocalScan {
     let values: ConfigValues
     let profile: String
+    let spam: Bool
 
     func scan(_ paths: [String]) async throws -> [NamedReport] {
         let checkProfile = ProfileChoice.profile(named: profile, values: values)
@@ -97,7 +118,7 @@ struct LocalScan {
         let spool = FileManager.default.temporaryDirectory.appendingPathComponent("moat-ctl-\(getpid())").path
         defer { try? FileManager.default.removeItem(atPath: spool) }
         let core = MailCore(scanner: scanner, spoolDirectory: spool)
-        return await MessageScan(core: core, profile: checkProfile).reports(for: paths, readsStandardInput: true)
+        return await MessageScan(core: core, profile: checkProfile, scoresSpam: spam).reports(for: paths, readsStandardInput: true)
     }
 }
 

@@ -57,6 +57,22 @@ import ThreatEngine
         #expect(threatPart(report)?.path == "2")
     }
 
+    /// A virus scan alone (the clamd interface answers OK or FOUND; `moat-ctl scan` without
+    /// --spam) finds the same threats, and no spam score is computed for it.
+    @Test func aVirusScanAloneFindsTheSameThreatsWithoutScoringSpam() async throws {
+        let gtube = Array("XJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X".utf8)
+        let message = Fixtures.messageWithAttachment(Fixtures.eicar, filename: "eicar.com") + gtube + [0x0D, 0x0A]
+        let profile = CheckProfile(name: "ClamD", limits: SharedCore.limits)
+        let clamd = try await SharedCore.core().check(envelope: Envelope(source: .clamd), message: .bytes(message), profile: profile,
+                                                                  scoresSpam: false)
+        #expect(clamd.status == .threat)
+        #expect(clamd.threats.first?.category == "KnownVirus")
+        #expect(clamd.spam == nil)
+        let milter = try await SharedCore.check(message)
+        #expect(milter.status == .threat)
+        #expect(milter.spam != nil)
+    }
+
     @Test func cleanMessageIsClean() async throws {
         let report = try await SharedCore.check(Fixtures.messageWithAttachment(Array("just a text file\n".utf8), filename: "a.txt"))
         #expect(report.status == .clean)

@@ -187,6 +187,17 @@ import Testing
         #expect(mbox.stdout.contains("\(files.mbox)#2: THREAT"))
         let missing = try ctl("scan", "/nonexistent/mail.eml", config: sandbox.config)
         #expect(missing.status == 8)
+        // --file-list, as clamscan's: the listed paths and the arguments are scanned alike.
+        let list = sandbox.root.appendingPathComponent("files.txt").path
+        try "\(files.infected)\n\n\(files.mbox)\n".write(toFile: list, atomically: true, encoding: .utf8)
+        let listed = try ctl("scan", "--file-list", list, files.clean, config: sandbox.config)
+        #expect(listed.status == 1)
+        #expect(listed.stdout.contains("\(files.clean): clean"))
+        #expect(listed.stdout.contains("\(files.infected): THREAT"))
+        #expect(listed.stdout.contains("\(files.mbox)#2: THREAT"))
+        let noList = try ctl("scan", "--file-list", "/nonexistent/list", config: sandbox.config)
+        #expect(noList.status == 2)
+        #expect(noList.stderr.contains("cannot read the file list"))
     }
 
     @Test func scanThroughTheDaemonGivesTheSameVerdicts() throws {
@@ -209,6 +220,20 @@ import Testing
         let local = try ctl("scan", "--local", files.infected, config: sandbox.config)
         let viaDaemon = try ctl("scan", files.infected, config: sandbox.config)
         #expect(local.stdout == viaDaemon.stdout)
+        #expect(!viaDaemon.stdout.contains("spam:"), "a virus scan alone unless --spam")
+
+        // --spam scores the messages too, through moatd and in moat-ctl alike.
+        let gtube = sandbox.root.appendingPathComponent("gtube.eml").path
+        try "From: a@example.com\r\nSubject: offer\r\n\r\nXJS*C4JDBQADN1.NSBN3*2IDNEN*GTUBE-STANDARD-ANTI-UBE-TEST-EMAIL*C.34X\r\n"
+            .write(toFile: gtube, atomically: true, encoding: .utf8)
+        let spamViaDaemon = try ctl("scan", "--spam", gtube, config: sandbox.config)
+        #expect(spamViaDaemon.status == 0, "spam is not a threat: the exit code is clamscan's")
+        #expect(spamViaDaemon.stdout.contains("  spam: "))
+        #expect(spamViaDaemon.stdout.contains("GTUBE(1000)"))
+        let spamLocal = try ctl("scan", "--spam", "--local", gtube, config: sandbox.config)
+        #expect(spamLocal.stdout == spamViaDaemon.stdout)
+        let json = try ctl("scan", "--spam", "--json", gtube, config: sandbox.config)
+        #expect(json.stdout.contains("\"GTUBE\""))
     }
 }
 

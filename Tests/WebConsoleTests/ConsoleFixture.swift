@@ -57,7 +57,7 @@ final class FileBackedService: ConsoleService {
         }
     }
 
-    func scan(paths: [String], profile: String?) async -> [NamedReport] { [] }
+    func scan(paths: [String], profile: String?, spam: Bool) async -> [NamedReport] { [] }
 
     func configurationFile() throws(ConfigErrors) -> LoadedConfig { try loader.load(path: path) }
 

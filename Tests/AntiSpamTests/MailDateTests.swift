@@ -1,0 +1,28 @@
+import Foundation
+import Testing
+@testable import AntiSpam
+
+/// Dates of Date and Received headers, as the header rules read them.
+struct MailDateTests {
+    @Test func anRFC5322DateIsTheInstantItNames() {
+        // date -u -d '2026-12-06 17:10:05' +%s
+        #expect(MailDate.parse("Sun, 6 Dec 2026 17:10:05 +0000")?.timeIntervalSince1970 == 1_796_577_005)
+        #expect(MailDate.parse("Sun, 6 Dec 2026 18:10:05 +0100")?.timeIntervalSince1970 == 1_796_577_005)
+        #expect(MailDate.parse("6 Dec 2026 12:10:05 EST")?.timeIntervalSince1970 == 1_796_577_005)
+        #expect(MailDate.parse("Thu, 1 Jan 1970 00:00 GMT")?.timeIntervalSince1970 == 0)
+    }
+
+    @Test func leapDaysAndTwoDigitYearsCount() {
+        // 2024-02-29 00:00:00 UTC and 2000-03-01, a leap year of the 400-year rule
+        #expect(MailDate.parse("29 Feb 2024 00:00:00 +0000")?.timeIntervalSince1970 == 1_709_164_800)
+        #expect(MailDate.parse("1 Mar 00 00:00:00 +0000")?.timeIntervalSince1970 == 951_868_800)
+        #expect(MailDate.parse("1 Mar 99 00:00:00 +0000")?.timeIntervalSince1970 == 920_246_400)
+    }
+
+    @Test func whatIsNotADateIsNil() {
+        #expect(MailDate.parse("yesterday") == nil)
+        #expect(MailDate.parse("6 Dec 2026") == nil)  // no time
+        #expect(MailDate.parse("6 Dec 2026 99999999999999999:00 +0000") == nil)
+        #expect(MailDate.parse("6 Dec 2026 12:9223372036854775807 +0000") == nil)  // no overflow
+    }
+}

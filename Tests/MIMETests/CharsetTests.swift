@@ -1,0 +1,36 @@
+import Testing
+@testable import MIME
+
+/// The 8-bit decoders write UTF-8 bytes directly (for speed): every byte value must still
+/// come out as the character the charset gives it.
+struct CharsetTests {
+    @Test func everyLatin1ByteIsTheScalarOfTheSameValue() {
+        let bytes = (0...255).map { UInt8($0) }
+        let text = Charset.decode(bytes, charset: "ISO-8859-1")
+        #expect(text.map { Array($0.unicodeScalars.map(\.value)) } == bytes.map { UInt32($0) })
+    }
+
+    @Test func windows1252MapsItsHighControlsToTheirCharacters() {
+        let bytes = (0...255).map { UInt8($0) }
+        guard let text = Charset.decode(bytes, charset: "cp1252") else {
+            Issue.record("windows-1252 not decoded")
+            return
+        }
+        let scalars = text.unicodeScalars.map(\.value)
+        #expect(scalars.count == 256)
+        #expect(scalars[0x41] == 0x41)
+        #expect(scalars[0x80] == 0x20AC)  // €
+        #expect(scalars[0x81] == 0x81)  // undefined: the C1 control itself
+        #expect(scalars[0x85] == 0x2026)  // …
+        #expect(scalars[0x99] == 0x2122)  // ™
+        #expect(scalars[0x9F] == 0x0178)  // Ÿ
+        #expect(scalars[0xA0] == 0xA0)
+        #expect(scalars[0xFF] == 0xFF)
+    }
+
+    @Test func eightBitHeaderTextIsUTF8WhenValidElseLatin1() {
+        #expect(Charset.utf8OrLatin1(Array("café".utf8)) == "café")
+        #expect(Charset.utf8OrLatin1([0x63, 0x61, 0x66, 0xE9]) == "café")
+        #expect(Charset.utf8OrLatin1([0xC3]) == "Ã")  // a truncated sequence is not UTF-8
+    }
+}
