@@ -22,7 +22,7 @@ public struct MessageScan: Sendable {
     /// a time (by default twice the cores: one message's parts rarely keep every scan worker
     /// busy, and reading the next file overlaps the scan of the last).
     public func reports(for paths: [String], readsStandardInput: Bool = false,
-                        concurrency: Int = 2 * ProcessInfo.processInfo.activeProcessorCount) async -> [NamedReport] {
+                        concurrency: Int = 4 * ProcessInfo.processInfo.activeProcessorCount) async -> [NamedReport] {
         var entries: [Entry] = []
         for path in paths {
             if path == "-", readsStandardInput {
