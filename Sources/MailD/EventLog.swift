@@ -38,9 +38,9 @@ enum EventLog {
         if !report.unchecked.isEmpty { fields["unchecked"] = safe(Array(Set(report.unchecked.map(\.description))).sorted().joined(separator: ", ")) }
         if let text = decision.action.text, decision.action != .pass { fields["text"] = safe(text) }
         if let spam = report.spam {
-            fields["spam_score"] = "\(String(format: "%.2f", spam.points))"
+            fields["spam_score"] = "\(DecimalText.fixed(spam.points, places: 2))"
             // Only the findings that moved the score, highest first: the line stays short.
-            let symbols = spam.symbols.filter { $0.score != 0 }.prefix(12).map { "\($0.name)(\(String(format: "%.1f", $0.score)))" }
+            let symbols = spam.symbols.filter { $0.score != 0 }.prefix(12).map { "\($0.name)(\(DecimalText.fixed($0.score, places: 1)))" }
             if !symbols.isEmpty { fields["spam_symbols"] = safe(symbols.joined(separator: ",")) }
         }
         return fields

@@ -1,5 +1,6 @@
 import Foundation
 import MailD
+import MoatConfig
 
 /// A decision in rspamd's terms: an action, a score against thresholds, symbols, messages.
 /// The score is the anti-spam engine's points; the action follows the thresholds, and a
@@ -74,7 +75,7 @@ public struct RspamdVerdict: Sendable, Equatable {
 
 /// Replies: rspamd's JSON over HTTP, and the RSPAMC text form Exim parses.
 public enum RspamdReply {
-    static func number(_ value: Double, _ digits: Int = 2) -> String { String(format: "%.\(digits)f", value) }
+    static func number(_ value: Double, _ digits: Int = 2) -> String { DecimalText.fixed(value, places: digits) }
 
     /// `/checkv2` (and v1 paths when `v1`: results under "default").
     public static func json(_ v: RspamdVerdict, v1: Bool = false, milliseconds: Int = 0) -> [UInt8] {

@@ -1,6 +1,7 @@
 import Foundation
 import InterfaceSupport
 import MailD
+import MoatConfig
 
 /// A reply as sent: bytes, then possibly part of an open spool file (sent, then closed).
 public struct SpamdOutgoing: Sendable {
@@ -98,7 +99,7 @@ public struct SpamdVerdict: Sendable, Equatable {
                      "---- ---------------------- --------------------------------------------------"]
         for symbol in spam.symbols {
             let name = symbol.name.count >= 22 ? symbol.name + " " : symbol.name.padding(toLength: 23, withPad: " ", startingAt: 0)
-            lines.append(String(format: "%4.1f ", symbol.score) + name + oneLine(symbol.description))
+            lines.append(DecimalText.padded(symbol.score, places: 1, width: 4) + " " + name + oneLine(symbol.description))
         }
         if let note = spam.statisticsNote { lines.append(" 0.0 BAYES_NOT_USED         " + note) }
         return lines
@@ -109,7 +110,7 @@ public struct SpamdVerdict: Sendable, Equatable {
     }
 
     /// spamd's `%2.1f`.
-    static func number(_ value: Double) -> String { String(format: "%2.1f", value) }
+    static func number(_ value: Double) -> String { DecimalText.fixed(value, places: 1) }
 }
 
 /// The bytes of spamd's replies, shaped by the client's protocol version (spamd 4.0's rules:

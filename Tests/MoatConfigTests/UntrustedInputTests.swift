@@ -42,4 +42,32 @@ import Testing
         #expect(LogText.escape(once) == once)
         #expect(!once.unicodeScalars.contains { $0.properties.generalCategory == .control || $0.value == 0x2028 })
     }
+
+    /// Printable ASCII is returned as it is (the fast path), up to the cap and not beyond.
+    @Test func printableASCIIPassesUntilTheCap() {
+        let ascii = String((0x20...0x7E).map { Character(Unicode.Scalar(UInt8($0))) })
+        #expect(LogText.escape(ascii) == ascii)
+        #expect(LogText.escape(String(repeating: "y", count: 512)) == String(repeating: "y", count: 512))
+        #expect(LogText.escape(String(repeating: "y", count: 513)) == String(repeating: "y", count: 512) + "…[+1 chars]")
+        #expect(LogText.escape("ok\u{7F}") == #"ok\u{7F}"#, "DEL is not printable")
+        #expect(LogText.escape("ok"[...]) == "ok")
+    }
+}
+
+@Suite struct DecimalTextTests {
+    @Test func fixedPointAsPrintfWouldWriteIt() {
+        #expect(DecimalText.fixed(7.126, places: 2) == "7.13")
+        #expect(DecimalText.fixed(5, places: 1) == "5.0")
+        #expect(DecimalText.fixed(0, places: 2) == "0.00")
+        #expect(DecimalText.fixed(-1.05, places: 2) == "-1.05")
+        #expect(DecimalText.fixed(-0.04, places: 1) == "0.0", "no negative zero")
+        #expect(DecimalText.fixed(-2.5, places: 1) == "-2.5")
+        #expect(DecimalText.fixed(0.049, places: 1) == "0.0")
+        #expect(DecimalText.fixed(1000, places: 1) == "1000.0")
+        #expect(DecimalText.fixed(3.14159, places: 0) == "3")
+        #expect(DecimalText.fixed(.infinity, places: 2) == "inf")
+        #expect(DecimalText.fixed(1e300, places: 2) == "1e+300")
+        #expect(DecimalText.padded(1.5, places: 1, width: 4) == " 1.5")
+        #expect(DecimalText.padded(-10.25, places: 1, width: 4) == "-10.2", "an exact tie goes to even, as printf")
+    }
 }

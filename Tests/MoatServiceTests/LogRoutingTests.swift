@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import MoatConfig
 import Testing
@@ -34,5 +35,16 @@ struct LogRoutingTests {
         #expect(routing.route(for: "HTTPD").level == .error)
         routing.apply(try settings(""))
         #expect(routing.route(for: "HTTPD").level == .notice)
+    }
+}
+
+/// The time stamp of lines written to a file or a terminal.
+@Suite struct LogTimestampTests {
+    @Test func isISO8601InUTC() {
+        #expect(LogSink.timestamp(0) == "1970-01-01T00:00:00Z")
+        #expect(LogSink.timestamp(1_796_577_005) == "2026-12-06T17:10:05Z")
+        #expect(LogSink.timestamp(951_868_799) == "2000-02-29T23:59:59Z")
+        #expect(LogSink.timestamp(1_796_577_005) == Date(timeIntervalSince1970: 1_796_577_005).formatted(.iso8601),
+                "as Foundation's ISO 8601 format wrote it")
     }
 }
