@@ -68,30 +68,45 @@ final class RemoteScanJob: Sendable {
     }
 }
 
-/// The jobs waiting for a slot, first come first served.
+/// The jobs waiting for a slot, first come first served. A job still waiting at its deadline
+/// (every worker busy past it) is answered `unchecked(timeout)` by the queue's one watcher
+/// thread, so a caller never waits beyond its ScanTimeout; a job a slot has taken is the slot's
+/// to time out (it kills the worker). One watcher for the queue, not a timer per scan: a task
+/// and a dispatch timer for every part cost a few percent of the Milter's CPU per message.
 final class RemoteScanQueue: Sendable {
     private struct State {
         var jobs: [RemoteScanJob] = []
         var head = 0
         var closed = false
+        /// When the watcher wakes next: the earliest deadline queued, else a second from its
+        /// last look (so that a submission signals it only for a deadline sooner than that).
+        var watcherWakes: ContinuousClock.Instant?
     }
 
     private let state = Mutex(State())
     private let available = DispatchSemaphore(value: 0)
+    private let watcherSignal = DispatchSemaphore(value: 0)
     private let slots: Int
 
     init(slots: Int) {
         self.slots = slots
+        let thread = Thread { [self] in watchDeadlines() }
+        thread.name = "moat-scan-deadlines"
+        thread.start()
     }
 
     func submit(_ job: RemoteScanJob) {
-        let accepted = state.withLock { state -> Bool in
-            guard !state.closed else { return false }
+        let (accepted, wakeWatcher) = state.withLock { state -> (Bool, Bool) in
+            guard !state.closed else { return (false, false) }
             state.jobs.append(job)
-            return true
+            // Usually a later deadline than the queued ones': the watcher sleeps on undisturbed.
+            guard state.watcherWakes.map({ job.deadline < $0 }) ?? true else { return (true, false) }
+            state.watcherWakes = job.deadline
+            return (true, true)
         }
         if accepted {
             available.signal()
+            if wakeWatcher { watcherSignal.signal() }
         } else {
             job.finish(.unchecked(.engineError("the scanner is shutting down")))
         }
@@ -125,5 +140,33 @@ final class RemoteScanQueue: Sendable {
         }
         for job in left { job.finish(.unchecked(.engineError("the scanner is shutting down"))) }
         for _ in 0..<slots { available.signal() }
+        watcherSignal.signal()
+    }
+
+    private func watchDeadlines() {
+        while true {
+            let now = ContinuousClock.now
+            let (expired, closed) = state.withLock { state -> ([RemoteScanJob], Bool) in
+                guard !state.closed else { return ([], true) }
+                var expired: [RemoteScanJob] = []
+                var earliest: ContinuousClock.Instant?
+                for job in state.jobs[state.head...] {
+                    if job.deadline <= now {
+                        expired.append(job)
+                    } else if !job.isSettled {
+                        earliest = min(earliest ?? job.deadline, job.deadline)
+                    }
+                }
+                state.watcherWakes = min(earliest ?? now + .seconds(1), now + .seconds(1))
+                return (expired, false)
+            }
+            if closed { return }
+            // A slot may take one of these at the same moment: the first answer wins.
+            for job in expired { job.finish(.unchecked(.timeout)) }
+            let wakes = state.withLock { $0.watcherWakes } ?? now + .seconds(1)
+            let wait = ContinuousClock.now.duration(to: wakes)
+            let nanoseconds = max(0, wait.components.seconds * 1_000_000_000 + wait.components.attoseconds / 1_000_000_000)
+            _ = watcherSignal.wait(timeout: .now() + .nanoseconds(Int(nanoseconds)))
+        }
     }
 }

@@ -122,14 +122,9 @@ public final class SandboxedScanner: ThreatScanning {
     }
 
     private func run(descriptor: Int32, name: String?, limits requested: ScanLimits?) async -> ScanResult {
+        // Slots kill a worker at the deadline; the queue answers a job still waiting behind busy
+        // slots at its deadline, whose worker never started on it.
         let job = RemoteScanJob(descriptor: descriptor, name: name, limits: requested ?? limits)
-        let deadline = Task {
-            // Slots kill a worker at the deadline; this answers a job still queued behind busy
-            // slots, whose worker never started on it.
-            try? await Task.sleep(until: job.deadline + .milliseconds(50), clock: .continuous)
-            if !Task.isCancelled { job.finish(.unchecked(.timeout)) }
-        }
-        defer { deadline.cancel() }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 job.attach(continuation)

@@ -85,6 +85,25 @@ struct SandboxedScannerTests {
         #expect(next.threats.count == 1, "the next part: \(next)")
     }
 
+    @Test("a part queued behind a busy worker is answered unchecked (timeout) at its deadline, while the worker still scans")
+    func queuedPartTimesOutBehindABusyWorker() async throws {
+        var long = ScanLimits.default
+        long.scanTimeout = .seconds(120)
+        let scanner = try makeScanner(limits: long, delayMilliseconds: 60000)
+        _ = try await idleWorker(of: scanner)
+        let first = Task { await scanner.scan(bytes: eicar) }
+        let busy = try await waitForWorker { scanner.busyWorkerPIDs.first }
+        var short = ScanLimits.default
+        short.scanTimeout = .seconds(2)
+        // The only worker sleeps 60 s in its first scan: the second part never reaches it, and
+        // only the queue's deadline can answer it. (No wall-clock check: the worker still busy
+        // with the first part shows the answer came from the queue, long before 60 s.)
+        #expect(await scanner.scan(bytes: eicar, limits: short) == .unchecked(.timeout))
+        #expect(scanner.busyWorkerPIDs == [busy], "the first part is still being scanned")
+        first.cancel()
+        #expect(await first.value == .unchecked(.engineError("scan cancelled")))
+    }
+
     @Test("a message that crashes every worker: each scan of it is unchecked, the others are scanned, no spinning")
     func poisonedContentCrashesWorkers() async throws {
         let scanner = try makeScanner(crashPrefix: "POISON")
