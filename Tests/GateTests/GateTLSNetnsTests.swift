@@ -48,6 +48,21 @@ struct GateTLSNetnsTests {
         try await Self.smtp(port: 587, mode: .startTLS)
     }
 
+    /// A client that kept its session resumes it with the Gate: no certificate is signed and no
+    /// chain sent the second time (the Gate's contexts, and their ticket keys, are cached).
+    @Test func aClientResumesItsTLSSessionWithTheGate() async throws {
+        let lab = try await TLSNetnsLab.start(postfix: true, dovecot: false)
+        let session = lab.root + "/client.session"
+        // The greeting is read before QUIT, so the TLS 1.3 tickets that precede it are kept.
+        let connect = "/usr/bin/openssl s_client -connect mail.test:465 -servername mail.test -CAfile \(lab.moatCAFile)"
+            + " -verify_return_error -verify_hostname mail.test"
+        let first = await lab.shell("(sleep 1; echo QUIT) | \(connect) -sess_out \(session)", seconds: 60)
+        #expect(first.out.contains("New, TLSv1.3"), "\(first.out)\(first.err)\n\(lab.logs)")
+        let second = await lab.shell("(sleep 1; echo QUIT) | \(connect) -sess_in \(session)", seconds: 60)
+        #expect(second.out.contains("Reused, TLSv1.3"), "\(second.out)\(second.err)\n\(lab.logs)")
+        #expect(second.out.contains("220 "), "the session goes on to Postfix's greeting: \(second.out)")
+    }
+
     // MARK: POP3 and IMAP
 
     @Test func pop3sOn995IsUnwrapped() async throws {
