@@ -8,6 +8,7 @@
 #   gate    the namespaces of Benchmarks/Gate/netns.sh: the client sends to smtp-sink in the
 #           server namespace, on 10.77.2.2:2525 only forwarded by the gateway's kernel (the
 #           anchor), and on 10.77.2.2:25 diverted to moatd's Gate (DATA held, scanned, sent on).
+# Moat's CPU per message (moatd and its moat-scan workers) is shown beside each Moat cell.
 # Each path's table (markdown) follows its runs; every figure is also a RESULT line
 # (Benchmarks/lib.sh): scale <path>-<size>-<sessions>-<anchor|moat>[-p50|-p99].
 #
@@ -22,7 +23,8 @@
 #                     session count (Postfix starts its smtpd processes, moatd takes its Milter
 #                     connections); --smoke: 5
 #   MOAT_BIN_DIR=dir  moatd, moat-scan and moat-bench from there (default .build/release, built
-#                     when missing); MOATD=path and MOAT_BENCH=path override the two
+#                     when missing; --smoke: .build/debug); MOATD=path and MOAT_BENCH=path
+#                     override the two
 #   SCRATCH=dir       (as the other scripts) moatd from dir/release
 #   PREFIX=msk        the network namespaces (mskc, mskg, msks)
 set -euo pipefail
@@ -56,6 +58,7 @@ P=${PREFIX:-msk}
 SERVER=10.77.2.2
 
 BIN=${MOAT_BIN_DIR:-$REPO/.build/release}
+[ -z "$SMOKE" ] || BIN=${MOAT_BIN_DIR:-$REPO/.build/debug}
 [ -z "${SCRATCH:-}" ] || BIN=${MOAT_BIN_DIR:-$SCRATCH/release}
 MOATD=${MOATD:-$BIN/moatd}
 MOAT_BENCH=${MOAT_BENCH:-$BIN/moat-bench}
@@ -96,7 +99,14 @@ trap 'exit 130' INT TERM
 . "$REPO/Benchmarks/Milter/postfix.sh"
 write_signatures
 ulimit -n "$(ulimit -Hn)"
-cpu_ms() { awk -v hz="$(getconf CLK_TCK)" '{print ($14 + $15) * 1000 / hz}' "/proc/$1/stat"; }
+# Moat's CPU time so far (user + system, ms): moatd's and its sandboxed moat-scan workers'
+# (children of a moat-scan supervisor, moatd's child).
+descendants() { local pid; for pid in $(pgrep -P "$1"); do echo "$pid"; descendants "$pid"; done; }
+moat_cpu_ms() {
+    local pid
+    for pid in "$MOATD_PID" $(descendants "$MOATD_PID"); do cat "/proc/$pid/stat" 2>/dev/null || true; done |
+        awk -v hz="$(getconf CLK_TCK)" '{ s += $14 + $15 } END { print s * 1000 / hz }'
+}
 verdicts() { grep -c "verdict action=" "$T/moatd.log" || true; }
 count_for() {  # size sessions: the cell's message count
     local pair count=
@@ -136,16 +146,16 @@ cell() {
     [ -n "$SMOKE" ] || [ "$warmup" -ge "$sessions" ] || warmup=$sessions
     load "$ns" "$host" "$port" "$sessions" "$warmup" 2000 > /dev/null
     v0=$(verdicts)
-    [ "$kind" = anchor ] || c0=$(cpu_ms "$MOATD_PID")
+    [ "$kind" = anchor ] || c0=$(moat_cpu_ms)
     figures=$(load "$ns" "$host" "$port" "$sessions" "$messages" "$size")
     if [ "$kind" = moat ]; then
-        cpu=$(python3 -c "print(f'{($(cpu_ms "$MOATD_PID") - $c0) / $messages:.2f}')")
+        cpu=$(python3 -c "print(f'{($(moat_cpu_ms) - $c0) / $messages:.2f}')")
         # Moat saw every message: one verdict each (logged as the reply goes out; a moment's grace).
         for _ in $(seq 1 50); do [ $(($(verdicts) - v0)) -ge "$messages" ] && break; sleep 0.1; done
         [ $(($(verdicts) - v0)) = "$messages" ] ||
             { echo "moatd logged $(($(verdicts) - v0)) verdicts for $messages messages" >&2; tail -5 "$T/moatd.log" >&2; return 1; }
     fi
-    printf '  %-6s %6s %3s sessions %-6s %5s msgs  %9s msgs/s  p50 %8s ms  p99 %8s ms  max %8s ms  moatd CPU %s ms/msg\n' \
+    printf '  %-6s %6s %3s sessions %-6s %5s msgs  %9s msgs/s  p50 %8s ms  p99 %8s ms  max %8s ms  Moat CPU %s ms/msg\n' \
         "$path" "$(size_label "$size")" "$sessions" "$kind" "$messages" "$(field rate "$figures")" \
         "$(field p50_ms "$figures")" "$(field p99_ms "$figures")" "$(field max_ms "$figures")" "$cpu"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$path" "$size" "$sessions" "$kind" "$messages" \
@@ -154,6 +164,14 @@ cell() {
     result scale "$name" "$(field rate "$figures")" msgs/s
     result scale "$name p50" "$(field p50_ms "$figures")" ms
     result scale "$name p99" "$(field p99_ms "$figures")" ms
+}
+
+# peak_memory PATH: moatd's peak resident memory over the path's runs (VmHWM).
+peak_memory() {
+    local kb
+    kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$MOATD_PID/status")
+    echo "  moatd's peak resident memory: $kb kB"
+    result scale "$1 moatd peak rss" "$kb" kB
 }
 
 # table PATH ANCHOR-NAME: the path's cells as one markdown table.
@@ -167,7 +185,7 @@ for line in open(sys.argv[1]):
         rows.setdefault((int(size), int(sessions)), {})[kind] = (messages, float(rate), p50, p99, cpu)
 def size(b):
     return f"{b // 1000000} MB" if b % 1000000 == 0 else f"{b // 1000} KB" if b % 1000 == 0 else f"{b} B"
-print(f"| size | sessions | messages | {anchor} msgs/s | p50 ms | p99 ms | Moat msgs/s | p50 ms | p99 ms | Moat / anchor | moatd CPU ms/msg |")
+print(f"| size | sessions | messages | {anchor} msgs/s | p50 ms | p99 ms | Moat msgs/s | p50 ms | p99 ms | Moat / anchor | Moat CPU ms/msg |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
 for (b, s), kinds in sorted(rows.items()):
     a, m = kinds.get("anchor"), kinds.get("moat")
@@ -222,7 +240,7 @@ CONF
             cell milter "$size" "$sessions" moat - 127.0.0.1 "$milter_port"
         done
     done
-    echo "  moatd's peak resident memory: $(awk '/^VmHWM:/ {print $2, $3}' "/proc/$MOATD_PID/status")"
+    peak_memory milter
     kill "$MOATD_PID"; wait "$MOATD_PID" 2>/dev/null || true; MOATD_PID=
     local rejected
     rejected=$(cat "$T"/*/postfix.log | grep -c 'reject:' || true)
@@ -258,6 +276,8 @@ LogLevel = Notice
 
 [LinuxFirewall]
 InputDivert = Auto(interface:veth-gw protected:25)
+# 200 sessions of 10 MB hold 2 GB at once: past the default 1gb the rest would get 452.
+MaxSpoolSize = 3gb
 
 [HTTPD]
 AdminListen =
@@ -280,7 +300,7 @@ CONF
             cell gate "$size" "$sessions" moat "${P}c" "$SERVER" 25
         done
     done
-    echo "  moatd's peak resident memory: $(awk '/^VmHWM:/ {print $2, $3}' "/proc/$MOATD_PID/status")"
+    peak_memory gate
     local errors
     errors=$(grep -ciE "error|critical" "$T/moatd.log" || true)
     [ "$errors" = 0 ] || { echo "  moatd logged $errors errors:" >&2; grep -iE "error|critical" "$T/moatd.log" | sort | uniq -c | sort -rn | head -5 >&2; }
