@@ -155,9 +155,10 @@ cell() {
         [ $(($(verdicts) - v0)) = "$messages" ] ||
             { echo "moatd logged $(($(verdicts) - v0)) verdicts for $messages messages" >&2; tail -5 "$T/moatd.log" >&2; return 1; }
     fi
-    printf '  %-6s %6s %3s sessions %-6s %5s msgs  %9s msgs/s  p50 %8s ms  p99 %8s ms  max %8s ms  Moat CPU %s ms/msg\n' \
+    printf '  %-6s %6s %3s sessions %-6s %5s msgs  %9s msgs/s  p50 %8s ms  p99 %8s ms  max %8s ms  Moat CPU %s ms/msg  connect to EHLO p50 %s ms p99 %s ms\n' \
         "$path" "$(size_label "$size")" "$sessions" "$kind" "$messages" "$(field rate "$figures")" \
-        "$(field p50_ms "$figures")" "$(field p99_ms "$figures")" "$(field max_ms "$figures")" "$cpu"
+        "$(field p50_ms "$figures")" "$(field p99_ms "$figures")" "$(field max_ms "$figures")" "$cpu" \
+        "$(field connect_p50_ms "$figures")" "$(field connect_p99_ms "$figures")"
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$path" "$size" "$sessions" "$kind" "$messages" \
         "$(field rate "$figures")" "$(field p50_ms "$figures")" "$(field p99_ms "$figures")" "$cpu" >> "$T/cells.tsv"
     name="$path $(size_label "$size") $sessions $kind"
