@@ -22,8 +22,7 @@
 #   CORPUS=dir         the mail corpus (default ../shared/corpus or /work/shared/corpus)
 #   ONLY="scan milter" the benchmarks to run, of: scan engine (moat-bench) milter filters storage
 #                      gate gate-tls antispam sandbox (default: all but antispam (slow: hours)
-#                      and sandbox (compares two builds); --smoke runs all nine), and scale
-#                      (Benchmarks/Scale: sizes × sessions, with latency; run by default)
+#                      and sandbox (compares two builds); --smoke runs all nine)
 #   STEP_TIMEOUT=s     bound on each script (default 900 in smoke, 14400 at full size)
 #   PREFIX=mra         the Gate benchmark's network namespace names (mrac, mrag, mras)
 set -uo pipefail
@@ -47,7 +46,9 @@ else
     ONLY=${ONLY:-scan engine milter filters storage gate gate-tls}
     STEP_TIMEOUT=${STEP_TIMEOUT:-14400}
 fi
-[ -n "$ONLY_GIVEN" ] || ONLY="$ONLY scale"  # Benchmarks/Scale, in both sizes
+# scale (Benchmarks/Scale: sizes × sessions, with latency) runs by default in both sizes, and
+# with ONLY="... scale".
+[ -n "$ONLY_GIVEN" ] || ONLY="$ONLY scale"
 if [ -z "${CORPUS:-}" ]; then
     for candidate in "$REPO/../shared/corpus" /work/shared/corpus; do
         [ -f "$candidate/INDEX.tsv" ] && CORPUS=$(cd "$candidate" && pwd) && break
