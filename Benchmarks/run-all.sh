@@ -38,6 +38,7 @@ done
 case $SCALE in full|smoke) ;; *) echo "$0: SCALE is full or smoke" >&2; exit 2 ;; esac
 [ "$(id -u)" = 0 ] || { echo "$0: needs root (network namespaces, private Postfix, clamd)" >&2; exit 2; }
 
+ONLY_GIVEN=${ONLY+given}
 if [ "$SCALE" = smoke ]; then
     ONLY=${ONLY:-scan engine milter filters storage gate gate-tls antispam sandbox}
     STEP_TIMEOUT=${STEP_TIMEOUT:-900}
@@ -45,6 +46,9 @@ else
     ONLY=${ONLY:-scan engine milter filters storage gate gate-tls}
     STEP_TIMEOUT=${STEP_TIMEOUT:-14400}
 fi
+# scale (Benchmarks/Scale: sizes × sessions, with latency) runs by default in both sizes, and
+# with ONLY="... scale".
+[ -n "$ONLY_GIVEN" ] || ONLY="$ONLY scale"
 if [ -z "${CORPUS:-}" ]; then
     for candidate in "$REPO/../shared/corpus" /work/shared/corpus; do
         [ -f "$candidate/INDEX.tsv" ] && CORPUS=$(cd "$candidate" && pwd) && break
@@ -177,6 +181,7 @@ step gate     env SCRATCH="$WORK/scratch" PREFIX="${PREFIX:-mra}" "${GATE_ENV[@]
 step gate-tls env MOATD="$MOAT_BIN_DIR/moatd" MOAT_CTL="$MOAT_BIN_DIR/moat-ctl" bash "$B/Gate/tls.sh" "${TLS_ARGS[@]}"
 step antispam env MOATD="$MOAT_BIN_DIR/moatd" bash "$B/AntiSpam/run.sh" "${ANTISPAM_ARGS[@]}"
 step sandbox  env BEFORE="$WORK/scratch" AFTER="$WORK/scratch" bash "$B/Sandbox/run.sh" "${SANDBOX_ARGS[@]}"
+step scale    env SCRATCH="$WORK/scratch" bash "$B/Scale/run.sh" $([ "$SCALE" = full ] || echo --smoke)
 
 # --- the table ---
 cat "$LOGS"/*.log 2>/dev/null | grep '^RESULT ' > "$WORK/results.txt"

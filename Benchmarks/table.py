@@ -74,6 +74,14 @@ ROWS = [
     ("Anti-spam k-fold F1", "SpamAssassin 4, sa-learn",
      ("antispam", "sa-f1"), ("antispam", "moat-f1"), "—"),
 ]
+# Benchmarks/Scale: a few cells of the size × sessions matrix (its own table has them all); the
+# 10 MB and 200-session cells are left out of a smoke run, which has none.
+ROWS += [
+    (f"{name}, {cell.replace('-', ' × ', 1).replace('kb', ' KB').replace('mb', ' MB')} sessions, smtp-load ({unit})",
+     anchor, ("scale", f"{path}-{cell}-anchor{suffix}"), ("scale", f"{path}-{cell}-moat{suffix}"), "—", True)
+    for path, name, anchor in [("milter", "Milter", "Postfix, no milter"), ("gate", "Gate", "direct")]
+    for cell, suffix, unit in [("2kb-20", "", "msgs/s"), ("10mb-20", "", "msgs/s"), ("2kb-200", "-p99", "p99 ms")]
+]
 
 
 def load(path):

@@ -32,51 +32,10 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { for _ in $(seq 1 ${WAIT_TENTHS:-300}); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; return 1; }
-
-# Signatures: the two files of ThreatEngine/BuiltinSignatures.swift.
-mkdir -p "$T/sigs"
-echo 'aa15bcf478d165efd2065190eb473bcb:544:Clamav.Test.File-6' > "$T/sigs/moat-builtin.hdb"
-echo 'Moat.Test.EICAR:0:*:58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d5354414e444152442d414e544956495255532d544553542d46494c452124482b482a' > "$T/sigs/moat-builtin.ndb"
-chmod -R a+rX "$T/sigs"
-
-# Postfix
-SMTP_PORT=$(free_port)
-mkdir -p "$T/etc" "$T/queue" "$T/data"
-chown postfix "$T/data"
-cp /etc/postfix/master.cf "$T/etc/"
-cat > "$T/etc/main.cf" <<CONF
-compatibility_level = 3.6
-queue_directory = $T/queue
-data_directory = $T/data
-mail_owner = postfix
-setgid_group = postdrop
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-myhostname = mx.moat.test
-mydestination =
-relay_domains = example.org
-relay_transport = discard
-default_transport = discard
-alias_maps =
-alias_database =
-local_recipient_maps =
-mynetworks = 127.0.0.0/8
-smtpd_relay_restrictions = permit_mynetworks, reject
-maillog_file = $T/postfix.log
-maillog_file_prefixes = $T
-smtputf8_enable = no
-milter_default_action = tempfail
-default_process_limit = 200
-smtpd_client_connection_count_limit = 0
-smtpd_client_connection_rate_limit = 0
-CONF
-postconf -c "$T/etc" -F '*/*/chroot = n'
-postconf -c "$T/etc" -M# smtp/inet
-postconf -c "$T/etc" -M "127.0.0.1:$SMTP_PORT/inet = 127.0.0.1:$SMTP_PORT inet n - n - - smtpd"
-postfix -c "$T/etc" start >/dev/null
-wait_port "$SMTP_PORT"
+# free_port, wait_port, write_signatures, postfix_start, set_milter
+. "$REPO/Benchmarks/Milter/postfix.sh"
+write_signatures
+postfix_start
 
 measure() {  # label
     # warm-up, then the timed run
@@ -96,12 +55,6 @@ measure() {  # label
 
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-
-set_milter() {
-    postconf -c "$T/etc" -e "smtpd_milters = $1"
-    postfix -c "$T/etc" reload >/dev/null
-    sleep 1
-}
 
 echo "Postfix $(postconf -d -h mail_version), $(nproc) CPUs"
 

@@ -3,6 +3,8 @@
 //   swift run -c release moat-bench corpus [CORPUS_DIR]   messages/s and MB/s over the corpus
 //   swift run -c release moat-bench large [MB]            one message with an MB-sized attachment
 //   swift run -c release moat-bench memory [MB]           peak resident memory growth of check
+//   moat-bench smtp-load --host H --port P --sessions N --messages M --size BYTES [--per-connection K]
+//                                                         SMTP load: messages/s and latency (SmtpLoad.swift)
 //
 // "engine" scans the same message bytes with libclamav alone (its own mail parser decodes the
 // parts): the floor Moat's overhead is measured against. "clamscan" runs the command-line
@@ -22,7 +24,9 @@ case "large":
     await LargeBench.run(megabytes: Int(arguments.dropFirst().first ?? "") ?? 50)
 case "memory":
     await MemoryBench.run(megabytes: Int(arguments.dropFirst().first ?? "") ?? 50)
+case "smtp-load":
+    SmtpLoad.run(Array(arguments.dropFirst()))
 default:
-    FileHandle.standardError.write(Data("usage: moat-bench corpus [DIR] | large [MB] | memory [MB]\n".utf8))
+    FileHandle.standardError.write(Data("usage: moat-bench corpus [DIR] | large [MB] | memory [MB] | smtp-load ...\n".utf8))
     exit(64)
 }
