@@ -26,12 +26,15 @@ public final class MailCore: Sendable {
     public let metrics: MoatMetrics
     /// The quarantine and the message log (nil: neither, as in moat-ctl scan --local).
     public let recorder: (any VerdictRecording)?
+    /// How many messages are parsed and scanned at once (their decoded parts held in memory).
+    public let admission: CheckAdmission
 
     /// `spamEngine` nil: an engine with its rules only and a model in memory (nothing learned).
     public init(scanner: any ThreatScanning, spoolDirectory: String, logger: Logger = Logger(label: "MailD"),
                 recentThreats: RecentThreats = RecentThreats(), spamEngine: SpamEngine? = nil,
                 senderChecks: SenderChecks? = nil, metrics: MoatMetrics = .disabled,
-                recorder: (any VerdictRecording)? = nil) {
+                recorder: (any VerdictRecording)? = nil, admission: CheckAdmission = CheckAdmission()) {
+        self.admission = admission
         self.metrics = metrics
         self.recorder = recorder
         self.scanner = scanner
@@ -64,11 +67,22 @@ public final class MailCore: Sendable {
                  scoresSpam: Bool = true) async -> (report: CheckReport, content: MessageContent) {
         let clock = ContinuousClock()
         let started = clock.now
-        let deadline = started + profile.limits.scanTimeout
         var report = CheckReport(envelope: envelope, profile: profile.name, size: 0, parts: [], messageUnchecked: [],
                                  elapsedMilliseconds: 0, engineGeneration: scanner.signatureInfo.generation)
 
-        guard let prepared = prepare(source, envelope: envelope, profile: profile, scoresSpam: scoresSpam, deadline: deadline) else {
+        // Parsing, decoding and scanning hold the decoded parts: only `admission.limit` checks
+        // at once, and the parts are gone before the wait for sender authentication's DNS.
+        let (admitted, results) = await admission.run { () -> (Prepared?, [(Int, ThreatEngine.ScanResult)]) in
+            let deadline = clock.now + profile.limits.scanTimeout
+            guard var prepared = prepare(source, envelope: envelope, profile: profile, scoresSpam: scoresSpam,
+                                         deadline: deadline) else { return (nil, []) }
+            let jobs = prepared.jobs
+            prepared.jobs = []
+            let results = await scanAll(jobs, limits: profile.limits, deadline: deadline)
+            for job in jobs { job.input.discard() }
+            return (prepared, results)
+        }
+        guard let prepared = admitted else {
             if case .file(let path) = source {
                 report.messageUnchecked = [UncheckedFact(.engineError, "cannot read \(path)")]
                 report.localFailure = "cannot read the spooled message \(path)"
@@ -81,9 +95,6 @@ public final class MailCore: Sendable {
         report.localFailure = prepared.localFailure
         report.spam = prepared.spam
         var parts = prepared.parts
-        let jobs = prepared.jobs
-
-        let results = await scanAll(jobs, limits: profile.limits, deadline: deadline)
         for (index, result) in results {
             switch result {
             case .clean: break
@@ -91,7 +102,6 @@ public final class MailCore: Sendable {
             case .unchecked(let reason): parts[index].unchecked.append(UncheckedFact(reason))
             }
         }
-        for job in jobs { job.input.discard() }
         report.parts = parts
         if let senderTask = prepared.senderTask {
             let auth = await withTaskCancellationHandler { await senderTask.value } onCancel: { senderTask.cancel() }
