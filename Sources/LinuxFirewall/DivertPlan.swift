@@ -11,22 +11,38 @@ import MoatConfig
 ///    packets of an existing transparent socket (the Gate's accepted connections, and the
 ///    replies to its upstream legs when it connects from the client's address) are marked and
 ///    routed locally. `socket wildcard 0` keeps the Gate's wildcard listener itself out of it.
-/// 2. `iifname "<if>" tcp dport @protected_ports tproxy ip to :GatePort meta mark set M accept`
-///    and the same with `ip6`: new connections arriving on the interface to a protected port go
+/// 2. `ct mark & M == M accept`: a connection the kernel passed through (rule 3) stays passed
+///    through for its whole life, whatever happens to its set element or to the table later
+///    (the element expires, a reload rebuilds the table): the conntrack mark is the decision.
+/// 3. `ip saddr . ip daddr . tcp dport @passthrough_v4 ct mark set ct mark | M accept` and the
+///    same with `ip6`: the first packet of a connection whose pair the Gate learned (a client
+///    that refused Moat's certificate on an implicit-TLS port, `TLSPassThroughList`) marks the
+///    connection and is forwarded by the kernel: the Gate never sees it. The sets are bounded
+///    (`size`, `defaultPassThroughCapacity`) and their elements carry the pass-through's time-out;
+///    moatd adds them over its owning netlink socket. A reload rebuilds the table with empty
+///    sets (connections already marked keep flowing; new ones are learned again by the Gate).
+/// 4. `iifname "<if>" tcp dport @protected_ports tproxy ip to :GatePort meta mark set M accept`
+///    and the same with `ip6`: new connections arriving on the interface to a diverted port go
 ///    to the Gate's IP_TRANSPARENT listener; `getsockname()` there gives the original destination.
+///
+/// Protected ports the Gate would only relay blindly (their protocol not inspected, implicit
+/// TLS that is never unwrapped, ports without a protocol Moat knows; `notDiverted`, decided by
+/// the Gate's rules and wired in moatd) are left out of `protected_ports`: the kernel forwards
+/// them at full speed instead of copying every byte through userspace.
 ///
 /// Moat's own upstream connections are never diverted again: they leave through the output
 /// hook, which this table does not hook, and their replies either carry an ephemeral destination
 /// port (not a protected one) or belong to a transparent socket and are accepted by rule 1
-/// before rule 2 is looked at.
+/// before rule 4 is looked at. Rule 2 needs connection tracking (nf_conntrack): the `ct`
+/// expression enables it in the namespace. The bits of `FirewallMark` in the conntrack mark are
+/// Moat's: another ruleset setting them on a connection makes it bypass the Gate.
 ///
 /// Policy routing (rtnetlink): `ip rule add fwmark M lookup T` and
 /// `ip route add local 0.0.0.0/0 dev lo table T`, and the same for IPv6 (`local ::/0`).
 ///
-/// No NFQUEUE: every decision here is static (interface, port), so no packet is queued to
-/// userspace and libnetfilter_queue is not linked. A per-connection decision (learned TLS
-/// passthrough, per-client exceptions) would add a `queue num N bypass` rule for the first
-/// packet of a connection before rule 2; none exists yet.
+/// No NFQUEUE: the per-connection decision is a set lookup on the connection's first packet,
+/// made in the kernel from what the Gate learned; no packet is queued to userspace and
+/// libnetfilter_queue is not linked.
 ///
 /// Host settings the divert needs (documented, not changed by Moat): `net.ipv4.ip_forward=1`
 /// (and `net.ipv6.conf.all.forwarding=1`) when the host routes the protected traffic;
@@ -38,14 +54,23 @@ public struct DivertPlan: Sendable, Hashable {
     public static let family = "inet"
     public static let tableName = "moat"
     public static let setName = "protected_ports"
+    /// The learned pass-through pairs, `client . server . port`, per address family.
+    public static let passThroughSetNames: [IPFamily: String] = [.ipv4: "passthrough_v4", .ipv6: "passthrough_v6"]
+    /// At most this many pairs per family in the kernel: a client cannot make the sets take
+    /// more kernel memory than that. When a set is full the Gate relays the pair in userspace.
+    public static let defaultPassThroughCapacity = 65_536
     public static let chainName = "prerouting"
     /// `priority mangle`.
     public static let chainPriority: Int32 = -150
 
     /// The interface whose incoming connections are diverted.
     public var interface: String
-    /// Sorted, without duplicates.
+    /// The configured ports, sorted, without duplicates.
     public var protectedPorts: [Int]
+    /// Protected ports left out of the divert, with the reason (the Gate would only relay them blindly).
+    public var notDiverted: [Int: String]
+    /// The ports the kernel sends to the Gate: `protectedPorts` without `notDiverted`.
+    public var divertedPorts: [Int] { protectedPorts.filter { notDiverted[$0] == nil } }
     /// The Gate's IP_TRANSPARENT listener, the TPROXY target.
     public var gatePort: Int
     public var mark: UInt32
@@ -54,24 +79,30 @@ public struct DivertPlan: Sendable, Hashable {
     /// default): the table is owned by moatd's netlink socket and the kernel removes it when
     /// moatd exits for any reason, so a crash lets mail flow unscanned instead of black-holing it.
     public var failClosed: Bool
+    /// The `size` of each pass-through set.
+    public var passThroughCapacity = DivertPlan.defaultPassThroughCapacity
 
     public init(interface: String, protectedPorts: [Int], gatePort: Int = 20025, mark: UInt32 = 1,
-                routingTable: UInt32 = 100, failClosed: Bool = false) {
+                routingTable: UInt32 = 100, failClosed: Bool = false, notDiverted: [Int: String] = [:]) {
         self.interface = interface
         self.protectedPorts = Array(Set(protectedPorts)).sorted()
+        self.notDiverted = notDiverted.filter { protectedPorts.contains($0.key) }
         self.gatePort = gatePort
         self.mark = mark
         self.routingTable = routingTable
         self.failClosed = failClosed
     }
 
-    /// The plan for the settings, or nil when `InputDivert` is Off.
-    public init?(values: ConfigValues) {
+    /// The plan for the settings, or nil when `InputDivert` is Off. `notDiverted` says why a
+    /// protected port need not be diverted (nil: divert it); moatd asks the Gate.
+    public init?(values: ConfigValues, notDiverted: (Int) -> String? = { _ in nil }) {
         let settings = values.linuxFirewall
         guard case .auto(let interface, let ports) = settings.inputDivert else { return nil }
+        var skipped: [Int: String] = [:]
+        for port in ports { if let why = notDiverted(port) { skipped[port] = why } }
         self.init(interface: interface, protectedPorts: ports, gatePort: settings.gatePort,
                   mark: UInt32(settings.firewallMark), routingTable: UInt32(settings.routingTable),
-                  failClosed: settings.failClosed)
+                  failClosed: settings.failClosed, notDiverted: skipped)
     }
 
     public var qualifiedTableName: String { "\(Self.family) \(Self.tableName)" }
@@ -80,6 +111,9 @@ public struct DivertPlan: Sendable, Hashable {
     public var rules: [DivertRule] {
         [
             .transparentSocket(mark: mark),
+            .passedThroughConnection(mark: mark),
+            .passThrough(family: .ipv4, mark: mark),
+            .passThrough(family: .ipv6, mark: mark),
             .divert(interface: interface, family: .ipv4, gatePort: gatePort, mark: mark),
             .divert(interface: interface, family: .ipv6, gatePort: gatePort, mark: mark),
         ]
@@ -89,12 +123,23 @@ public struct DivertPlan: Sendable, Hashable {
     public var nftText: String {
         var lines = ["table \(qualifiedTableName) {"]
         if !failClosed { lines += ["\tflags owner", ""] }
+        lines += ["\tset \(Self.setName) {", "\t\ttype inet_service"]
+        if !divertedPorts.isEmpty {
+            lines.append("\t\telements = { \(divertedPorts.map(String.init).joined(separator: ", ")) }")
+        }
+        lines += ["\t}", ""]
+        for family in IPFamily.allCases {
+            let address = family == .ipv4 ? "ipv4_addr" : "ipv6_addr"
+            lines += [
+                "\tset \(Self.passThroughSetNames[family]!) {",
+                "\t\ttype \(address) . \(address) . inet_service",
+                "\t\tsize \(passThroughCapacity)",
+                "\t\tflags timeout",
+                "\t}",
+                "",
+            ]
+        }
         lines += [
-            "\tset \(Self.setName) {",
-            "\t\ttype inet_service",
-            "\t\telements = { \(protectedPorts.map(String.init).joined(separator: ", ")) }",
-            "\t}",
-            "",
             "\tchain \(Self.chainName) {",
             "\t\ttype filter hook prerouting priority mangle; policy accept;",
         ]
@@ -128,6 +173,11 @@ public enum IPFamily: String, Sendable, Hashable, CaseIterable {
 public enum DivertRule: Sendable, Hashable {
     /// Packets belonging to an existing (non-wildcard) transparent socket.
     case transparentSocket(mark: UInt32)
+    /// Packets of a connection the kernel passed through (its conntrack mark has the bits of `mark`).
+    case passedThroughConnection(mark: UInt32)
+    /// The first packet of a connection whose client . server . port is in the learned set:
+    /// the connection is marked as passed through, and forwarded.
+    case passThrough(family: IPFamily, mark: UInt32)
     /// New connections arriving on `interface` to a protected port, to the Gate.
     case divert(interface: String, family: IPFamily, gatePort: Int, mark: UInt32)
 
@@ -135,6 +185,12 @@ public enum DivertRule: Sendable, Hashable {
         switch self {
         case .transparentSocket(let mark):
             return "meta l4proto tcp socket transparent 1 socket wildcard 0 meta mark set \(hexMark(mark)) accept"
+        case .passedThroughConnection(let mark):
+            return "ct mark & \(hexMark(mark)) == \(hexMark(mark)) accept"
+        case .passThrough(let family, let mark):
+            let ip = family.rawValue
+            return "\(ip) saddr . \(ip) daddr . tcp dport @\(DivertPlan.passThroughSetNames[family]!) "
+                + "ct mark set ct mark | \(hexMark(mark)) accept"
         case .divert(let interface, let family, let gatePort, let mark):
             return "iifname \"\(interface)\" tcp dport @\(DivertPlan.setName) tproxy \(family.rawValue) to :\(gatePort) "
                 + "meta mark set \(hexMark(mark)) accept"
