@@ -83,7 +83,8 @@ listening() {
 
 # The server: iperf3 on 8993, and on 993 (start_iperf_993: it makes way for a TLS server while
 # a pair is learned).
-in_ns s iperf3 -s -B "$SERVER" -p 8993 > "$T/iperf3-8993.log" 2>&1 &
+# (Background processes are started with `ip netns exec`, which execs them: $! is their pid.)
+ip netns exec "${P}s" iperf3 -s -B "$SERVER" -p 8993 > "$T/iperf3-8993.log" 2>&1 &
 PIDS+=($!)
 listening s "$SERVER:8993"
 # The server's CA and a certificate for mail.test signed by it (moatd trusts that CA upstream).
@@ -155,8 +156,12 @@ setup_gate() {  # the Gate's blind relay in userspace
         moat_config "UnrecognizedProtocol = Close"
         start_moatd "$MOATD" "$T/moatd-gate.log"
     fi
-    in_ns g nft list set inet moat protected_ports | grep -q "8993" ||
-        { echo "8993 is not diverted for the blind-relay measure" >&2; return 1; }
+    local diverted=no
+    for _ in $(seq 1 50); do
+        in_ns g nft list set inet moat protected_ports 2>/dev/null | grep -q "8993" && { diverted=yes; break; }
+        sleep 0.1
+    done
+    [ $diverted = yes ] || { echo "8993 is not diverted for the blind-relay measure:" >&2; in_ns g nft list ruleset >&2; return 1; }
 }
 setup_static() {  # 8993 left out of the divert
     stop_moatd
@@ -169,7 +174,7 @@ setup_static() {  # 8993 left out of the divert
 }
 IPERF_993=
 start_iperf_993() {
-    in_ns s iperf3 -s -B "$SERVER" -p 993 >> "$T/iperf3-993.log" 2>&1 &
+    ip netns exec "${P}s" iperf3 -s -B "$SERVER" -p 993 >> "$T/iperf3-993.log" 2>&1 &
     IPERF_993=$!
     PIDS+=($IPERF_993)
     listening s "$SERVER:993"
@@ -182,7 +187,7 @@ PassThroughTime = 1h"
     start_moatd "$MOATD" "$T/moatd-learned.log"
     kill "$IPERF_993"  # iperf3 on 993 makes way for a TLS server for the learning
     while in_ns s ss -ltnH | grep -q " $SERVER:993 "; do sleep 0.1; done
-    in_ns s openssl s_server -accept "$SERVER:993" -cert "$T/mail.pem" -key "$T/mail.key" -quiet > "$T/s_server.log" 2>&1 &
+    ip netns exec "${P}s" openssl s_server -accept "$SERVER:993" -cert "$T/mail.pem" -key "$T/mail.key" -quiet > "$T/s_server.log" 2>&1 &
     local tls=$!
     listening s "$SERVER:993"
     echo | timeout 30 ip netns exec "${P}c" openssl s_client -connect "$SERVER:993" -servername mail.test -CAfile "$T/ca.pem" \

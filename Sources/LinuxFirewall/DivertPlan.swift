@@ -7,34 +7,37 @@ import MoatConfig
 ///
 /// The ruleset (own table, prerouting at mangle priority, as in the kernel's tproxy.rst):
 ///
-/// 1. `meta l4proto tcp socket transparent 1 socket wildcard 0 meta mark set M accept`:
+/// 1. `ct mark & M == M accept`: a connection the kernel decided not to divert at its first
+///    packet (rules 3 and 4) stays forwarded for its whole life, whatever happens to the sets or
+///    the table later (a pair's element expires, a reload rebuilds the table or diverts the port
+///    again): the conntrack mark is the decision, and checking it first keeps the per-packet
+///    cost of such a connection to one conntrack lookup.
+/// 2. `meta l4proto tcp socket transparent 1 socket wildcard 0 meta mark set M accept`:
 ///    packets of an existing transparent socket (the Gate's accepted connections, and the
 ///    replies to its upstream legs when it connects from the client's address) are marked and
 ///    routed locally. `socket wildcard 0` keeps the Gate's wildcard listener itself out of it.
-/// 2. `ct mark & M == M accept`: a connection the kernel passed through (rule 3) stays passed
-///    through for its whole life, whatever happens to its set element or to the table later
-///    (the element expires, a reload rebuilds the table): the conntrack mark is the decision.
-/// 3. `ip saddr . ip daddr . tcp dport @passthrough_v4 ct mark set ct mark | M accept` and the
-///    same with `ip6`: the first packet of a connection whose pair the Gate learned (a client
-///    that refused Moat's certificate on an implicit-TLS port, `TLSPassThroughList`) marks the
-///    connection and is forwarded by the kernel: the Gate never sees it. The sets are bounded
-///    (`size`, `defaultPassThroughCapacity`) and their elements carry the pass-through's time-out;
-///    moatd adds them over its owning netlink socket. A reload rebuilds the table with empty
-///    sets (connections already marked keep flowing; new ones are learned again by the Gate).
-/// 4. `iifname "<if>" tcp dport @protected_ports tproxy ip to :GatePort meta mark set M accept`
+/// 3. `ct state new tcp dport @exempt_ports ct mark set ct mark | M accept`: protected ports the
+///    Gate would only relay blindly (`notDiverted`: their protocol not inspected, implicit TLS
+///    never unwrapped, ports without a protocol Moat knows; decided by the Gate's rules, wired
+///    in moatd) are left to the kernel, which forwards them at full speed.
+/// 4. `ct state new ip saddr . ip daddr . tcp dport @passthrough_v4 ct mark set ct mark | M accept`
+///    and the same with `ip6`: the first packet of a connection whose pair the Gate learned (a
+///    client that refused Moat's certificate on an implicit-TLS port, `TLSPassThroughList`)
+///    marks the connection: the kernel forwards it and the Gate never sees it. The sets are
+///    bounded (`size`, `defaultPassThroughCapacity`) and their elements carry the pass-through's
+///    time-out; moatd adds them over its owning netlink socket. A reload that rebuilds the table
+///    starts with empty sets (connections already marked keep flowing; new ones are learned
+///    again by the Gate). After rule 2, so a connection the Gate already holds for that pair
+///    stays with it; `ct state new`, so the decision is the connection's first packet's.
+/// 5. `iifname "<if>" tcp dport @protected_ports tproxy ip to :GatePort meta mark set M accept`
 ///    and the same with `ip6`: new connections arriving on the interface to a diverted port go
 ///    to the Gate's IP_TRANSPARENT listener; `getsockname()` there gives the original destination.
 ///
-/// Protected ports the Gate would only relay blindly (their protocol not inspected, implicit
-/// TLS that is never unwrapped, ports without a protocol Moat knows; `notDiverted`, decided by
-/// the Gate's rules and wired in moatd) are left out of `protected_ports`: the kernel forwards
-/// them at full speed instead of copying every byte through userspace.
-///
 /// Moat's own upstream connections are never diverted again: they leave through the output
 /// hook, which this table does not hook, and their replies either carry an ephemeral destination
-/// port (not a protected one) or belong to a transparent socket and are accepted by rule 1
-/// before rule 4 is looked at. Rule 2 needs connection tracking (nf_conntrack): the `ct`
-/// expression enables it in the namespace. The bits of `FirewallMark` in the conntrack mark are
+/// port (not a protected one) or belong to a transparent socket and are accepted by rule 2
+/// before rule 5 is looked at. The `ct` rules need connection tracking (nf_conntrack): they
+/// enable it in the namespace. The bits of `FirewallMark` in the conntrack mark are
 /// Moat's: another ruleset setting them on a connection makes it bypass the Gate.
 ///
 /// Policy routing (rtnetlink): `ip rule add fwmark M lookup T` and
@@ -54,6 +57,8 @@ public struct DivertPlan: Sendable, Hashable {
     public static let family = "inet"
     public static let tableName = "moat"
     public static let setName = "protected_ports"
+    /// The protected ports left to the kernel (`notDiverted`).
+    public static let exemptSetName = "exempt_ports"
     /// The learned pass-through pairs, `client . server . port`, per address family.
     public static let passThroughSetNames: [IPFamily: String] = [.ipv4: "passthrough_v4", .ipv6: "passthrough_v6"]
     /// At most this many pairs per family in the kernel: a client cannot make the sets take
@@ -110,8 +115,9 @@ public struct DivertPlan: Sendable, Hashable {
     /// The rules of the prerouting chain, in order.
     public var rules: [DivertRule] {
         [
-            .transparentSocket(mark: mark),
             .passedThroughConnection(mark: mark),
+            .transparentSocket(mark: mark),
+            .exemptPort(mark: mark),
             .passThrough(family: .ipv4, mark: mark),
             .passThrough(family: .ipv6, mark: mark),
             .divert(interface: interface, family: .ipv4, gatePort: gatePort, mark: mark),
@@ -126,6 +132,10 @@ public struct DivertPlan: Sendable, Hashable {
         lines += ["\tset \(Self.setName) {", "\t\ttype inet_service"]
         if !divertedPorts.isEmpty {
             lines.append("\t\telements = { \(divertedPorts.map(String.init).joined(separator: ", ")) }")
+        }
+        lines += ["\t}", "", "\tset \(Self.exemptSetName) {", "\t\ttype inet_service"]
+        if !notDiverted.isEmpty {
+            lines.append("\t\telements = { \(notDiverted.keys.sorted().map(String.init).joined(separator: ", ")) }")
         }
         lines += ["\t}", ""]
         for family in IPFamily.allCases {
@@ -175,6 +185,8 @@ public enum DivertRule: Sendable, Hashable {
     case transparentSocket(mark: UInt32)
     /// Packets of a connection the kernel passed through (its conntrack mark has the bits of `mark`).
     case passedThroughConnection(mark: UInt32)
+    /// The first packet of a connection to a protected port left to the kernel: marked, forwarded.
+    case exemptPort(mark: UInt32)
     /// The first packet of a connection whose client . server . port is in the learned set:
     /// the connection is marked as passed through, and forwarded.
     case passThrough(family: IPFamily, mark: UInt32)
@@ -187,9 +199,11 @@ public enum DivertRule: Sendable, Hashable {
             return "meta l4proto tcp socket transparent 1 socket wildcard 0 meta mark set \(hexMark(mark)) accept"
         case .passedThroughConnection(let mark):
             return "ct mark & \(hexMark(mark)) == \(hexMark(mark)) accept"
+        case .exemptPort(let mark):
+            return "ct state new tcp dport @\(DivertPlan.exemptSetName) ct mark set ct mark | \(hexMark(mark)) accept"
         case .passThrough(let family, let mark):
             let ip = family.rawValue
-            return "\(ip) saddr . \(ip) daddr . tcp dport @\(DivertPlan.passThroughSetNames[family]!) "
+            return "ct state new \(ip) saddr . \(ip) daddr . tcp dport @\(DivertPlan.passThroughSetNames[family]!) "
                 + "ct mark set ct mark | \(hexMark(mark)) accept"
         case .divert(let interface, let family, let gatePort, let mark):
             return "iifname \"\(interface)\" tcp dport @\(DivertPlan.setName) tproxy \(family.rawValue) to :\(gatePort) "

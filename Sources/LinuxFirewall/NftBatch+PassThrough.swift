@@ -3,13 +3,43 @@ import CNetfilter
 import Glibc
 #endif
 
-/// The learned pass-through in the kernel: the two bounded sets of `client . server . port`
+/// What the kernel forwards without the Gate: the static exempt ports' set and rule, and the
+/// learned pass-through: the two bounded sets of `client . server . port`
 /// with time-outs, the two rules that consult them and mark the connection, and the one
 /// message that adds a pair while moatd runs (over the table owner's socket: nobody else may
 /// change an owned table).
 extension NftBatch {
     /// Set ids inside a batch: the rules name their set by name and by this id.
     static func passThroughSetID(_ family: IPFamily) -> UInt32 { family == .ipv4 ? 2 : 3 }
+    static let exemptSetID: UInt32 = 4
+
+    /// `set exempt_ports { type inet_service; elements = { <notDiverted> } }`
+    mutating func addExemptSet(_ plan: DivertPlan) {
+        let set = nftnl_set_alloc()!
+        defer { nftnl_set_free(set) }
+        nftnl_set_set_str(set, attr(NFTNL_SET_TABLE), DivertPlan.tableName)
+        nftnl_set_set_str(set, attr(NFTNL_SET_NAME), DivertPlan.exemptSetName)
+        nftnl_set_set_u32(set, attr(NFTNL_SET_FAMILY), UInt32(NFPROTO_INET))
+        nftnl_set_set_u32(set, attr(NFTNL_SET_KEY_TYPE), 13) // nft's TYPE_INET_SERVICE
+        nftnl_set_set_u32(set, attr(NFTNL_SET_KEY_LEN), 2)
+        nftnl_set_set_u32(set, attr(NFTNL_SET_ID), Self.exemptSetID)
+        nftnl_set_set_u32(set, attr(NFTNL_SET_FLAGS), 0)
+        message(NFT_MSG_NEWSET, flags: NLM_F_CREATE | NLM_F_EXCL, purpose: "adding set \(DivertPlan.exemptSetName)") {
+            nftnl_set_nlmsg_build_payload($0, set)
+        }
+        let ports = plan.notDiverted.keys.sorted()
+        guard !ports.isEmpty else { return }
+        for port in ports {
+            let element = nftnl_set_elem_alloc()!
+            var key = cnetfilter_htons(UInt16(port))
+            nftnl_set_elem_set(element, attr(NFTNL_SET_ELEM_KEY), &key, 2)
+            nftnl_set_elem_add(set, element) // the set owns it now
+        }
+        message(NFT_MSG_NEWSETELEM, flags: NLM_F_CREATE | NLM_F_EXCL,
+                purpose: "adding ports \(ports) to set \(DivertPlan.exemptSetName)") {
+            nftnl_set_elems_nlmsg_build_payload($0, set)
+        }
+    }
 
     /// The key's layout: each field of a concatenation takes whole 32-bit registers.
     static func passThroughKeyLength(_ family: IPFamily) -> Int { family == .ipv4 ? 4 + 4 + 4 : 16 + 16 + 4 }
@@ -65,6 +95,19 @@ extension NftBatch {
         case .passedThroughConnection(let mark):
             // ct mark & M == M accept
             return [conntrackMark(load: true), bitwise(mask: mark, xor: 0), compare(u32: mark), accept()]
+        case .exemptPort(let mark):
+            // ct state new tcp dport @exempt_ports ct mark set ct mark | M accept
+            let lookup = nftnl_expr_alloc("lookup")!
+            nftnl_expr_set_u32(lookup, attr(NFTNL_EXPR_LOOKUP_SREG), UInt32(NFT_REG_1.rawValue))
+            nftnl_expr_set_str(lookup, attr(NFTNL_EXPR_LOOKUP_SET), DivertPlan.exemptSetName)
+            nftnl_expr_set_u32(lookup, attr(NFTNL_EXPR_LOOKUP_SET_ID), exemptSetID)
+            return newConnection() + [
+                meta(load: UInt32(NFT_META_L4PROTO.rawValue)), compare(bytes: [UInt8(IPPROTO_TCP)]),
+                payload(.transport, offset: 2, length: 2, into: UInt32(NFT_REG_1.rawValue)),
+                lookup,
+                conntrackMark(load: true), bitwise(mask: ~mark, xor: mark), conntrackMark(load: false),
+                accept(),
+            ]
         case .passThrough(let family, let mark):
             // ip saddr . ip daddr . tcp dport @passthrough_v4 ct mark set ct mark | M accept
             let length: UInt32 = family == .ipv4 ? 4 : 16
@@ -77,7 +120,7 @@ extension NftBatch {
             nftnl_expr_set_u32(lookup, attr(NFTNL_EXPR_LOOKUP_SREG), UInt32(NFT_REG_1.rawValue))
             nftnl_expr_set_str(lookup, attr(NFTNL_EXPR_LOOKUP_SET), DivertPlan.passThroughSetNames[family]!)
             nftnl_expr_set_u32(lookup, attr(NFTNL_EXPR_LOOKUP_SET_ID), passThroughSetID(family))
-            return [
+            return newConnection() + [
                 meta(load: UInt32(NFT_META_L4PROTO.rawValue)), compare(bytes: [UInt8(IPPROTO_TCP)]),
                 meta(load: UInt32(NFT_META_NFPROTO.rawValue)), compare(bytes: [nfproto]),
                 payload(.network, offset: source, length: length, into: UInt32(NFT_REG_1.rawValue)),
@@ -90,6 +133,19 @@ extension NftBatch {
         case .transparentSocket, .divert:
             return []
         }
+    }
+
+    /// `ct state new`: the connection's first packet.
+    static func newConnection() -> [OpaquePointer] {
+        let load = nftnl_expr_alloc("ct")!
+        nftnl_expr_set_u32(load, attr(NFTNL_EXPR_CT_KEY), UInt32(NFT_CT_STATE.rawValue))
+        nftnl_expr_set_u32(load, attr(NFTNL_EXPR_CT_DREG), UInt32(NFT_REG_1.rawValue))
+        let notZero = nftnl_expr_alloc("cmp")!
+        nftnl_expr_set_u32(notZero, attr(NFTNL_EXPR_CMP_SREG), UInt32(NFT_REG_1.rawValue))
+        nftnl_expr_set_u32(notZero, attr(NFTNL_EXPR_CMP_OP), UInt32(NFT_CMP_NEQ.rawValue))
+        var zero: UInt32 = 0
+        nftnl_expr_set(notZero, attr(NFTNL_EXPR_CMP_DATA), &zero, 4)
+        return [load, bitwise(mask: 8 /* NF_CT_STATE_BIT(IP_CT_NEW) */, xor: 0), notZero]
     }
 
     enum Header { case network, transport }

@@ -106,6 +106,7 @@ struct NftBatch {
                 nftnl_set_elems_nlmsg_build_payload($0, set)
             }
         }
+        addExemptSet(plan)
         for family in IPFamily.allCases { addPassThroughSet(family, capacity: plan.passThroughCapacity) }
 
         let chain = nftnl_chain_alloc()!
@@ -167,7 +168,7 @@ struct NftBatch {
 
     static func expressions(_ rule: DivertRule, setID: UInt32) -> [OpaquePointer] {
         switch rule {
-        case .passedThroughConnection, .passThrough:
+        case .passedThroughConnection, .exemptPort, .passThrough:
             return [] // NftBatch+PassThrough.swift
         case .transparentSocket(let mark):
             // meta l4proto tcp socket transparent 1 socket wildcard 0 meta mark set M accept

@@ -16,8 +16,9 @@ import Glibc
 /// - STARTTLS (25): the pair is learned by the Gate only; the set stays empty, and the
 ///   client's next connection is still diverted: a plaintext message without STARTTLS is
 ///   scanned (EICAR refused).
-@Suite(.serialized, .enabled(if: NetnsAvailability.rootAndNamespaces, "needs root and `ip netns`"))
-struct GateBypassNetnsTests {
+/// Part of GateTLSNetnsTests' suite: it builds the same namespaces and veth pairs, so it must
+/// never run beside them. `Bypass` holds what the two tests share.
+enum Bypass {
     static let clientIP = "10.205.1.2"
     /// DefaultLogLevel = Info: the Gate (its own logger label) logs its decision on every TLS
     /// connection it sees.
@@ -41,19 +42,21 @@ struct GateBypassNetnsTests {
         }
         return await condition()
     }
+}
 
+extension GateTLSNetnsTests {
     @Test func aClientLearnedOnImplicitTLSBypassesTheGateInTheKernel() async throws {
         let lab = try await TLSNetnsLab.start(postfix: true, dovecot: false, startingMoatd: false)
-        try await lab.startMoatd(extra: Self.learning)
+        try await lab.startMoatd(extra: Bypass.learning)
         let postfix = try #require(lab.postfix)
-        let pair = "\(Self.clientIP) . \(TLSNetnsLab.serverIP) . 465"
-        #expect(!(await Self.passThroughSet(lab)).contains(pair))
+        let pair = "\(Bypass.clientIP) . \(TLSNetnsLab.serverIP) . 465"
+        #expect(!(await Bypass.passThroughSet(lab)).contains(pair))
 
         // First connection: diverted, unwrapped, and refused by the client (Moat's leaf).
         let refused = await lab.verifyHandshake(host: "mail.test", port: 465, starttls: nil, trusting: lab.serverCAFile)
         #expect(!refused.ok, "the client refuses Moat's certificate: \(refused.output)")
-        let learned = await Self.waitFor { await Self.passThroughSet(lab).contains(pair) }
-        let set = await Self.passThroughSet(lab)
+        let learned = await Bypass.waitFor { await Bypass.passThroughSet(lab).contains(pair) }
+        let set = await Bypass.passThroughSet(lab)
         #expect(learned, "the pair is in the kernel's set:\n\(set)\n\(lab.moatdLog)")
         #expect(lab.moatdLog.contains("pass-through in the kernel: \(pair)"), "\(lab.moatdLog)")
         #expect(lab.moatdLog.contains("TLS unwrapped"), "the Gate logs the connections it sees:\n\(lab.moatdLog)")
@@ -66,16 +69,16 @@ struct GateBypassNetnsTests {
         try String(GateFixtures.cleanMessage("bypass").dropLast()).write(toFile: path, atomically: true, encoding: .utf8)
         let sent = await lab.swaks(port: 465, mode: .implicit, trusting: lab.serverCAFile, data: path)
         #expect(sent.status == 0 && sent.transcript.contains("queued as"), "\(sent.transcript)\n\(lab.logs)")
-        #expect(postfix.log.contains("connect from unknown[\(Self.clientIP)]"),
+        #expect(postfix.log.contains("connect from unknown[\(Bypass.clientIP)]"),
                 "Postfix's peer is the client itself, not the Gate:\n\(postfix.log)")
         let gateLog = String(lab.moatdLog.dropFirst(gateLogBefore))
-        #expect(!gateLog.contains("TLS relayed untouched") && !gateLog.contains("TLS unwrapped") && !gateLog.contains(Self.clientIP),
+        #expect(!gateLog.contains("TLS relayed untouched") && !gateLog.contains("TLS unwrapped") && !gateLog.contains(Bypass.clientIP),
                 "the Gate saw nothing of the bypassed connections:\n\(gateLog)")
 
         // moatd dies: the table goes with it (fail-open) and the traffic still flows.
         lab.moatd?.kill()
-        let gone = await Self.waitFor { await Self.passThroughSet(lab).contains("No such file or directory") }
-        let left = await Self.passThroughSet(lab)
+        let gone = await Bypass.waitFor { await Bypass.passThroughSet(lab).contains("No such file or directory") }
+        let left = await Bypass.passThroughSet(lab)
         #expect(gone, "the owned table is gone with moatd: \(left)")
         let after = await lab.swaks(port: 465, mode: .implicit, trusting: lab.serverCAFile, data: path)
         #expect(after.status == 0 && after.transcript.contains("queued as"), "fail-open: \(after.transcript)")
@@ -85,18 +88,18 @@ struct GateBypassNetnsTests {
     /// send its next message in plaintext, without STARTTLS, past the scan.
     @Test func aClientLearnedOnStartTLSIsStillDivertedAndScanned() async throws {
         let lab = try await TLSNetnsLab.start(postfix: true, dovecot: false, startingMoatd: false)
-        try await lab.startMoatd(extra: Self.learning)
+        try await lab.startMoatd(extra: Bypass.learning)
         let path = lab.root + "/clean.eml", eicarPath = lab.root + "/eicar.eml"
         try String(GateFixtures.cleanMessage("starttls").dropLast()).write(toFile: path, atomically: true, encoding: .utf8)
         try GateFixtures.eicarMessage().write(toFile: eicarPath, atomically: true, encoding: .utf8)
 
         let refused = await lab.swaks(port: 25, mode: .startTLS, trusting: lab.serverCAFile, data: path)
         #expect(refused.status != 0, "the client refuses Moat's certificate after STARTTLS: \(refused.transcript)")
-        let learned = await Self.waitFor { lab.moatdLog.contains("next: relayed untouched for") }
+        let learned = await Bypass.waitFor { lab.moatdLog.contains("next: relayed untouched for") }
         #expect(learned, "the Gate learned the pair:\n\(lab.moatdLog)")
         try await Task.sleep(for: .seconds(1))
-        let set = await Self.passThroughSet(lab)
-        #expect(set.contains("passthrough_v4") && !set.contains(Self.clientIP), "nothing learned on 25 goes to the kernel:\n\(set)")
+        let set = await Bypass.passThroughSet(lab)
+        #expect(set.contains("passthrough_v4") && !set.contains(Bypass.clientIP), "nothing learned on 25 goes to the kernel:\n\(set)")
         #expect(!lab.moatdLog.contains("pass-through in the kernel"), "\(lab.moatdLog)")
 
         // Its next connection is still the Gate's: STARTTLS relayed untouched (learned) ...

@@ -111,6 +111,39 @@ struct PassThroughKernelTests {
         #expect(throws: FirewallError.self) { try controller.addPassThrough(pair, for: .seconds(60)) }
     }
 
+    /// A port the Gate would only relay blindly is forwarded by the kernel; a reload that
+    /// diverts it again leaves the connections already forwarded alone (the conntrack mark).
+    @Test func anExemptPortIsForwardedAndStaysSoForItsConnections() throws {
+        let lab = try GatewayLab("x", net: 203)
+        let (client, gateway, server) = (lab.client, lab.gateway, lab.server)
+        let exempt = DivertPlan(interface: "mfg0", protectedPorts: [25, 995], notDiverted: [995: "blind"])
+        let (controller, gate4) = try gateway.inside { (try DivertController(), try TCP.listen("0.0.0.0", 20025, transparent: true)) }
+        defer { close(gate4) }
+        try controller.apply(exempt)
+        let listed = try #require(gateway.moatTable)
+        #expect(normalisedNft(listed) == normalisedNft(exempt.nftText), "kernel:\n\(listed)")
+        let pop3s = try server.inside { try TCP.listen("0.0.0.0", 995) }
+        defer { close(pop3s) }
+
+        let forwarded = try client.inside { try TCP.connect("10.203.2.2", 995) }
+        defer { close(forwarded) }
+        let direct = try TCP.accept(pop3s)
+        defer { close(direct.fd) }
+        #expect(direct.peer.hasPrefix("10.203.1.2:"), "reached the server itself")
+        #expect(Self.send("+OK direct\r\n", direct.fd, to: forwarded))
+
+        // The reload diverts 995 again: new connections go to the Gate, the open one keeps flowing.
+        try controller.apply(DivertPlan(interface: "mfg0", protectedPorts: [25, 995]))
+        #expect(Self.send("STAT after the reload\r\n", forwarded, to: direct.fd))
+        #expect(Self.send("+OK 0 0\r\n", direct.fd, to: forwarded))
+        let next = try client.inside { try TCP.connect("10.203.2.2", 995) }
+        defer { close(next) }
+        let diverted = try TCP.accept(gate4)
+        close(diverted.fd)
+        #expect(diverted.local == "10.203.2.2:995")
+        try controller.remove()
+    }
+
     @Test func theSetsAreBounded() throws {
         let ns = try Namespace("ptfull")
         let controller = try ns.inside { try DivertController() }
