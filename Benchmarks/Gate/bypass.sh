@@ -21,13 +21,15 @@
 #
 # Usage: Benchmarks/Gate/bypass.sh [--smoke]   (root; iperf3, openssl, nftables, iproute2, python3)
 #   MOATD=path (default: <repo>/.build/release/moatd, built when missing; MOAT_BIN_DIR/moatd when
-#   set), MOATD_BEFORE=path (optional), SIZE=200M RUNS=3 (--smoke: 20M, 1), PREFIX=mbp.
+#   set), MOATD_BEFORE=path (optional), SIZE=200M RUNS=3 (--smoke: 20M, 1), SETTLE=3 (seconds
+#   between setting a way up and measuring it), PREFIX=mbp.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 REPO=$(cd "$HERE/../.." && pwd)
 . "$REPO/Benchmarks/lib.sh"
 SIZE=${SIZE:-200M}
 RUNS=${RUNS:-3}
+SETTLE=${SETTLE:-3}
 for arg in "$@"; do
     case $arg in
     --smoke) SIZE=20M RUNS=1 ;;
@@ -114,6 +116,7 @@ $1
 CONF
 }
 start_moatd() {  # binary log
+    : > "$2"
     ip netns exec "${P}g" "$1" --config "$T/moat/moat.ini" > "$2" 2>&1 &
     MOATD_PID=$!
     for _ in $(seq 1 600); do
@@ -217,6 +220,7 @@ declare -A RUNS_OF
 for round in $(seq 1 "$RUNS"); do
     for way in $WAYS; do
         "setup_$way"
+        sleep "$SETTLE"  # a moatd just started loads its signatures and starts its workers
         port_var=PORT_$way
         RUNS_OF[$way]="${RUNS_OF[$way]:-} $(transfer "${!port_var}")"
         [ "$way" != learned ] || check_learned
