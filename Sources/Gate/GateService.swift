@@ -328,7 +328,7 @@ public struct GateService: Service {
               let client = info.clientAddress, let server = info.serverAddress else { return { _, _ in } }
         let logger = self.logger
         return { pair, duration in
-            guard pair.client == client else { return }
+            guard pair.client == client, duration > .zero else { return }
             if !handOver(client, server, port, duration) {
                 logger.info("pass-through kept in the Gate (the kernel did not take it)",
                             metadata: ["client": "\(client)", "server": "\(server):\(port)"])
