@@ -3,6 +3,7 @@
 // Layout:
 //   GateService.swift           the IP_TRANSPARENT listener, original destination, upstream connect
 //   GateSettings.swift          [LinuxFirewall] settings the Gate reads per connection
+//   BlindPorts.swift            protected ports the Gate would only relay blindly: not diverted
 //   Relay/                      the one relay layer: RelayAction (the vocabulary every session
 //                               speaks), RelaySession (the protocol SMTP, POP3 and IMAP conform
 //                               to), RelayShell (+Check, +Send, +Flow, +TLS: both channels,

@@ -69,6 +69,10 @@ public struct GateService: Service {
         /// Tests without a divert: treat connections as made to this port (465/993/995: implicit
         /// TLS; 25: opportunistic upstream TLS) while they go to `upstreamOverride`.
         public var destinationPortOverride: Int?
+        /// moatd: puts a pair learned on an implicit-TLS port (client, server address, port,
+        /// time) in the kernel's pass-through set, so its next connections are not diverted at
+        /// all; false when the kernel did not take it (the Gate relays the pair itself then).
+        public var kernelPassThrough: (@Sendable (_ client: String, _ server: String, _ port: Int, _ duration: Duration) -> Bool)?
         /// Tests: see `GateContext.spoolReadHook`.
         var spoolReadHook: (@Sendable (_ path: String, _ chunk: Int) -> Void)?
         /// Tests: see `GateContext.checkHook`.
@@ -311,7 +315,25 @@ public struct GateService: Service {
                 blind: { [self] in
                     try start(client, session: SMTPRelaySession?.none, settings: settings, info: info, to: destination, source: source)
                 },
-                failed: { client.close(promise: nil) }))
+                failed: { client.close(promise: nil) },
+                learned: kernelPassThrough(port: port, info: info)))
+    }
+
+    /// Implicit TLS only: a learned client/server pair goes to the kernel too. Never for
+    /// STARTTLS ports (25, 587, 110, 143): a client on the kernel's list there would be
+    /// forwarded without the Gate, and could send plaintext mail without STARTTLS unscanned.
+    /// Pairs without a client (a server that failed verification) stay in the Gate.
+    func kernelPassThrough(port: Int, info: ConnectionInfo) -> @Sendable (TLSPassThroughList.Pair, Duration) -> Void {
+        guard Self.implicitTLSPorts[port] != nil, let handOver = options.kernelPassThrough,
+              let client = info.clientAddress, let server = info.serverAddress else { return { _, _ in } }
+        let logger = self.logger
+        return { pair, duration in
+            guard pair.client == client, duration > .zero else { return }
+            if !handOver(client, server, port, duration) {
+                logger.info("pass-through kept in the Gate (the kernel did not take it)",
+                            metadata: ["client": "\(client)", "server": "\(server):\(port)"])
+            }
+        }
     }
 
     /// The upstream connection's bootstrap: from the client's address when configured.

@@ -73,6 +73,23 @@ public final class DivertController: @unchecked Sendable {
         notes = newNotes.isEmpty && previousRouting == plan.routing ? notes : newNotes
     }
 
+    /// Puts a learned pair in the kernel's pass-through set for `duration`: its next connections
+    /// are forwarded by the kernel, not diverted. Over the table owner's socket. Fails when
+    /// nothing is installed, the set is full (ENFILE) or the table was removed behind our back.
+    public func addPassThrough(_ pair: PassThroughPair, for duration: Duration) throws(FirewallError) {
+        lock.lock()
+        defer { lock.unlock() }
+        guard installed != nil else {
+            throw FirewallError(subsystem: "nftables", errno: ESRCH, doing: "adding \(pair) to the pass-through set (no divert installed)")
+        }
+        let milliseconds = UInt64(clamping: duration.components.seconds) * 1000
+            + UInt64(duration.components.attoseconds / 1_000_000_000_000_000)
+        var batch = NftBatch(socket: nft)
+        defer { batch.free() }
+        batch.addPassThrough(pair, milliseconds: milliseconds)
+        try batch.commit()
+    }
+
     /// Removes the table, the rules and the routes Moat added. Safe to call when nothing is installed.
     public func remove() throws(FirewallError) {
         lock.lock()
@@ -181,10 +198,12 @@ public struct DivertStatus: Sendable, CustomStringConvertible {
     /// One line for `moat-ctl appinfo`.
     public var summary: String {
         guard let plan else { return kernelTable == nil ? "not installed" : "not installed by this moatd, but table inet moat exists" }
-        let ports = plan.protectedPorts.map(String.init).joined(separator: ",")
+        let ports = plan.divertedPorts.map(String.init).joined(separator: ",")
         let kernel = kernelTable == nil ? "table inet moat MISSING in the kernel" : "table inet moat in the kernel"
         return "diverting \(plan.interface) ports \(ports) to :\(plan.gatePort), \(plan.failClosed ? "fail-closed" : "fail-open"), \(kernel)"
             + (routingRules.isEmpty ? ", fwmark rules MISSING" : "")
+            + (plan.notDiverted.isEmpty ? "" : ", not diverted (relayed by the kernel): "
+                + plan.notDiverted.keys.sorted().map(String.init).joined(separator: ","))
     }
 
     public var description: String {
@@ -192,7 +211,7 @@ public struct DivertStatus: Sendable, CustomStringConvertible {
             return kernelTable == nil ? "divert: not installed" : "divert: not installed by this moatd, but table inet moat exists"
         }
         var lines = [
-            "divert: installed on \(plan.interface), ports \(plan.protectedPorts.map(String.init).joined(separator: ",")) "
+            "divert: installed on \(plan.interface), ports \(plan.divertedPorts.map(String.init).joined(separator: ",")) "
                 + "to :\(plan.gatePort), mark 0x\(String(plan.mark, radix: 16)), routing table \(plan.routingTable)",
             plan.failClosed
                 ? "mode: fail-closed (the table stays if moatd dies; mail stops until moatd is back or the table is deleted)"
@@ -203,6 +222,7 @@ public struct DivertStatus: Sendable, CustomStringConvertible {
         case let table?:
             lines.append("kernel: table inet moat present" + (table.owned ? ", owner port \(table.ownerPortID.map(String.init) ?? "?")" : ", no owner"))
         }
+        lines += plan.notDiverted.sorted(by: { $0.key < $1.key }).map { "not diverted: port \($0.key): \($0.value)" }
         lines += routingRules.map { "rule: " + $0 }
         lines += plan.routingText.filter { $0.contains("route") }.map { "route: " + $0 }
         lines += notes.map { "note: " + $0 }

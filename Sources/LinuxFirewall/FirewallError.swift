@@ -37,6 +37,9 @@ public struct FirewallError: Error, Sendable, Hashable, CustomStringConvertible 
         case ENOENT where subsystem == "nftables":
             code = .unsupported
             reason = "\(text) while \(what) (kernel modules nft_tproxy, nft_socket loadable?)"
+        case ENFILE where subsystem == "nftables":
+            code = .rejected
+            reason = "the set is full (\(text)) while \(what)"
         case ENETDOWN:
             code = .rejected
             reason = "\(text) while \(what) (is the loopback interface lo up?)"

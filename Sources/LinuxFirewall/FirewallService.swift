@@ -19,13 +19,21 @@ public final class FirewallService: Service, @unchecked Sendable {
     private var controller: DivertController?
     private let settings: SettingsStore?
     private let logger: Logger
+    private let notDiverted: @Sendable (ConfigValues, Int) -> String?
+    /// The last pass-through add failed (a full set): said once, not for every pair.
+    private var passThroughFailing = false
 
-    /// - Parameter settings: when given, the service follows reloads itself (checks the
-    ///   generation every second). A daemon that calls `apply(values:)` from its reload can leave it nil.
-    public init(values: ConfigValues, settings: SettingsStore? = nil, logger: Logger = Logger(label: "LinuxFirewall")) {
-        plan = DivertPlan(values: values)
+    /// - Parameters:
+    ///   - settings: when given, the service follows reloads itself (checks the generation every
+    ///     second). A daemon that calls `apply(values:)` from its reload can leave it nil.
+    ///   - notDiverted: why a protected port need not be diverted for these settings (the Gate
+    ///     would only relay it blindly), nil to divert it; asked again at every reload.
+    public init(values: ConfigValues, settings: SettingsStore? = nil, logger: Logger = Logger(label: "LinuxFirewall"),
+                notDiverted: @escaping @Sendable (ConfigValues, Int) -> String? = { _, _ in nil }) {
+        plan = DivertPlan(values: values) { notDiverted(values, $0) }
         self.settings = settings
         self.logger = logger
+        self.notDiverted = notDiverted
     }
 
     public func run() async throws {
@@ -73,7 +81,7 @@ public final class FirewallService: Service, @unchecked Sendable {
     /// Applies reloaded settings: the new ruleset replaces the old one in one batch; an error
     /// leaves the old one in force. Before `run` has started it only records the plan.
     public func apply(values: ConfigValues) throws {
-        let newPlan = DivertPlan(values: values)
+        let newPlan = DivertPlan(values: values) { notDiverted(values, $0) }
         let controller = lock.withLock { () -> DivertController? in
             plan = newPlan
             return self.controller
@@ -82,6 +90,26 @@ public final class FirewallService: Service, @unchecked Sendable {
         let before = controller.status(listing: false).plan
         try controller.apply(newPlan)
         if before != newPlan { logInstalled(newPlan, controller: controller) }
+    }
+
+    /// The Gate learned a pair (a client refused Moat's certificate on an implicit-TLS port):
+    /// from now on, for `duration`, the kernel forwards that client's connections to that server
+    /// and port without diverting them. False when it could not (no divert, a full set, an
+    /// address the set does not take): the Gate then relays the pair itself, as before.
+    @discardableResult
+    public func passThrough(client: String, server: String, port: Int, for duration: Duration) -> Bool {
+        guard let pair = PassThroughPair(client: client, server: server, port: port) else { return false }
+        guard let controller = lock.withLock({ self.controller }) else { return false }
+        do {
+            try controller.addPassThrough(pair, for: duration)
+            let recovered = lock.withLock { () -> Bool in defer { passThroughFailing = false }; return passThroughFailing }
+            logger.notice("pass-through in the kernel: \(pair) for \(duration)\(recovered ? " (the set takes pairs again)" : "")")
+            return true
+        } catch {
+            let first = lock.withLock { () -> Bool in defer { passThroughFailing = true }; return !passThroughFailing }
+            if first { logger.warning("pass-through stays in the Gate (relayed in userspace): \(error)") }
+            return false
+        }
     }
 
     /// The divert state for `moat-ctl appinfo`.
@@ -98,9 +126,12 @@ public final class FirewallService: Service, @unchecked Sendable {
         }
         let status = controller.status(listing: false)
         logger.notice("divert installed", metadata: [
-            "interface": "\(plan.interface)", "ports": "\(plan.protectedPorts)", "gatePort": "\(plan.gatePort)",
+            "interface": "\(plan.interface)", "ports": "\(plan.divertedPorts)", "gatePort": "\(plan.gatePort)",
             "mode": "\(plan.failClosed ? "fail-closed" : "fail-open")",
         ])
+        for (port, why) in plan.notDiverted.sorted(by: { $0.key < $1.key }) {
+            logger.notice("port \(port) not diverted (forwarded by the kernel, never seen by the Gate): \(why)")
+        }
         logger.info("nftables ruleset:\n\(plan.nftText)\(plan.routingText.joined(separator: "\n"))")
         for note in status.notes { logger.warning("\(note)") }
     }

@@ -35,7 +35,7 @@ struct NftBatch {
         buffer.deallocate()
     }
 
-    private mutating func message(_ type: nf_tables_msg_types, flags: Int32, purpose: String,
+    mutating func message(_ type: nf_tables_msg_types, flags: Int32, purpose: String,
                                   payload: (UnsafeMutablePointer<nlmsghdr>) -> Void) {
         let sequence = socket.nextSequence()
         let header = nftnl_nlmsg_build_hdr(current, UInt16(type.rawValue), UInt16(NFPROTO_INET),
@@ -93,16 +93,21 @@ struct NftBatch {
         message(NFT_MSG_NEWSET, flags: NLM_F_CREATE | NLM_F_EXCL, purpose: "adding set \(DivertPlan.setName)") {
             nftnl_set_nlmsg_build_payload($0, set)
         }
-        for port in plan.protectedPorts {
+        for port in plan.divertedPorts {
             let element = nftnl_set_elem_alloc()!
             var key = cnetfilter_htons(UInt16(port))
             nftnl_set_elem_set(element, attr(NFTNL_SET_ELEM_KEY), &key, 2)
             nftnl_set_elem_add(set, element) // the set owns it now
         }
-        message(NFT_MSG_NEWSETELEM, flags: NLM_F_CREATE | NLM_F_EXCL,
-                purpose: "adding ports \(plan.protectedPorts) to set \(DivertPlan.setName)") {
-            nftnl_set_elems_nlmsg_build_payload($0, set)
+        // Every protected port may be left to the kernel: the set is then empty.
+        if !plan.divertedPorts.isEmpty {
+            message(NFT_MSG_NEWSETELEM, flags: NLM_F_CREATE | NLM_F_EXCL,
+                    purpose: "adding ports \(plan.divertedPorts) to set \(DivertPlan.setName)") {
+                nftnl_set_elems_nlmsg_build_payload($0, set)
+            }
         }
+        addExemptSet(plan)
+        for family in IPFamily.allCases { addPassThroughSet(family, capacity: plan.passThroughCapacity) }
 
         let chain = nftnl_chain_alloc()!
         defer { nftnl_chain_free(chain) }
@@ -123,7 +128,7 @@ struct NftBatch {
             nftnl_rule_set_str(nftRule, attr(NFTNL_RULE_TABLE), DivertPlan.tableName)
             nftnl_rule_set_str(nftRule, attr(NFTNL_RULE_CHAIN), DivertPlan.chainName)
             nftnl_rule_set_u32(nftRule, attr(NFTNL_RULE_FAMILY), UInt32(NFPROTO_INET))
-            for expression in Self.expressions(rule, setID: setID) { nftnl_rule_add_expr(nftRule, expression) }
+            for expression in Self.expressions(rule, setID: setID) + Self.passThroughExpressions(rule) { nftnl_rule_add_expr(nftRule, expression) }
             message(NFT_MSG_NEWRULE, flags: NLM_F_CREATE | NLM_F_APPEND, purpose: "adding rule `\(rule.nftText)`") {
                 nftnl_rule_nlmsg_build_payload($0, nftRule)
             }
@@ -163,6 +168,8 @@ struct NftBatch {
 
     static func expressions(_ rule: DivertRule, setID: UInt32) -> [OpaquePointer] {
         switch rule {
+        case .passedThroughConnection, .exemptPort, .passThrough:
+            return [] // NftBatch+PassThrough.swift
         case .transparentSocket(let mark):
             // meta l4proto tcp socket transparent 1 socket wildcard 0 meta mark set M accept
             return [
@@ -198,21 +205,21 @@ struct NftBatch {
         }
     }
 
-    private static func meta(load key: UInt32) -> OpaquePointer {
+    static func meta(load key: UInt32) -> OpaquePointer {
         let expression = nftnl_expr_alloc("meta")!
         nftnl_expr_set_u32(expression, attr(NFTNL_EXPR_META_KEY), key)
         nftnl_expr_set_u32(expression, attr(NFTNL_EXPR_META_DREG), UInt32(NFT_REG_1.rawValue))
         return expression
     }
 
-    private static func socket(key: UInt32) -> OpaquePointer {
+    static func socket(key: UInt32) -> OpaquePointer {
         let expression = nftnl_expr_alloc("socket")!
         nftnl_expr_set_u32(expression, attr(NFTNL_EXPR_SOCKET_KEY), key)
         nftnl_expr_set_u32(expression, attr(NFTNL_EXPR_SOCKET_DREG), UInt32(NFT_REG_1.rawValue))
         return expression
     }
 
-    private static func compare(bytes: [UInt8]) -> OpaquePointer {
+    static func compare(bytes: [UInt8]) -> OpaquePointer {
         let expression = nftnl_expr_alloc("cmp")!
         nftnl_expr_set_u32(expression, attr(NFTNL_EXPR_CMP_SREG), UInt32(NFT_REG_1.rawValue))
         nftnl_expr_set_u32(expression, attr(NFTNL_EXPR_CMP_OP), UInt32(NFT_CMP_EQ.rawValue))
@@ -220,12 +227,12 @@ struct NftBatch {
         return expression
     }
 
-    private static func compare(u32 value: UInt32) -> OpaquePointer {
+    static func compare(u32 value: UInt32) -> OpaquePointer {
         withUnsafeBytes(of: value) { compare(bytes: Array($0)) }
     }
 
     /// `meta mark set M`: the mark in host byte order.
-    private static func setMark(_ mark: UInt32) -> [OpaquePointer] {
+    static func setMark(_ mark: UInt32) -> [OpaquePointer] {
         var value = mark
         let immediate = nftnl_expr_alloc("immediate")!
         nftnl_expr_set_u32(immediate, attr(NFTNL_EXPR_IMM_DREG), UInt32(NFT_REG_1.rawValue))
@@ -236,7 +243,7 @@ struct NftBatch {
         return [immediate, set]
     }
 
-    private static func accept() -> OpaquePointer {
+    static func accept() -> OpaquePointer {
         let expression = nftnl_expr_alloc("immediate")!
         nftnl_expr_set_u32(expression, attr(NFTNL_EXPR_IMM_DREG), UInt32(NFT_REG_VERDICT.rawValue))
         nftnl_expr_set_u32(expression, attr(NFTNL_EXPR_IMM_VERDICT), UInt32(NF_ACCEPT))

@@ -1,5 +1,6 @@
 import CertificateStore
 import Gate
+import LinuxFirewall
 import Logging
 import MailD
 import MoatConfig
@@ -7,7 +8,9 @@ import ServiceLifecycle
 
 extension GatewayServices {
     /// The Gate's transparent listener, when `[LinuxFirewall] InputDivert` is not Off.
-    static func gate(_ context: InterfaceContext) -> (any Service)? {
+    /// `firewall`: where pairs learned on implicit-TLS ports go, so the kernel forwards their
+    /// next connections without diverting them.
+    static func gate(_ context: InterfaceContext, firewall: FirewallService? = nil) -> (any Service)? {
         let values = context.settings.current.values
         let settings = values.linuxFirewall
         guard settings.inputDivert != .off else { return nil }
@@ -23,6 +26,11 @@ extension GatewayServices {
             logger.notice("TLS unwrapping CA ready", metadata: ["ca": "\(authority.source)"])
         } catch {
             logger.error("TLS unwrapping unavailable, TLS sessions are relayed blindly: \(error)")
+        }
+        if let firewall {
+            options.kernelPassThrough = { client, server, port, duration in
+                firewall.passThrough(client: client, server: server, port: port, for: duration)
+            }
         }
         return GateService(settings: context.settings, core: context.core, group: context.group,
                            logger: logger, options: options)

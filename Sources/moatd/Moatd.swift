@@ -92,7 +92,7 @@ struct Moatd: AsyncParsableCommand {
                                        dns: resolver)
         let listeners = InterfaceServices.listeners(context)
         let firewall = GatewayServices.firewall(context)
-        let gateway: [any Service] = [firewall, GatewayServices.gate(context)].compactMap { $0 }
+        let gateway: [any Service] = [firewall, GatewayServices.gate(context, firewall: firewall)].compactMap { $0 }
         if let firewall { daemon.setDivertStatus { firewall.status().summary } }
         daemon.setRunning(listeners.map { ($0.name, $0.address.description) })
         // The console is management, not mail: if it cannot listen, moatd goes on without it.

@@ -40,7 +40,8 @@ import Testing
         return (fake, front)
     }
 
-    func gate(upstream: Int, trust: String, config: String = "") async throws -> (GateService, [any Channel], Int) {
+    func gate(upstream: Int, trust: String, config: String = "",
+              kernel: (@Sendable (String, String, Int, Duration) -> Bool)? = nil) async throws -> (GateService, [any Channel], Int) {
         let text = "[Root]\nVarDir = \(dir)/var\n[MailD]\nReportLanguages = en\n[LinuxFirewall]\nUnwrapSsl = Yes\n" + config
         let store = SettingsStore(try ConfigLoader().load(text: text))
         let core = MailCore(scanner: GateFixtures.scanner, spoolDirectory: dir + "/spool")
@@ -50,6 +51,7 @@ import Testing
         options.transparent = false
         options.upstreamOverride = try SocketAddress(ipAddress: "127.0.0.1", port: upstream)
         options.destinationPortOverride = 465
+        options.kernelPassThrough = kernel
         let authority = try CertificateAuthority.loadOrCreate(.init(directory: dir + "/moat-ca"))
         options.tls = try TLSInterception(authority: authority, upstreamTrustRoots: .file(trust))
         let service = GateService(settings: store, core: core, options: options)
@@ -115,6 +117,33 @@ import Testing
         let result = try await swaks(port: port, body: GateFixtures.cleanMessage("wrapped"), ca: dir + "/pub.pem")
         #expect(result.status == 0, "the real server's certificate, end to end: \(result.output)")
         #expect(fake.received.withLock { $0.count } == 1)
+    }
+
+    /// A client that refuses Moat's certificate on 465 is learned (PassThroughRejectingClients)
+    /// and the pair handed to the kernel's pass-through set; when the kernel does not take it
+    /// (a full set), the Gate relays the pair untouched itself, as before.
+    @Test func aPairLearnedOnImplicitTLSIsHandedToTheKernel() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try makeUpstreamCertificates()
+        let (fake, front) = try await tlsServer(certificate: dir + "/srv.pem", key: dir + "/srv.key")
+        defer { fake.stop(); front.close(promise: nil) }
+        let handed = HandedPairs()
+        let (service, channels, port) = try await gate(
+            upstream: front.localAddress!.port!, trust: dir + "/pub.pem",
+            config: "PassThroughRejectingClients = Yes\nPassThroughTime = 10m\n",
+            kernel: { client, server, port, duration in handed.add("\(client) \(server):\(port) \(duration == .seconds(600))") })
+        defer { channels.forEach { $0.close(promise: nil) } }
+        let refused = try await swaks(port: port, body: GateFixtures.cleanMessage("pinned"), ca: dir + "/pub.pem")
+        #expect(refused.status != 0, "the client refuses Moat's leaf: \(refused.output)")
+        let deadline = Date().addingTimeInterval(30)
+        while handed.pairs.isEmpty, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(handed.pairs == ["127.0.0.1 127.0.0.1:465 true"], "client, server, implicit-TLS port, PassThroughTime")
+        #expect(service.passThrough.count == 1)
+        // The kernel said no (kernel: false): the next session is relayed untouched by the Gate.
+        let second = try await swaks(port: port, body: GateFixtures.cleanMessage("pinned"), ca: dir + "/pub.pem")
+        #expect(second.status == 0, "the real server's certificate, end to end: \(second.output)")
+        #expect(fake.received.withLock { $0.count } == 1)
+        #expect(handed.pairs.count == 1, "nothing new learned")
     }
 
     /// A client that connects to 465 and sends no ClientHello (or a byte of one, then nothing)
@@ -192,4 +221,15 @@ final class Forwarder: ChannelInboundHandler, @unchecked Sendable {
     }
 
     func channelInactive(context: ChannelHandlerContext) { peer?.close(promise: nil) }
+}
+
+/// The pairs a test's Gate handed to the "kernel"; it answers false (a full set).
+final class HandedPairs: Sendable {
+    private let list = Mutex<[String]>([])
+    var pairs: [String] { list.withLock { $0 } }
+
+    func add(_ pair: String) -> Bool {
+        list.withLock { $0.append(pair) }
+        return false
+    }
 }

@@ -49,7 +49,8 @@ struct TestPKI {
     let dir = GateFixtures.temporaryDirectory()
 
     /// The Gate with UnwrapSsl = Yes and Moat's CA in `dir/moat-ca`, trusting `trust` upstream.
-    func gate(upstream: Int, protocol proto: GateProtocol, trust: String, config: String = "", asPort: Int? = nil) async throws
+    func gate(upstream: Int, protocol proto: GateProtocol, trust: String, config: String = "", asPort: Int? = nil,
+              kernel: (@Sendable (String, String, Int, Duration) -> Bool)? = nil) async throws
         -> (service: GateService, channels: [any Channel], port: Int) {
         let text = "[Root]\nVarDir = \(dir)/var\n[MailD]\nReportLanguages = en\n[LinuxFirewall]\nUnwrapSsl = Yes\n" + config
         let store = SettingsStore(try ConfigLoader().load(text: text))
@@ -61,6 +62,7 @@ struct TestPKI {
         options.upstreamOverride = try SocketAddress(ipAddress: "127.0.0.1", port: upstream)
         options.protocolOverride = proto
         options.destinationPortOverride = asPort
+        options.kernelPassThrough = kernel
         let authority = try CertificateAuthority.loadOrCreate(.init(directory: dir + "/moat-ca"))
         options.tls = try TLSInterception(authority: authority, upstreamTrustRoots: .file(trust))
         let service = GateService(settings: store, core: core, options: options)
@@ -140,6 +142,29 @@ struct TestPKI {
         let second = try await swaks(port: lenient.port, ca: pki.caFile, body: GateFixtures.cleanMessage("pinned"))
         #expect(second.status == 0, "the real server's certificate, end to end: \(second.output)")
         #expect(server.received.withLock { $0.count } == 1)
+    }
+
+    /// The security boundary: a pair learned after STARTTLS stays in the Gate. In the kernel's
+    /// set the client's next connections would skip the Gate, plaintext ones without STARTTLS
+    /// included, and their mail would go unscanned.
+    @Test(arguments: [25, 587])
+    func aPairLearnedOnStartTLSIsNeverHandedToTheKernel(port asPort: Int) async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let pki = try TestPKI(dir: dir, serverName: "smtp.example.org")
+        let server = try await FakeSMTPServer(tls: try pki.serverContext())
+        defer { server.stop() }
+        let handed = HandedPairs()
+        let gate = try await gate(upstream: server.port, protocol: .smtp, trust: pki.caFile,
+                                  config: "PassThroughRejectingClients = Yes\nPassThroughTime = 10m\n", asPort: asPort,
+                                  kernel: { client, server, port, _ in handed.add("\(client) \(server):\(port)") })
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let refused = try await swaks(port: gate.port, ca: pki.caFile, body: GateFixtures.cleanMessage("pinned"))
+        #expect(refused.status != 0, "\(refused.output)")
+        let deadline = Date().addingTimeInterval(30)
+        while gate.service.passThrough.count == 0, Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        #expect(gate.service.passThrough.count == 1, "the Gate learned the pair")
+        try await Task.sleep(for: .milliseconds(300))
+        #expect(handed.pairs.isEmpty, "port \(asPort): nothing for the kernel: \(handed.pairs)")
     }
 
     @Test func ruleKeepsASessionWrapped() async throws {

@@ -13,28 +13,8 @@ import Glibc
 @Suite(.serialized, .enabled(if: Kernel.available, "needs root and ip/nft for network namespaces"))
 struct DivertTrafficTests {
     @Test func protectedPortReachesTheTransparentListener() throws {
-        let client = try Namespace("c"), gateway = try Namespace("g"), server = try Namespace("s")
-        func must(_ result: (status: Int32, out: String, err: String), _ what: String) throws {
-            guard result.status == 0 else { throw TestFailure("\(what): \(result.err)") }
-        }
-        try must(ip("link", "add", "mfc0", "netns", client.name, "type", "veth", "peer", "name", "mfg0", "netns", gateway.name), "veth c-g")
-        try must(ip("link", "add", "mfs0", "netns", server.name, "type", "veth", "peer", "name", "mfg1", "netns", gateway.name), "veth s-g")
-        for (ns, device, v4, v6) in [(client, "mfc0", "10.201.1.2/24", "fd00:201:1::2/64"),
-                                     (gateway, "mfg0", "10.201.1.1/24", "fd00:201:1::1/64"),
-                                     (gateway, "mfg1", "10.201.2.1/24", "fd00:201:2::1/64"),
-                                     (server, "mfs0", "10.201.2.2/24", "fd00:201:2::2/64")] {
-            try must(ns.run("addr", "add", v4, "dev", device), "addr \(v4)")
-            try must(ns.run("-6", "addr", "add", v6, "dev", device, "nodad"), "addr \(v6)")
-            try must(ns.run("link", "set", device, "up"), "up \(device)")
-        }
-        try must(client.run("route", "add", "default", "via", "10.201.1.1"), "client route")
-        try must(client.run("-6", "route", "add", "default", "via", "fd00:201:1::1"), "client route6")
-        try must(server.run("route", "add", "default", "via", "10.201.2.1"), "server route")
-        try must(server.run("-6", "route", "add", "default", "via", "fd00:201:2::1"), "server route6")
-        for setting in ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", "net.ipv4.conf.all.rp_filter=0",
-                        "net.ipv4.conf.mfg0.rp_filter=0", "net.ipv4.conf.all.send_redirects=0"] {
-            try must(gateway.exec("sysctl", "-qw", setting), setting)
-        }
+        let lab = try GatewayLab("c", net: 201)
+        let (client, gateway, server) = (lab.client, lab.gateway, lab.server)
 
         let plan = DivertPlan(interface: "mfg0", protectedPorts: [25, 110])
         let (controller, gate4, gate6) = try gateway.inside {

@@ -26,7 +26,11 @@ private let example = DivertPlan(interface: "eth0", protectedPorts: [25, 110, 14
         #expect(plan == DivertPlan(interface: "ens3", protectedPorts: [25, 110, 143], gatePort: 2525, mark: 0x40,
                                    routingTable: 77, failClosed: true))
         #expect(plan?.rules == [
+            .passedThroughConnection(mark: 0x40),
             .transparentSocket(mark: 0x40),
+            .exemptPort(mark: 0x40),
+            .passThrough(family: .ipv4, mark: 0x40),
+            .passThrough(family: .ipv6, mark: 0x40),
             .divert(interface: "ens3", family: .ipv4, gatePort: 2525, mark: 0x40),
             .divert(interface: "ens3", family: .ipv6, gatePort: 2525, mark: 0x40),
         ])
@@ -34,6 +38,38 @@ private let example = DivertPlan(interface: "eth0", protectedPorts: [25, 110, 14
             "ip -4 rule add fwmark 0x40 lookup 77", "ip -4 route add local 0.0.0.0/0 dev lo table 77",
             "ip -6 rule add fwmark 0x40 lookup 77", "ip -6 route add local ::/0 dev lo table 77",
         ])
+    }
+
+    @Test func portsTheGateWouldOnlyRelayBlindlyAreNotDiverted() throws {
+        let settings = values(["InputDivert": .divert(.auto(interface: "eth0", protectedPorts: [25, 110, 143, 465, 8080]))])
+        let reasons = [110: "POP3 with InspectPop3 = Off", 8080: "no protocol"]
+        let plan = try #require(DivertPlan(values: settings) { reasons[$0] })
+        #expect(plan.protectedPorts == [25, 110, 143, 465, 8080])
+        #expect(plan.divertedPorts == [25, 143, 465])
+        #expect(plan.notDiverted == reasons)
+        #expect(plan.nftText.contains("set protected_ports {\n\t\ttype inet_service\n\t\telements = { 25, 143, 465 }"), "\(plan.nftText)")
+        #expect(plan.nftText.contains("set exempt_ports {\n\t\ttype inet_service\n\t\telements = { 110, 8080 }"), "\(plan.nftText)")
+        #expect(plan != DivertPlan(values: settings), "a reload that changes the reasons changes the plan")
+
+        // Every port left to the kernel: an empty set, still the table (and its pass-through sets).
+        let none = try #require(DivertPlan(values: settings) { _ in "blind" })
+        #expect(none.divertedPorts.isEmpty)
+        #expect(none.nftText.components(separatedBy: "elements").count == 2, "only exempt_ports has elements: \(none.nftText)")
+        #expect(none.nftText.contains("set passthrough_v4 {"))
+    }
+
+    @Test func passThroughRulesComeAfterTheSocketRuleAndBeforeTheDivert() {
+        let rules = example.rules.map(\.nftText)
+        #expect(rules.count == 7)
+        #expect(rules[0] == "ct mark & 0x00000001 == 0x00000001 accept",
+                "a connection decided at its first packet costs one conntrack lookup per packet")
+        #expect(rules[1].hasPrefix("meta l4proto tcp socket transparent 1"),
+                "packets of connections the Gate already holds stay with it, even once their pair is learned")
+        #expect(rules[2] == "ct state new tcp dport @exempt_ports ct mark set ct mark | 0x00000001 accept")
+        #expect(rules[3] == "ct state new ip saddr . ip daddr . tcp dport @passthrough_v4 ct mark set ct mark | 0x00000001 accept")
+        #expect(rules[4] == "ct state new ip6 saddr . ip6 daddr . tcp dport @passthrough_v6 ct mark set ct mark | 0x00000001 accept")
+        #expect(rules[5].contains("tproxy ip to :20025") && rules[6].contains("tproxy ip6 to :20025"))
+        #expect(example.nftText.contains("\t\tsize 65536\n\t\tflags timeout\n"))
     }
 
     @Test func defaultsAreFailOpenOnPort20025() {
@@ -51,7 +87,7 @@ private let example = DivertPlan(interface: "eth0", protectedPorts: [25, 110, 14
     @Test func failClosedTableHasNoOwnerFlag() {
         var plan = example
         plan.failClosed = true
-        #expect(!plan.nftText.contains("flags"))
+        #expect(!plan.nftText.contains("flags owner"))
         #expect(plan.nftText.contains("tproxy ip6 to :20025"))
     }
 

@@ -90,6 +90,36 @@ struct MoatdDivertTests {
         #expect(moatd.waitForExit() == 0)
         #expect(ns.moatTable == nil)
     }
+
+    /// Ports the Gate would only relay blindly are not diverted, moatd says which and why, and
+    /// a reload that changes the settings behind it re-installs the divert.
+    @Test func portsRelayedBlindlyAreNotDiverted() throws {
+        let ns = try Namespace("blind")
+        let moatd = try MoatdInNamespace(ns, extra: "InspectPop3 = Off\n")
+        try moatd.waitForTable()
+        #expect(ns.moatTable?.contains("elements = { 25, 143 }") == true, "\(ns.moatTable ?? "")")
+        try moatd.config(protected: "25,110,143,993")
+        moatd.signal(SIGHUP)
+        // The diverted ports stay 25 and 143: the log says when the reload was applied.
+        for _ in 0..<100 where !moatd.log.contains("port 993 not diverted") { usleep(100_000) }
+        var listed = ns.moatTable ?? ""
+        #expect(listed.contains("elements = { 25, 143 }"), "kernel:\n\(listed)\nlog:\n\(moatd.log)")
+        #expect(moatd.log.contains("port 110 not diverted") && moatd.log.contains("InspectPop3 = Off"), "\(moatd.log)")
+        #expect(moatd.log.contains("port 993 not diverted") && moatd.log.contains("UnwrapSsl = No"), "\(moatd.log)")
+        #expect(listed.contains("set passthrough_v4 {") && listed.contains("size 65536"), "kernel:\n\(listed)")
+
+        // InspectPop3 back On and UnwrapSsl = Yes: 110 and 993 are diverted again.
+        try moatd.config(protected: "25,110,143,993", extra: "UnwrapSsl = Yes\n")
+        moatd.signal(SIGHUP)
+        for _ in 0..<100 {
+            listed = ns.moatTable ?? ""
+            if listed.contains("elements = { 25, 110, 143, 993 }") { break }
+            usleep(100_000)
+        }
+        #expect(listed.contains("elements = { 25, 110, 143, 993 }"), "kernel:\n\(listed)\nlog:\n\(moatd.log)")
+        moatd.signal(SIGTERM)
+        #expect(moatd.waitForExit() == 0)
+    }
 }
 
 /// `ip netns exec <ns> moatd --config <sandbox>/moat.ini` with the divert on.
@@ -126,7 +156,8 @@ final class MoatdInNamespace {
         try process.run()
     }
 
-    func config(protected ports: String) throws {
+    func config(protected ports: String, extra: String? = nil) throws {
+        let extra = extra ?? self.extra
         let text = """
             [Root]
             ControlSocket = \(root.appendingPathComponent("run/moat-ctl.sock").path)

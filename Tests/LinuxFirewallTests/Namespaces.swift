@@ -97,6 +97,41 @@ final class Namespace: @unchecked Sendable {
     }
 }
 
+/// client —veth— gateway —veth— server in three namespaces, IPv4 (10.<net>.1.0/24 on the
+/// client side, 10.<net>.2.0/24 on the server side) and IPv6 (fd00:<net>:1::/64, fd00:<net>:2::/64),
+/// the gateway forwarding, with the sysctls the divert needs. The gateway's client-side
+/// interface is `mfg0`. Addresses: client .1.2, gateway .1.1 / .2.1, server .2.2.
+struct GatewayLab {
+    let client: Namespace, gateway: Namespace, server: Namespace
+
+    init(_ tag: String, net: Int) throws {
+        client = try Namespace(tag + "c")
+        gateway = try Namespace(tag + "g")
+        server = try Namespace(tag + "s")
+        func must(_ result: (status: Int32, out: String, err: String), _ what: String) throws {
+            guard result.status == 0 else { throw TestFailure("\(what): \(result.err)") }
+        }
+        try must(ip("link", "add", "mfc0", "netns", client.name, "type", "veth", "peer", "name", "mfg0", "netns", gateway.name), "veth c-g")
+        try must(ip("link", "add", "mfs0", "netns", server.name, "type", "veth", "peer", "name", "mfg1", "netns", gateway.name), "veth s-g")
+        for (ns, device, v4, v6) in [(client, "mfc0", "10.\(net).1.2/24", "fd00:\(net):1::2/64"),
+                                     (gateway, "mfg0", "10.\(net).1.1/24", "fd00:\(net):1::1/64"),
+                                     (gateway, "mfg1", "10.\(net).2.1/24", "fd00:\(net):2::1/64"),
+                                     (server, "mfs0", "10.\(net).2.2/24", "fd00:\(net):2::2/64")] {
+            try must(ns.run("addr", "add", v4, "dev", device), "addr \(v4)")
+            try must(ns.run("-6", "addr", "add", v6, "dev", device, "nodad"), "addr \(v6)")
+            try must(ns.run("link", "set", device, "up"), "up \(device)")
+        }
+        try must(client.run("route", "add", "default", "via", "10.\(net).1.1"), "client route")
+        try must(client.run("-6", "route", "add", "default", "via", "fd00:\(net):1::1"), "client route6")
+        try must(server.run("route", "add", "default", "via", "10.\(net).2.1"), "server route")
+        try must(server.run("-6", "route", "add", "default", "via", "fd00:\(net):2::1"), "server route6")
+        for setting in ["net.ipv4.ip_forward=1", "net.ipv6.conf.all.forwarding=1", "net.ipv4.conf.all.rp_filter=0",
+                        "net.ipv4.conf.mfg0.rp_filter=0", "net.ipv4.conf.all.send_redirects=0"] {
+            try must(gateway.exec("sysctl", "-qw", setting), setting)
+        }
+    }
+}
+
 /// setns(2) for network namespaces (Glibc declares it only with _GNU_SOURCE).
 private func setNetworkNamespace(_ fd: Int32) -> Int32 {
     typealias SetNS = @convention(c) (Int32, Int32) -> Int32

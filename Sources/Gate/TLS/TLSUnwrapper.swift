@@ -42,6 +42,9 @@ struct TLSUnwrapper {
         var blind: @Sendable () throws -> Void
         /// Give up on the session: both legs are closed by the caller.
         var failed: @Sendable () -> Void
+        /// A pair went on the pass-through list (after `TLSPassThroughList.add`): implicit TLS
+        /// hands it on to the kernel; STARTTLS never does (see `GateService.startImplicitTLS`).
+        var learned: @Sendable (TLSPassThroughList.Pair, Duration) -> Void = { _, _ in }
     }
 
     func intercept(client: any Channel, port: Int, settings: GateSettings, pair: TLSPassThroughList.Pair,
@@ -139,6 +142,7 @@ final class InterceptionDriver: @unchecked Sendable {
             upstreamChannel?.close(promise: nil)
         case .passThrough(let pair, let duration):
             passThrough.add(pair, for: duration)
+            callbacks.learned(pair, duration)
         case .cancelDeadline:
             deadline?.cancel()
             deadline = nil
