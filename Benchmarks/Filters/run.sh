@@ -15,7 +15,7 @@ CORPUS=${CORPUS:-/work/shared/corpus}
 WORK=$(mktemp -d /tmp/moat-bench-filters.XXXXXX)
 # moatd started as root runs as user moat ([Root] User): its files must be reachable.
 chmod 755 "$WORK"
-trap 'kill $(jobs -p) 2>/dev/null; [ -n "${PIDS:-}" ] && kill $PIDS 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK"' EXIT
+trap 'kill $(jobs -p) 2>/dev/null; [ -n "${PIDS:-}" ] && kill $PIDS 2>/dev/null; wait 2>/dev/null; rm -rf "$WORK" "${SHM:-}"' EXIT
 MOATD=${MOATD:-}
 if [ -z "$MOATD" ]; then
   SCRATCH=${SCRATCH:-.build-filters-release}
@@ -30,8 +30,13 @@ COUNT=$(wc -l < "$WORK/files")
 # the timed run (outside the timing), so a refused or failed request cannot count as a scan.
 nl -ba -w1 -s' ' "$WORK/files" > "$WORK/jobs"
 
+# libclamav's scratch space on a tmpfs for Moat and clamd alike (a directory per scan, files
+# per part: on a disk file system that costs more than the scan, Benchmarks/Sandbox/RESULTS.md).
+SHM=$(mktemp -d /dev/shm/moat-filters-bench.XXXXXX)
+chmod 1777 "$SHM"
 cat > "$WORK/moat.ini" <<INI
 [Root]
+TempDir = $SHM/moat
 ControlSocket = $WORK/run/ctl.sock
 PidFile = $WORK/run/moatd.pid
 VarDir = $WORK/var
@@ -77,11 +82,28 @@ SPAMC_OK='^-?[0-9.]+/5\.0$'
 RSPAMC_OK='^Action: '
 CLAMDSCAN_OK=': (OK|.+ FOUND)$'
 
+# The server alone: moat-bench clamd-load sends zINSTREAM from P threads, one connection per
+# request as clamdscan --stream does, without a process per request (clamdscan's start-up is
+# most of what the rate above measures). 5 requests per message, the corpus cycled.
+BENCH=${MOAT_BENCH:-$(dirname "$MOATD")/moat-bench}
+instream() { # name port
+  local line
+  if [ ! -x "$BENCH" ]; then echo "$1: no moat-bench at $BENCH (MOAT_BENCH=...)"; return; fi
+  if line=$("$BENCH" clamd-load --port "$2" --clients "$P" --requests $((COUNT * 5)) --file-list "$WORK/files" 2>&1); then
+    printf '%-34s %s\n' "$1" "$(echo "$line" | head -1)"
+    result filters "$1" "$(echo "$line" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')" req/s
+  else
+    FAILED=1
+    echo "$1 failed: $(echo "$line" | head -2 | tr '\n' ' ')"
+  fi
+}
+
 echo "corpus: $COUNT messages, $P parallel clients, moatd: $MOATD"
 rate "spamc -c -> Moat"        "$SPAMC_OK" "spamc -d 127.0.0.1 -p 17830 -s 33554432 -c < FILE"
 rate "rspamc -> Moat"          "$RSPAMC_OK" "rspamc -h 127.0.0.1:17833 FILE"
 printf 'TCPSocket 17831\nTCPAddr 127.0.0.1\n' > "$WORK/clamd-moat.conf"
 rate "clamdscan --stream -> Moat" "$CLAMDSCAN_OK" "clamdscan --config-file=$WORK/clamd-moat.conf --stream --no-summary FILE"
+instream "zINSTREAM -> Moat" 17831
 
 # SpamAssassin spamd (no network tests, no Bayes learning).
 if command -v /usr/sbin/spamd >/dev/null; then
@@ -100,13 +122,18 @@ if command -v rspamd >/dev/null; then
   else echo "rspamd did not start (log: $(tail -3 "$WORK/rspamd.log" | tr '\n' ' '))"; FAILED=1; fi
 fi
 
-# clamd with the same test-only signatures Moat uses when no database is installed.
+# clamd with the test-only signatures Moat uses when no database is installed.
 if command -v clamd >/dev/null; then
   mkdir -p "$WORK/clamdb"
-  sigtool --md5 /usr/share/clamav-testfiles/clam.exe > "$WORK/clamdb/test.hdb" 2>/dev/null
-  printf 'TCPSocket 17851\nTCPAddr 127.0.0.1\nDatabaseDirectory %s\nForeground yes\nLogFile %s\nUser root\n' "$WORK/clamdb" "$WORK/clamd.log" > "$WORK/clamd.conf"
+  # Moat's two built-in test signatures (ThreatEngine/BuiltinSignatures.swift), as
+  # Benchmarks/Scan gives clamscan: the same pattern matching on both sides (a hash alone
+  # would let clamd skip the content scan Moat does).
+  echo 'aa15bcf478d165efd2065190eb473bcb:544:Clamav.Test.File-6' > "$WORK/clamdb/moat-builtin.hdb"
+  echo 'Moat.Test.EICAR:0:*:58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d5354414e444152442d414e544956495255532d544553542d46494c452124482b482a' > "$WORK/clamdb/moat-builtin.ndb"
+  printf 'TCPSocket 17851\nTCPAddr 127.0.0.1\nDatabaseDirectory %s\nForeground yes\nLogFile %s\nUser root\nTemporaryDirectory %s\n' "$WORK/clamdb" "$WORK/clamd.log" "$SHM" > "$WORK/clamd.conf"
   clamd -c "$WORK/clamd.conf" >/dev/null 2>&1 & PIDS="$PIDS $!"
   for _ in $(seq 60); do clamdscan --config-file="$WORK/clamd.conf" --ping 1 >/dev/null 2>&1 && break; sleep 1; done
   rate "clamdscan --stream -> clamd" "$CLAMDSCAN_OK" "clamdscan --config-file=$WORK/clamd.conf --stream --no-summary FILE"
+  instream "zINSTREAM -> clamd" 17851
 fi
 exit $FAILED

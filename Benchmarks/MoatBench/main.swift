@@ -5,6 +5,8 @@
 //   swift run -c release moat-bench memory [MB]           peak resident memory growth of check
 //   moat-bench smtp-load --host H --port P --sessions N --messages M --size BYTES [--per-connection K]
 //                                                         SMTP load: messages/s and latency (SmtpLoad.swift)
+//   moat-bench clamd-load --port P --file-list F [--clients N] [--requests R]
+//                                                         zINSTREAM load on a clamd-protocol server (ClamdLoad.swift)
 //
 // "engine" scans the same message bytes with libclamav alone (its own mail parser decodes the
 // parts): the floor Moat's overhead is measured against. "clamscan" runs the command-line
@@ -26,7 +28,9 @@ case "memory":
     await MemoryBench.run(megabytes: Int(arguments.dropFirst().first ?? "") ?? 50)
 case "smtp-load":
     SmtpLoad.run(Array(arguments.dropFirst()))
+case "clamd-load":
+    ClamdLoad.run(Array(arguments.dropFirst()))
 default:
-    FileHandle.standardError.write(Data("usage: moat-bench corpus [DIR] | large [MB] | memory [MB] | smtp-load ...\n".utf8))
+    FileHandle.standardError.write(Data("usage: moat-bench corpus [DIR] | large [MB] | memory [MB] | smtp-load ... | clamd-load ...\n".utf8))
     exit(64)
 }
