@@ -26,6 +26,9 @@ if [ -z "$MOATD" ]; then
 fi
 tail -n +2 "$CORPUS/INDEX.tsv" | cut -f1 | head -n "$N" | sed "s|^|$CORPUS/|" > "$WORK/files"
 COUNT=$(wc -l < "$WORK/files")
+# clamd-load's list: the whole corpus (INSTREAM_FILES files, default all), each file sent once
+# (the first N alone are mostly one source's many-part messages).
+tail -n +2 "$CORPUS/INDEX.tsv" | cut -f1 | head -n "${INSTREAM_FILES:-1000000}" | sed "s|^|$CORPUS/|" > "$WORK/instream-files"
 # "<number> <path>" per message: each reply is kept in $WORK/out/<number> and checked after
 # the timed run (outside the timing), so a refused or failed request cannot count as a scan.
 nl -ba -w1 -s' ' "$WORK/files" > "$WORK/jobs"
@@ -84,12 +87,14 @@ CLAMDSCAN_OK=': (OK|.+ FOUND)$'
 
 # The server alone: moat-bench clamd-load sends zINSTREAM from P threads, one connection per
 # request as clamdscan --stream does, without a process per request (clamdscan's start-up is
-# most of what the rate above measures). 5 requests per message, the corpus cycled.
+# most of what the rate above measures). Each corpus file once: clamd keeps a cache of the
+# files it found clean (Moat turns libclamav's off, its limits differing per interface), so a
+# file sent again would measure clamd's cache, not its scan.
 BENCH=${MOAT_BENCH:-$(dirname "$MOATD")/moat-bench}
 instream() { # name port
   local line
   if [ ! -x "$BENCH" ]; then echo "$1: no moat-bench at $BENCH (MOAT_BENCH=...)"; return; fi
-  if line=$("$BENCH" clamd-load --port "$2" --clients "$P" --requests $((COUNT * 5)) --file-list "$WORK/files" 2>&1); then
+  if line=$("$BENCH" clamd-load --port "$2" --clients "$P" --file-list "$WORK/instream-files" 2>&1); then
     printf '%-34s %s\n' "$1" "$(echo "$line" | head -1)"
     result filters "$1" "$(echo "$line" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')" req/s
   else
