@@ -15,19 +15,23 @@ extension NftBatch {
 
     /// `set exempt_ports { type inet_service; elements = { <notDiverted> } }`
     mutating func addExemptSet(_ plan: DivertPlan) {
+        addPortSet(DivertPlan.exemptSetName, id: Self.exemptSetID, ports: plan.notDiverted.keys.sorted())
+    }
+
+    /// `set <name> { type inet_service; elements = { <ports> } }` (no element message when empty).
+    mutating func addPortSet(_ name: String, id: UInt32, ports: [Int]) {
         let set = nftnl_set_alloc()!
         defer { nftnl_set_free(set) }
         nftnl_set_set_str(set, attr(NFTNL_SET_TABLE), DivertPlan.tableName)
-        nftnl_set_set_str(set, attr(NFTNL_SET_NAME), DivertPlan.exemptSetName)
+        nftnl_set_set_str(set, attr(NFTNL_SET_NAME), name)
         nftnl_set_set_u32(set, attr(NFTNL_SET_FAMILY), UInt32(NFPROTO_INET))
         nftnl_set_set_u32(set, attr(NFTNL_SET_KEY_TYPE), 13) // nft's TYPE_INET_SERVICE
         nftnl_set_set_u32(set, attr(NFTNL_SET_KEY_LEN), 2)
-        nftnl_set_set_u32(set, attr(NFTNL_SET_ID), Self.exemptSetID)
+        nftnl_set_set_u32(set, attr(NFTNL_SET_ID), id)
         nftnl_set_set_u32(set, attr(NFTNL_SET_FLAGS), 0)
-        message(NFT_MSG_NEWSET, flags: NLM_F_CREATE | NLM_F_EXCL, purpose: "adding set \(DivertPlan.exemptSetName)") {
+        message(NFT_MSG_NEWSET, flags: NLM_F_CREATE | NLM_F_EXCL, purpose: "adding set \(name)") {
             nftnl_set_nlmsg_build_payload($0, set)
         }
-        let ports = plan.notDiverted.keys.sorted()
         guard !ports.isEmpty else { return }
         for port in ports {
             let element = nftnl_set_elem_alloc()!
@@ -35,8 +39,7 @@ extension NftBatch {
             nftnl_set_elem_set(element, attr(NFTNL_SET_ELEM_KEY), &key, 2)
             nftnl_set_elem_add(set, element) // the set owns it now
         }
-        message(NFT_MSG_NEWSETELEM, flags: NLM_F_CREATE | NLM_F_EXCL,
-                purpose: "adding ports \(ports) to set \(DivertPlan.exemptSetName)") {
+        message(NFT_MSG_NEWSETELEM, flags: NLM_F_CREATE | NLM_F_EXCL, purpose: "adding ports \(ports) to set \(name)") {
             nftnl_set_elems_nlmsg_build_payload($0, set)
         }
     }

@@ -81,31 +81,8 @@ struct NftBatch {
         }
 
         let setID: UInt32 = 1
-        let set = nftnl_set_alloc()!
-        defer { nftnl_set_free(set) }
-        nftnl_set_set_str(set, attr(NFTNL_SET_TABLE), DivertPlan.tableName)
-        nftnl_set_set_str(set, attr(NFTNL_SET_NAME), DivertPlan.setName)
-        nftnl_set_set_u32(set, attr(NFTNL_SET_FAMILY), UInt32(NFPROTO_INET))
-        nftnl_set_set_u32(set, attr(NFTNL_SET_KEY_TYPE), 13) // nft's TYPE_INET_SERVICE
-        nftnl_set_set_u32(set, attr(NFTNL_SET_KEY_LEN), 2)
-        nftnl_set_set_u32(set, attr(NFTNL_SET_ID), setID)
-        nftnl_set_set_u32(set, attr(NFTNL_SET_FLAGS), 0)
-        message(NFT_MSG_NEWSET, flags: NLM_F_CREATE | NLM_F_EXCL, purpose: "adding set \(DivertPlan.setName)") {
-            nftnl_set_nlmsg_build_payload($0, set)
-        }
-        for port in plan.divertedPorts {
-            let element = nftnl_set_elem_alloc()!
-            var key = cnetfilter_htons(UInt16(port))
-            nftnl_set_elem_set(element, attr(NFTNL_SET_ELEM_KEY), &key, 2)
-            nftnl_set_elem_add(set, element) // the set owns it now
-        }
         // Every protected port may be left to the kernel: the set is then empty.
-        if !plan.divertedPorts.isEmpty {
-            message(NFT_MSG_NEWSETELEM, flags: NLM_F_CREATE | NLM_F_EXCL,
-                    purpose: "adding ports \(plan.divertedPorts) to set \(DivertPlan.setName)") {
-                nftnl_set_elems_nlmsg_build_payload($0, set)
-            }
-        }
+        addPortSet(DivertPlan.setName, id: setID, ports: plan.divertedPorts)
         addExemptSet(plan)
         for family in IPFamily.allCases { addPassThroughSet(family, capacity: plan.passThroughCapacity) }
 
