@@ -187,28 +187,37 @@ public final class MailCore: Sendable {
         return prepared
     }
 
-    /// Scans the parts concurrently (the scanner bounds how many run at once) until the
-    /// message's deadline; parts still running then are unchecked(timeout).
+    /// Scans the parts until the message's deadline; parts still running then are
+    /// unchecked(timeout). Parts in memory go to the scanner together (it batches small ones
+    /// into one request); spooled ones each on their own; all concurrently, the scanner
+    /// bounding how many run at once.
     private func scanAll(_ jobs: [(index: Int, input: ScanInput)], limits: ScanLimits,
                          deadline: ContinuousClock.Instant) async -> [(Int, ThreatEngine.ScanResult)] {
         guard !jobs.isEmpty else { return [] }
-        return await withTaskGroup(of: (Int, ThreatEngine.ScanResult)?.self) { group in
-            for job in jobs {
-                group.addTask { [scanner] in
-                    var partLimits = limits
-                    let remaining = deadline - ContinuousClock.now
-                    if remaining <= .zero { return (job.index, .unchecked(.timeout)) }
-                    partLimits.scanTimeout = min(limits.scanTimeout, remaining)
-                    switch job.input {
-                    case .bytes(let bytes): return (job.index, await scanner.scan(bytes: bytes, limits: partLimits))
-                    case .file(let path, _): return (job.index, await scanner.scan(fileAt: path, limits: partLimits))
-                    }
+        var inMemory: [(index: Int, part: ScanPart)] = []
+        var spooled: [(index: Int, path: String)] = []
+        for job in jobs {
+            switch job.input {
+            case .bytes(let bytes): inMemory.append((job.index, ScanPart(bytes: bytes)))
+            case .file(let path, _): spooled.append((job.index, path))
+            }
+        }
+        let remaining = deadline - ContinuousClock.now
+        guard remaining > .zero else { return jobs.map { ($0.index, .unchecked(.timeout)) } }
+        var partLimits = limits
+        partLimits.scanTimeout = min(limits.scanTimeout, remaining)
+        return await withTaskGroup(of: [(Int, ThreatEngine.ScanResult)].self) { [scanner, partLimits, inMemory] group in
+            if !inMemory.isEmpty {
+                group.addTask {
+                    let results = await scanner.scan(parts: inMemory.map(\.part), limits: partLimits)
+                    return Array(zip(inMemory.map(\.index), results))
                 }
             }
-            var results: [(Int, ThreatEngine.ScanResult)] = []
-            for await result in group {
-                if let result { results.append(result) }
+            for job in spooled {
+                group.addTask { [(job.index, await scanner.scan(fileAt: job.path, limits: partLimits))] }
             }
+            var results: [(Int, ThreatEngine.ScanResult)] = []
+            for await batch in group { results += batch }
             return results
         }
     }

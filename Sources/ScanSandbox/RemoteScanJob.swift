@@ -2,27 +2,28 @@ import Foundation
 import Synchronization
 import ThreatEngine
 
-/// One scan waiting for, or running in, a worker process, and the single place its answer is
-/// delivered. The slot that runs it, the outer deadline and the caller's cancellation race to
-/// answer; the first wins, the others find it settled.
+/// One request for a worker, waiting for or running in it: a descriptor and the spans of it to
+/// scan (one for a lone part or a spooled file, several for a message's small parts), and the
+/// single place their answers are delivered. The slot that runs it, the outer deadline and the
+/// caller's cancellation race to answer; the first wins, the others find it settled.
 final class RemoteScanJob: Sendable {
     struct State {
         var settled = false
-        var continuation: CheckedContinuation<ScanResult, Never>?
-        var early: ScanResult?
+        var continuation: CheckedContinuation<[ScanResult], Never>?
+        var early: [ScanResult]?
         /// The content to scan, owned by the job until a slot takes it.
         var descriptor: Int32
     }
 
-    let name: String?
+    let spans: [PartSpan]
     let limits: ScanLimits
     /// Counted from submission: a caller is answered within `scanTimeout` even when every
     /// worker is busy.
     let deadline: ContinuousClock.Instant
     private let state: Mutex<State>
 
-    init(descriptor: Int32, name: String?, limits: ScanLimits) {
-        self.name = name
+    init(descriptor: Int32, spans: [PartSpan], limits: ScanLimits) {
+        self.spans = spans
         self.limits = limits
         self.deadline = .now + limits.scanTimeout
         self.state = Mutex(State(descriptor: descriptor))
@@ -43,8 +44,8 @@ final class RemoteScanJob: Sendable {
         }
     }
 
-    func attach(_ continuation: CheckedContinuation<ScanResult, Never>) {
-        let early: ScanResult? = state.withLock { state in
+    func attach(_ continuation: CheckedContinuation<[ScanResult], Never>) {
+        let early: [ScanResult]? = state.withLock { state in
             if let early = state.early { return early }
             state.continuation = continuation
             return nil
@@ -52,19 +53,25 @@ final class RemoteScanJob: Sendable {
         if let early { continuation.resume(returning: early) }
     }
 
-    /// Answers unless someone already did.
+    /// Answers every span alike unless someone already answered.
     func finish(_ result: ScanResult) {
-        let continuation = state.withLock { state -> CheckedContinuation<ScanResult, Never>? in
+        finish(Array(repeating: result, count: spans.count))
+    }
+
+    /// Answers, one result per span, unless someone already did.
+    func finish(_ results: [ScanResult]) {
+        precondition(results.count == spans.count, "one result per span")
+        let continuation = state.withLock { state -> CheckedContinuation<[ScanResult], Never>? in
             guard !state.settled else { return nil }
             state.settled = true
             guard let continuation = state.continuation else {
-                state.early = result
+                state.early = results
                 return nil
             }
             state.continuation = nil
             return continuation
         }
-        continuation?.resume(returning: result)
+        continuation?.resume(returning: results)
     }
 }
 

@@ -26,8 +26,9 @@ enum SupervisorReply: Codable {
 
 /// What moatd asks a worker, and what it answers.
 enum WorkerRequest: Codable {
-    /// Scan the descriptor sent with this message from its start.
-    case scan(id: UInt64, name: String?, limits: ScanLimits)
+    /// Scan each span of the descriptor sent with this message, answering one `result` per
+    /// span, in order, the i-th with `id + i`.
+    case scan(id: UInt64, spans: [PartSpan], limits: ScanLimits)
     #if DEBUG
     /// Test builds only: try from inside the sandbox what it must forbid.
     case probe(readPaths: [String], writePaths: [String])

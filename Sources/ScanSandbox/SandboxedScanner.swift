@@ -99,32 +99,53 @@ public final class SandboxedScanner: ThreatScanning {
 
     public func scan(bytes: [UInt8], name: String?, limits: ScanLimits?) async -> ScanResult {
         guard !bytes.isEmpty else { return .clean }
-        let descriptor = moat_memfd(name ?? "part")
-        guard descriptor >= 0 else { return .unchecked(.engineError("memfd_create: \(String(cString: strerror(-descriptor)))")) }
-        var written = 0
-        while written < bytes.count {
-            let count = bytes[written...].withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
-            if count < 0 && errno == EINTR { continue }
-            guard count > 0 else {
-                let reason = String(cString: strerror(errno))
-                close(descriptor)
-                return .unchecked(.engineError("cannot hand the part to the scanner: \(reason)"))
+        return await scan(parts: [ScanPart(bytes: bytes, name: name)], limits: limits)[0]
+    }
+
+    /// The parts go to the workers in batches (`PartBatches`): many small parts in one request
+    /// and one memfd, each large one alone so that several workers share a big message.
+    public func scan(parts: [ScanPart], limits: ScanLimits?) async -> [ScanResult] {
+        let batches = PartBatches.split(sizes: parts.map(\.bytes.count))
+        guard batches.count > 1 else { return await scan(batch: parts[...], limits: limits) }
+        return await withTaskGroup(of: (Int, [ScanResult]).self) { group in
+            for (number, batch) in batches.enumerated() {
+                group.addTask { (number, await self.scan(batch: parts[batch], limits: limits)) }
             }
-            written += count
+            var answers = [[ScanResult]](repeating: [], count: batches.count)
+            for await (number, results) in group { answers[number] = results }
+            return answers.flatMap { $0 }
         }
-        return await run(descriptor: descriptor, name: name, limits: limits)
+    }
+
+    /// One request: the parts written one after the other into a memfd.
+    private func scan(batch: ArraySlice<ScanPart>, limits: ScanLimits?) async -> [ScanResult] {
+        let descriptor = moat_memfd(batch.count == 1 ? batch.first?.name ?? "part" : "parts")
+        guard descriptor >= 0 else {
+            return batch.map { _ in .unchecked(.engineError("memfd_create: \(String(cString: strerror(-descriptor)))")) }
+        }
+        var spans: [PartSpan] = []
+        var offset = 0
+        for part in batch {
+            if let failure = Self.write(part.bytes, to: descriptor) {
+                close(descriptor)
+                return batch.map { _ in .unchecked(.engineError("cannot hand the part to the scanner: \(failure)")) }
+            }
+            spans.append(PartSpan(name: part.name.map(Self.shortened), offset: offset, length: part.bytes.count))
+            offset += part.bytes.count
+        }
+        return await run(descriptor: descriptor, spans: spans, limits: limits)
     }
 
     public func scan(fileAt path: String, limits: ScanLimits?) async -> ScanResult {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return .unchecked(.engineError("cannot open \(path): \(String(cString: strerror(errno)))")) }
-        return await run(descriptor: descriptor, name: (path as NSString).lastPathComponent, limits: limits)
+        return await run(descriptor: descriptor, spans: [PartSpan(name: (path as NSString).lastPathComponent)], limits: limits)[0]
     }
 
-    private func run(descriptor: Int32, name: String?, limits requested: ScanLimits?) async -> ScanResult {
+    private func run(descriptor: Int32, spans: [PartSpan], limits requested: ScanLimits?) async -> [ScanResult] {
         // Slots kill a worker at the deadline; the queue answers a job still waiting behind busy
         // slots at its deadline, whose worker never started on it.
-        let job = RemoteScanJob(descriptor: descriptor, name: name, limits: requested ?? limits)
+        let job = RemoteScanJob(descriptor: descriptor, spans: spans, limits: requested ?? limits)
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 job.attach(continuation)
@@ -133,6 +154,26 @@ public final class SandboxedScanner: ThreatScanning {
         } onCancel: {
             job.finish(.unchecked(.engineError("scan cancelled")))
         }
+    }
+
+    /// The whole of `bytes`, or why not.
+    private static func write(_ bytes: [UInt8], to descriptor: Int32) -> String? {
+        var written = 0
+        while written < bytes.count {
+            let count = bytes[written...].withUnsafeBytes { Glibc.write(descriptor, $0.baseAddress, $0.count) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { return String(cString: strerror(errno)) }
+            written += count
+        }
+        return nil
+    }
+
+    /// A file name as libclamav sees one (255 bytes at most), so that a batch of parts with
+    /// long attacker-chosen names still fits one request.
+    static func shortened(_ name: String) -> String {
+        var utf8 = Array(name.utf8.prefix(255))
+        while !utf8.isEmpty, String(validating: utf8, as: UTF8.self) == nil { utf8.removeLast() }
+        return String(decoding: utf8, as: UTF8.self)
     }
 
     /// Has the supervisor load the signatures again; the slots retire their workers when their

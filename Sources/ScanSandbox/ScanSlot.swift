@@ -67,7 +67,10 @@ final class SandboxShared: Sendable {
         }
     }
 
-    func nextID() -> UInt64 { sequence.add(1, ordering: .relaxed).newValue }
+    /// The first of `count` consecutive request ids (a worker answers span i with first + i).
+    func nextIDs(_ count: Int) -> UInt64 {
+        sequence.add(UInt64(max(1, count)), ordering: .relaxed).newValue - UInt64(max(1, count)) + 1
+    }
 }
 
 /// One scan slot: a thread of moatd's and the worker process it feeds, one scan at a time.
@@ -104,44 +107,80 @@ struct ScanSlot {
         if let worker { retire(worker) }
     }
 
+    /// Runs a job's spans in its worker, which answers span by span. Answers kept before a
+    /// deadline or a crash stand; at the deadline the rest are unchecked(timeout); after a
+    /// crash the span that killed the worker is unchecked and the spans after it are scanned
+    /// again by a fresh worker, so one hostile part costs only its own verdict.
     private mutating func perform(_ job: RemoteScanJob) {
         guard let descriptor = job.takeDescriptor() else { return }
         defer { close(descriptor) }
-        let worker: Worker
-        do {
-            worker = try readyWorker(before: job.deadline)
-        } catch {
-            job.finish(.unchecked(.engineError("no scan worker: \(error)")))
-            return
+        var results: [ScanResult] = []
+        results.reserveCapacity(job.spans.count)
+        while results.count < job.spans.count {
+            if !results.isEmpty, ContinuousClock.now >= job.deadline {
+                results += Array(repeating: .unchecked(.timeout), count: job.spans.count - results.count)
+                break
+            }
+            let worker: Worker
+            do {
+                worker = try readyWorker(before: job.deadline)
+            } catch {
+                results += Array(repeating: .unchecked(.engineError("no scan worker: \(error)")), count: job.spans.count - results.count)
+                break
+            }
+            let spans = Array(job.spans[results.count...])
+            switch run(spans, of: job, from: descriptor, in: worker, into: &results) {
+            case .done:
+                consecutiveDeaths = 0
+            case .timedOut:
+                results += Array(repeating: .unchecked(.timeout), count: job.spans.count - results.count)
+            case .died(let status):
+                consecutiveDeaths += 1
+                results.append(.unchecked(.engineError("scan worker died: \(status)")))
+            case .outOfTurn:
+                results += Array(repeating: .unchecked(.engineError("the scan worker answered out of turn")),
+                                 count: job.spans.count - results.count)
+            }
         }
-        let id = shared.nextID()
+        job.finish(results)
+    }
+
+    private enum Outcome {
+        case done, timedOut, outOfTurn
+        case died(WorkerExit)
+    }
+
+    /// One request to the worker: `spans` of the descriptor, answers appended to `results`.
+    private mutating func run(_ spans: [PartSpan], of job: RemoteScanJob, from descriptor: Int32, in worker: Worker,
+                              into results: inout [ScanResult]) -> Outcome {
+        let id = shared.nextIDs(spans.count)
         do {
-            try worker.channel.send(bytes: try WorkerRequest.scan(id: id, name: job.name, limits: job.limits).encoded(),
+            try worker.channel.send(bytes: try WorkerRequest.scan(id: id, spans: spans, limits: job.limits).encoded(),
                                     attaching: descriptor)
             shared.busy.withLock { _ = $0.insert(worker.pid) }
             defer { shared.busy.withLock { _ = $0.remove(worker.pid) } }
-            let left = ContinuousClock.now.duration(to: job.deadline)
-            let (reply, extra) = try worker.channel.receive(timeout: max(left, .milliseconds(1)), WorkerReply.init(wire:))
-            if extra >= 0 { close(extra) }
-            guard case .result(let answered, let result, let messages) = reply, answered == id else {
-                end(worker, kill: true, because: "answered out of turn")
-                job.finish(.unchecked(.engineError("the scan worker answered out of turn")))
-                return
+            for index in spans.indices {
+                let left = ContinuousClock.now.duration(to: job.deadline)
+                let (reply, extra) = try worker.channel.receive(timeout: max(left, .milliseconds(1)), WorkerReply.init(wire:))
+                if extra >= 0 { close(extra) }
+                guard case .result(let answered, let result, let messages) = reply, answered == id &+ UInt64(index) else {
+                    end(worker, kill: true, because: "answered out of turn")
+                    return .outOfTurn
+                }
+                for message in messages { shared.logger.log(level: message.level, "libclamav: \(message.text)") }
+                results.append(result)
             }
-            consecutiveDeaths = 0
-            for message in messages { shared.logger.log(level: message.level, "libclamav: \(message.text)") }
-            job.finish(result)
+            return .done
         } catch SandboxChannel.Failure.timedOut {
             let status = end(worker, kill: true, because: nil)
             shared.logger.warning("scan worker \(worker.pid) killed: the scan exceeded its time limit (\(job.limits.scanTimeout))",
                                   metadata: ["worker": "\(worker.pid)", "status": "\(status)"])
-            job.finish(.unchecked(.timeout))
+            return .timedOut
         } catch {
             let status = end(worker, kill: false, because: nil)
-            consecutiveDeaths += 1
             shared.logger.error("scan worker \(worker.pid) died during a scan: \(status); the part is unchecked",
                                 metadata: ["worker": "\(worker.pid)", "status": "\(status)", "error": "\(error)"])
-            job.finish(.unchecked(.engineError("scan worker died: \(status)")))
+            return .died(status)
         }
     }
 

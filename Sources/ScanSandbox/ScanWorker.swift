@@ -22,28 +22,38 @@ struct ScanWorker {
             } catch {
                 _exit(0)
             }
-            let reply = answer(request, descriptor: descriptor)
-            if descriptor >= 0 { close(descriptor) }
-            do {
-                try channel.send(bytes: try reply.encoded())
-            } catch {
-                _exit(0)
+            answer(request, descriptor: descriptor) { reply in
+                do {
+                    try channel.send(bytes: try reply.encoded())
+                } catch {
+                    _exit(0)
+                }
             }
+            if descriptor >= 0 { close(descriptor) }
         }
     }
 
-    private func answer(_ request: WorkerRequest, descriptor: Int32) -> WorkerReply {
+    /// Answers a scan span by span, each reply sent as soon as its scan ends.
+    private func answer(_ request: WorkerRequest, descriptor: Int32, send: (WorkerReply) -> Void) {
         switch request {
-        case .scan(let id, let name, let limits):
-            guard descriptor >= 0 else { return .result(id: id, result: .unchecked(.engineError("no file to scan")), messages: []) }
+        case .scan(let id, let spans, let limits):
+            guard descriptor >= 0 else {
+                for index in spans.indices {
+                    send(.result(id: id &+ UInt64(index), result: .unchecked(.engineError("no file to scan")), messages: []))
+                }
+                return
+            }
             TestScanDelay.apply(configuration)
-            TestCrash.apply(configuration, descriptor: descriptor)
             _ = EngineMessages.take()
-            let result = engine.scan(descriptor: descriptor, name: name, limits: limits)
-            return .result(id: id, result: result, messages: EngineMessages.take())
+            var index: UInt64 = 0
+            engine.scan(descriptor: descriptor, spans: spans, limits: limits,
+                        willScan: { TestCrash.apply(configuration, descriptor: descriptor, at: $0.offset) }) { result in
+                send(.result(id: id &+ index, result: result, messages: EngineMessages.take()))
+                index += 1
+            }
         #if DEBUG
         case .probe(let readPaths, let writePaths):
-            return .probed(SandboxProbe.run(readPaths: readPaths, writePaths: writePaths))
+            send(.probed(SandboxProbe.run(readPaths: readPaths, writePaths: writePaths)))
         #endif
         }
     }
@@ -62,12 +72,12 @@ enum TestScanDelay {
 
 /// A crash on chosen content, for tests of what a worker crash costs. Debug builds only.
 enum TestCrash {
-    static func apply(_ configuration: SandboxConfiguration, descriptor: Int32) {
+    static func apply(_ configuration: SandboxConfiguration, descriptor: Int32, at offset: Int) {
         #if DEBUG
         let prefix = configuration.testCrashPrefix
         guard !prefix.isEmpty else { return }
         var head = [UInt8](repeating: 0, count: prefix.count)
-        let count = pread(descriptor, &head, head.count, 0)
+        let count = pread(descriptor, &head, head.count, off_t(offset))
         if count == prefix.count, head == prefix { raise(SIGSEGV) }
         #endif
     }

@@ -7,11 +7,16 @@ extension WorkerRequest {
     func encoded() throws -> [UInt8] {
         var writer = WireWriter()
         switch self {
-        case .scan(let id, let name, let limits):
-            writer.byte(1)
+        case .scan(let id, let spans, let limits):
+            writer.byte(3)
             writer.unsigned(id)
-            writer.optionalString(name)
             limits.write(to: &writer)
+            writer.integer(spans.count)
+            for span in spans {
+                writer.optionalString(span.name)
+                writer.integer(span.offset)
+                writer.integer(span.length ?? -1)
+            }
         #if DEBUG
         case .probe:
             writer.byte(2)
@@ -24,8 +29,18 @@ extension WorkerRequest {
     init(wire bytes: [UInt8]) throws {
         var reader = WireReader(bytes)
         switch try reader.byte() {
-        case 1:
-            self = .scan(id: try reader.unsigned(), name: try reader.optionalString(), limits: try ScanLimits(from: &reader))
+        case 3:
+            let id = try reader.unsigned()
+            let limits = try ScanLimits(from: &reader)
+            var spans: [PartSpan] = []
+            for _ in 0..<(try reader.count(minimumSize: 17)) {
+                let name = try reader.optionalString()
+                let offset = try reader.int()
+                let length = try reader.int()
+                guard offset >= 0, length >= -1 else { throw WireReader.Malformed(description: "a span out of range") }
+                spans.append(PartSpan(name: name, offset: offset, length: length < 0 ? nil : length))
+            }
+            self = .scan(id: id, spans: spans, limits: limits)
         #if DEBUG
         case 2:
             self = try JSONDecoder().decode(WorkerRequest.self, from: Data(try reader.string().utf8))

@@ -73,6 +73,43 @@ public final class ScanEngine: Sendable {
         return engine.scan(mapped: UnsafeRawBufferPointer(start: mapped, count: size), name: name, context: context)
     }
 
+    /// Scans the spans of an open descriptor one after the other, each as its own scan, and
+    /// hands every result to `each` as soon as it is known (the sandbox's worker answers part
+    /// by part, so the parts done before a deadline or a crash keep their verdicts). The file
+    /// is mapped once for all of them. A span outside the file is an engine error of its own.
+    /// `willScan` runs before each span's scan (the sandbox's test hooks).
+    public func scan(descriptor: Int32, spans: [PartSpan], limits: ScanLimits?,
+                     willScan: (PartSpan) -> Void = { _ in }, each: (ScanResult) -> Void) {
+        if spans.count == 1, spans[0].offset == 0, spans[0].length == nil {
+            willScan(spans[0])
+            return each(scan(descriptor: descriptor, name: spans[0].name, limits: limits))
+        }
+        let context = { ScanContext(limits: limits ?? self.engine.limits) }
+        var info = stat()
+        let size = fstat(descriptor, &info) == 0 ? Int(info.st_size) : -1
+        let mapped = size > 0 ? mmap(nil, size, PROT_READ, MAP_PRIVATE, descriptor, 0) : nil
+        defer { if let mapped, mapped != MAP_FAILED { munmap(mapped, size) } }
+        for span in spans {
+            guard size >= 0, let range = span.range(inFileOf: size) else {
+                each(.unchecked(.engineError("the part lies outside the file handed over")))
+                continue
+            }
+            willScan(span)
+            if range.isEmpty {
+                each(.clean)
+            } else if let mapped, mapped != MAP_FAILED {
+                let whole = UnsafeRawBufferPointer(start: mapped, count: size)
+                each(engine.scan(mapped: UnsafeRawBufferPointer(rebasing: whole[range]), name: span.name, context: context()))
+            } else {
+                // Not mappable: read the span, as libclamav would page by page.
+                var bytes = [UInt8](repeating: 0, count: range.count)
+                let read = bytes.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, range.count, off_t(range.lowerBound)) }
+                each(read == range.count ? engine.scan(bytes: bytes, name: span.name, context: context())
+                                         : .unchecked(.engineError("cannot read the part handed over")))
+            }
+        }
+    }
+
     /// Scans bytes in memory, blocking.
     public func scan(bytes: [UInt8], name: String?, limits: ScanLimits?) -> ScanResult {
         engine.scan(bytes: bytes, name: name, context: ScanContext(limits: limits ?? engine.limits))

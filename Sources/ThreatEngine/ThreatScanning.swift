@@ -10,6 +10,10 @@ public protocol ThreatScanning: AnyObject, Sendable {
     var maxConcurrentScans: Int { get }
     /// Scans bytes held in memory (a MIME part, a whole message).
     func scan(bytes: [UInt8], name: String?, limits: ScanLimits?) async -> ScanResult
+    /// Scans several parts of one message, each on its own, answering in their order. A
+    /// scanner may hand them over together (the sandbox: one worker request for many small
+    /// parts); `limits.scanTimeout` bounds the whole call.
+    func scan(parts: [ScanPart], limits: ScanLimits?) async -> [ScanResult]
     /// Scans a file (a spooled message) by path.
     func scan(fileAt path: String, limits: ScanLimits?) async -> ScanResult
     /// Loads the signatures again; scans already running finish on the old engine.
@@ -17,6 +21,18 @@ public protocol ThreatScanning: AnyObject, Sendable {
 }
 
 extension ThreatScanning {
+    /// Each part a scan of its own, run concurrently (the scanner bounds how many at once).
+    public func scan(parts: [ScanPart], limits: ScanLimits?) async -> [ScanResult] {
+        await withTaskGroup(of: (Int, ScanResult).self) { group in
+            for (index, part) in parts.enumerated() {
+                group.addTask { (index, await self.scan(bytes: part.bytes, name: part.name, limits: limits)) }
+            }
+            var results = [ScanResult](repeating: .clean, count: parts.count)
+            for await (index, result) in group { results[index] = result }
+            return results
+        }
+    }
+
     public func scan(bytes: [UInt8], name: String? = nil) async -> ScanResult {
         await scan(bytes: bytes, name: name, limits: nil)
     }

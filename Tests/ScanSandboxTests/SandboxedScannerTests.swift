@@ -120,6 +120,34 @@ struct SandboxedScannerTests {
         #expect(await scanner.scan(bytes: Array("a clean part".utf8)) == .clean)
     }
 
+    @Test("a message's parts scanned together keep their own verdicts, in order")
+    func partsOfAMessageKeepTheirVerdicts() async throws {
+        let scanner = try makeScanner(workers: 2)
+        let clean = Array("a clean part\n".utf8)
+        let large = [UInt8](repeating: 0x41, count: PartBatches.largePart) + eicar
+        let parts = [ScanPart(bytes: clean), ScanPart(bytes: eicar, name: "eicar.com"), ScanPart(bytes: []),
+                     ScanPart(bytes: large), ScanPart(bytes: clean), ScanPart(bytes: Array(clean.reversed()) + eicar)]
+        let results = await scanner.scan(parts: parts, limits: nil)
+        #expect(results.map { $0.threats.count } == [0, 1, 0, 1, 0, 1], "\(results)")
+        #expect(results[0] == .clean && results[2] == .clean && results[4] == .clean)
+    }
+
+    @Test("a part that kills the worker costs its own verdict only: the parts after it are scanned by a new worker")
+    func aCrashInABatchCostsOnePart() async throws {
+        let scanner = try makeScanner(crashPrefix: "POISON")
+        let parts = [ScanPart(bytes: eicar), ScanPart(bytes: Array("POISON attachment".utf8)),
+                     ScanPart(bytes: Array("a clean part".utf8)), ScanPart(bytes: eicar)]
+        let results = await scanner.scan(parts: parts, limits: nil)
+        #expect(results.count == 4)
+        #expect(results[0].threats.count == 1, "the verdict before the crash stands: \(results[0])")
+        guard case .unchecked(.engineError(let detail)) = results[1] else {
+            Issue.record("expected an engine failure for the poisoned part, got \(results[1])")
+            return
+        }
+        #expect(detail.contains("SIGSEGV"), "\(detail)")
+        #expect(results[2] == .clean && results[3].threats.count == 1, "\(results)")
+    }
+
     @Test("a reload retires the workers of the old engine once their scans end")
     func reloadRetiresWorkers() async throws {
         let scanner = try makeScanner()

@@ -19,13 +19,18 @@ struct WorkerWireTests {
         limits.scanTimeout = .milliseconds(2500)
         limits.heuristicAnalysis = false
         limits.maxScanSize = 123_456_789
-        for name in [nil, "invoice.zip", "имя.doc"] as [String?] {
-            let request = WorkerRequest.scan(id: 42, name: name, limits: limits)
-            guard case .scan(let id, let decodedName, let decodedLimits) = try WorkerRequest(wire: try request.encoded()) else {
+        let batches: [[PartSpan]] = [
+            [PartSpan(name: nil)],
+            [PartSpan(name: "invoice.zip", offset: 0, length: 10), PartSpan(name: "имя.doc", offset: 10, length: 0),
+             PartSpan(name: nil, offset: 10, length: 5_000_000)],
+        ]
+        for spans in batches {
+            let request = WorkerRequest.scan(id: 42, spans: spans, limits: limits)
+            guard case .scan(let id, let decodedSpans, let decodedLimits) = try WorkerRequest(wire: try request.encoded()) else {
                 Issue.record("not a scan request")
                 continue
             }
-            #expect(id == 42 && decodedName == name && decodedLimits == limits)
+            #expect(id == 42 && decodedSpans == spans && decodedLimits == limits)
         }
         for result in Self.results {
             let messages = [EngineMessage(severity: "error", text: "LibClamAV Error: x")]
@@ -53,6 +58,22 @@ struct WorkerWireTests {
         huge.byte(1)
         huge.integer(Int64.max)
         #expect(throws: (any Error).self) { try WorkerReply(wire: huge.bytes) }
+        // A request's span cannot start before the file or have a negative length.
+        for (offset, length) in [(-1, 5), (0, -2)] {
+            var request = WireWriter()
+            request.byte(3)
+            request.unsigned(1)
+            ScanLimits.default.write(to: &request)
+            request.integer(1)
+            request.optionalString(nil)
+            request.integer(offset)
+            request.integer(length)
+            #expect(throws: (any Error).self) { try WorkerRequest(wire: request.bytes) }
+        }
+        let request = try WorkerRequest.scan(id: 3, spans: [PartSpan(name: "a", offset: 1, length: 2)], limits: .default).encoded()
+        for length in 0..<request.count {
+            #expect(throws: (any Error).self) { try WorkerRequest(wire: Array(request[..<length])) }
+        }
         var generator = SystemRandomNumberGenerator()
         for _ in 0..<2000 {
             let noise = (0..<Int.random(in: 0..<64, using: &generator)).map { _ in UInt8.random(in: 0...255, using: &generator) }
