@@ -15,12 +15,13 @@ enum MailDate {
         for word in words.prefix(12) {
             if let m = months.firstIndex(where: { word.hasPrefix($0) }), month == nil, word.count <= 9 {
                 month = m + 1
-            } else if word.contains(":"), time == nil {
+            } else if word.utf8.contains(UInt8(ascii: ":")), time == nil {
+                // (utf8.contains: String.contains(String) goes through Foundation's range(of:).)
                 let parts = word.split(separator: ":").compactMap { Int($0) }
                 if parts.count >= 2 { time = parts }
             } else if (word.hasPrefix("+") || word.hasPrefix("-")), word.count == 5, let n = Int(word.dropFirst()) {
                 offset = (word.hasPrefix("-") ? -1 : 1) * ((n / 100) * 3600 + (n % 100) * 60)
-            } else if let z = zones[word.trimmingCharacters(in: ["(", ")"])] {
+            } else if let z = zones[String(word.drop(while: { $0 == "(" }).reversed().drop(while: { $0 == ")" }).reversed())] {
                 offset = z * 3600
             } else if let n = Int(word) {
                 if day == nil, n >= 1, n <= 31, month == nil || year == nil { day = n }

@@ -10,6 +10,9 @@ struct MailDateTests {
         #expect(MailDate.parse("Sun, 6 Dec 2026 18:10:05 +0100")?.timeIntervalSince1970 == 1_796_577_005)
         #expect(MailDate.parse("6 Dec 2026 12:10:05 EST")?.timeIntervalSince1970 == 1_796_577_005)
         #expect(MailDate.parse("Thu, 1 Jan 1970 00:00 GMT")?.timeIntervalSince1970 == 0)
+        // A zone name in a comment, as many mailers add it after or instead of the offset.
+        #expect(MailDate.parse("Sun, 6 Dec 2026 12:10:05 (EST)")?.timeIntervalSince1970 == 1_796_577_005)
+        #expect(MailDate.parse("Sun, 6 Dec 2026 17:10:05 ((UTC))")?.timeIntervalSince1970 == 1_796_577_005)
     }
 
     @Test func leapDaysAndTwoDigitYearsCount() {

@@ -78,6 +78,20 @@ public enum LogText {
         // verdict line escapes a dozen fields twice).
         let utf8 = text.utf8
         if utf8.count <= maxLength, utf8.allSatisfy({ $0 >= 0x20 && $0 < 0x7F }) { return String(text) }
+        return escapingScalars(text, maxLength: maxLength)
+    }
+
+    /// The same for a `String`, the usual case: its UTF-8 is read in place, not through the
+    /// generic `StringProtocol` (which other modules call unspecialised, a witness call per byte).
+    public static func escape(_ text: String, maxLength: Int = defaultMaxLength) -> String {
+        var text = text
+        let plain = text.withUTF8 { bytes in
+            bytes.count <= maxLength && !bytes.contains(where: { $0 < 0x20 || $0 >= 0x7F })
+        }
+        return plain ? text : escapingScalars(text, maxLength: maxLength)
+    }
+
+    private static func escapingScalars<S: StringProtocol>(_ text: S, maxLength: Int) -> String {
         var out = ""
         out.reserveCapacity(min(text.utf8.count, maxLength) + 8)
         var kept = 0
