@@ -129,12 +129,9 @@ fi
 
 # clamd with the test-only signatures Moat uses when no database is installed.
 if command -v clamd >/dev/null; then
-  mkdir -p "$WORK/clamdb"
-  # Moat's two built-in test signatures (ThreatEngine/BuiltinSignatures.swift), as
-  # Benchmarks/Scan gives clamscan: the same pattern matching on both sides (a hash alone
-  # would let clamd skip the content scan Moat does).
-  echo 'aa15bcf478d165efd2065190eb473bcb:544:Clamav.Test.File-6' > "$WORK/clamdb/moat-builtin.hdb"
-  echo 'Moat.Test.EICAR:0:*:58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d5354414e444152442d414e544956495255532d544553542d46494c452124482b482a' > "$WORK/clamdb/moat-builtin.ndb"
+  # Moat's two built-in test signatures, as Benchmarks/Scan gives clamscan: the same pattern
+  # matching on both sides (a hash alone would let clamd skip the content scan Moat does).
+  write_signatures "$WORK/clamdb"
   printf 'TCPSocket 17851\nTCPAddr 127.0.0.1\nDatabaseDirectory %s\nForeground yes\nLogFile %s\nUser root\nTemporaryDirectory %s\n' "$WORK/clamdb" "$WORK/clamd.log" "$SHM" > "$WORK/clamd.conf"
   clamd -c "$WORK/clamd.conf" >/dev/null 2>&1 & PIDS="$PIDS $!"
   for _ in $(seq 60); do clamdscan --config-file="$WORK/clamd.conf" --ping 1 >/dev/null 2>&1 && break; sleep 1; done

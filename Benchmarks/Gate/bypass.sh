@@ -99,15 +99,11 @@ openssl x509 -req -in "$T/mail.csr" -CA "$T/ca.pem" -CAkey "$T/ca.key" -CAcreate
     -extfile "$T/mail.ext" 2>/dev/null
 
 # Moat's two builtin test signatures (as run.sh): nothing here is scanned.
-mkdir -p "$T/moat/run" "$T/moat/var" "$T/sigs"
-echo 'aa15bcf478d165efd2065190eb473bcb:544:Clamav.Test.File-6' > "$T/sigs/moat-builtin.hdb"
+write_signatures
+mkdir -p "$T/moat/run" "$T/moat/var"
 moat_config() {  # [LinuxFirewall] lines
     cat > "$T/moat/moat.ini" <<CONF
-[Root]
-ControlSocket = $T/moat/run/moat-ctl.sock
-SignatureDir = $T/sigs
-VarDir = $T/moat/var
-LogLevel = Info
+$(moat_root_section Info)
 
 [LinuxFirewall]
 InputDivert = Auto(interface:veth-gw protected:993,8993)

@@ -117,16 +117,11 @@ for n in c g; do
 done
 
 # The release moatd, its signatures Moat's two builtin test signatures (as the Milter benchmark).
-mkdir -p "$T/sigs" "$T/moat/run" "$T/moat/var"
-echo 'aa15bcf478d165efd2065190eb473bcb:544:Clamav.Test.File-6' > "$T/sigs/moat-builtin.hdb"
-echo 'Moat.Test.EICAR:0:*:58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d5354414e444152442d414e544956495255532d544553542d46494c452124482b482a' > "$T/sigs/moat-builtin.ndb"
+write_signatures
+mkdir -p "$T/moat/run" "$T/moat/var"
 moat_config() {  # extra [LinuxFirewall] lines
     cat > "$T/moat/moat.ini" <<CONF
-[Root]
-ControlSocket = $T/moat/run/moat-ctl.sock
-SignatureDir = $T/sigs
-VarDir = $T/moat/var
-LogLevel = Notice
+$(moat_root_section Notice)
 
 [LinuxFirewall]
 InputDivert = Auto(interface:veth-gw protected:25,143)

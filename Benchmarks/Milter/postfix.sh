@@ -8,13 +8,7 @@
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_port() { for _ in $(seq 1 ${WAIT_TENTHS:-300}); do (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0; sleep 0.1; done; echo "nothing listens on $1" >&2; return 1; }
 
-# Signatures: the two files of ThreatEngine/BuiltinSignatures.swift, in $T/sigs.
-write_signatures() {
-    mkdir -p "$T/sigs"
-    echo 'aa15bcf478d165efd2065190eb473bcb:544:Clamav.Test.File-6' > "$T/sigs/moat-builtin.hdb"
-    echo 'Moat.Test.EICAR:0:*:58354f2150254041505b345c505a58353428505e2937434329377d2445494341522d5354414e444152442d414e544956495255532d544553542d46494c452124482b482a' > "$T/sigs/moat-builtin.ndb"
-    chmod -R a+rX "$T/sigs"
-}
+# write_signatures: Benchmarks/lib.sh.
 
 # postfix_start [NAME=VALUE...]: Postfix on 127.0.0.1:$SMTP_PORT (a free port, set here),
 # relaying example.org to the discard transport; the main.cf settings given (postconf -e) last.

@@ -74,11 +74,7 @@ moat_run() {  # label, MilterSocket value, Postfix's milter address[, Database v
     rm -rf "$T/moat/var"
     mkdir -p "$T/moat/var"
     cat > "$T/moat/moat.ini" <<CONF
-[Root]
-ControlSocket = $T/moat/run/moat-ctl.sock
-SignatureDir = $T/sigs
-VarDir = $T/moat/var
-LogLevel = ${MOAT_LOG_LEVEL:-Notice}
+$(moat_root_section "${MOAT_LOG_LEVEL:-Notice}")
 Database = ${4:-}
 ${MOAT_ROOT_EXTRA:-}
 

@@ -212,13 +212,9 @@ milter_bench() {
         [ "$PF" = "$T/plain" ] && plain_port=$SMTP_PORT || milter_port=$SMTP_PORT
     done
     moat_port=$(free_port)
-    mkdir -p "$T/moat/run" "$T/moat/var"
+    mkdir -p "$T/moat"
     cat > "$T/moat/moat.ini" <<CONF
-[Root]
-ControlSocket = $T/moat/run/moat-ctl.sock
-SignatureDir = $T/sigs
-VarDir = $T/moat/var
-LogLevel = Notice
+$(moat_root_section Notice)
 
 [MailD]
 MilterSocket = 127.0.0.1:$moat_port
@@ -267,13 +263,9 @@ gate_bench() {
         ip netns exec "${P}s" smtp-sink -u nobody -m 1000 "$SERVER:$port" 1024 > "$T/sink-$port.log" 2>&1 &
         PIDS+=($!)
     done
-    mkdir -p "$T/gate/run" "$T/gate/var"
+    mkdir -p "$T/gate"
     cat > "$T/gate/moat.ini" <<CONF
-[Root]
-ControlSocket = $T/gate/run/moat-ctl.sock
-SignatureDir = $T/sigs
-VarDir = $T/gate/var
-LogLevel = Notice
+$(moat_root_section Notice "$T/gate")
 
 [LinuxFirewall]
 InputDivert = Auto(interface:veth-gw protected:25)
