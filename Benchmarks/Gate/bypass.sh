@@ -198,7 +198,8 @@ PassThroughTime = 1h"
     kill "$tls"
     wait "$tls" 2>/dev/null || true
     in_ns g nft list set inet moat passthrough_v4 | grep -q "$CLIENT . $SERVER . 993" ||
-        { echo "the pair was not learned; moatd log:" >&2; tail -n 30 "$T/moatd-learned.log" >&2; return 1; }
+        { echo "the pair was not learned; moatd log:" >&2; tail -n 30 "$T/moatd-learned.log" >&2
+          echo "the gateway's table inet moat:" >&2; in_ns g nft list table inet moat >&2; return 1; }
     start_iperf_993
     GATE_LINES=$(grep -c "$SERVER:993" "$T/moatd-learned.log" || true)
 }
