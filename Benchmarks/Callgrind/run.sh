@@ -6,9 +6,10 @@
 #           with clamav-milter + clamd; one Python smtplib client sends the messages serially
 #   clamd   zINSTREAM (moat-bench clamd-load, one client) to moatd's clamd interface, then clamd
 #   spamd   spamc -c to moatd's spamd interface, then SpamAssassin's spamd
-#   rspamd  rspamc to moatd's rspamd interface (rspamd itself: see below)
+#   rspamd  rspamc to moatd's rspamd interface, then rspamd
 # Counted: moatd's process and its scan worker (the sandboxed moat-scan child that runs
-# libclamav); clamav-milter's and clamd's processes; spamd's child that served the requests.
+# libclamav); clamav-milter's and clamd's processes; spamd's child that served the requests;
+# rspamd's worker processes (its normal worker serves rspamc).
 # Not counted: Postfix, the clients, moat-scan's supervisor (it only forks workers).
 #
 # How, with valgrind 3.19 (Debian bookworm): it cannot read Swift's DWARF 5, so moatd, moat-scan
@@ -19,8 +20,8 @@
 # moatd connects to ([Root] ScanService), with one worker. moatd runs as user moat from the
 # start (valgrind makes its gdbserver pipes at start, as the user it starts as). The window:
 # moatd zeroes its counters on entering Daemon.appInfo (`moat-ctl appinfo`) and dumps them on
-# entering Daemon.quarantineList (`moat-ctl quarantine list`): callgrind_control cannot reach a
-# Swift process parked in sigsuspend. The worker collects only inside ScanWorker.run and dumps
+# entering Daemon.quarantineList (`moat-ctl quarantine list`): callgrind_control cannot reach
+# moatd (Benchmarks/Callgrind/RESULTS.md). The worker collects only inside ScanWorker.run and dumps
 # after each reply: its dumps written during the window are its count (callgrind_control cannot
 # reach a forked child either). The peers are zeroed and dumped with callgrind_control.
 #
@@ -28,6 +29,7 @@
 # Environment: MOAT_BIN_DIR (moatd, moat-scan, moat-ctl, moat-bench; default .build/release),
 # CORPUS (default /work/shared/corpus), CALLGRIND_WARMUP (messages before the window, default 10),
 # SPAM_MESSAGES (SpamAssassin's window, default 20: seconds per message under valgrind),
+# RSPAMD_START (seconds rspamd may take to start under valgrind, default 1800),
 # PATHS (default "milter clamd spamd rspamd"), KEEP=dir (keep the callgrind files there).
 # Prints "RESULT callgrind <label> <Ir per message> Ir/msg" lines (Benchmarks/lib.sh).
 set -uo pipefail
@@ -319,22 +321,22 @@ fi
 if [[ " $PATHS " == *" rspamd "* ]]; then
     port=$(free_port)
     run moat_path rspamd "$port" send_rspamc "$T/files" "$T/warmup" "[MailD]\nRspamdSocket = 127.0.0.1:$port"
-    # rspamd (LuaJIT: --smc-check=all) on ports of its own, one normal worker; its processes
-    # are forked, so, as for Moat's worker, each dumps after each task (rspamd_task_free) and
-    # the dumps written during the window are the count.
+    # rspamd (LuaJIT: --smc-check=all, or RSPAMD_SMC_CHECK) on ports of its own, one normal
+    # worker; its processes are forked, so, as for Moat's worker, each dumps after each task
+    # (rspamd_task_free) and the dumps written during the window are the count.
     if command -v rspamd >/dev/null; then
         port=$(free_port)
         mkdir -p "$T/rspamd/override.d" "$T/rspamd/db"
         printf 'bind_socket = "127.0.0.1:%s";\ncount = 1;\n' "$port" > "$T/rspamd/override.d/worker-normal.inc"
         printf 'bind_socket = "127.0.0.1:%s";\n' "$(free_port)" > "$T/rspamd/override.d/worker-controller.inc"
         printf 'bind_socket = "127.0.0.1:%s";\n' "$(free_port)" > "$T/rspamd/override.d/worker-proxy.inc"
-        vg rspamd --smc-check=all --dump-after=rspamd_task_free rspamd -f -u root -g root -i -c /etc/rspamd/rspamd.conf \
+        vg rspamd "--smc-check=${RSPAMD_SMC_CHECK:-all}" --dump-after=rspamd_task_free rspamd -f -u root -g root -i -c /etc/rspamd/rspamd.conf \
             --var=LOCAL_CONFDIR="$T/rspamd" --var=DBDIR="$T/rspamd/db" --var=RUNDIR="$T/rspamd" --var=LOGDIR="$T/rspamd"
         rspamd=${PIDS[-1]}
-        # Under valgrind its start (Lua, the TLD list, hyperscan) takes minutes: RSPAMD_START bounds
-        # it (default 900 s); rspamd not answering by then is reported, not counted.
-        if ! WAIT_TENTHS=$((${RSPAMD_START:-900} * 10)) wait_port "$port" 2>/dev/null; then
-            echo "rspamd: not counted: no answer under valgrind after ${RSPAMD_START:-900} s; its log ends: $(tail -2 "$T/rspamd/rspamd.log" | cut -c1-160 | tr '\n' ' ')"
+        # Under valgrind its start (compiling the 9,628 TLD suffixes) takes ~11 minutes here:
+        # RSPAMD_START bounds it (default 1800 s); rspamd not answering by then is reported.
+        if ! WAIT_TENTHS=$((${RSPAMD_START:-1800} * 10)) wait_port "$port" 2>/dev/null; then
+            echo "rspamd: not counted: no answer under valgrind after ${RSPAMD_START:-1800} s; its log ends: $(tail -2 "$T/rspamd/rspamd.log" | cut -c1-160 | tr '\n' ' ')"
         elif send_rspamc "$port" "$T/warmup" && before=$(worker_dumps rspamd "$rspamd"); then
             send_rspamc "$port" "$T/files" || FAILED=1
             sum=0
