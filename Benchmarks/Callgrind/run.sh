@@ -50,8 +50,15 @@ FAILED=0
 cleanup() {
     [ -d "$T/etc" ] && postfix -c "$T/etc" stop >/dev/null 2>&1
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null; done
-    sleep 1
-    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null; done
+    # Under valgrind a process takes seconds to end; killed, it leaves its /tmp/vgdb-pipe-* files.
+    local pid alive
+    for _ in $(seq 30); do
+        alive=""
+        for pid in "${PIDS[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+        [ -n "$alive" ] || break
+        sleep 0.5
+    done
+    for pid in "${PIDS[@]}"; do kill -9 "$pid" 2>/dev/null && rm -f /tmp/vgdb-pipe-*-"$pid"-by-*; done
     [ -z "${KEEP:-}" ] || { mkdir -p "$KEEP" && cp "$T"/cg/* "$T"/*.log "$T"/moat/moat.ini "$KEEP"/ 2>/dev/null; }
     rm -rf "$T" "$SHM"
 }
