@@ -21,8 +21,8 @@
 #   MOAT_BIN_DIR=dir   moatd, moat-scan, moat-ctl and the moat-*-bench tools from there
 #   CORPUS=dir         the mail corpus (default ../shared/corpus or /work/shared/corpus)
 #   ONLY="scan milter" the benchmarks to run, of: scan engine (moat-bench) milter filters storage
-#                      gate gate-tls gate-bypass antispam sandbox (default: all but antispam
-#                      (slow: hours) and sandbox (compares two builds); --smoke runs all ten)
+#                      gate gate-tls gate-bypass antispam sandbox callgrind (default: all but
+#                      antispam (slow: hours) and sandbox (compares two builds); --smoke runs all)
 #   STEP_TIMEOUT=s     bound on each script (default 900 in smoke, 14400 at full size)
 #   PREFIX=mra         the Gate benchmark's network namespace names (mrac, mrag, mras)
 set -uo pipefail
@@ -40,10 +40,10 @@ case $SCALE in full|smoke) ;; *) echo "$0: SCALE is full or smoke" >&2; exit 2 ;
 
 ONLY_GIVEN=${ONLY+given}
 if [ "$SCALE" = smoke ]; then
-    ONLY=${ONLY:-scan engine milter filters storage gate gate-tls gate-bypass antispam sandbox}
+    ONLY=${ONLY:-scan engine milter filters storage gate gate-tls gate-bypass antispam sandbox callgrind}
     STEP_TIMEOUT=${STEP_TIMEOUT:-900}
 else
-    ONLY=${ONLY:-scan engine milter filters storage gate gate-tls gate-bypass}
+    ONLY=${ONLY:-scan engine milter filters storage gate gate-tls gate-bypass callgrind}
     STEP_TIMEOUT=${STEP_TIMEOUT:-14400}
 fi
 # scale (Benchmarks/Scale: sizes × sessions, with latency) runs by default in both sizes, and
@@ -121,11 +121,13 @@ PY
     MILTER_ARGS=(50 5 2000) FILTERS_ARGS=(60 4) STORAGE_ARGS=(1000 20) SCAN_ARGS=("" 1) TLS_ARGS=(20 4 20)
     GATE_ENV=(MESSAGES=50 SESSIONS=5 RUNS=1 LATENCY_MESSAGES=10 CONNECTIONS=50)
     ANTISPAM_ARGS=(2) SANDBOX_ARGS=(1 50) BYPASS_ARGS=(--smoke)
+    # Under valgrind with debug binaries: a few messages on the Milter and clamd paths.
+    CALLGRIND_ENV=(PATHS="milter clamd" CALLGRIND_WARMUP=2) CALLGRIND_ARGS=(3)
     export WARMUP=${WARMUP:-20}
 else
     BENCH_CORPUS=$CORPUS
     MILTER_ARGS=() FILTERS_ARGS=() STORAGE_ARGS=() SCAN_ARGS=() TLS_ARGS=() GATE_ENV=() ANTISPAM_ARGS=()
-    SANDBOX_ARGS=() BYPASS_ARGS=()
+    SANDBOX_ARGS=() BYPASS_ARGS=() CALLGRIND_ENV=() CALLGRIND_ARGS=()
 fi
 
 # --- the machine ---
@@ -182,6 +184,7 @@ step gate-tls env MOATD="$MOAT_BIN_DIR/moatd" MOAT_CTL="$MOAT_BIN_DIR/moat-ctl" 
 step gate-bypass env MOATD="$MOAT_BIN_DIR/moatd" PREFIX="${PREFIX:-mra}" bash "$B/Gate/bypass.sh" "${BYPASS_ARGS[@]}"
 step antispam env MOATD="$MOAT_BIN_DIR/moatd" bash "$B/AntiSpam/run.sh" "${ANTISPAM_ARGS[@]}"
 step sandbox  env BEFORE="$WORK/scratch" AFTER="$WORK/scratch" bash "$B/Sandbox/run.sh" "${SANDBOX_ARGS[@]}"
+step callgrind env "${CALLGRIND_ENV[@]}" bash "$B/Callgrind/run.sh" "${CALLGRIND_ARGS[@]}"
 step scale    env SCRATCH="$WORK/scratch" bash "$B/Scale/run.sh" $([ "$SCALE" = full ] || echo --smoke)
 
 # --- the table ---

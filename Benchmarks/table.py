@@ -81,6 +81,15 @@ ROWS = [
      ("antispam", "rspamd-speed"), ("antispam", "moatd-speed"), "≥ 1.2 ×"),
     ("Anti-spam k-fold F1", "SpamAssassin 4, sa-learn",
      ("antispam", "sa-f1"), ("antispam", "moat-f1"), "—"),
+    # Benchmarks/Callgrind: instructions per message (fewer is better: a ratio below 1 is Moat ahead).
+    ("Milter, instructions per message, moatd + scan worker (Ir, callgrind; fewer is better)",
+     "clamav-milter + clamd", ("callgrind", "milter-clamav-milter-clamd"), ("callgrind", "milter-moat"), "—"),
+    ("clamd interface, instructions per zINSTREAM (Ir, callgrind; fewer is better)", "clamd",
+     ("callgrind", "clamd-clamd"), ("callgrind", "clamd-moat"), "—"),
+    ("spamd interface, instructions per `spamc -c` (Ir, callgrind; fewer is better)", "SpamAssassin spamd (its child)",
+     ("callgrind", "spamd-spamassassin-spamd-child"), ("callgrind", "spamd-moat"), "—"),
+    ("rspamd interface, instructions per `rspamc` (Ir, callgrind; fewer is better)", "rspamd",
+     ("callgrind", "rspamd-rspamd"), ("callgrind", "rspamd-moat"), "—"),
 ]
 # Benchmarks/Scale: a few cells of the size × sessions matrix (its own table has them all); the
 # 10 MB and 200-session cells are left out of a smoke run, which has none.
