@@ -33,4 +33,22 @@ struct CharsetTests {
         #expect(Charset.utf8OrLatin1([0x63, 0x61, 0x66, 0xE9]) == "café")
         #expect(Charset.utf8OrLatin1([0xC3]) == "Ã")  // a truncated sequence is not UTF-8
     }
+
+    @Test func charsetNamesMatchWhateverTheirCaseQuotesAndSpaces() {
+        #expect(Charset.canonicalName("\"UTF-8\"") == "utf-8")
+        #expect(Charset.canonicalName(" Windows-1252\t") == "windows-1252")
+        #expect(Charset.canonicalName("ISO_8859-1") == "iso-8859-1")
+        #expect(Charset.canonicalName("US-ASCII") == "us-ascii")
+        #expect(Charset.canonicalName("utf-7") == nil)
+        #expect(Charset.canonicalName("ＵＴＦ-8") == nil, "fullwidth letters are not ASCII")
+    }
+
+    @Test func slicesAndNonContiguousBytesDecodeAlike() {
+        let bytes: [UInt8] = [0x63, 0x61, 0x66, 0xE9, 0x80]
+        let whole = Charset.decode(bytes, charset: "windows-1252")
+        #expect(whole == "café€")
+        #expect(Charset.decode(bytes[1...], charset: "windows-1252") == "afé€")
+        #expect(Charset.decode(bytes.lazy.map { $0 }, charset: "windows-1252") == whole)
+        #expect(Charset.decode(bytes, charset: "koi8-r") == nil)
+    }
 }
