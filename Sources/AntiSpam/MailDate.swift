@@ -21,7 +21,7 @@ enum MailDate {
                 if parts.count >= 2 { time = parts }
             } else if (word.hasPrefix("+") || word.hasPrefix("-")), word.count == 5, let n = Int(word.dropFirst()) {
                 offset = (word.hasPrefix("-") ? -1 : 1) * ((n / 100) * 3600 + (n % 100) * 60)
-            } else if let z = zones[String(word.drop(while: { $0 == "(" }).reversed().drop(while: { $0 == ")" }).reversed())] {
+            } else if let z = zones[zoneName(word)] {
                 offset = z * 3600
             } else if let n = Int(word) {
                 if day == nil, n >= 1, n <= 31, month == nil || year == nil { day = n }
@@ -35,6 +35,15 @@ enum MailDate {
         let days = daysFromCivil(year: year, month: month, day: 1) + (day - 1)
         let seconds = days * 86_400 + time[0] * 3600 + time[1] * 60 + (time.count > 2 ? time[2] : 0)
         return Date(timeIntervalSince1970: TimeInterval(seconds - offset))
+    }
+
+    /// A zone as it stands in a comment, "(UTC)", without its parentheses; untouched otherwise
+    /// (most words), with no walk through its characters.
+    static func zoneName(_ word: String) -> String {
+        let utf8 = word.utf8
+        guard utf8.first == UInt8(ascii: "(") || utf8.last == UInt8(ascii: ")") else { return word }
+        let inner = utf8.drop(while: { $0 == UInt8(ascii: "(") }).reversed().drop(while: { $0 == UInt8(ascii: ")") })
+        return String(decoding: inner.reversed(), as: UTF8.self)
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).
