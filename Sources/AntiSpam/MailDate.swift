@@ -10,9 +10,8 @@ enum MailDate {
     ]
 
     static func parse(_ value: String) -> Date? {
-        let words = value.lowercased().split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).map(String.init)
         var day: Int?, month: Int?, year: Int?, time: [Int]?, offset = 0
-        for word in words.prefix(12) {
+        for word in words(value, limit: 12) {
             if let m = months.firstIndex(where: { word.hasPrefix($0) }), month == nil, word.count <= 9 {
                 month = m + 1
             } else if word.utf8.contains(UInt8(ascii: ":")), time == nil {
@@ -35,6 +34,26 @@ enum MailDate {
         let days = daysFromCivil(year: year, month: month, day: 1) + (day - 1)
         let seconds = days * 86_400 + time[0] * 3600 + time[1] * 60 + (time.count > 2 ? time[2] : 0)
         return Date(timeIntervalSince1970: TimeInterval(seconds - offset))
+    }
+
+    /// The first `limit` words, split at spaces, tabs and commas, ASCII letters lowered: on the
+    /// bytes, since this runs for every Date and Received header (the names it looks for are
+    /// ASCII; Unicode case mapping and Character-wise splitting cost more than the rest).
+    static func words(_ value: String, limit: Int) -> [String] {
+        var words: [String] = []
+        var word: [UInt8] = []
+        for byte in value.utf8 {
+            if byte == UInt8(ascii: " ") || byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\t") {
+                guard !word.isEmpty else { continue }
+                words.append(String(decoding: word, as: UTF8.self))
+                word.removeAll(keepingCapacity: true)
+                if words.count == limit { return words }
+            } else {
+                word.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+            }
+        }
+        if !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)) }
+        return words
     }
 
     /// A zone as it stands in a comment, "(UTC)", without its parentheses; untouched otherwise

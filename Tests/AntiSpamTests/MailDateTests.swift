@@ -22,6 +22,15 @@ struct MailDateTests {
         #expect(MailDate.parse("1 Mar 99 00:00:00 +0000")?.timeIntervalSince1970 == 920_246_400)
     }
 
+    @Test func wordsAreSplitAtSpacesTabsAndCommasAndLowered() {
+        #expect(MailDate.words("Sun,\t6  DEC 2026 17:10:05 +0000 (UTC)", limit: 12)
+            == ["sun", "6", "dec", "2026", "17:10:05", "+0000", "(utc)"])
+        #expect(MailDate.words("a b c d", limit: 2) == ["a", "b"])
+        #expect(MailDate.words(" ,, ", limit: 12).isEmpty)
+        #expect(MailDate.words("Ünïcode ÉTÉ", limit: 12) == ["Ünïcode", "ÉtÉ"], "only ASCII letters are lowered")
+        #expect(MailDate.parse("SUN, 06 DEC 2026 17:10:05 GMT")?.timeIntervalSince1970 == 1_796_577_005)
+    }
+
     @Test func whatIsNotADateIsNil() {
         #expect(MailDate.parse("yesterday") == nil)
         #expect(MailDate.parse("6 Dec 2026") == nil)  // no time
