@@ -11,11 +11,13 @@ struct MessageURL: Sendable, Equatable {
     /// Parses `http://`, `https://` and bare `www.` links; nil for anything else.
     init?(_ raw: String, shownText: String? = nil) {
         var rest = Substring(raw.trimmingWhitespace())
-        let lower = rest.lowercased()
+        // Only the scheme is compared: lowering a whole link (tracking parameters of kilobytes)
+        // cost more than the rest of the parsing.
+        let lower = rest.prefix(8).lowercased()
         if lower.hasPrefix("http://") { rest = rest.dropFirst(7) }
         else if lower.hasPrefix("https://") { rest = rest.dropFirst(8) }
         else if !lower.hasPrefix("www.") { return nil }
-        let authority = rest.prefix { !"/?#\\ \t\r\n\"'<>".contains($0) }
+        let authority = rest.prefix { !Self.authorityEnds.contains($0) }
         var hostPart = authority
         hasUserInfo = false
         if let at = authority.lastIndex(of: "@") {
@@ -23,10 +25,15 @@ struct MessageURL: Sendable, Equatable {
             hostPart = authority[authority.index(after: at)...]
         }
         if let colon = hostPart.lastIndex(of: ":"), !hostPart.hasPrefix("[") { hostPart = hostPart[..<colon] }
-        host = String(hostPart).lowercased().trimmingCharacters(in: ["."])
+        var trimmed = Substring(hostPart.lowercased())
+        while trimmed.first == "." { trimmed = trimmed.dropFirst() }
+        while trimmed.last == "." { trimmed = trimmed.dropLast() }
+        host = String(trimmed)
         self.raw = String(raw.prefix(2048))
         self.shownText = shownText
     }
+
+    private static let authorityEnds: Set<Character> = ["/", "?", "#", "\\", " ", "\t", "\r", "\n", "\"", "'", "<", ">"]
 
     /// Dotted-quad, decimal or bracketed IPv6 host instead of a name.
     var isIPLiteral: Bool {
