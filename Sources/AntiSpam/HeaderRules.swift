@@ -40,8 +40,9 @@ struct HeaderRules: SpamRule {
 
     /// The date after the last `;` of a Received value.
     static func receivedDate(_ value: String) -> Date? {
-        guard let semicolon = value.lastIndex(of: ";") else { return nil }
-        return MailDate.parse(String(value[value.index(after: semicolon)...]))
+        // On the UTF-8 view: a Character-wise search from the end cost more than the parse.
+        guard let semicolon = value.utf8.lastIndex(of: UInt8(ascii: ";")) else { return nil }
+        return MailDate.parse(String(value[value.utf8.index(after: semicolon)...]))
     }
 
     /// Received lines are newest first: an older hop stamped more than a day after a newer

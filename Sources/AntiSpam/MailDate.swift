@@ -12,7 +12,7 @@ enum MailDate {
     static func parse(_ value: String) -> Date? {
         var day: Int?, month: Int?, year: Int?, time: [Int]?, offset = 0
         for word in words(value, limit: 12) {
-            if let m = months.firstIndex(where: { word.hasPrefix($0) }), month == nil, word.count <= 9 {
+            if month == nil, let m = monthIndex(word), word.count <= 9 {
                 month = m + 1
             } else if word.utf8.contains(UInt8(ascii: ":")), time == nil {
                 // (utf8.contains: String.contains(String) goes through Foundation's range(of:).)
@@ -34,6 +34,18 @@ enum MailDate {
         let days = daysFromCivil(year: year, month: month, day: 1) + (day - 1)
         let seconds = days * 86_400 + time[0] * 3600 + time[1] * 60 + (time.count > 2 ? time[2] : 0)
         return Date(timeIntervalSince1970: TimeInterval(seconds - offset))
+    }
+
+    /// The month a word starts with (`dec`, `december`), compared on its first three bytes.
+    static func monthIndex(_ word: String) -> Int? {
+        var utf8 = word.utf8.makeIterator()
+        guard let a = utf8.next(), let b = utf8.next(), let c = utf8.next() else { return nil }
+        let key = UInt32(a) << 16 | UInt32(b) << 8 | UInt32(c)
+        return monthKeys.firstIndex(of: key)
+    }
+
+    private static let monthKeys: [UInt32] = months.map { name in
+        name.utf8.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     }
 
     /// The first `limit` words, split at spaces, tabs and commas, ASCII letters lowered: on the

@@ -43,7 +43,18 @@ struct MessageURL: Sendable, Equatable {
         return host.hasPrefix("0x") || host.contains("%")
     }
 
-    var isPunycode: Bool { host.split(separator: ".").contains { $0.hasPrefix("xn--") } }
+    /// A label of the host starts with `xn--` (looked for in its bytes, not split into labels).
+    var isPunycode: Bool {
+        let bytes = Array(host.utf8)
+        let prefix = Array("xn--".utf8)
+        var start = 0
+        while start + prefix.count <= bytes.count {
+            if bytes[start..<start + prefix.count].elementsEqual(prefix) { return true }
+            guard let dot = bytes[start...].firstIndex(of: UInt8(ascii: ".")) else { return false }
+            start = dot + 1
+        }
+        return false
+    }
 }
 
 /// Finds links in plain text: `http://`, `https://` and `www.` up to white space or a

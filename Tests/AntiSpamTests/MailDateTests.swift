@@ -10,6 +10,9 @@ struct MailDateTests {
         #expect(MailDate.parse("Sun, 6 Dec 2026 18:10:05 +0100")?.timeIntervalSince1970 == 1_796_577_005)
         #expect(MailDate.parse("6 Dec 2026 12:10:05 EST")?.timeIntervalSince1970 == 1_796_577_005)
         #expect(MailDate.parse("Thu, 1 Jan 1970 00:00 GMT")?.timeIntervalSince1970 == 0)
+        #expect(MailDate.parse("Sunday, 6 December 2026 17:10:05 +0000")?.timeIntervalSince1970 == 1_796_577_005)
+        #expect(MailDate.parse("6 Decembers 2026 17:10:05 +0000") != nil, "nine letters at most")
+        #expect(MailDate.parse("6 Decemberxx 2026 17:10:05 +0000") == nil)
         // A zone name in a comment, as many mailers add it after or instead of the offset.
         #expect(MailDate.parse("Sun, 6 Dec 2026 12:10:05 (EST)")?.timeIntervalSince1970 == 1_796_577_005)
         #expect(MailDate.parse("Sun, 6 Dec 2026 17:10:05 ((UTC))")?.timeIntervalSince1970 == 1_796_577_005)
@@ -29,6 +32,15 @@ struct MailDateTests {
         #expect(MailDate.words(" ,, ", limit: 12).isEmpty)
         #expect(MailDate.words("Ünïcode ÉTÉ", limit: 12) == ["Ünïcode", "ÉtÉ"], "only ASCII letters are lowered")
         #expect(MailDate.parse("SUN, 06 DEC 2026 17:10:05 GMT")?.timeIntervalSince1970 == 1_796_577_005)
+    }
+
+    @Test func aReceivedHeaderIsDatedAfterItsLastSemicolon() {
+        let value = "from mx.exämple.org (mx; [192.0.2.1]) by mail.example.com; Sun, 6 Dec 2026 17:10:05 +0000"
+        #expect(HeaderRules.receivedDate(value)?.timeIntervalSince1970 == 1_796_577_005)
+        #expect(HeaderRules.receivedDate("from a by b with ESMTP") == nil)
+        let newer = "by b; Sun, 6 Dec 2026 17:10:05 +0000", older = "by a; Tue, 8 Dec 2026 17:10:05 +0000"
+        #expect(HeaderRules.timeGoesBackwards([newer, older]), "the older hop is stamped two days later")
+        #expect(!HeaderRules.timeGoesBackwards([older, newer]))
     }
 
     @Test func whatIsNotADateIsNil() {

@@ -10,6 +10,10 @@ struct MessageURLTests {
         #expect(MessageURL("http://..a.b..")?.host == "a.b")
         #expect(MessageURL("Http://192.0.2.7/")?.isIPLiteral == true)
         #expect(MessageURL("http://xn--80ak6aa92e.com/")?.isPunycode == true)
+        #expect(MessageURL("http://mail.xn--80ak6aa92e.com/")?.isPunycode == true)
+        #expect(MessageURL("http://axn--b.com/")?.isPunycode == false)
+        #expect(MessageURL("http://example.com/xn--/")?.isPunycode == false)
+        #expect(MessageURL("http://example.xn-/")?.isPunycode == false)
     }
 
     @Test func onlyWebLinksAreLinks() {
