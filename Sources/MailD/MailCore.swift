@@ -210,7 +210,10 @@ public final class MailCore: Sendable {
             if !inMemory.isEmpty {
                 group.addTask {
                     let results = await scanner.scan(parts: inMemory.map(\.part), limits: partLimits)
-                    return Array(zip(inMemory.map(\.index), results))
+                    // A scanner owes one result per part; a part it did not answer is unchecked.
+                    return inMemory.enumerated().map { number, job in
+                        (job.index, number < results.count ? results[number] : .unchecked(.engineError("the scanner gave no result")))
+                    }
                 }
             }
             for job in spooled {

@@ -60,7 +60,10 @@ final class RemoteScanJob: Sendable {
 
     /// Answers, one result per span, unless someone already did.
     func finish(_ results: [ScanResult]) {
-        precondition(results.count == spans.count, "one result per span")
+        // One per span, whatever a caller handed in: a span without an answer is unchecked,
+        // never clean, and moatd does not stop over it.
+        var results = Array(results.prefix(spans.count))
+        results += Array(repeating: .unchecked(.engineError("no answer for this part")), count: spans.count - results.count)
         let continuation = state.withLock { state -> CheckedContinuation<[ScanResult], Never>? in
             guard !state.settled else { return nil }
             state.settled = true

@@ -111,7 +111,8 @@ public final class SandboxedScanner: ThreatScanning {
             for (number, batch) in batches.enumerated() {
                 group.addTask { (number, await self.scan(batch: parts[batch], limits: limits)) }
             }
-            var answers = [[ScanResult]](repeating: [], count: batches.count)
+            // Every batch answers below; a placeholder is never "clean".
+            var answers = batches.map { [ScanResult](repeating: .unchecked(.engineError("not scanned")), count: $0.count) }
             for await (number, results) in group { answers[number] = results }
             return answers.flatMap { $0 }
         }

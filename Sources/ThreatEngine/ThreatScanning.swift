@@ -27,7 +27,8 @@ extension ThreatScanning {
             for (index, part) in parts.enumerated() {
                 group.addTask { (index, await self.scan(bytes: part.bytes, name: part.name, limits: limits)) }
             }
-            var results = [ScanResult](repeating: .clean, count: parts.count)
+            // Every slot is filled below; a placeholder is never "clean".
+            var results = [ScanResult](repeating: .unchecked(.engineError("not scanned")), count: parts.count)
             for await (index, result) in group { results[index] = result }
             return results
         }
