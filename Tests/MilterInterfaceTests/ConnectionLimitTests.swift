@@ -12,7 +12,9 @@ struct MilterConnectionLimitTests {
     /// default; shortened here), with a log line; it stayed open for ever before.
     @Test func idleConnectionIsClosed() async throws {
         var options = MilterInterface.Options()
-        options.readTimeout = .milliseconds(400)
+        // Long enough for the test process, descheduled on a loaded machine, to send its
+        // negotiation after connecting (CI at 400 ms saw the connection closed before it).
+        options.readTimeout = .seconds(3)
         let server = try await LiveServer(options: options)
         let client = try RawClient(port: server.port)
         #expect(await client.negotiate()?.command == UInt8(ascii: "O"))
