@@ -28,4 +28,67 @@ moat_root_section() {
     mkdir -p "$dir/run" "$dir/var"
     printf '[Root]\nControlSocket = %s\nSignatureDir = %s\nVarDir = %s\nLogLevel = %s\n' \
         "$dir/run/moat-ctl.sock" "$T/sigs" "$dir/var" "${1:-Notice}"
+    bench_dns_root_lines
+}
+
+# start_bench_dns [DIR]: an authoritative NSD on 127.0.0.1 (a free port) for the benchmark's
+# sender domains, so that moatd's sender authentication (SPF, DMARC) gets real answers with
+# TTLs from loopback instead of asking the machine's resolver: no address outside the run is
+# ever queried, and every run asks the same questions. example.com (the envelope sender) and
+# example.org publish SPF for loopback and a DMARC policy of none. Sets BENCH_DNS_PORT; prints
+# the [Root] lines that point moatd at it (DnsResolver, no trust anchor: nothing is signed).
+# The caller stops it with its PIDS (the nsd process is appended).
+start_bench_dns() {
+    local dir=${1:-$T/dns}
+    mkdir -p "$dir"
+    BENCH_DNS_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    local zone
+    for zone in example.com example.org; do
+        cat > "$dir/$zone.zone" <<ZONE
+\$ORIGIN $zone.
+\$TTL 3600
+@ IN SOA ns.$zone. hostmaster.$zone. 1 3600 600 86400 300
+@ IN NS ns.$zone.
+ns IN A 127.0.0.1
+@ IN TXT "v=spf1 ip4:127.0.0.0/8 -all"
+_dmarc IN TXT "v=DMARC1; p=none"
+ZONE
+    done
+    cat > "$dir/nsd.conf" <<CONF
+server:
+    ip-address: 127.0.0.1
+    port: $BENCH_DNS_PORT
+    username: ""
+    chroot: ""
+    zonesdir: "$dir"
+    database: ""
+    zonelistfile: "$dir/zone.list"
+    xfrdfile: "$dir/xfrd.state"
+    xfrdir: "$dir"
+    pidfile: "$dir/nsd.pid"
+    logfile: "$dir/nsd.log"
+    server-count: 1
+    do-ip6: no
+remote-control:
+    control-enable: no
+zone:
+    name: example.com
+    zonefile: $dir/example.com.zone
+zone:
+    name: example.org
+    zonefile: $dir/example.org.zone
+CONF
+    /usr/sbin/nsd -d -c "$dir/nsd.conf" >"$dir/nsd.out" 2>&1 &
+    PIDS+=($!)
+    local _
+    for _ in $(seq 1 100); do
+        grep -q "nsd started\|zone example.org" "$dir/nsd.log" 2>/dev/null && break
+        sleep 0.1
+    done
+}
+
+# bench_dns_root_lines: the [Root] lines for moatd when start_bench_dns runs (else nothing).
+bench_dns_root_lines() {
+    [ -n "${BENCH_DNS_PORT:-}" ] || return 0
+    printf 'DnsResolver = 127.0.0.1@%s\nDnsTrustAnchor =\n' "$BENCH_DNS_PORT"
 }

@@ -35,6 +35,8 @@ trap cleanup EXIT
 # free_port, wait_port, write_signatures, postfix_start, set_milter
 . "$REPO/Benchmarks/Milter/postfix.sh"
 write_signatures
+# moatd's sender authentication asks this loopback NSD, never the machine's resolver.
+start_bench_dns
 postfix_start
 
 measure() {  # label
@@ -93,8 +95,28 @@ CONF
     # than messages/s on a shared machine, and what the storage writer adds shows in it.
     local ticks0 ticks1
     ticks0=$(cpu_ticks "${PIDS[-1]}")
+    # Context switches of moatd's threads over the same messages (perf's software counter,
+    # which a VM without hardware counters has too): each thread hand-off costs two, and
+    # they do not vary with the machine's load as CPU time does.
+    local switches_pid=""
+    if command -v perf >/dev/null 2>&1; then
+        perf stat -x, -e context-switches -p "${PIDS[-1]}" -o "$T/moat/switches" 2>/dev/null &
+        switches_pid=$!
+    fi
     measure "$1"
     ticks1=$(cpu_ticks "${PIDS[-1]}")
+    if [ -n "$switches_pid" ]; then
+        kill -INT "$switches_pid" 2>/dev/null || true
+        wait "$switches_pid" 2>/dev/null || true
+        local switches
+        switches=$(awk -F, '/context-switches/ {print $1}' "$T/moat/switches" 2>/dev/null)
+        if [ -n "$switches" ] && [ "$switches" -eq "$switches" ] 2>/dev/null; then
+            local switches_per
+            switches_per=$(python3 -c "print(f'{$switches / ($MESSAGES + $WARMUP):.1f}')")
+            printf '%-28s %8s context switches of moatd per message\n' "" "$switches_per"
+            result milter "$1 moatd switches" "$switches_per" switches/msg
+        fi
+    fi
     local per_message
     per_message=$(python3 -c "print(f'{($ticks1 - $ticks0) * 1000 / $(getconf CLK_TCK) / ($MESSAGES + $WARMUP):.3f}')")
     printf '%-28s %8s ms of moatd CPU per message\n' "" "$per_message"

@@ -30,12 +30,19 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
     /// was answered): a submission finding its id here is answered at once. Bounded.
     private var earlyCancels: Set<Int> = []
     private let stopped = DispatchSemaphore(value: 0)
+    /// Answers still within their TTL, returned without asking libunbound.
+    let answers: DNSAnswerCache
+    /// Queries handed to libunbound (tests: a cached answer asks nothing).
+    var queriesAsked: Int { lock.withLock { asked } }
+    /// Under `lock`.
+    private var asked = 0
     // Only on the resolver thread:
     private var inFlight: [Int: InFlight] = [:]
 
     struct Query {
         var id: Int
         var name: String
+        var key: DNSAnswerCache.Key
         var type: DNSRecordType
         var deadline: ContinuousClock.Instant
         var continuation: CheckedContinuation<DNSAnswer, Never>
@@ -59,6 +66,8 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
 
     public init(_ configuration: ResolverConfiguration) throws(SetupError) {
         self.configuration = configuration
+        answers = DNSAnswerCache(capacity: configuration.answerCacheEntries,
+                                 maxTTL: .seconds(max(0, configuration.maxCacheTTL)))
         guard let context = ub_ctx_create() else { throw SetupError(description: "ub_ctx_create failed") }
         self.context = context
         do {
@@ -100,6 +109,8 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
             // No such name can exist (an empty or over-long label, over 253 characters).
             return DNSAnswer(.nxdomain)
         }
+        let key = DNSAnswerCache.Key(name: queryName.lowercased(), type: type)
+        if let cached = answers.answer(key) { return cached }
         let id = lock.withLock {
             defer { nextID += 1 }
             return nextID
@@ -113,9 +124,10 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
                     if stopping { return "the resolver is stopped" }
                     if pending >= configuration.maxPendingQueries { return "too many DNS queries under way" }
                     pending += 1
+                    asked += 1
                     live.insert(id)
                     let deadline = ContinuousClock.now.advanced(by: configuration.queryTimeout)
-                    submitted.append(Query(id: id, name: queryName, type: type, deadline: deadline,
+                    submitted.append(Query(id: id, name: queryName, key: key, type: type, deadline: deadline,
                                            continuation: continuation))
                     return nil
                 }
@@ -214,6 +226,7 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
 
     fileprivate func complete(_ id: Int, _ answer: DNSAnswer) {
         guard let entry = inFlight.removeValue(forKey: id) else { return }
+        answers.store(answer, for: entry.query.key)
         finish(entry.query, answer)
     }
 

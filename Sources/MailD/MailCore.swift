@@ -156,7 +156,9 @@ public final class MailCore: Sendable {
             let spam = spamEngine.check(message)
             prepared.spam = SpamReport(spam)
             if let senderChecks, let context = senderChecks.context(envelope, message: bytes, urlHosts: spam.urlHosts) {
-                prepared.senderTask = Task { await senderChecks.authenticator.authenticate(context, deadline: deadline) }
+                prepared.senderTask = Task(executorPreference: CheckExecution.executor) {
+                    await senderChecks.authenticator.authenticate(context, deadline: deadline)
+                }
             }
         }
 

@@ -216,8 +216,16 @@ final class MilterHandler: ChannelInboundHandler, RemovableChannelHandler {
         let core = self.core
         let decide = timing.decide
         let pool = spool.pool
-        checkTask = Task {
-            let decision = await decide(core, request.envelope, message, request.profile)
+        let executor: EventLoopTaskExecutor?
+        if case .bytes(let bytes) = message {
+            executor = CheckPlacement.executor(forMessageOf: bytes.count, inMemory: true, on: loop)
+        } else {
+            executor = nil
+        }
+        checkTask = Task(executorPreference: executor) {
+            let decision = await CheckExecution.$executor.withValue(executor) {
+                await decide(core, request.envelope, message, request.profile)
+            }
             // The check (even a cancelled one) no longer reads the file.
             if case .file(let path) = message { BlockingIO.unlink(path, pool: pool) }
             loop.execute {

@@ -1,0 +1,41 @@
+import Foundation
+import InterfaceSupport
+import NIOCore
+import NIOPosix
+import Testing
+
+/// Checks of small messages run on their connection's event loop (no hand-off to the pool and
+/// back); large or spooled ones stay on the pool, where they hold up no connection.
+@Suite struct EventLoopTaskExecutorTests {
+    @Test func aTaskItsChildrenAndItsResumptionsRunOnTheLoop() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let loop = group.next()
+        let executor = EventLoopTaskExecutor(loop)
+        let result = await Task(executorPreference: executor) { () -> [Bool] in
+            var onLoop = [loop.inEventLoop]
+            // Child tasks (a task group's scan batches) inherit the loop.
+            onLoop += await withTaskGroup(of: Bool.self) { children in
+                for _ in 0..<4 { children.addTask { loop.inEventLoop } }
+                return await children.reduce(into: []) { $0.append($1) }
+            }
+            // Resumed from another thread (a scan slot, the resolver): back on the loop.
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                Thread { continuation.resume() }.start()
+            }
+            onLoop.append(loop.inEventLoop)
+            return onLoop
+        }.value
+        #expect(result == Array(repeating: true, count: 6))
+        try await group.shutdownGracefully()
+    }
+
+    @Test func onlySmallMessagesInMemoryAreCheckedOnTheLoop() {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer { try? group.syncShutdownGracefully() }
+        let loop = group.next()
+        #expect(CheckPlacement.executor(forMessageOf: 2_000, inMemory: true, on: loop)?.eventLoop === loop)
+        #expect(CheckPlacement.executor(forMessageOf: CheckPlacement.loopLimit, inMemory: true, on: loop) != nil)
+        #expect(CheckPlacement.executor(forMessageOf: CheckPlacement.loopLimit + 1, inMemory: true, on: loop) == nil)
+        #expect(CheckPlacement.executor(forMessageOf: 2_000, inMemory: false, on: loop) == nil)
+    }
+}
