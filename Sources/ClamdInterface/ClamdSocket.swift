@@ -118,7 +118,7 @@ final class ClamdHandler: FilterConnectionHandler {
                 work.message.collect(piece, context: context) { [weak self] in self.map { !$0.session.busy } ?? false }
             case .scanStream(let tag):
                 let message = work.message.finish(on: context.eventLoop)
-                run(tag, context: context) { service in
+                run(tag, on: message.checkExecutor(on: context.eventLoop), context: context) { service in
                     await message.check { source in
                         guard let source else { return ["stream: cannot write to the spool directory. ERROR"] }
                         return ["stream: " + (await ClamdHandler.result(service, source))]
@@ -139,11 +139,11 @@ final class ClamdHandler: FilterConnectionHandler {
 
     /// Runs a check off the event loop, cancelled if the client hangs up; what an IDSESSION
     /// client sends meanwhile is held (`InputHold`: a little in memory, the rest in the socket).
-    private func run(_ tag: ClamdSession.Tag, context: ChannelHandlerContext,
+    private func run(_ tag: ClamdSession.Tag, on executor: EventLoopTaskExecutor? = nil, context: ChannelHandlerContext,
                      _ scan: @escaping @Sendable (ClamdService) async -> [String]) {
         let service = service
         hold.hold()
-        work.check(on: context.eventLoop) { await scan(service) } then: { [self] lines in
+        work.check(on: context.eventLoop, executor: executor) { await scan(service) } then: { [self] lines in
             perform(session.finished(lines, tag: tag), context: context)
             hold.release()
         }

@@ -1,3 +1,4 @@
+import MailD
 import NIOCore
 
 /// The checks one connection started, each a task that dies with the connection: a client
@@ -18,10 +19,12 @@ public final class ConnectionChecks {
 
     public var isEmpty: Bool { tasks.isEmpty }
 
-    /// Runs `work` off the event loop; `then` gets its result back on the loop, only while
-    /// the connection is open; else `dropped` gets it (a result that holds a resource, such
-    /// as an open file, is released there).
-    public func start<Result: Sendable>(_ work: @escaping @Sendable () async -> Result,
+    /// Runs `work` off the event loop, or on it when `executor` (`CheckPlacement`) says so;
+    /// `then` gets its result back on the loop, only while the connection is open; else
+    /// `dropped` gets it (a result that holds a resource, such as an open file, is released
+    /// there).
+    public func start<Result: Sendable>(on executor: EventLoopTaskExecutor? = nil,
+                                        _ work: @escaping @Sendable () async -> Result,
                                         then: @escaping (Result) -> Void,
                                         dropped: ((Result) -> Void)? = nil) {
         eventLoop.preconditionInEventLoop()
@@ -30,9 +33,9 @@ public final class ConnectionChecks {
         next += 1
         let bound = NIOLoopBound((self, then, dropped), eventLoop: eventLoop)
         let loop = eventLoop, hook = hook
-        tasks[number] = Task {
+        tasks[number] = Task(executorPreference: executor) {
             if let hook { await hook() }
-            let result = await work()
+            let result = await CheckExecution.$executor.withValue(executor) { await work() }
             loop.execute {
                 let (checks, then, dropped) = bound.value
                 guard checks.tasks.removeValue(forKey: number) != nil, !checks.closed else {

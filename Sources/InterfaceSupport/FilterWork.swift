@@ -15,11 +15,12 @@ public struct FilterWork {
         self.checkHook = checkHook
     }
 
-    /// Runs `work` off the event loop, cancelled if the connection goes (see `ConnectionChecks.start`).
-    public mutating func check<Result: Sendable>(on eventLoop: any EventLoop, _ work: @escaping @Sendable () async -> Result,
+    /// Runs `work` off the event loop (or on it: `executor`), cancelled if the connection goes (see `ConnectionChecks.start`).
+    public mutating func check<Result: Sendable>(on eventLoop: any EventLoop, executor: EventLoopTaskExecutor? = nil,
+                                                 _ work: @escaping @Sendable () async -> Result,
                                                  then: @escaping (Result) -> Void, dropped: ((Result) -> Void)? = nil) {
         if checks == nil { checks = ConnectionChecks(eventLoop: eventLoop, hook: checkHook) }
-        checks!.start(work, then: then, dropped: dropped)
+        checks!.start(on: executor, work, then: then, dropped: dropped)
     }
 
     /// The connection is gone (its handler removed).

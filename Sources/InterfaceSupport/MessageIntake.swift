@@ -30,7 +30,8 @@ public struct MessageIntake {
     public mutating func finish(on eventLoop: any EventLoop) -> CompleteMessage {
         let collector = self.collector ?? MessageCollector(threshold: .max, directory: spoolDirectory, eventLoop: eventLoop)
         self.collector = nil
-        return CompleteMessage(prefix: collector.prefix, source: collector.finish())
+        return CompleteMessage(prefix: collector.prefix, size: collector.count, inMemory: !collector.isSpooled,
+                               source: collector.finish())
     }
 
     /// Drops what was collected (an error answered, the connection gone).
@@ -44,6 +45,15 @@ public struct MessageIntake {
 public struct CompleteMessage: Sendable {
     /// Its first bytes, kept even when spooled (the envelope lines of Exim's mbox form).
     public let prefix: [UInt8]
+    /// Its size, and whether it is held in memory (not spooled): where it is checked
+    /// (`CheckPlacement`).
+    public let size: Int
+    public let inMemory: Bool
+    /// The executor to check it on: its connection's loop when it is small and in memory.
+    public func checkExecutor(on loop: any EventLoop) -> EventLoopTaskExecutor? {
+        CheckPlacement.executor(forMessageOf: size, inMemory: inMemory, on: loop)
+    }
+
     /// Where it is once every spool write is done; nil when the spool file could not be written.
     let source: EventLoopFuture<MessageSource?>
 

@@ -88,7 +88,7 @@ final class RspamdHandler: FilterConnectionHandler {
         let message = work.message.finish(on: context.eventLoop)
         let service = service
         let profile = service.profiles.current
-        work.check(on: context.eventLoop) {
+        work.check(on: context.eventLoop, executor: message.checkExecutor(on: context.eventLoop)) {
             await message.check { source in await RspamdHandler.answer(head, source: source, profile: profile, service: service) }
         } then: { [self] reply in
             perform(session.checked(reply), context: context)

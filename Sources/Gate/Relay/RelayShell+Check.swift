@@ -5,9 +5,9 @@ import NIOCore
 extension RelayShell {
     /// Runs `work` off the event loop as one of this connection's checks (`ConnectionChecks`:
     /// cancelled when the connection closes); once the server is gone, the last one closes.
-    func runCheck<Result: Sendable>(_ work: @escaping @Sendable () async -> Result,
+    func runCheck<Result: Sendable>(on executor: EventLoopTaskExecutor? = nil, _ work: @escaping @Sendable () async -> Result,
                                     then: @escaping (Result) -> Void) {
-        checks.start(work) { [self] result in
+        checks.start(on: executor, work) { [self] result in
             then(result)
             if serverGone, checks.isEmpty { closeBoth() }
         }
@@ -53,7 +53,13 @@ extension RelayShell {
             }
             let core = context.core
             let profile = context.profiles.current
-            runCheck { await core.decide(envelope: envelope, message: source, profile: profile) }
+            let executor: EventLoopTaskExecutor?
+            if case .bytes(let bytes) = source {
+                executor = CheckPlacement.executor(forMessageOf: bytes.count, inMemory: true, on: client.eventLoop)
+            } else {
+                executor = nil
+            }
+            runCheck(on: executor) { await core.decide(envelope: envelope, message: source, profile: profile) }
                 then: { [self] decision in checked(decision, message: message) }
         }
     }
@@ -92,7 +98,8 @@ extension RelayShell {
         let profile = context.profiles.current
         let core = context.core
         let logger = logger
-        runCheck {
+        let executor = CheckPlacement.executor(forMessageOf: held.message.count, inMemory: true, on: client.eventLoop)
+        runCheck(on: executor) {
             let decision = await core.decide(envelope: envelope, message: .bytes(held.message), profile: profile)
             logger.info("\(Session.protocolName) \(held.what) checked: \(decision.action) (\(decision.reason))")
             return MailboxReplacement.replacement(for: decision, message: held.message, profile: profile)
