@@ -28,7 +28,8 @@ public struct SenderChecks: Sendable {
         }
         guard envelope.clientAddress != nil || envelope.sender != nil else { return nil }
         return SenderContext(clientIP: envelope.clientAddress, helo: envelope.helo,
-                             mailFrom: envelope.sender.map(FactsBuilder.bare), message: message, urlHosts: urlHosts)
+                             mailFrom: envelope.sender.map(FactsBuilder.bare), message: message, urlHosts: urlHosts,
+                             executor: CheckExecution.executor)
     }
 
     /// The 1-based occurrences of the message's own Authentication-Results fields that claim

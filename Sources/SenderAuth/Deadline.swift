@@ -8,11 +8,15 @@ import Synchronization
 /// The limits are kept by one `DeadlineTimer` thread, not by a sleeping task and a dispatch
 /// timer per check: three checks a message made those a visible share of the CPU per message.
 enum Deadline {
-    static func run<T: Sendable>(_ limit: Duration, _ operation: @escaping @Sendable () async -> T,
+    /// `executor`: where the operation's task runs (nil: the global pool); an unstructured
+    /// task does not inherit its caller's preference, and a hop to the pool and back costs
+    /// more than a small message's sender checks.
+    static func run<T: Sendable>(_ limit: Duration, on executor: (any TaskExecutor)? = nil,
+                                 _ operation: @escaping @Sendable () async -> T,
                                  timedOut: @escaping @Sendable () -> T) async -> T {
         guard limit > .zero else { return timedOut() }
         let expired = ExpiryFlag()
-        let task = Task { await operation() }
+        let task = Task(executorPreference: executor) { await operation() }
         let timer = DeadlineTimer.shared.schedule(at: .now + limit) {
             expired.set()
             task.cancel()

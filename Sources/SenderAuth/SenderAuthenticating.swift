@@ -10,8 +10,13 @@ public struct SenderContext: Sendable {
     /// The host names of the message's links (for URI blocklists), as the anti-spam engine
     /// found them.
     public var urlHosts: [String]
+    /// Where the checks' tasks run: the executor of the message's check (MailD's
+    /// `CheckExecution`, a connection's event loop for a small message); nil: the global pool.
+    public var executor: (any TaskExecutor)?
 
-    public init(clientIP: String?, helo: String?, mailFrom: String?, message: [UInt8], urlHosts: [String] = []) {
+    public init(clientIP: String?, helo: String?, mailFrom: String?, message: [UInt8], urlHosts: [String] = [],
+                executor: (any TaskExecutor)? = nil) {
+        self.executor = executor
         self.clientIP = clientIP
         self.helo = helo
         self.mailFrom = mailFrom

@@ -33,7 +33,7 @@ public struct SenderAuthenticator: SenderAuthenticating {
         let limit = min(timeLimit, max(.zero, deadline - .now))
         let spf = spf, dkim = dkim, arc = arc, dmarc = dmarc, blocklists = blocklists
         let ip = context.clientIP, helo = context.helo ?? "", message = context.message
-        return await Deadline.run(limit, {
+        return await Deadline.run(limit, on: context.executor, {
             async let mailFromSPF: SPFCheck? = {
                 guard let ip, let sender = context.mailFrom else { return nil }
                 return await spf.check(ip: ip, sender: sender, helo: helo)

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 @testable import SenderAuth
 
@@ -11,6 +12,20 @@ struct DeadlineTests {
             return Task.isCancelled ? "cancelled" : "finished"
         }, timedOut: { "timed out" })
         #expect(result == "timed out")
+    }
+
+    /// MailD checks a small message on its connection's event loop and hands that executor on:
+    /// the checks run there (with their child tasks), not on the global pool.
+    @Test func theCheckRunsOnTheExecutorItIsGiven() async {
+        let executor = RecordingExecutor()
+        let onIt = await Deadline.run(.seconds(60), on: executor, {
+            async let child = RecordingExecutor.isCurrent()
+            let here = RecordingExecutor.isCurrent()
+            let there = await child
+            return here && there
+        }, timedOut: { false })
+        #expect(onIt)
+        #expect(executor.jobs.withLock { $0 } > 0)
     }
 
     @Test func aCheckWithinItsLimitGivesItsOwnAnswer() async {
@@ -47,5 +62,22 @@ struct DeadlineTests {
         try? await Task.sleep(for: .milliseconds(100))
         task.cancel()
         #expect(await task.value == "cancelled")
+    }
+}
+
+/// Runs jobs on a thread of its own, marked so that a job can tell it runs there.
+final class RecordingExecutor: TaskExecutor {
+    let jobs = Mutex(0)
+    private let queue = DispatchQueue(label: "recording-executor")
+    private static let key = DispatchSpecificKey<Bool>()
+
+    init() { queue.setSpecific(key: Self.key, value: true) }
+
+    static func isCurrent() -> Bool { DispatchQueue.getSpecific(key: key) == true }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        jobs.withLock { $0 += 1 }
+        let job = UnownedJob(job)
+        queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
     }
 }
