@@ -35,9 +35,11 @@ moat_root_section() {
 # sender domains, so that moatd's sender authentication (SPF, DMARC) gets real answers with
 # TTLs from loopback instead of asking the machine's resolver: no address outside the run is
 # ever queried, and every run asks the same questions. example.com (the envelope sender) and
-# example.org publish SPF for loopback and a DMARC policy of none. Sets BENCH_DNS_PORT; prints
+# example.org publish SPF for loopback and the Gate benchmark's namespaces (10.77.0.0/16) and a
+# DMARC policy of none. Sets BENCH_DNS_PORT; prints
 # the [Root] lines that point moatd at it (DnsResolver, no trust anchor: nothing is signed).
-# The caller stops it with its PIDS (the nsd process is appended).
+# The caller stops it with its PIDS (the nsd process is appended). BENCH_DNS_NETNS=name: NSD
+# runs in that network namespace, on its loopback (where the Gate's moatd runs).
 start_bench_dns() {
     local dir=${1:-$T/dns}
     mkdir -p "$dir"
@@ -50,10 +52,19 @@ start_bench_dns() {
 @ IN SOA ns.$zone. hostmaster.$zone. 1 3600 600 86400 300
 @ IN NS ns.$zone.
 ns IN A 127.0.0.1
-@ IN TXT "v=spf1 ip4:127.0.0.0/8 -all"
+@ IN TXT "v=spf1 ip4:127.0.0.0/8 ip4:10.77.0.0/16 -all"
 _dmarc IN TXT "v=DMARC1; p=none"
 ZONE
     done
+    # The root zone, empty: every other name (the HELO name, the client's PTR) is NXDOMAIN
+    # with a negative TTL, as a real resolver would answer, instead of REFUSED (a temporary
+    # failure, asked again for every message).
+    cat > "$dir/root.zone" <<ZONE
+\$ORIGIN .
+\$TTL 3600
+@ IN SOA ns.example.com. hostmaster.example.com. 1 3600 600 86400 300
+@ IN NS ns.example.com.
+ZONE
     cat > "$dir/nsd.conf" <<CONF
 server:
     ip-address: 127.0.0.1
@@ -72,13 +83,20 @@ server:
 remote-control:
     control-enable: no
 zone:
+    name: "."
+    zonefile: $dir/root.zone
+zone:
     name: example.com
     zonefile: $dir/example.com.zone
 zone:
     name: example.org
     zonefile: $dir/example.org.zone
 CONF
-    /usr/sbin/nsd -d -c "$dir/nsd.conf" >"$dir/nsd.out" 2>&1 &
+    if [ -n "${BENCH_DNS_NETNS:-}" ]; then
+        ip netns exec "$BENCH_DNS_NETNS" /usr/sbin/nsd -d -c "$dir/nsd.conf" >"$dir/nsd.out" 2>&1 &
+    else
+        /usr/sbin/nsd -d -c "$dir/nsd.conf" >"$dir/nsd.out" 2>&1 &
+    fi
     PIDS+=($!)
     local _
     for _ in $(seq 1 100); do

@@ -118,6 +118,10 @@ done
 
 # The release moatd, its signatures Moat's two builtin test signatures (as the Milter benchmark).
 write_signatures
+# Sender authentication asks an NSD on the gateway namespace's loopback (example.com and
+# example.org: SPF and DMARC), as a gateway would ask its resolver; without it every lookup
+# fails at once (no route) and is asked again for every message.
+BENCH_DNS_NETNS="${P}g" start_bench_dns
 mkdir -p "$T/moat/run" "$T/moat/var"
 moat_config() {  # extra [LinuxFirewall] lines
     cat > "$T/moat/moat.ini" <<CONF
