@@ -11,7 +11,8 @@ import Foundation
 ///
 /// Only definite answers are kept (records, NXDOMAIN, no data), never a temporary failure or a
 /// bogus one, and never longer than their TTL (capped at `maxTTL`). At most `capacity`
-/// answers: when full, expired ones go first, then a quarter of the rest.
+/// answers and `maxBytes` of them (a sender controls names such as DKIM selectors, and an
+/// answer may hold 16 KB): when full, expired ones go first, then a quarter of the rest.
 final class DNSAnswerCache: @unchecked Sendable {
     struct Key: Hashable {
         var name: String
@@ -21,17 +22,24 @@ final class DNSAnswerCache: @unchecked Sendable {
     private struct Entry {
         var answer: DNSAnswer
         var expires: ContinuousClock.Instant
+        var bytes: Int
     }
 
     let capacity: Int
+    let maxBytes: Int
     let maxTTL: Duration
     private let lock = NSLock()
     private var entries: [Key: Entry] = [:]
+    /// The bytes of `entries`, as `Self.bytes` counts them. Under `lock`.
+    private var bytes = 0
 
-    init(capacity: Int, maxTTL: Duration) {
+    init(capacity: Int, maxBytes: Int = 4 << 20, maxTTL: Duration) {
         self.capacity = capacity
+        self.maxBytes = maxBytes
         self.maxTTL = maxTTL
     }
+
+    var storedBytes: Int { lock.withLock { bytes } }
 
     var count: Int { lock.withLock { entries.count } }
 
@@ -40,7 +48,7 @@ final class DNSAnswerCache: @unchecked Sendable {
         lock.withLock {
             guard let entry = entries[key] else { return nil }
             guard entry.expires > now else {
-                entries[key] = nil
+                remove(key)
                 return nil
             }
             var answer = entry.answer
@@ -52,11 +60,32 @@ final class DNSAnswerCache: @unchecked Sendable {
     func store(_ answer: DNSAnswer, for key: Key, now: ContinuousClock.Instant = .now) {
         guard capacity > 0, answer.ttl > 0, Self.isDefinite(answer) else { return }
         let life = min(Duration.seconds(answer.ttl), maxTTL)
-        guard life > .zero else { return }
+        let size = Self.bytes(of: key, answer)
+        guard life > .zero, size <= maxBytes / 4 else { return }
         lock.withLock {
-            if entries[key] == nil, entries.count >= capacity { makeRoom(now: now) }
-            entries[key] = Entry(answer: answer, expires: now + life)
+            remove(key)
+            if entries.count >= capacity || bytes + size > maxBytes { makeRoom(now: now, for: size) }
+            entries[key] = Entry(answer: answer, expires: now + life, bytes: size)
+            bytes += size
         }
+    }
+
+    /// What an answer holds in memory, roughly: its records' data, its name, and a fixed
+    /// overhead per entry and record.
+    static func bytes(of key: Key, _ answer: DNSAnswer) -> Int {
+        answer.records.reduce(128 + key.name.utf8.count) { total, record in
+            switch record {
+            case .a(let b), .aaaa(let b): total + 32 + b.count
+            case .txt(let strings): total + 32 + strings.reduce(0) { $0 + 16 + $1.count }
+            case .mx(_, let name), .ptr(let name), .cname(let name): total + 32 + name.utf8.count
+            case .tlsa(_, _, _, let data): total + 32 + data.count
+            }
+        }
+    }
+
+    /// Under `lock`.
+    private func remove(_ key: Key) {
+        if let old = entries.removeValue(forKey: key) { bytes -= old.bytes }
     }
 
     private static func isDefinite(_ answer: DNSAnswer) -> Bool {
@@ -68,11 +97,13 @@ final class DNSAnswerCache: @unchecked Sendable {
     }
 
     /// Under `lock`.
-    private func makeRoom(now: ContinuousClock.Instant) {
-        entries = entries.filter { $0.value.expires > now }
-        guard entries.count >= capacity else { return }
-        // Still full of live answers: drop a quarter (in the dictionary's order, which is as
-        // good as random), so that the next inserts do not each pay for a scan.
-        for key in Array(entries.keys.prefix(max(1, capacity / 4))) { entries[key] = nil }
+    private func makeRoom(now: ContinuousClock.Instant, for size: Int) {
+        for (key, entry) in entries where entry.expires <= now { remove(key) }
+        guard entries.count >= capacity || bytes + size > maxBytes else { return }
+        // Still full of live answers: drop a quarter of them and of their bytes at least (in
+        // the dictionary's order, which is as good as random), so that the next inserts do
+        // not each pay for a scan.
+        let keepCount = capacity - max(1, capacity / 4), keepBytes = maxBytes - maxBytes / 4 - size
+        for key in Array(entries.keys) where entries.count > keepCount || bytes > keepBytes { remove(key) }
     }
 }

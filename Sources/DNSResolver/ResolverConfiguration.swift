@@ -29,8 +29,8 @@ public struct ResolverConfiguration: Sendable, Equatable {
     /// for their TTL (at most `maxCacheTTL` seconds) within that memory.
     public var cacheBytes: Int
     public var maxCacheTTL: Int
-    /// Answers kept in front of libunbound (`DNSAnswerCache`), which a lookup gets without a
-    /// thread hand-off; 0: none, every lookup asks libunbound.
+    /// Answers kept in front of libunbound (`DNSAnswerCache`, at most `cacheBytes` of them),
+    /// which a lookup gets without a thread hand-off; 0: none, every lookup asks libunbound.
     public var answerCacheEntries = 10_000
     /// Zones libunbound answers itself by default (RFC 6761/6762/7686: `test.`, `invalid.`,
     /// `onion.`, `local.`, reverse private ranges, ...) that are to be resolved upstream

@@ -66,7 +66,7 @@ public final class UnboundResolver: DNSLookup, @unchecked Sendable {
 
     public init(_ configuration: ResolverConfiguration) throws(SetupError) {
         self.configuration = configuration
-        answers = DNSAnswerCache(capacity: configuration.answerCacheEntries,
+        answers = DNSAnswerCache(capacity: configuration.answerCacheEntries, maxBytes: configuration.cacheBytes,
                                  maxTTL: .seconds(max(0, configuration.maxCacheTTL)))
         guard let context = ub_ctx_create() else { throw SetupError(description: "ub_ctx_create failed") }
         self.context = context

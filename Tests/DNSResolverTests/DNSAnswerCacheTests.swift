@@ -51,6 +51,26 @@ import Testing
         #expect(cache.answer(.init(name: "n999.test.", type: .txt), now: start) != nil)
     }
 
+    /// A sender names the DKIM selectors asked for, and one answer may hold 16 KB: the cache is
+    /// bounded in bytes too, and an answer of over a quarter of them is not kept at all.
+    @Test func itNeverHoldsMoreThanItsBytes() {
+        let cache = DNSAnswerCache(capacity: 10_000, maxBytes: 64 << 10, maxTTL: .seconds(3600))
+        let big = DNSAnswer(.records([.txt([[UInt8](repeating: 0x41, count: 4000)])]), ttl: 300)
+        for n in 0..<500 {
+            cache.store(big, for: .init(name: "s\(n)._domainkey.example.test.", type: .txt), now: start)
+            #expect(cache.storedBytes <= 64 << 10)
+        }
+        #expect(cache.count >= 8)
+        #expect(cache.answer(.init(name: "s499._domainkey.example.test.", type: .txt), now: start) != nil)
+        let huge = DNSAnswer(.records([.txt([[UInt8](repeating: 0x41, count: 17_000)])]), ttl: 300)
+        cache.store(huge, for: key, now: start)
+        #expect(cache.answer(key, now: start) == nil)
+        // Replacing an answer does not count it twice.
+        let before = cache.storedBytes
+        cache.store(big, for: .init(name: "s499._domainkey.example.test.", type: .txt), now: start)
+        #expect(cache.storedBytes == before)
+    }
+
     @Test func expiredAnswersMakeRoomFirst() {
         let cache = DNSAnswerCache(capacity: 4, maxTTL: .seconds(3600))
         let short = DNSAnswer(.nxdomain, ttl: 10)
