@@ -97,6 +97,9 @@ cc -O2 -shared -fPIC -o "$T/lib/sigsuspend-copy.so" "$REPO/Benchmarks/Callgrind/
 chmod -R a+rX "$T/bin" "$T/lib"
 MOATENV=(env LD_PRELOAD="$T/lib/sigsuspend-copy.so" LD_LIBRARY_PATH="$T/lib")
 write_signatures   # $T/sigs
+# Sender authentication's answers from a loopback NSD (example.com, example.org; lib.sh), as
+# the Milter benchmark: the counts do not depend on the machine's resolver.
+start_bench_dns
 
 # --- counters ---
 # ir FILE: the Ir total of one callgrind dump.
@@ -192,8 +195,8 @@ moat_path() {
     mkdir -p "$T/moat/run" "$T/moat/var" "$T/moat/tmp" "$T/scan"
     chown -R moat "$T/moat"
     chmod 755 "$T/scan"
-    printf '[Root]\nControlSocket = %s\nSignatureDir = %s\nVarDir = %s\nTempDir = %s\nDatabase = Off\nScanService = %s\nScanWorkers = 1\nScanWorkerMemory = 64gb\nLogLevel = Notice\n[HTTPD]\nAdminListen =\n%b\n' \
-        "$T/moat/run/ctl.sock" "$T/sigs" "$T/moat/var" "$T/moat/tmp" "$T/scan/scan.sock" "$ini" > "$T/moat/moat.ini"
+    printf '[Root]\nControlSocket = %s\nSignatureDir = %s\nVarDir = %s\nTempDir = %s\nDatabase = Off\nScanService = %s\nScanWorkers = 1\nScanWorkerMemory = 64gb\nLogLevel = Notice\n%s\n[HTTPD]\nAdminListen =\n%b\n' \
+        "$T/moat/run/ctl.sock" "$T/sigs" "$T/moat/var" "$T/moat/tmp" "$T/scan/scan.sock" "$(bench_dns_root_lines)" "$ini" > "$T/moat/moat.ini"
     "${MOATENV[@]}" valgrind --tool=callgrind --collect-atstart=no "--toggle-collect=$SCAN_RUN" "--dump-after=$REPLIED" \
         --callgrind-out-file="$T/cg/$name-scan.%p" "$T/bin/moat-scan" --listen "$T/scan/scan.sock" --scratch "$SHM/scan" \
         > "$T/$name-scan.log" 2>&1 &
