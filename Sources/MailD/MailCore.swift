@@ -264,10 +264,21 @@ extension MailCore {
                 reason = "Moat failure: \(failure)"
             }
         } else if case .repack(let text) = action {
-            (action, repacked, reason) = repack(source, report: report, profile: profile,
-                                                text: text ?? FinalAction.defaultRepackReason, reason: reason)
+            // Repacking writes the archive to disk (fsync): on the pool, never on the event
+            // loop a small message's check may run on (CheckExecution).
+            (action, repacked, reason) = await withTaskExecutorPreference(globalConcurrentExecutor) { [reason] in
+                repack(source, report: report, profile: profile, text: text ?? FinalAction.defaultRepackReason, reason: reason)
+            }
         }
-        let quarantine = verdict.quarantine ? keep(source, report: report, verdict: verdict, action: &action, reason: &reason) : nil
+        var quarantine: QuarantineOutcome?
+        if verdict.quarantine {
+            // The quarantined copy is written and fsynced: on the pool too, as above.
+            (quarantine, action, reason) = await withTaskExecutorPreference(globalConcurrentExecutor) { [action, reason] in
+                var action = action, reason = reason
+                let kept = keep(source, report: report, verdict: verdict, action: &action, reason: &reason)
+                return (kept, action, reason)
+            }
+        }
         var headersToAdd = verdict.headersToAdd.map { ($0.name, $0.value) }
         if verdict.addAuthenticationResults {
             headersToAdd.append(SenderChecks.authenticationResults(report.senderAuthentication,

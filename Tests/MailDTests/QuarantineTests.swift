@@ -139,3 +139,62 @@ import Testing
         #expect(try kept(s, decision).bytes == message)
     }
 }
+
+/// A check of a small message may run on its connection's event loop (`CheckExecution`); the
+/// quarantined copy and a repack's archive are written and fsynced, which must not hold up
+/// that loop: they are written on the pool.
+@Suite struct QuarantineOffTheLoopTests {
+    /// Stands for a connection's event loop: a serial queue that knows when it runs a job.
+    final class LoopLikeExecutor: TaskExecutor {
+        private let queue = DispatchQueue(label: "loop-like")
+        private static let key = DispatchSpecificKey<Bool>()
+        init() { queue.setSpecific(key: Self.key, value: true) }
+        static var isCurrent: Bool { DispatchQueue.getSpecific(key: key) == true }
+        func enqueue(_ job: consuming ExecutorJob) {
+            let job = UnownedJob(job)
+            queue.async { job.runSynchronously(on: self.asUnownedTaskExecutor()) }
+        }
+    }
+
+    /// MailRecords, noting on which executor each file was written.
+    final class WhereRecorder: VerdictRecording, @unchecked Sendable {
+        let inner: MailRecords
+        private let lock = NSLock()
+        private var notes: [String] = []
+        init(_ inner: MailRecords) { self.inner = inner }
+        var written: [String] { lock.withLock { notes } }
+        private func note(_ what: String) {
+            lock.withLock { notes.append("\(what) on the loop: \(LoopLikeExecutor.isCurrent)") }
+        }
+        func quarantine(_ bytes: [UInt8], report: CheckReport, verdict: String, reason: String) throws -> String {
+            note("quarantine")
+            return try inner.quarantine(bytes, report: report, verdict: verdict, reason: reason)
+        }
+        func keepArchive(_ archive: [UInt8], archiveId: String, report: CheckReport, reason: String) {
+            note("archive")
+            inner.keepArchive(archive, archiveId: archiveId, report: report, reason: reason)
+        }
+        func record(_ decision: Decision) { inner.record(decision) }
+    }
+
+    @Test func quarantineAndRepackArchivesAreWrittenOffTheLoop() async throws {
+        let directory = try Fixtures.temporaryDirectory().path
+        let recorder = WhereRecorder(MailRecords(quarantineDirectory: directory + "/quarantine", node: "node-a", writer: nil))
+        let core = MailCore(scanner: SharedCore.scanner, spoolDirectory: directory + "/spool", recorder: recorder)
+        let loop = LoopLikeExecutor()
+        let message = Fixtures.messageWithAttachment(Fixtures.eicar, filename: "eicar.com")
+        for rule in ["threat_category : QUARANTINE", "threat_category : REPACK"] {
+            var profile = CheckProfile(name: "Milter", limits: SharedCore.limits, rules: [rule])
+            profile.repack = Repacker.Settings()
+            let (decision, checkedOnLoop) = await Task(executorPreference: loop) {
+                await CheckExecution.$executor.withValue(loop) {
+                    let decision = await core.decide(envelope: QuarantineTests.envelope, message: .bytes(message), profile: profile)
+                    return (decision, LoopLikeExecutor.isCurrent)
+                }
+            }.value
+            #expect(checkedOnLoop)
+            #expect(decision.action != .pass)
+        }
+        #expect(recorder.written == ["quarantine on the loop: false", "archive on the loop: false"])
+    }
+}
