@@ -88,7 +88,10 @@ final class RspamdHandler: FilterConnectionHandler {
         let message = work.message.finish(on: context.eventLoop)
         let service = service
         let profile = service.profiles.current
-        work.check(on: context.eventLoop, executor: message.checkExecutor(on: context.eventLoop)) {
+        // Learning writes the model's store to disk: on the pool, never on the loop.
+        var learns = false
+        if case .http(_, let path, _) = head.kind { learns = RspamdSession.learnPaths.contains(RspamdSession.path(path)) }
+        work.check(on: context.eventLoop, executor: learns ? nil : message.checkExecutor(on: context.eventLoop)) {
             await message.check { source in await RspamdHandler.answer(head, source: source, profile: profile, service: service) }
         } then: { [self] reply in
             perform(session.checked(reply), context: context)

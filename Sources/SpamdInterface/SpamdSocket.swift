@@ -100,7 +100,8 @@ final class SpamdHandler: FilterConnectionHandler, RemovableChannelHandler {
         let service = service
         let profile = service.profiles.current
         let tell = head.method == .tell ? SpamdReply.tellRequest(head).map { SpamdTell(learnedClass: $0.learnedClass, set: $0.set) } : nil
-        work.check(on: context.eventLoop, executor: message.checkExecutor(on: context.eventLoop)) {
+        // TELL writes the model's store to disk: on the pool, never on the loop.
+        work.check(on: context.eventLoop, executor: tell == nil ? message.checkExecutor(on: context.eventLoop) : nil) {
             await message.check { source in
                 await SpamdHandler.answer(head, source: source, prefix: message.prefix, tell: tell, profile: profile, service: service)
             }
