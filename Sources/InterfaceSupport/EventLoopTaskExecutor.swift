@@ -27,13 +27,21 @@ public final class EventLoopTaskExecutor: TaskExecutor, Sendable {
 /// Where a check runs: on its connection's event loop when the message is small and in memory,
 /// else on Swift's cooperative pool, where a long check (a large message, a spooled one read
 /// from disk) does not hold up the other connections of the loop.
+///
+/// **Off for now** (`loopLimit` nil): measured on the Milter and the Gate it halved moatd's
+/// context switches together with the DNS answer cache, but in the full test run (debug
+/// builds, many servers of one process sharing `MultiThreadedEventLoopGroup.singleton`) the
+/// checks on the loops delayed the other channels of those loops, the console's HTTP and
+/// PostgreSQL's, until their tests timed out. Before it is turned on, the interfaces need
+/// loops of their own, apart from the console's and the database's.
 public enum CheckPlacement {
-    /// Messages up to this size are checked on their connection's loop. The check of a 128 KB
-    /// message is a few milliseconds of CPU; the wake-ups it saves are a fixed cost per message.
-    public static let loopLimit = 128 << 10
+    /// Messages up to this size would be checked on their connection's loop; nil: none is.
+    public static let loopLimit: Int? = nil
 
     /// The executor to prefer for checking `size` bytes held in memory; nil: the global pool.
-    public static func executor(forMessageOf size: Int, inMemory: Bool, on loop: any EventLoop) -> EventLoopTaskExecutor? {
-        inMemory && size <= loopLimit ? EventLoopTaskExecutor(loop) : nil
+    public static func executor(forMessageOf size: Int, inMemory: Bool, on loop: any EventLoop,
+                                limit: Int? = CheckPlacement.loopLimit) -> EventLoopTaskExecutor? {
+        guard let limit, inMemory, size <= limit else { return nil }
+        return EventLoopTaskExecutor(loop)
     }
 }
