@@ -1,5 +1,6 @@
 import FilterTestSupport
 import Foundation
+import SystemSetupSupport
 import Testing
 @testable import ClamdInterface
 
@@ -66,21 +67,7 @@ struct ClamavMilterPeer {
     var log: String { (try? String(contentsOfFile: directory + "/milter.log", encoding: .utf8)) ?? "" }
 
     /// A TCP port nobody listens on now (bound to port 0 and released).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard bound else { throw Support.Missing(description: "cannot bind a loopback port") }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    static func freePort() throws -> Int { try LoopbackPorts.reserve() }
 
     struct Outcome {
         /// The milter reply to the last step the script reached (`c`, `a`, `y`, `t`, `r`, ...).

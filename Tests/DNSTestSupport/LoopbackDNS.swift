@@ -1,19 +1,12 @@
 import Foundation
+import SystemSetupSupport
 
 /// Loopback sockets for the test servers: a free port, a DNS query in wire format, and a
 /// short UDP probe that tells whether a server answers for a zone.
 enum LoopbackPort {
-    /// A port free for UDP and TCP on 127.0.0.1 right now (the kernel picks it for UDP).
-    static func free() throws -> UInt16 {
-        for _ in 0..<20 {
-            let udp = try bound(SOCK_DGRAM, port: 0)
-            defer { close(udp.fd) }
-            guard let tcp = try? bound(SOCK_STREAM, port: udp.port) else { continue }
-            close(tcp.fd)
-            return udp.port
-        }
-        throw TestDNSServer.Failure(description: "no free loopback port")
-    }
+    /// A port free for UDP and TCP on 127.0.0.1, never handed out before in this process
+    /// (see `LoopbackPorts`: a port the kernel picks could be taken again before NSD binds it).
+    static func free() throws -> UInt16 { UInt16(try LoopbackPorts.reserve()) }
 
     static func bound(_ type: __socket_type, port: UInt16) throws -> (fd: Int32, port: UInt16) {
         let fd = socket(AF_INET, Int32(type.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
@@ -79,10 +72,11 @@ public final class SilentDNSServer: @unchecked Sendable {
     private let tcp: Int32
 
     public init() throws {
-        let udp = try LoopbackPort.bound(SOCK_DGRAM, port: 0)
-        guard let tcp = try? LoopbackPort.bound(SOCK_STREAM, port: udp.port) else {
+        let port = try LoopbackPort.free()
+        let udp = try LoopbackPort.bound(SOCK_DGRAM, port: port)
+        guard let tcp = try? LoopbackPort.bound(SOCK_STREAM, port: port) else {
             close(udp.fd)
-            throw TestDNSServer.Failure(description: "port \(udp.port) taken for TCP")
+            throw TestDNSServer.Failure(description: "port \(port) taken for TCP")
         }
         listen(tcp.fd, 16)
         self.port = udp.port

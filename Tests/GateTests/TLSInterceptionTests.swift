@@ -1,5 +1,6 @@
 import CertificateStore
 import Foundation
+import SystemSetupSupport
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -132,14 +133,15 @@ import Testing
         _ = try openssl(["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
                          "-keyout", root + "/bad.key", "-out", root + "/bad.pem", "-days", "2", "-subj", "/CN=imap.example.org",
                          "-addext", "subjectAltName=DNS:imap.example.org"])
-        let port = Int.random(in: 30000...39999)
+        let port = try LoopbackPorts.reserve()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
         process.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", root + "/bad.pem", "-key", root + "/bad.key", "-quiet"]
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
         try process.run()
-        usleep(500_000)
+        // Ready when it accepts; a slow machine may take longer than any fixed pause.
+        for _ in 0..<200 where !PrivatePostgres.canConnect(port: port) { usleep(50_000) }
         return (process, port)
     }
 

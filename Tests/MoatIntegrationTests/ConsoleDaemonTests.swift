@@ -1,26 +1,12 @@
 import Foundation
+import SystemSetupSupport
 import Testing
 
 /// The real moatd serving the console on the configured address, spoken to with curl
 /// (verifying the certificate with Moat's CA), next to the real moat-ctl.
 @Suite(.serialized, .offCooperativePool) struct ConsoleDaemonTests {
     /// A port nobody listens on right now.
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { pointer -> Bool in
-                bind(fd, pointer, length) == 0 && getsockname(fd, pointer, &length) == 0
-            }
-        }
-        guard bound else { throw CancellationError() }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
+    static func freePort() throws -> Int { try LoopbackPorts.reserve() }
 
     /// One request to the sandbox's console; `jar` keeps a login session.
     func curl(_ sandbox: Sandbox, _ path: String, form: [String] = [], jar: String? = nil) throws -> Console.Answer {

@@ -9,12 +9,13 @@ Chromium trusts exactly that certificate and nothing else), screenshot directory
 """
 import json
 import sys
-import time
 
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.support import expected_conditions
+from selenium.webdriver.support.ui import WebDriverWait
 
 base, password, spki, shots, steps_file = sys.argv[1:6]
 steps = json.load(open(steps_file))
@@ -28,6 +29,13 @@ options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
 driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
 driver.set_page_load_timeout(60)
 report = {"pages": [], "errors": []}
+
+
+def click_and_wait(element):
+    """Click a form's button and wait until the browser has left the page: a fixed pause was
+    too short on a loaded machine, and the next driver.get then cut the submission off."""
+    element.click()
+    WebDriverWait(driver, 60).until(expected_conditions.staleness_of(element))
 
 
 def alert_text():
@@ -54,8 +62,7 @@ try:
     user.clear()
     user.send_keys("admin")
     driver.find_element(By.NAME, "password").send_keys(password)
-    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button, form[action='/login'] input[type=submit]").click()
-    time.sleep(0.5)
+    click_and_wait(driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button, form[action='/login'] input[type=submit]"))
     report["pages"].append(snapshot("01-after-login"))
     for index, step in enumerate(steps, start=2):
         driver.get(base + step["path"])
@@ -69,8 +76,7 @@ try:
             if not buttons:
                 report["errors"].append(f"{step['path']}: no button {label!r}")
                 continue
-            buttons[0].click()
-            time.sleep(0.5)
+            click_and_wait(buttons[0])
         name = f"{index:02d}-" + (step.get("name") or step["path"].strip("/").replace("/", "-").split("?")[0] or "status")
         report["pages"].append(snapshot(name))
 except Exception as error:  # the test reports it; a screenshot shows where it stopped
