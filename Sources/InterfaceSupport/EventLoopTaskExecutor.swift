@@ -1,4 +1,5 @@
 import NIOCore
+import Synchronization
 
 /// Runs a task's jobs on one NIO event loop: the loop a connection lives on.
 ///
@@ -28,19 +29,46 @@ public final class EventLoopTaskExecutor: TaskExecutor, Sendable {
 /// else on Swift's cooperative pool, where a long check (a large message, a spooled one read
 /// from disk) does not hold up the other connections of the loop.
 ///
-/// **Off for now** (`loopLimit` nil): measured on the Milter and the Gate it halved moatd's
-/// context switches together with the DNS answer cache, but in the full test run (debug
-/// builds, many servers of one process sharing `MultiThreadedEventLoopGroup.singleton`) the
-/// checks on the loops delayed the other channels of those loops, the console's HTTP and
-/// PostgreSQL's, until their tests timed out. Before it is turned on, the interfaces need
-/// loops of their own, apart from the console's and the database's.
+/// Only on loops reserved for mail (`reserveForMail`): moatd gives its interfaces and the Gate
+/// an event loop group of their own, so a check on a loop delays other mail connections for a
+/// few milliseconds at most, never the console's HTTP, PostgreSQL's client or the control
+/// socket, which stay on `MultiThreadedEventLoopGroup.singleton`. On any other loop (those of
+/// tests and tools that did not reserve theirs) a check runs on the pool.
 public enum CheckPlacement {
-    /// Messages up to this size would be checked on their connection's loop; nil: none is.
-    public static let loopLimit: Int? = nil
+    /// Messages up to this size are checked on their connection's loop when it is reserved
+    /// for mail: 128 KB take a few milliseconds to check (Benchmarks/Milter/RESULTS.md).
+    public static let loopLimit = 128 * 1024
 
-    /// The executor to prefer for checking `size` bytes held in memory; nil: the global pool.
+    private static let mailLoops = Mutex<Set<ObjectIdentifier>>([])
+
+    /// Marks every loop of `group` as carrying mail connections only: checks of small messages
+    /// may run there. Until `release`, which must come before the group is shut down (a freed
+    /// loop's identifier could be another loop's later).
+    public static func reserveForMail(_ group: any EventLoopGroup) {
+        let loops = group.makeIterator().map { ObjectIdentifier($0) }
+        mailLoops.withLock { $0.formUnion(loops) }
+    }
+
+    /// `group`'s loops are no longer reserved: every check started from now on runs on the pool.
+    public static func release(_ group: any EventLoopGroup) {
+        let loops = group.makeIterator().map { ObjectIdentifier($0) }
+        mailLoops.withLock { $0.subtract(loops) }
+    }
+
+    /// Whether `loop` was reserved for mail.
+    public static func isReservedForMail(_ loop: any EventLoop) -> Bool {
+        let id = ObjectIdentifier(loop)
+        return mailLoops.withLock { $0.contains(id) }
+    }
+
+    /// The executor to prefer for checking `size` bytes on `loop`; nil: the global pool.
+    public static func executor(forMessageOf size: Int, inMemory: Bool, on loop: any EventLoop) -> EventLoopTaskExecutor? {
+        executor(forMessageOf: size, inMemory: inMemory, on: loop, limit: isReservedForMail(loop) ? loopLimit : nil)
+    }
+
+    /// The same with the limit given: nil, none is placed on the loop.
     public static func executor(forMessageOf size: Int, inMemory: Bool, on loop: any EventLoop,
-                                limit: Int? = CheckPlacement.loopLimit) -> EventLoopTaskExecutor? {
+                                limit: Int?) -> EventLoopTaskExecutor? {
         guard let limit, inMemory, size <= limit else { return nil }
         return EventLoopTaskExecutor(loop)
     }

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Control
 import Foundation
+import InterfaceSupport
 import Logging
 import MailD
 import MoatConfig
 import MoatService
+import NIOCore
 import NIOPosix
 import Prometheus
 import Policy
@@ -88,8 +90,13 @@ struct Moatd: AsyncParsableCommand {
         // Before anything listens: spool files a crash left are whole messages nobody acknowledged.
         SpoolCleanup.run(initial.values, others: [GatewayServices.gateSpool(initial.values)], logger: logger)
 
-        let context = InterfaceContext(settings: daemon.settings, core: core, group: MultiThreadedEventLoopGroup.singleton,
-                                       dns: resolver)
+        // Mail connections (the filter interfaces and the Gate) have event loops of their own,
+        // on which small messages are checked without a hand-off to another thread
+        // (`CheckPlacement`); the console, the database client and the control socket stay on
+        // the singleton's loops, where no check ever delays them.
+        let mailLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        CheckPlacement.reserveForMail(mailLoops)
+        let context = InterfaceContext(settings: daemon.settings, core: core, group: mailLoops, dns: resolver)
         let listeners = InterfaceServices.listeners(context)
         let firewall = GatewayServices.firewall(context)
         let gateway: [any Service] = [firewall, GatewayServices.gate(context, firewall: firewall)].compactMap { $0 }
@@ -133,6 +140,8 @@ struct Moatd: AsyncParsableCommand {
             logger.critical("moatd stopped on an error: \(error)")
             throw ExitCode(1)
         }
+        CheckPlacement.release(mailLoops)
+        try? await mailLoops.shutdownGracefully()
         logger.notice("moatd stopped")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import InterfaceSupport
 import Logging
 import MailD
 import MoatConfig
@@ -166,6 +167,14 @@ final class LineClient {
 }
 
 enum GateFixtures {
+    /// The Gates' loops, reserved for mail as moatd reserves its own: small messages are
+    /// checked on them (`CheckPlacement`), as in production, apart from other suites' channels.
+    static let mailLoops: MultiThreadedEventLoopGroup = {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        CheckPlacement.reserveForMail(group)
+        return group
+    }()
+
     static let eicar = #"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"#
 
     static let scanner: ThreatScanner = try! ThreatScanner(signatureDirectory: "/nonexistent-moat-test-signatures")
@@ -223,7 +232,7 @@ enum GateFixtures {
         options.timeouts = timeouts
         options.spoolReadHook = spoolReadHook
         options.checkHook = checkHook
-        let service = GateService(settings: store, core: core, options: options)
+        let service = GateService(settings: store, core: core, group: mailLoops, options: options)
         let channels = try await service.bind()
         return (service, channels, channels[0].localAddress!.port!, varDir)
     }

@@ -38,7 +38,28 @@ import Testing
         #expect(CheckPlacement.executor(forMessageOf: limit, inMemory: true, on: loop, limit: limit) != nil)
         #expect(CheckPlacement.executor(forMessageOf: limit + 1, inMemory: true, on: loop, limit: limit) == nil)
         #expect(CheckPlacement.executor(forMessageOf: 2_000, inMemory: false, on: loop, limit: limit) == nil)
-        // Off as shipped: every check runs on the pool.
-        #expect(CheckPlacement.executor(forMessageOf: 2_000, inMemory: true, on: loop) == nil)
+    }
+
+    /// Only loops reserved for mail take checks: those of the console, PostgreSQL's client and
+    /// every group nobody reserved keep their checks on the pool.
+    @Test func onlyLoopsReservedForMailTakeChecks() {
+        let mail = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let other = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        defer {
+            try? mail.syncShutdownGracefully()
+            try? other.syncShutdownGracefully()
+        }
+        let small = 2_000
+        #expect(CheckPlacement.executor(forMessageOf: small, inMemory: true, on: mail.next()) == nil, "not reserved yet")
+        CheckPlacement.reserveForMail(mail)
+        for loop in mail.makeIterator() {
+            #expect(CheckPlacement.executor(forMessageOf: small, inMemory: true, on: loop)?.eventLoop === loop)
+            #expect(CheckPlacement.executor(forMessageOf: CheckPlacement.loopLimit + 1, inMemory: true, on: loop) == nil)
+            #expect(CheckPlacement.executor(forMessageOf: small, inMemory: false, on: loop) == nil)
+        }
+        #expect(CheckPlacement.executor(forMessageOf: small, inMemory: true, on: other.next()) == nil)
+        #expect(CheckPlacement.executor(forMessageOf: small, inMemory: true, on: MultiThreadedEventLoopGroup.singleton.next()) == nil)
+        CheckPlacement.release(mail)
+        #expect(CheckPlacement.executor(forMessageOf: small, inMemory: true, on: mail.next()) == nil, "released")
     }
 }

@@ -23,7 +23,7 @@ final class LiveServer: @unchecked Sendable {
         let logger = Logger(label: "MailD.Milter") { _ in collector }
         let listener = MilterInterface.listener(address: .tcp(host: address, port: 0), profile: { profile },
                                                 core: givenCore ?? Support.core(spool: coreSpool ?? spool), spoolDirectory: spool,
-                                                group: MultiThreadedEventLoopGroup.singleton, logger: logger, options: options)
+                                                group: Support.mailLoops, logger: logger, options: options)
         channel = try await listener.bind()
         port = channel.localAddress?.port ?? 0
     }

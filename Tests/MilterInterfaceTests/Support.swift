@@ -1,7 +1,9 @@
 import Foundation
 @testable import MailD
 @testable import MilterInterface
+import InterfaceSupport
 import NIOCore
+import NIOPosix
 import Policy
 import ThreatEngine
 
@@ -10,6 +12,15 @@ enum Support {
     static let eicar = #"X5O!P%@AP[4\PZX54(P^)7CC)7}$EICAR-STANDARD-ANTIVIRUS-TEST-FILE!$H+H*"#
 
     static let scanner: ThreatScanner = try! ThreatScanner(signatureDirectory: "/nonexistent-moat-test-signatures")
+
+    /// Loops for the live Milter servers, reserved for mail as moatd reserves its own: small
+    /// messages are checked on them (`CheckPlacement`), as in production. Apart from the
+    /// singleton, so other suites' channels (PostgreSQL, the console) never wait behind a check.
+    static let mailLoops: MultiThreadedEventLoopGroup = {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        CheckPlacement.reserveForMail(group)
+        return group
+    }()
 
     static func temporaryDirectory(_ prefix: String = "moat-milter") throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)").path
