@@ -66,7 +66,9 @@ public final class PrivatePostgres: @unchecked Sendable {
         process.arguments = ["--reuid=nobody", "--regid=nogroup", "--clear-groups", "--", binDir + "/postgres",
                              "-D", dataDirectory, "-p", "\(port)", "-k", root, "-c", "listen_addresses=" + (["127.0.0.1"] + extraListen).joined(separator: ","),
                              "-c", "fsync=off", "-c", "full_page_writes=off",
-                             "-c", "max_connections=50"]
+                             // Suites run side by side, each store with a pool of up to 4: 50
+                             // could run out in a full parallel test run.
+                             "-c", "max_connections=200", "-c", "log_connections=on"]
         FileManager.default.createFile(atPath: logFile, contents: nil)
         if let nobody = getpwnam("nobody") { chown(logFile, nobody.pointee.pw_uid, nobody.pointee.pw_gid) }
         let log = FileHandle(forWritingAtPath: logFile)
@@ -90,6 +92,11 @@ public final class PrivatePostgres: @unchecked Sendable {
     }
 
     private func log_() -> String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "none" }
+
+    /// The server log's last `lines` lines, for a failing test to show what PostgreSQL saw.
+    public func logTail(_ lines: Int = 40) -> String {
+        log_().split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
 
     /// A fresh database; returns its `[Root] Database` URL.
     public func createDatabase(_ name: String = "moat_\(UUID().uuidString.prefix(8).lowercased())") throws -> String {
