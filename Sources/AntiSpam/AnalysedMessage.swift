@@ -105,15 +105,25 @@ struct AnalysedMessage: Sendable {
         decoded * 2 + 4096
     }
 
-    static func contains<C: Collection>(_ haystack: C, _ needle: [UInt8]) -> Bool where C.Element == UInt8, C.Index == Int {
+    /// Whether `needle` occurs in `haystack`: memchr to each candidate first byte, memcmp
+    /// there (the generic byte loop this replaced was 2.5 % of moatd's instructions per
+    /// Milter message; Glibc's memmem is not exported to Swift).
+    static func contains(_ haystack: some Collection<UInt8>, _ needle: [UInt8]) -> Bool {
         guard let first = needle.first, haystack.count >= needle.count else { return false }
-        var i = haystack.startIndex
-        let last = haystack.endIndex - needle.count
-        while i <= last {
-            if haystack[i] == first, haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
-            i += 1
+        let found = haystack.withContiguousStorageIfAvailable { hay in
+            needle.withUnsafeBufferPointer { pin in
+                var start = hay.baseAddress!
+                var remaining = hay.count
+                while remaining >= pin.count,
+                      let hit = memchr(start, Int32(first), remaining - pin.count + 1)?.assumingMemoryBound(to: UInt8.self) {
+                    if memcmp(hit, pin.baseAddress!, pin.count) == 0 { return true }
+                    remaining -= start.distance(to: hit) + 1
+                    start = UnsafePointer(hit) + 1
+                }
+                return false
+            }
         }
-        return false
+        return found ?? contains(Array(haystack), needle)
     }
 
     var plainParts: [TextPart] { textParts.filter { !$0.isHTML } }

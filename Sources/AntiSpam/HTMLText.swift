@@ -133,15 +133,17 @@ public enum HTMLTextExtractor {
         return result
     }
 
+    /// libxml2's HTML parser lowercases element and attribute names as it reads them
+    /// (htmlParseHTMLName), so they are compared as they are.
     private static func elementName(_ node: xmlNodePtr) -> String {
         guard let name = node.pointee.name else { return "" }
-        return String(cString: name).lowercased()
+        return String(cString: name)
     }
 
     private static func attribute(_ node: xmlNodePtr, _ wanted: String) -> String? {
         var property = node.pointee.properties
         while let p = property {
-            if let name = p.pointee.name, String(cString: name).lowercased() == wanted {
+            if let name = p.pointee.name, String(cString: name) == wanted {
                 guard let child = p.pointee.children, let content = child.pointee.content else { return "" }
                 return String(cString: content)
             }

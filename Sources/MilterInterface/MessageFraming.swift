@@ -32,18 +32,26 @@ struct MessageFraming {
     /// `value` as the MTA sent it: folded lines joined by LF; with `leadingSpace` (HDR_LEADSPC)
     /// verbatim after the colon, else with the one space the MTA took off.
     mutating func header(name: String, value: String, leadingSpace: Bool) -> MessagePiece? {
-        var line = Array(name.utf8)
-        line.append(UInt8(ascii: ":"))
-        if !leadingSpace { line.append(UInt8(ascii: " ")) }
-        var previous: UInt8 = 0
-        for byte in value.utf8 {
-            // Folded lines come joined by a bare LF; the message stores CRLF.
-            if byte == 0x0A, previous != 0x0D { line.append(0x0D) }
-            line.append(byte)
-            previous = byte
+        var line = ByteBuffer()
+        line.reserveCapacity(name.utf8.count + value.utf8.count + 8)
+        line.writeString(name)
+        line.writeInteger(UInt8(ascii: ":"))
+        if !leadingSpace { line.writeInteger(UInt8(ascii: " ")) }
+        // Folded lines come joined by a bare LF; the message stores CRLF. Copied a line at a
+        // time, not byte by byte (this was 1.7 % of moatd's instructions per message).
+        var value = value
+        value.withUTF8 { bytes in
+            var start = 0
+            while let lf = bytes[start...].firstIndex(of: 0x0A) {
+                line.writeBytes(UnsafeBufferPointer(rebasing: bytes[start..<lf]))
+                if lf == 0 || bytes[lf - 1] != 0x0D { line.writeInteger(UInt8(0x0D)) }
+                line.writeInteger(UInt8(0x0A))
+                start = lf + 1
+            }
+            line.writeBytes(UnsafeBufferPointer(rebasing: bytes[start...]))
         }
-        line += [0x0D, 0x0A]
-        return keep(ByteBuffer(bytes: line))
+        line.writeBytes([0x0D, 0x0A])
+        return keep(line)
     }
 
     /// The blank line after the header, once, whether EOH came or the body started without it

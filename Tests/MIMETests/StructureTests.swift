@@ -359,4 +359,18 @@ struct StructureTests {
         let ok = parse(crlf("Subject: x\n\n" + String(repeating: "a", count: 998) + "\nshort\n"))
         #expect(ok.root.problems.isEmpty)
     }
+
+    /// The limit's edges: the CR of a CRLF is not part of the line; any other 999th byte is,
+    /// on every line, the first, a middle one and the last without its line end.
+    @Test func longLineLimitCountsEveryByteButTheCRBeforeLF() {
+        let limit = String(repeating: "a", count: 998)
+        func problems(_ body: String) -> [MIMEProblem] { parse(bytes("Subject: x\r\n\r\n" + body)).root.problems }
+        #expect(problems(limit + "\r\n" + limit + "\r\n").isEmpty)
+        #expect(problems(limit + "\r\n" + limit).isEmpty, "the last line without its line end")
+        #expect(problems(limit + "\r").isEmpty, "a CR at the very end")
+        #expect(problems("short\r\n" + limit + "b\r\nshort\r\n") == [.lineTooLong], "999 bytes before the CRLF")
+        #expect(problems("short\n" + limit + "\r\r\n") == [.lineTooLong], "a CR that does not end the line counts")
+        #expect(problems("short\r\n" + limit + "b") == [.lineTooLong], "the last line, without its line end")
+        #expect(problems(String(repeating: "x\r\n", count: 400) + limit + "\rb\n") == [.lineTooLong])
+    }
 }

@@ -1,0 +1,24 @@
+@testable import AntiSpam
+import Testing
+
+/// The byte search that finds GTUBE in a body: at either end, after false starts, never past
+/// the end, in slices that do not start at zero.
+struct ByteSearchTests {
+    @Test func findsTheNeedleWhereverItIsAndOnlyThere() {
+        let needle = Array("XJS*C4".utf8)
+        func found(_ text: String) -> Bool { AnalysedMessage.contains(Array(text.utf8), needle) }
+        #expect(found("XJS*C4"))
+        #expect(found("XJS*C4 at the start"))
+        #expect(found("at the end XJS*C4"))
+        #expect(found("XXJS*XJS*CXJS*C4 after false starts"))
+        #expect(!found("XJS*C"), "shorter than the needle")
+        #expect(!found("a partial one at the end XJS*C"))
+        #expect(!found("xjs*c4"), "bytes, not letters regardless of case")
+        #expect(!found(""))
+        #expect(!AnalysedMessage.contains(Array("abc".utf8), []))
+        let bytes = Array("..XJS*C4..".utf8)
+        #expect(AnalysedMessage.contains(bytes[2...], needle), "a slice")
+        #expect(!AnalysedMessage.contains(bytes[3...], needle))
+        #expect(!AnalysedMessage.contains(bytes[..<7], needle), "the slice's end is the end")
+    }
+}
