@@ -18,6 +18,17 @@ public struct HeaderField: Hashable, Sendable {
 
     public var lowercasedName: String { name.lowercased() }
 
+    /// Whether the name is `lowercasedKey` (which is lowercase ASCII) with ASCII letters in
+    /// any case, as MTAs compare field names. Without lowercasing the name into a new String
+    /// for every lookup (that was the most of `Part.header`'s cost per message), and without
+    /// Unicode case mapping: a name spelled with U+212A KELVIN SIGN is not "DKIM-Signature".
+    public func hasName(_ lowercasedKey: String) -> Bool {
+        let name = name.utf8, key = lowercasedKey.utf8
+        guard name.count == key.count else { return false }
+        for (byte, wanted) in zip(name, key) where ASCII.lower(byte) != wanted { return false }
+        return true
+    }
+
     /// Raw value with folding line breaks removed; the input to structured parsers.
     public var unfoldedRawValue: [UInt8] { rawValue.filter { $0 != ASCII.cr && $0 != ASCII.lf } }
 }

@@ -87,12 +87,12 @@ public struct Part: Hashable, Sendable {
     /// First field with this name (case-insensitive).
     public func header(_ name: String) -> HeaderField? {
         let key = name.lowercased()
-        return headers.first { $0.lowercasedName == key }
+        return headers.first { $0.hasName(key) }
     }
 
     public func headers(named name: String) -> [HeaderField] {
         let key = name.lowercased()
-        return headers.filter { $0.lowercasedName == key }
+        return headers.filter { $0.hasName(key) }
     }
 
     /// Direct sub-parts in document order: children, then the embedded message.

@@ -35,8 +35,11 @@ struct MessageFields: Sendable {
             guard fields.count < Self.maxFields else { return }
             var nameEnd = c.colon
             while nameEnd > c.start, bytes[nameEnd - 1] == 0x20 || bytes[nameEnd - 1] == 0x09 { nameEnd -= 1 }
-            fields.append(RawField(range: c.start..<upTo, colon: c.colon,
-                                   name: String(decoding: bytes[c.start..<nameEnd], as: UTF8.self).lowercased()))
+            // Field names are ASCII; lowercased as bytes (RFC 6376 3.4.2), not by Unicode's
+            // case mapping, and without a String made twice.
+            var name = Array(bytes[c.start..<nameEnd])
+            for index in name.indices where name[index] >= 0x41 && name[index] <= 0x5A { name[index] += 0x20 }
+            fields.append(RawField(range: c.start..<upTo, colon: c.colon, name: String(decoding: name, as: UTF8.self)))
         }
         while i < end {
             let lineStart = i

@@ -3,6 +3,16 @@ import Testing
 
 @Suite("Headers")
 struct HeaderTests {
+    /// Field names compare with ASCII letters in any case, as MTAs compare them; Unicode's
+    /// case mapping does not make a look-alike name the real one.
+    @Test func fieldNamesCompareInAnyASCIICaseOnly() {
+        let m = parse(crlf("sUBJECT: one\nDKIM-SIGNATURE: real\nX-Ab: 2\nD\u{212A}IM-Signature: kelvin\n\nbody"))
+        #expect(m.root.header("Subject")?.value == "one")
+        #expect(m.root.headers(named: "dkim-signature").map(\.value) == ["real"])
+        #expect(m.root.header("X-AB")?.value == "2")
+        #expect(m.root.header("X-A") == nil && m.root.header("X-Abc") == nil)
+    }
+
     @Test func foldedHeaderIsUnfoldedButRawKept() {
         let m = parse(crlf("Subject: hello\n\tworld\n  again\nX-A: 1\n\nbody"))
         let subject = m.root.header("subject")
