@@ -91,7 +91,7 @@ struct FeatureExtractor: Sendable {
             let octets = w.split(separator: ".")
             if octets.count == 4, octets.allSatisfy({ Int($0).map { (0...255).contains($0) } ?? false }) {
                 out.insert(FeatureHash.hash("ri", octets.prefix(2).joined(separator: ".")))
-            } else if octets.count >= 2, w.contains("."), !w.contains("@"), w.count < 80,
+            } else if octets.count >= 2, w.containsASCII("."), !w.containsASCII("@"), w.count < 80,
                       w.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }) {
                 out.insert(FeatureHash.hash("rh", baseDomain(w)))
             }

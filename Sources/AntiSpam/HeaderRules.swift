@@ -9,7 +9,7 @@ struct HeaderRules: SpamRule {
         if !m.hasMessageID {
             symbols.append(.init(name: "MISSING_MID", score: 0.5, description: "no Message-ID header"))
         }
-        if m.from.address.isEmpty || !m.from.address.contains("@") || m.from.domain.isEmpty {
+        if m.from.address.isEmpty || !m.from.address.containsASCII("@") || m.from.domain.isEmpty {
             symbols.append(.init(name: "FROM_NO_ADDRESS", score: 1.0, description: "From has no usable address"))
         }
         // Dates are judged against when the message was received (the newest Received line),
@@ -58,6 +58,6 @@ struct HeaderRules: SpamRule {
     static func addressInName(_ name: String) -> String? {
         guard let at = name.lastIndex(of: "@") else { return nil }
         let domain = name[name.index(after: at)...].prefix { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" }
-        return domain.contains(".") ? domain.lowercased() : nil
+        return domain.containsASCII(".") ? domain.lowercased() : nil
     }
 }

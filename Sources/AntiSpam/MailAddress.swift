@@ -17,7 +17,7 @@ struct MailAddress: Sendable, Equatable {
             displayName = String(value[..<open]).trimmingWhitespace()
                 .trimmingCharacters(in: ["\"", "'", " "])
         } else {
-            let word = value.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).first { $0.contains("@") }
+            let word = value.split(whereSeparator: { $0 == " " || $0 == "," || $0 == "\t" }).first { $0.containsASCII("@") }
             address = word.map { String($0).lowercased() } ?? ""
             displayName = ""
         }

@@ -40,7 +40,7 @@ struct MessageURL: Sendable, Equatable {
         if host.hasPrefix("[") { return true }
         if !host.isEmpty, host.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }) { return true }
         // Hex-encoded address (0x7f000001) or a host spelt in percent-escapes.
-        return host.hasPrefix("0x") || host.contains("%")
+        return host.hasPrefix("0x") || host.containsASCII("%")
     }
 
     /// A label of the host starts with `xn--` (looked for in its bytes, not split into labels).

@@ -17,7 +17,7 @@ struct SubjectRules: SpamRule {
         if Self.isObfuscated(subject) {
             symbols.append(.init(name: "SUBJ_OBFUSCATED", score: 1.5, description: "Subject words spelt to evade filters"))
         }
-        if subject.contains("!!") || subject.contains("$$") || subject.contains("???") {
+        if subject.containsASCII("!!") || subject.containsASCII("$$") || subject.containsASCII("???") {
             symbols.append(.init(name: "SUBJ_EXCESS_PUNCT", score: 0.5, description: "repeated ! $ ? in Subject"))
         }
     }

@@ -29,7 +29,7 @@ struct URLRules: SpamRule {
     /// The host a link text shows when it reads as a URL or a bare host name.
     static func hostShown(in text: String) -> String? {
         let t = text.trimmingWhitespace()
-        guard !t.isEmpty, !t.contains(" "), t.count < 200 else { return nil }
+        guard !t.isEmpty, !t.containsASCII(" "), t.count < 200 else { return nil }
         if let url = MessageURL(t), !url.host.isEmpty { return url.host }
         // "paypal.com" without a scheme: a dotted name ending in letters.
         let labels = t.lowercased().split(separator: ".")

@@ -21,4 +21,15 @@ struct ByteSearchTests {
         #expect(!AnalysedMessage.contains(bytes[3...], needle))
         #expect(!AnalysedMessage.contains(bytes[..<7], needle), "the slice's end is the end")
     }
+
+    @Test func asciiTextIsFoundInStringsAndSubstrings() {
+        #expect("Buy now!!".containsASCII("!!"))
+        #expect("Réduction ??? énorme".containsASCII("???"), "after non-ASCII text")
+        #expect(!"one ! two !".containsASCII("!!"))
+        #expect(!"??".containsASCII("???"))
+        #expect("a@b".containsASCII("@") && !"ab".containsASCII("@"))
+        let substring = "xx%41yy".dropFirst(2).prefix(3)
+        #expect(substring.containsASCII("%") && !substring.containsASCII("y"))
+        #expect("anything".containsASCII(""))
+    }
 }

@@ -68,7 +68,8 @@ enum SPFDomain {
         if name.last == "." { name = name.dropLast() }
         guard !name.isEmpty, name.utf8.count <= 253 else { return false }
         // An address literal (a HELO of `[192.0.2.1]`, or a bare address) names no domain.
-        guard !name.contains("["), SPFAddress(String(name)) == nil else { return false }
+        // (On the bytes: `contains("[")` would be Foundation's range(of:), for every message.)
+        guard !name.utf8.contains(UInt8(ascii: "[")), SPFAddress(String(name)) == nil else { return false }
         let labels = name.split(separator: ".", omittingEmptySubsequences: false)
         return labels.count >= 2 && labels.allSatisfy { !$0.isEmpty && $0.utf8.count <= 63 }
     }
