@@ -64,21 +64,25 @@ public enum Charset {
     }
 
     /// Each byte is the scalar of the same value: written straight as its one or two UTF-8
-    /// bytes, since appending scalars to a String one by one cost a tenth of a scan's CPU on
-    /// Latin-1 mail.
+    /// bytes into the new String's storage (appending scalars one by one cost a tenth of a
+    /// scan's CPU on Latin-1 mail; appending to an Array first, still 55 K instructions per
+    /// Milter message).
     @inlinable
     static func latin1<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var utf8: [UInt8] = []
-        utf8.reserveCapacity(bytes.count + bytes.count / 4)
-        for b in bytes {
-            if b < 0x80 {
-                utf8.append(b)
-            } else {
-                utf8.append(0xC0 | (b >> 6))
-                utf8.append(0x80 | (b & 0x3F))
+        String(unsafeUninitializedCapacity: bytes.count * 2) { out in
+            var count = 0
+            for b in bytes {
+                if b < 0x80 {
+                    out[count] = b
+                    count += 1
+                } else {
+                    out[count] = 0xC0 | (b >> 6)
+                    out[count + 1] = 0x80 | (b & 0x3F)
+                    count += 2
+                }
             }
+            return count
         }
-        return String(decoding: utf8, as: UTF8.self)
     }
 
     static func windows1252<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
