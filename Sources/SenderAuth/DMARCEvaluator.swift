@@ -20,7 +20,12 @@ public struct DMARCEvaluator: Sendable {
     /// the envelope sender (its `domain` is the MAIL FROM domain, or the HELO name when the
     /// envelope sender was empty) and the DKIM checks of `DKIMVerifier`.
     public func evaluate(message: [UInt8], spf: SPFCheck?, dkim: [DKIMSignatureCheck]) async -> DMARCCheck {
-        let fields = MessageFields(message)
+        await evaluate(MessageFields(message), spf: spf, dkim: dkim)
+    }
+
+    /// The same over a header already indexed (`SenderAuthenticator` indexes it once for
+    /// DKIM, ARC and DMARC).
+    func evaluate(_ fields: MessageFields, spf: SPFCheck?, dkim: [DKIMSignatureCheck]) async -> DMARCCheck {
         let from = fields.fields(named: "from").prefix(8).map { field in
             String(decoding: fields.value(of: field).filter { $0 != 0x0D && $0 != 0x0A }, as: UTF8.self)
         }
