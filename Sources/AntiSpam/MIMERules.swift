@@ -4,8 +4,8 @@ import MIME
 /// Anomalies of the MIME structure that senders of bulk mail produce and mail programs do not.
 struct MIMERules: SpamRule {
     func evaluate(_ m: AnalysedMessage, now: Date, into symbols: inout [SpamSymbol]) {
-        // Not blank: some character other than a space, a tab or a CR (stops at the first).
-        let plain = m.plainParts.filter { $0.text.contains { $0 != " " && $0 != "\t" && $0 != "\r" } }
+        // Not blank: some byte other than a space, a tab or a CR (stops at the first).
+        let plain = m.plainParts.filter { $0.text.utf8.contains { $0 != 0x20 && $0 != 0x09 && $0 != 0x0D } }
         let html = m.htmlParts
         if !html.isEmpty && plain.isEmpty {
             symbols.append(.init(name: "MIME_HTML_ONLY", score: 0.7, description: "HTML only, no text alternative"))
@@ -35,10 +35,29 @@ struct MIMERules: SpamRule {
         // Words are counted only for HTML with images and no text part (splitting every HTML
         // text into words was a tenth of the anti-spam rules' cost per message).
         let images = html.reduce(0) { $0 + $1.imageCount }
-        if images > 0 && plain.isEmpty
-            && html.reduce(0, { $0 + $1.text.split(whereSeparator: { $0 == " " || $0 == "\n" }).count }) < 20 {
+        if images > 0 && plain.isEmpty && !Self.hasWords(20, in: html.map(\.text)) {
             symbols.append(.init(name: "HTML_IMAGE_ONLY", score: 1.2, description: "HTML with images and almost no text"))
         }
+    }
+
+    /// Whether `texts` hold at least `wanted` words (runs between ASCII white space: a CR or a
+    /// tab left over from the HTML source is no word), counted only as far as that: an image
+    /// spam's HTML may carry pages of hidden text.
+    static func hasWords(_ wanted: Int, in texts: [String]) -> Bool {
+        var words = 0
+        for text in texts {
+            var inWord = false
+            for byte in text.utf8 {
+                if byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 || byte == 0x0C {
+                    inWord = false
+                } else if !inWord {
+                    inWord = true
+                    words += 1
+                    if words >= wanted { return true }
+                }
+            }
+        }
+        return false
     }
 
     /// Word sets of the two alternatives share less than a fifth.

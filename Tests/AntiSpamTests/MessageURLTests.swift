@@ -16,6 +16,19 @@ struct MessageURLTests {
         #expect(MessageURL("http://example.xn-/")?.isPunycode == false)
     }
 
+    /// The authority ends at the first delimiter, whatever follows it; userinfo is everything up
+    /// to the last `@` before that end, and a port only outside brackets.
+    @Test func theAuthorityEndsAtItsFirstDelimiter() {
+        #expect(MessageURL("http://a.example\\@b.example/")?.host == "a.example", "a backslash ends it, as browsers read it")
+        #expect(MessageURL("http://a.example?u=x@b.example")?.host == "a.example")
+        #expect(MessageURL("http://a.example#@b.example")?.hasUserInfo == false)
+        #expect(MessageURL("http://u@a.example\r\n@b")?.host == "a.example")
+        #expect(MessageURL("http://u:p@[2001:db8::1]:443/")?.host == "[2001:db8::1]:443", "a bracketed host is kept whole, port too: an IP literal either way")
+        #expect(MessageURL("http://Ünïcode.Example/")?.host == "ünïcode.example")
+        #expect(MessageURL("http://user@/x")?.host == "" && MessageURL("http://user@/x")?.hasUserInfo == true)
+        #expect(MessageURL("https://")?.host == "")
+    }
+
     @Test func onlyWebLinksAreLinks() {
         #expect(MessageURL("ftp://example.com/") == nil)
         #expect(MessageURL("mailto:a@example.com") == nil)

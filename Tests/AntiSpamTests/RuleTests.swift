@@ -93,6 +93,19 @@ struct RuleTests {
     @Test func htmlOnlyAndImageOnly() {
         let n = names(TestMessages.html("<img src=\"cid:1\"><p>click</p>"))
         #expect(n.isSuperset(of: ["MIME_HTML_ONLY", "HTML_IMAGE_ONLY"]))
+        // Twenty words of text beside the image are a message, not an image-only one.
+        let words = (1...20).map { "word\($0)" }
+        let worded = names(TestMessages.html("<img src=\"cid:1\"><p>\(words.joined(separator: " "))</p>"))
+        #expect(worded.contains("MIME_HTML_ONLY") && !worded.contains("HTML_IMAGE_ONLY"))
+        let fewer = names(TestMessages.html("<img src=\"cid:1\"><p>\(words.dropLast().joined(separator: " "))</p>"))
+        #expect(fewer.contains("HTML_IMAGE_ONLY"))
+    }
+
+    @Test func wordsAreCountedAcrossPartsUpToTheNumberWanted() {
+        #expect(MIMERules.hasWords(3, in: ["one two", "  three "]))
+        #expect(!MIMERules.hasWords(3, in: ["one  two\n\n", ""]))
+        #expect(MIMERules.hasWords(2, in: ["one\ntwo"]) && MIMERules.hasWords(2, in: ["one\r\ntwo"]))
+        #expect(!MIMERules.hasWords(1, in: [" \n \r\n\t"]), "white space only")
     }
 
     @Test func base64EncodedASCIITextIsAFinding() {
