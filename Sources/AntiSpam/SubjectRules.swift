@@ -8,10 +8,13 @@ struct SubjectRules: SpamRule {
             symbols.append(.init(name: "MISSING_SUBJECT", score: 0.5, description: "no or empty Subject"))
             return
         }
-        let letters = subject.unicodeScalars.filter { $0.properties.isAlphabetic }
-        let upper = letters.filter { $0.properties.isUppercase }.count
-        let words = subject.split(separator: " ").filter { $0.contains { $0.isLetter } }
-        if letters.count >= 12, words.count >= 3, Double(upper) >= 0.9 * Double(letters.count) {
+        var letters = 0, upper = 0
+        for scalar in subject.unicodeScalars where Self.isAlphabetic(scalar) {
+            letters += 1
+            if Self.isUppercase(scalar) { upper += 1 }
+        }
+        if letters >= 12, Double(upper) >= 0.9 * Double(letters),
+           subject.split(separator: " ").lazy.filter({ $0.contains { $0.isLetter } }).count >= 3 {
             symbols.append(.init(name: "SUBJ_ALL_CAPS", score: 1.0, description: "Subject in capitals"))
         }
         if Self.isObfuscated(subject) {
@@ -43,12 +46,22 @@ struct SubjectRules: SpamRule {
                 }
             }
             var latin = false, other = false
-            for s in word.unicodeScalars where s.properties.isAlphabetic {
+            for s in word.unicodeScalars where Self.isAlphabetic(s) {
                 if s.isASCII { latin = true }
                 else if (0x0400...0x04FF).contains(s.value) || (0x0370...0x03FF).contains(s.value) { other = true }
             }
             if latin && other { return true }
         }
         return false
+    }
+
+    /// Unicode's Alphabetic and Uppercase properties, answered for ASCII without the property
+    /// tables (most subjects are ASCII; the lookups were 1.5 % of moatd's instructions).
+    static func isAlphabetic(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? (scalar.value | 0x20) >= 0x61 && (scalar.value | 0x20) <= 0x7A : scalar.properties.isAlphabetic
+    }
+
+    static func isUppercase(_ scalar: Unicode.Scalar) -> Bool {
+        scalar.isASCII ? scalar.value >= 0x41 && scalar.value <= 0x5A : scalar.properties.isUppercase
     }
 }

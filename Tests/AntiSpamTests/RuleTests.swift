@@ -73,6 +73,8 @@ struct RuleTests {
 
     @Test func shoutingAndObfuscatedSubjects() {
         #expect(names(TestMessages.plain(subject: "GET YOUR FREE PRIZE NOW", body: "x")).contains("SUBJ_ALL_CAPS"))
+        #expect(names(TestMessages.plain(subject: "ÉNORME PROMOTION GRATUITE ÉTÉ", body: "x")).contains("SUBJ_ALL_CAPS"))
+        #expect(!names(TestMessages.plain(subject: "ÉNORME promotion gratuite été", body: "x")).contains("SUBJ_ALL_CAPS"))
         #expect(names(TestMessages.plain(subject: "Cheap V-I-A-G-R-A here", body: "x")).contains("SUBJ_OBFUSCATED"))
         // Cyrillic "а" (U+0430) inside a Latin word.
         #expect(names(TestMessages.plain(subject: "Your p\u{0430}ypal account", body: "x")).contains("SUBJ_OBFUSCATED"))
@@ -160,5 +162,14 @@ struct RuleTests {
         #expect(r.symbols.map(\.score) == r.symbols.map(\.score).sorted(by: >))
         #expect(abs(r.points - r.symbols.reduce(0) { $0 + $1.score }) < 1e-9)
         #expect(r.statisticsNote?.contains("0 spam and 0 ham learned") == true)
+    }
+
+    /// The ASCII shortcut of the subject rules answers as Unicode's tables do, for every ASCII scalar.
+    @Test func theASCIIShortcutAgreesWithUnicode() {
+        for value in 0..<128 {
+            let scalar = Unicode.Scalar(UInt8(value))
+            #expect(SubjectRules.isAlphabetic(scalar) == scalar.properties.isAlphabetic, "\(value)")
+            #expect(SubjectRules.isUppercase(scalar) == scalar.properties.isUppercase, "\(value)")
+        }
     }
 }
