@@ -42,7 +42,7 @@ struct HeaderRules: SpamRule {
     static func receivedDate(_ value: String) -> Date? {
         // On the UTF-8 view: a Character-wise search from the end cost more than the parse.
         guard let semicolon = value.utf8.lastIndex(of: UInt8(ascii: ";")) else { return nil }
-        return MailDate.parse(String(value[value.utf8.index(after: semicolon)...]))
+        return MailDate.parse(value[value.utf8.index(after: semicolon)...])
     }
 
     /// Received lines are newest first: an older hop stamped more than a day after a newer

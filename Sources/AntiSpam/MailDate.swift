@@ -2,6 +2,10 @@ import Foundation
 
 /// RFC 5322 date-time (`[Day,] DD Mon YYYY HH:MM[:SS] zone`), tolerant of the usual
 /// deviations (two-digit years, missing seconds, zone names). nil when it is not a date.
+///
+/// Read on the value's UTF-8 bytes, in place: this runs for the Date header and up to ten
+/// Received headers of every message, and Strings made of each word, split and compared,
+/// cost 20 K instructions a date (callgrind), more than the rest of the header rules.
 enum MailDate {
     private static let months = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"]
     private static let zones: [String: Int] = [
@@ -9,38 +13,46 @@ enum MailDate {
         "pst": -8, "pdt": -7,
     ]
 
-    static func parse(_ value: String) -> Date? {
-        var day: Int?, month: Int?, year: Int?, time: [Int]?, offset = 0
+    static func parse(_ value: some StringProtocol) -> Date? {
+        if let date = value.utf8.withContiguousStorageIfAvailable({ parse(bytes: $0) }) { return date }
+        return Array(value.utf8).withUnsafeBufferPointer { parse(bytes: $0) }
+    }
+
+    private static func parse(bytes value: UnsafeBufferPointer<UInt8>) -> Date? {
+        var day: Int?, month: Int?, year: Int?, offset = 0
+        var time: (count: Int, leading: [Int])?  // how many numbers, the first three of them
         for word in words(value, limit: 12) {
-            if month == nil, let m = monthIndex(word), word.count <= 9 {
+            let word = UnsafeBufferPointer(rebasing: value[word])
+            if month == nil, let m = monthIndex(word), characterCount(word, isAtMost: 9) {
                 month = m + 1
-            } else if word.utf8.contains(UInt8(ascii: ":")), time == nil {
-                // (utf8.contains: String.contains(String) goes through Foundation's range(of:).)
-                let parts = word.split(separator: ":").compactMap { Int($0) }
-                if parts.count >= 2 { time = parts }
-            } else if (word.hasPrefix("+") || word.hasPrefix("-")), word.count == 5, let n = Int(word.dropFirst()) {
-                offset = (word.hasPrefix("-") ? -1 : 1) * ((n / 100) * 3600 + (n % 100) * 60)
-            } else if let z = zones[zoneName(word)] {
+            } else if word.contains(UInt8(ascii: ":")), time == nil {
+                let parts = word.split(separator: UInt8(ascii: ":")).compactMap { integer(UnsafeBufferPointer(rebasing: $0)) }
+                if parts.count >= 2 { time = (parts.count, Array(parts.prefix(3))) }
+            } else if let sign = word.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-"), word.count == 5,
+                      let n = integer(UnsafeBufferPointer(rebasing: word.dropFirst())) {
+                // (Five bytes that parse as a sign and a number are five characters.)
+                offset = (sign == UInt8(ascii: "-") ? -1 : 1) * ((n / 100) * 3600 + (n % 100) * 60)
+            } else if let z = zone(word) {
                 offset = z * 3600
-            } else if let n = Int(word) {
+            } else if let n = integer(word) {
                 if day == nil, n >= 1, n <= 31, month == nil || year == nil { day = n }
                 else if year == nil { year = n < 50 ? 2000 + n : (n < 100 ? 1900 + n : n) }
             }
         }
         guard let day, let month, let year, let time, (1...9999).contains(year),
-              time.prefix(3).allSatisfy({ (0..<100).contains($0) }) else { return nil }
+              time.leading.allSatisfy({ (0..<100).contains($0) }) else { return nil }
         // Arithmetic instead of Calendar.date(from:), which cost more than the rest of the
         // anti-spam header rules together; out-of-range fields carry over as Calendar's did.
         let days = daysFromCivil(year: year, month: month, day: 1) + (day - 1)
-        let seconds = days * 86_400 + time[0] * 3600 + time[1] * 60 + (time.count > 2 ? time[2] : 0)
+        let seconds = days * 86_400 + time.leading[0] * 3600 + time.leading[1] * 60 + (time.count > 2 ? time.leading[2] : 0)
         return Date(timeIntervalSince1970: TimeInterval(seconds - offset))
     }
 
-    /// The month a word starts with (`dec`, `december`), compared on its first three bytes.
-    static func monthIndex(_ word: String) -> Int? {
-        var utf8 = word.utf8.makeIterator()
-        guard let a = utf8.next(), let b = utf8.next(), let c = utf8.next() else { return nil }
-        let key = UInt32(a) << 16 | UInt32(b) << 8 | UInt32(c)
+    /// The month a word starts with (`dec`, `december`), compared on its first three bytes,
+    /// ASCII letters in any case.
+    static func monthIndex(_ word: UnsafeBufferPointer<UInt8>) -> Int? {
+        guard word.count >= 3 else { return nil }
+        let key = UInt32(lowered(word[0])) << 16 | UInt32(lowered(word[1])) << 8 | UInt32(lowered(word[2]))
         return monthKeys.firstIndex(of: key)
     }
 
@@ -48,33 +60,71 @@ enum MailDate {
         name.utf8.reduce(UInt32(0)) { $0 << 8 | UInt32($1) }
     }
 
-    /// The first `limit` words, split at spaces, tabs and commas, ASCII letters lowered: on the
-    /// bytes, since this runs for every Date and Received header (the names it looks for are
-    /// ASCII; Unicode case mapping and Character-wise splitting cost more than the rest).
-    static func words(_ value: String, limit: Int) -> [String] {
-        var words: [String] = []
-        var word: [UInt8] = []
-        for byte in value.utf8 {
+    /// The byte ranges of the first `limit` words, split at spaces, tabs and commas.
+    static func words(_ value: UnsafeBufferPointer<UInt8>, limit: Int) -> [Range<Int>] {
+        var words: [Range<Int>] = []
+        var start: Int?
+        for (i, byte) in value.enumerated() {
             if byte == UInt8(ascii: " ") || byte == UInt8(ascii: ",") || byte == UInt8(ascii: "\t") {
-                guard !word.isEmpty else { continue }
-                words.append(String(decoding: word, as: UTF8.self))
-                word.removeAll(keepingCapacity: true)
+                guard let first = start else { continue }
+                words.append(first..<i)
+                start = nil
                 if words.count == limit { return words }
-            } else {
-                word.append(byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte)
+            } else if start == nil {
+                start = i
             }
         }
-        if !word.isEmpty { words.append(String(decoding: word, as: UTF8.self)) }
+        if let first = start { words.append(first..<value.count) }
         return words
     }
 
-    /// A zone as it stands in a comment, "(UTC)", without its parentheses; untouched otherwise
-    /// (most words), with no walk through its characters.
-    static func zoneName(_ word: String) -> String {
-        let utf8 = word.utf8
-        guard utf8.first == UInt8(ascii: "(") || utf8.last == UInt8(ascii: ")") else { return word }
-        let inner = utf8.drop(while: { $0 == UInt8(ascii: "(") }).reversed().drop(while: { $0 == UInt8(ascii: ")") })
-        return String(decoding: inner.reversed(), as: UTF8.self)
+    /// The words of a String, ASCII letters lowered (what `words` finds, for reading).
+    static func words(_ value: String, limit: Int) -> [String] {
+        var value = value
+        return value.withUTF8 { bytes in
+            words(bytes, limit: limit).map { String(decoding: bytes[$0].map(lowered), as: UTF8.self) }
+        }
+    }
+
+    /// A zone's offset in hours: its name (`EST`), also as it stands in a comment (`(UTC)`).
+    static func zone(_ word: UnsafeBufferPointer<UInt8>) -> Int? {
+        var name = word[...]
+        if name.first == UInt8(ascii: "(") || name.last == UInt8(ascii: ")") {
+            name = name.drop(while: { $0 == UInt8(ascii: "(") })
+            while name.last == UInt8(ascii: ")") { name = name.dropLast() }
+        }
+        guard (1...3).contains(name.count) else { return nil }
+        return zones[String(decoding: name.map(lowered), as: UTF8.self)]
+    }
+
+    /// What `Int(String)` answers: an optional sign, then decimal digits only; nil on overflow.
+    static func integer(_ text: UnsafeBufferPointer<UInt8>) -> Int? {
+        var digits = text[...]
+        var negative = false
+        if let sign = digits.first, sign == UInt8(ascii: "+") || sign == UInt8(ascii: "-") {
+            negative = sign == UInt8(ascii: "-")
+            digits = digits.dropFirst()
+        }
+        guard !digits.isEmpty else { return nil }
+        var n = 0
+        for byte in digits {
+            guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { return nil }
+            let (times10, o1) = n.multipliedReportingOverflow(by: 10)
+            let (next, o2) = negative ? times10.subtractingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+                                      : times10.addingReportingOverflow(Int(byte - UInt8(ascii: "0")))
+            guard !o1, !o2 else { return nil }
+            n = next
+        }
+        return n
+    }
+
+    /// Whether the word has at most `limit` characters (bytes, unless there are more bytes).
+    private static func characterCount(_ word: UnsafeBufferPointer<UInt8>, isAtMost limit: Int) -> Bool {
+        word.count <= limit || String(decoding: word, as: UTF8.self).count <= limit
+    }
+
+    private static func lowered(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).

@@ -20,7 +20,11 @@ public struct Tokenizer: Sendable {
     public func tokens(_ text: String) -> [String] {
         var out: [String] = []
         out.reserveCapacity(min(maxTokens, 256))
-        var word = String.UnicodeScalarView()
+        // A word's UTF-8 bytes: an ASCII word (most) is lowered byte by byte; appending scalars
+        // to a String and Unicode case mapping were half of the tokenizer's cost.
+        var word: [UInt8] = []
+        word.reserveCapacity(maxWordLength + 4)
+        var wordIsASCII = true
         var wordLength = 0
         var digitsOnly = true
         var previousDense: Unicode.Scalar?
@@ -34,14 +38,14 @@ public struct Tokenizer: Sendable {
         }
 
         func flushWord() {
-            defer { word = String.UnicodeScalarView(); wordLength = 0; digitsOnly = true }
+            defer { word.removeAll(keepingCapacity: true); wordIsASCII = true; wordLength = 0; digitsOnly = true }
             guard wordLength >= 2, out.count < maxTokens else { return }
             if wordLength > maxWordLength {
                 out.append("~long\(min(wordLength / 10, 9))")
             } else if digitsOnly && wordLength > 4 {
                 out.append("~num\(wordLength)")
             } else {
-                out.append(String(word).lowercased())
+                out.append(wordIsASCII ? Self.asciiLowercased(word) : String(decoding: word, as: UTF8.self).lowercased())
             }
         }
 
@@ -61,7 +65,14 @@ public struct Tokenizer: Sendable {
             }
             if denseRun > 0 { endDenseRun() }
             if Self.isWordScalar(scalar) {
-                if wordLength < maxWordLength + 1 { word.append(scalar) }
+                if wordLength < maxWordLength + 1 {
+                    if scalar.isASCII {
+                        word.append(UInt8(truncatingIfNeeded: scalar.value))
+                    } else {
+                        UTF8.encode(scalar) { word.append($0) }
+                        wordIsASCII = false
+                    }
+                }
                 wordLength += 1
                 if !("0"..."9").contains(scalar) { digitsOnly = false }
             } else if wordLength > 0 {
@@ -71,6 +82,15 @@ public struct Tokenizer: Sendable {
         flushWord()
         endDenseRun()
         return out
+    }
+
+    private static func asciiLowercased(_ bytes: [UInt8]) -> String {
+        String(unsafeUninitializedCapacity: bytes.count) { buffer in
+            for (i, byte) in bytes.enumerated() {
+                buffer[i] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+            }
+            return bytes.count
+        }
     }
 
     static func isWordScalar(_ s: Unicode.Scalar) -> Bool {

@@ -29,7 +29,9 @@ public struct MoatLogHandler: LogHandler {
         let route = routing.route(for: label)
         guard event.level >= route.level else { return }
         var all = metadata
-        if let extra = event.metadata { all.merge(extra) { $1 } }
+        // The handler's own metadata is usually empty: taking the event's as it is saves a
+        // dictionary rebuilt per line (a third of the verdict line's cost, callgrind).
+        if let extra = event.metadata { if all.isEmpty { all = extra } else { all.merge(extra) { $1 } } }
         // The message and every field may quote a peer or a message (a host name, an address,
         // a header, an error text): escaped here too, so no component can write a line break,
         // a terminal escape or a bidi override into the log, whatever it forgot.

@@ -31,5 +31,9 @@ struct ByteSearchTests {
         let substring = "xx%41yy".dropFirst(2).prefix(3)
         #expect(substring.containsASCII("%") && !substring.containsASCII("y"))
         #expect("anything".containsASCII(""))
+        #expect(!"ab!!cd".prefix(3).containsASCII("!!"), "the substring's end is the end, not its base string's")
+        #expect("ab!!cd".dropFirst(2).prefix(2).containsASCII("!!"))
+        #expect(!"!".containsASCII("!!"), "a needle longer than the text")
+        #expect("éé???".containsASCII("???") && !"éé??".containsASCII("???"), "at the very end")
     }
 }

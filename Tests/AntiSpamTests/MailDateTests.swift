@@ -43,6 +43,34 @@ struct MailDateTests {
         #expect(!HeaderRules.timeGoesBackwards([older, newer]))
     }
 
+    @Test func monthNamesAreCountedInCharactersNotBytes() {
+        #expect(MailDate.parse("6 Decembréé 2026 17:10:05 +0000") != nil, "nine characters in eleven bytes")
+        #expect(MailDate.parse("6 Decembrééé 2026 17:10:05 +0000") == nil, "ten characters")
+    }
+
+    @Test func numbersAreReadAsSwiftReadsThem() {
+        // The parser reads numbers on the bytes; it must accept what `Int(String)` accepts.
+        let texts = ["", "+", "-", "0", "-0", "+12", "12a", "a12", "1 2", "٣", "00042", "+-1",
+                     "9223372036854775807", "9223372036854775808", "-9223372036854775808", "-9223372036854775809"]
+        for text in texts {
+            var copy = text
+            #expect(copy.withUTF8 { MailDate.integer($0) } == Int(text), "\(text)")
+        }
+        #expect(MailDate.parse("6 Dec 2026 17:10:05 +-100").map { Int($0.timeIntervalSince1970) } == 1_796_580_605,
+                "a sign, then a signed number, as before")
+    }
+
+    @Test func zonesAreNamedInAnyCaseWithOrWithoutParentheses() {
+        for (word, hours) in [("EST", -5), ("(pdt)", -7), ("(utc", 0), ("Z)", 0), ("gMt", 0)] as [(String, Int)] {
+            var copy = word
+            #expect(copy.withUTF8 { MailDate.zone($0) } == hours, "\(word)")
+        }
+        for word in ["()", "ESTX", "(e st)", ""] {
+            var copy = word
+            #expect(copy.withUTF8 { MailDate.zone($0) } == nil, "\(word)")
+        }
+    }
+
     @Test func whatIsNotADateIsNil() {
         #expect(MailDate.parse("yesterday") == nil)
         #expect(MailDate.parse("6 Dec 2026") == nil)  // no time

@@ -172,4 +172,25 @@ struct RuleTests {
             #expect(SubjectRules.isUppercase(scalar) == scalar.properties.isUppercase, "\(value)")
         }
     }
+
+    /// An ASCII subject is read on its bytes; a non-ASCII word anywhere sends it through the
+    /// Character-wise path, and that word alone cannot make it obfuscated: both must agree.
+    @Test func asciiSubjectsAreReadAsCharactersWouldBe() {
+        let alphabet: [Character] = ["a", "B", "c", "-", ".", "-", "\n", "1", "'", " ", "\t"]
+        // A fixed linear congruential sequence, so a failure repeats.
+        var state: UInt64 = 19
+        func next() -> Int { state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407; return Int(state >> 33) }
+        var found = 0, disagreements: [String] = []
+        for _ in 0..<30_000 {
+            let length = next() % 14 + 7
+            let subject = String((0..<length).map { _ in alphabet[next() % alphabet.count] })
+            let byBytes = SubjectRules.isObfuscated(subject)
+            if byBytes { found += 1 }
+            if byBytes != SubjectRules.isObfuscated(subject + " é") { disagreements.append(subject) }
+        }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(5))")
+        #expect(found > 50, "the sample holds obfuscated subjects")
+        #expect(SubjectRules.isObfuscated("x\r\nb-c-d-e") == SubjectRules.isObfuscated("x\r\nb-c-d-e é"), "a CR")
+    }
 }
+

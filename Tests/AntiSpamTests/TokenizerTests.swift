@@ -18,6 +18,14 @@ struct TokenizerTests {
         #expect(tokenizer.tokens("Скидка НА всё: 50%") == ["скидка", "на", "всё", "50"])
     }
 
+    @Test func wordsWithLettersBeyondASCIIAreLoweredAsUnicodeLowersThem() {
+        // Final sigma, a dotted capital I, a sharp s, a titlecase digraph, a mixed word.
+        for word in ["ΟΔΟΣ", "İstanbul", "STRAẞE", "ǄEMAL", "CAFÉ", "ÀBC"] {
+            #expect(tokenizer.tokens(word) == [word.lowercased()], "\(word)")
+        }
+        #expect(tokenizer.tokens("ABC déF") == ["abc", "déf"])
+    }
+
     @Test func cjkTextBecomesCharacterBigrams() {
         // "免费发票" (free invoice) has no spaces: bigrams of neighbouring characters.
         #expect(tokenizer.tokens("免费发票 ok") == ["免费", "费发", "发票", "ok"])
