@@ -64,4 +64,22 @@ struct HTMLTextTests {
         let r = HTMLTextExtractor.extract([0x3C, 0x70, 0x3E, 0x61, 0x62, 0xFF, 0xC3, 0x28, 0x63, 0x64, 0x3C, 0x2F, 0x70, 0x3E])
         #expect(r.text.contains("ab"))
     }
+
+    @Test func whatIsInsideASkippedElementIsNotSeenAtAll() {
+        let r = HTMLTextExtractor.extract(Array("""
+            <noscript><img src=x alt="hidden"><a href="http://a.example/">no</a></noscript>
+            <p>shown <a href>bare</a></p>
+            """.utf8))
+        #expect(Self.words(r.text) == ["shown", "bare"])
+        #expect(r.imageCount == 0)
+        #expect(r.links == [.init(href: "", text: "bare")], "an href without a value is an empty one")
+    }
+
+    @Test func anAnchorOpenWhenTheNestingLimitStopsTheParserIsStillALink() {
+        let html = "<a href=\"http://deep.example/\">click " + String(repeating: "<span>", count: 400) + "hidden"
+        let r = HTMLTextExtractor.extract(Array(html.utf8))
+        #expect(r.nestingLimitHit)
+        #expect(r.links.map(\.href) == ["http://deep.example/"])
+        #expect(!r.text.contains("hidden"))
+    }
 }
