@@ -45,16 +45,19 @@ public enum HTMLTextExtractor {
     ) -> HTMLText {
         _ = initialised
         let input = html.prefix(maxInputBytes)
-        let reader = HTMLEventReader(maxTextBytes: maxTextBytes, maxLinks: maxLinks)
+        var reader = HTMLEventReader(maxTextBytes: maxTextBytes, maxLinks: maxLinks)
         reader.result.truncated = html.count > maxInputBytes
         guard !input.isEmpty, let context = htmlNewParserCtxt() else { return reader.finish() }
         defer { htmlFreeParserCtxt(context) }
         HTMLEventReader.install(on: context)
-        context.pointee._private = Unmanaged.passUnretained(reader).toOpaque()
         let options = Int32(HTML_PARSE_RECOVER.rawValue | HTML_PARSE_NOERROR.rawValue | HTML_PARSE_NOWARNING.rawValue
                             | HTML_PARSE_NONET.rawValue | HTML_PARSE_COMPACT.rawValue)
-        let document: htmlDocPtr? = withExtendedLifetime(reader) {
-            input.withUnsafeBufferPointer { buffer in
+        // The reader is a struct reached through a pointer for the whole parse: one access,
+        // where a class's properties would each be checked for exclusivity at run time.
+        let document: htmlDocPtr? = withUnsafeMutablePointer(to: &reader) { pointer in
+            context.pointee._private = UnsafeMutableRawPointer(pointer)
+            defer { context.pointee._private = nil }
+            return input.withUnsafeBufferPointer { buffer in
                 buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) {
                     htmlCtxtReadMemory(context, $0, Int32(buffer.count), nil, "UTF-8", options)
                 }
@@ -67,8 +70,8 @@ public enum HTMLTextExtractor {
 }
 
 /// The state of one extraction, fed by libxml2's SAX callbacks (reached through the parser
-/// context's `_private`).
-private final class HTMLEventReader {
+/// context's `_private` while `extract` holds it).
+private struct HTMLEventReader {
     enum Kind { case skipped, anchor, image, block, other }
 
     private static let skipped = ["script", "style", "head", "noscript", "template", "object", "svg"]
@@ -125,20 +128,20 @@ private final class HTMLEventReader {
         sax.pointee.initialized = 1
         sax.pointee.startElement = { context, name, attributes in
             guard let reader = HTMLEventReader.reader(context), let name else { return }
-            reader.start(name, attributes, context: context)
+            reader.pointee.start(name, attributes, context: context)
         }
-        sax.pointee.endElement = { context, _ in HTMLEventReader.reader(context)?.end() }
-        sax.pointee.characters = { context, bytes, count in HTMLEventReader.reader(context)?.characters(bytes, count) }
-        sax.pointee.cdataBlock = { context, bytes, count in HTMLEventReader.reader(context)?.characters(bytes, count) }
+        sax.pointee.endElement = { context, _ in HTMLEventReader.reader(context)?.pointee.end() }
+        sax.pointee.characters = { context, bytes, count in HTMLEventReader.reader(context)?.pointee.characters(bytes, count) }
+        sax.pointee.cdataBlock = { context, bytes, count in HTMLEventReader.reader(context)?.pointee.characters(bytes, count) }
     }
 
-    private static func reader(_ context: UnsafeMutableRawPointer?) -> HTMLEventReader? {
+    private static func reader(_ context: UnsafeMutableRawPointer?) -> UnsafeMutablePointer<HTMLEventReader>? {
         // userData is the parser context itself (htmlNewParserCtxt; htmlCtxtReset keeps it).
         guard let context, let reader = context.assumingMemoryBound(to: xmlParserCtxt.self).pointee._private else { return nil }
-        return Unmanaged<HTMLEventReader>.fromOpaque(reader).takeUnretainedValue()
+        return reader.assumingMemoryBound(to: HTMLEventReader.self)
     }
 
-    private func start(_ name: UnsafePointer<xmlChar>, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
+    private mutating func start(_ name: UnsafePointer<xmlChar>, _ attributes: UnsafeMutablePointer<UnsafePointer<xmlChar>?>?,
                        context: UnsafeMutableRawPointer?) {
         guard !stopped else { return }
         if open.count > HTMLTextExtractor.maxDepth {
@@ -170,7 +173,7 @@ private final class HTMLEventReader {
         }
     }
 
-    private func end() {
+    private mutating func end() {
         guard !stopped, let kind = open.popLast() else { return }
         if skippedDepth > 0 {
             skippedDepth -= 1
@@ -179,7 +182,7 @@ private final class HTMLEventReader {
         leave(kind)
     }
 
-    private func leave(_ kind: Kind) {
+    private mutating func leave(_ kind: Kind) {
         switch kind {
         case .anchor:
             if let anchor = anchors.popLast(), result.links.count < maxLinks {
@@ -193,7 +196,7 @@ private final class HTMLEventReader {
         }
     }
 
-    private func characters(_ bytes: UnsafePointer<xmlChar>?, _ count: Int32) {
+    private mutating func characters(_ bytes: UnsafePointer<xmlChar>?, _ count: Int32) {
         guard !stopped, skippedDepth == 0, let bytes, count > 0 else { return }
         append(UnsafeBufferPointer(start: bytes, count: Int(count)))
     }
@@ -216,7 +219,7 @@ private final class HTMLEventReader {
         return name[count] == 0
     }
 
-    private func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
+    private mutating func append<C: Collection>(_ bytes: C) where C.Element == UInt8 {
         let room = maxTextBytes - text.count
         if room <= 0 { if !bytes.isEmpty { result.truncated = true }; return }
         if bytes.count > room { result.truncated = true; text += bytes.prefix(room) } else { text += bytes }
@@ -224,7 +227,7 @@ private final class HTMLEventReader {
 
     /// The result: elements still open when the parser stopped are left as if closed, so an
     /// anchor cut off by the nesting limit still counts as a link.
-    func finish() -> HTMLText {
+    mutating func finish() -> HTMLText {
         while let kind = open.popLast() {
             if skippedDepth > 0 { skippedDepth -= 1 } else { leave(kind) }
         }

@@ -1,4 +1,9 @@
 import NIOCore
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// One packet from the MTA, parsed. Body chunks stay slices of the read buffer (no copy).
 public enum MilterCommand: Sendable, Equatable {
@@ -92,20 +97,9 @@ public struct MilterCommandDecoder: ByteToMessageDecoder {
     }
 
     static func parse(_ command: UInt8, _ data: inout ByteBuffer) throws -> MilterCommand {
-        func string() throws -> String {
-            guard let nul = data.readableBytesView.firstIndex(of: 0) else {
-                throw MilterProtocolError.malformed(command, "string without its NUL terminator")
-            }
-            let s = data.readString(length: nul - data.readerIndex) ?? ""
-            data.moveReaderIndex(forwardBy: 1)
-            return s
-        }
-        func strings() throws -> [String] {
-            var out: [String] = []
-            while data.readableBytes > 0 { out.append(try string()) }
-            return out
-        }
-        func empty(_ result: MilterCommand) -> MilterCommand { result }
+        // Static functions given the buffer, not local functions capturing it: a captured
+        // inout buffer is checked for exclusive access at run time on every call, and
+        // Postfix sends a dozen macros per stage.
 
         switch command {
         case Milter.Command.optionNegotiation:
@@ -119,35 +113,35 @@ public struct MilterCommandDecoder: ByteToMessageDecoder {
             guard let stage = data.readInteger(as: UInt8.self) else {
                 throw MilterProtocolError.malformed(command, "no stage")
             }
-            var list = try strings()
+            var list = try cStrings(&data, command)
             if list.count % 2 == 1 { list.append("") }
             return .macros(stage: stage, stride(from: 0, to: list.count, by: 2).map { (list[$0], list[$0 + 1]) })
         case Milter.Command.connect:
-            let hostname = try string()
+            let hostname = try cString(&data, command)
             guard let family = data.readInteger(as: UInt8.self) else { return .connect(hostname: hostname, family: UInt8(ascii: "U"), port: nil, address: nil) }
             if family == UInt8(ascii: "U") { return .connect(hostname: hostname, family: family, port: nil, address: nil) }
             guard let port = data.readInteger(as: UInt16.self) else {
                 throw MilterProtocolError.malformed(command, "no port")
             }
-            return .connect(hostname: hostname, family: family, port: port, address: try string())
+            return .connect(hostname: hostname, family: family, port: port, address: try cString(&data, command))
         case Milter.Command.helo:
-            return .helo(try string())
+            return .helo(try cString(&data, command))
         case Milter.Command.mail, Milter.Command.recipient:
-            let list = try strings()
+            let list = try cStrings(&data, command)
             guard let first = list.first else { throw MilterProtocolError.malformed(command, "no address") }
             return command == Milter.Command.mail ? .mail(sender: first, arguments: Array(list.dropFirst()))
                                                   : .recipient(first, arguments: Array(list.dropFirst()))
         case Milter.Command.header:
-            let name = try string()
+            let name = try cString(&data, command)
             // Sendmail may send a header without value terminator on odd input; be lenient.
-            let value = data.readableBytes > 0 ? try string() : ""
+            let value = data.readableBytes > 0 ? try cString(&data, command) : ""
             return .header(name: name, value: value)
         case Milter.Command.body: return .body(data)
         case Milter.Command.endOfBody: return .endOfBody(data)
         case Milter.Command.data: return .data
         case Milter.Command.endOfHeaders: return .endOfHeaders
         case Milter.Command.unknown:
-            return .unknown(data.readableBytes > 0 ? try string() : "")
+            return .unknown(data.readableBytes > 0 ? try cString(&data, command) : "")
         case Milter.Command.abort: return .abort
         case Milter.Command.quit: return .quit
         case Milter.Command.quitNewConnection: return .quitNewConnection
@@ -155,6 +149,30 @@ public struct MilterCommandDecoder: ByteToMessageDecoder {
             throw MilterProtocolError(code: .unknownCommand,
                                       detail: "unknown milter command \(MilterProtocolError.printable(command)) (\(data.readableBytes) data bytes)")
         }
+    }
+}
+
+extension MilterCommandDecoder {
+    /// The NUL-terminated string at the buffer's reader index (invalid UTF-8 repaired, as
+    /// NIO's `readString` does), the reader index moved past its NUL.
+    static func cString(_ data: inout ByteBuffer, _ command: UInt8) throws -> String {
+        let read: (String, Int)? = data.withUnsafeReadableBytes { bytes in
+            guard let start = bytes.baseAddress, let nul = memchr(start, 0, bytes.count) else { return nil }
+            let length = start.distance(to: UnsafeRawPointer(nul))
+            return (String(decoding: UnsafeRawBufferPointer(rebasing: bytes[..<length]), as: UTF8.self), length)
+        }
+        guard let (string, length) = read else {
+            throw MilterProtocolError.malformed(command, "string without its NUL terminator")
+        }
+        data.moveReaderIndex(forwardBy: length + 1)
+        return string
+    }
+
+    /// Every NUL-terminated string left in the buffer.
+    static func cStrings(_ data: inout ByteBuffer, _ command: UInt8) throws -> [String] {
+        var out: [String] = []
+        while data.readableBytes > 0 { out.append(try cString(&data, command)) }
+        return out
     }
 }
 

@@ -69,6 +69,18 @@ struct CodecTests {
         #expect(throws: MilterProtocolError.self) { _ = try MilterCommandDecoder.next(&unterminated) }
     }
 
+    /// Strings end at their NUL inside their own packet: never at a NUL of the next packet;
+    /// empty strings are strings; invalid UTF-8 is repaired, not refused.
+    @Test func stringsEndInsideTheirPacket() throws {
+        // The next packet's length starts with NUL bytes, right after the unterminated string.
+        var unterminated = S.buffer(S.packet("H", Array("abc".utf8)) + S.packet("N"))
+        #expect(throws: MilterProtocolError.self) { _ = try MilterCommandDecoder.next(&unterminated) }
+        var empty = S.buffer(S.packet("M", S.str0("<>", "")))
+        #expect(try MilterCommandDecoder.next(&empty) == .mail(sender: "<>", arguments: [""]))
+        var invalid = S.buffer(S.packet("L", [0x58, 0xFF, 0] + S.str0("v\u{E9}")))
+        #expect(try MilterCommandDecoder.next(&invalid) == .header(name: "X\u{FFFD}", value: "v\u{E9}"))
+    }
+
     @Test func incompletePacketWaits() throws {
         var buffer = S.buffer(Array(S.packet("H", S.str0("x")).dropLast()))
         #expect(try MilterCommandDecoder.next(&buffer) == nil)
