@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// RFC 2047 encoded words (`=?charset?B|Q?text?=`) in header values.
 ///
 /// Decoding is lenient in the way MUAs are: words are recognised even when glued to
@@ -14,6 +20,8 @@ public enum EncodedWord {
 
     static func decode<C: Collection>(_ value: C, problems: inout [MIMEProblem]) -> String where C.Element == UInt8 {
         let b = Array(value)
+        // Most values hold no encoded word: no byte-by-byte walk for them.
+        guard hasWordStart(b) else { return Charset.utf8OrLatin1(b) }
         let n = b.count
         var out = ""
         var pendingCharset: String? = nil
@@ -54,6 +62,20 @@ public enum EncodedWord {
         flush(&out, &problems)
         if literalStart < n { out += Charset.utf8OrLatin1(b[literalStart..<n]) }
         return out
+    }
+
+    /// Whether `=?` occurs anywhere.
+    private static func hasWordStart(_ b: [UInt8]) -> Bool {
+        b.withUnsafeBufferPointer { bytes in
+            guard var at = bytes.baseAddress else { return false }
+            let end = at + bytes.count
+            while at < end, let hit = memchr(at, Int32(ASCII.equals), end - at) {
+                let equals = hit.assumingMemoryBound(to: UInt8.self)
+                if equals + 1 < end && equals[1] == ASCII.question { return true }
+                at = UnsafePointer(equals) + 1
+            }
+            return false
+        }
     }
 
     /// Longest encoded text searched for the closing `?=` (RFC 2047 allows 75 for the

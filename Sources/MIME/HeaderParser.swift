@@ -34,7 +34,9 @@ struct HeaderParser {
             var nameEnd = f.colon
             while nameEnd > f.start && ASCII.isWSP(bytes[nameEnd - 1]) { nameEnd -= 1 }
             let raw = Array(bytes[(f.colon + 1)..<f.contentEnd])
-            let unfolded = raw.filter { $0 != ASCII.cr && $0 != ASCII.lf }
+            // Most fields are one line: their value is unfolded as it is.
+            let folded = raw.contains { $0 == ASCII.cr || $0 == ASCII.lf }
+            let unfolded = folded ? raw.filter { $0 != ASCII.cr && $0 != ASCII.lf } : raw
             let value = EncodedWord.decode(ASCII.trimmed(unfolded[...]), problems: &result.problems)
             result.fields.append(HeaderField(
                 name: Charset.utf8OrLatin1(bytes[f.start..<nameEnd]),

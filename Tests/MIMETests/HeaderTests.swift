@@ -59,6 +59,16 @@ struct HeaderTests {
         #expect(m.root.header("subject")?.value == "=?utf-8?X?abc?= =?utf-8?Q?unterminated")
     }
 
+    /// Values with `=` but no `=?` are taken as they are; one `=?` anywhere, even the last
+    /// two bytes, sends the value through the word parser.
+    @Test func equalsSignsAloneAreNotWordStarts() {
+        for text in ["a=b", "a=", "=", "==", "x = ? y", "50%=off", "", "caf\u{E9}=?"] {
+            #expect(EncodedWord.decode(Array(text.utf8)) == text, "\(text)")
+        }
+        #expect(EncodedWord.decode([0x3D, 0xE9]) == "=\u{E9}", "Latin-1 after an equals sign")
+        #expect(EncodedWord.decode(Array("a==?utf-8?Q?b?=".utf8)) == "a=b")
+    }
+
     @Test func raw8BitHeaders() {
         var b = bytes("Subject: caf")
         b.append(0xE9)  // Latin-1 é, not valid UTF-8
