@@ -59,11 +59,16 @@ public final class MessageCollector {
         eventLoop.preconditionInEventLoop()
         precondition(!done, "append after finish or discard")
         count += buffer.readableBytes
-        if prefix.count < Self.prefixSize {
-            prefix += buffer.readableBytesView.prefix(Self.prefixSize - prefix.count)
+        // Copied as one block of memory each: appending a ByteBufferView went byte by byte
+        // (34 K instructions for a 2 KB Milter message).
+        buffer.withUnsafeReadableBytes { raw in
+            let piece = raw.bindMemory(to: UInt8.self)
+            if prefix.count < Self.prefixSize {
+                prefix += piece.prefix(Self.prefixSize - prefix.count)
+            }
+            if spool == nil { bytes += piece }
         }
         if spool == nil {
-            bytes += buffer.readableBytesView
             guard bytes.count > threshold else { return nil }
             startSpool()
             return backpressure()

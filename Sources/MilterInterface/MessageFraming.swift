@@ -32,8 +32,7 @@ struct MessageFraming {
     /// `value` as the MTA sent it: folded lines joined by LF; with `leadingSpace` (HDR_LEADSPC)
     /// verbatim after the colon, else with the one space the MTA took off.
     mutating func header(name: String, value: String, leadingSpace: Bool) -> MessagePiece? {
-        var line = ByteBuffer()
-        line.reserveCapacity(name.utf8.count + value.utf8.count + 8)
+        var line = ByteBufferAllocator().buffer(capacity: name.utf8.count + value.utf8.count + 8)
         line.writeString(name)
         line.writeInteger(UInt8(ascii: ":"))
         if !leadingSpace { line.writeInteger(UInt8(ascii: " ")) }

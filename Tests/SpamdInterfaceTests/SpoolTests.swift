@@ -22,8 +22,11 @@ import Testing
         let source = try await onLoop {
             let collector = MessageCollector(threshold: 100, directory: directory, eventLoop: eventLoop)
             #expect(collector.append(ByteBuffer(string: "hello ")) == nil)
-            #expect(collector.append(ByteBuffer(string: "world")) == nil)
+            var read = ByteBuffer(string: "..world")
+            read.moveReaderIndex(forwardBy: 2)
+            #expect(collector.append(read) == nil, "only the readable bytes")
             #expect(!collector.isSpooled)
+            #expect(collector.prefix == Array("hello world".utf8))
             return collector.finish()
         }
         guard case .bytes(let bytes)? = source else { Issue.record("\(String(describing: source))"); return }
