@@ -43,7 +43,23 @@ moat_root_section() {
 start_bench_dns() {
     local dir=${1:-$T/dns}
     mkdir -p "$dir"
-    BENCH_DNS_PORT=$(python3 -c 'import socket; s=socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+    # A port below the kernel's ephemeral range, free for UDP and TCP: a port 0 picked for UDP
+    # alone could be taken for TCP by any of the run's outgoing connections, and NSD, which
+    # listens on both, would not start (every lookup of the run then waits for its timeout).
+    BENCH_DNS_PORT=$(python3 - <<'PY'
+import random, socket
+low = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for port in random.sample(range(10000, low), 200):
+    try:
+        for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+            with socket.socket(socket.AF_INET, kind) as s:
+                s.bind(("127.0.0.1", port))
+    except OSError:
+        continue
+    print(port)
+    break
+PY
+)
     local zone
     for zone in example.com example.org; do
         cat > "$dir/$zone.zone" <<ZONE
@@ -103,6 +119,29 @@ CONF
         grep -q "nsd started" "$dir/nsd.log" 2>/dev/null && break
         sleep 0.1
     done
+    # It must answer before moatd starts: a run whose lookups all time out measures the
+    # timeout, not Moat.
+    local ns=()
+    [ -z "${BENCH_DNS_NETNS:-}" ] || ns=(ip netns exec "$BENCH_DNS_NETNS")
+    if ! "${ns[@]}" python3 - "$BENCH_DNS_PORT" <<'PY'
+import socket, struct, sys
+query = struct.pack(">HHHHHH", 0x4D4F, 0x0100, 1, 0, 0, 0) + b"\x07example\x03com\x00" + struct.pack(">HH", 16, 1)
+with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+    s.settimeout(1)
+    for _ in range(5):
+        s.sendto(query, ("127.0.0.1", int(sys.argv[1])))
+        try:
+            answer = s.recv(512)
+        except socket.timeout:
+            continue
+        sys.exit(0 if answer[:2] == b"\x4d\x4f" and answer[3] & 0x0F == 0 else 1)
+sys.exit(1)
+PY
+    then
+        echo "the benchmark's NSD on 127.0.0.1:$BENCH_DNS_PORT does not answer:" >&2
+        tail -5 "$dir/nsd.out" "$dir/nsd.log" >&2 2>/dev/null || true
+        return 1
+    fi
 }
 
 # bench_dns_root_lines: the [Root] lines for moatd when start_bench_dns runs (else nothing).

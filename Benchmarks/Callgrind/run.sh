@@ -99,7 +99,7 @@ MOATENV=(env LD_PRELOAD="$T/lib/sigsuspend-copy.so" LD_LIBRARY_PATH="$T/lib")
 write_signatures   # $T/sigs
 # Sender authentication's answers from a loopback NSD (example.com, example.org; lib.sh), as
 # the Milter benchmark: the counts do not depend on the machine's resolver.
-start_bench_dns
+start_bench_dns || exit 1
 
 # --- counters ---
 # ir FILE: the Ir total of one callgrind dump.

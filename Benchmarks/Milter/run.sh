@@ -57,6 +57,8 @@ measure() {  # label
 
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# Of those, the ticks spent in the kernel (system time: syscalls, wake-ups).
+system_ticks() { awk '{print $15}' "/proc/$1/stat"; }
 
 echo "Postfix $(postconf -d -h mail_version), $(nproc) CPUs"
 
@@ -93,8 +95,9 @@ CONF
     set_milter "$3"
     # moatd's own CPU over the warm-up and the timed run (the scan workers are apart): steadier
     # than messages/s on a shared machine, and what the storage writer adds shows in it.
-    local ticks0 ticks1
+    local ticks0 ticks1 system0 system1
     ticks0=$(cpu_ticks "${PIDS[-1]}")
+    system0=$(system_ticks "${PIDS[-1]}")
     # Context switches of moatd's threads over the same messages (perf's software counter,
     # which a VM without hardware counters has too): each thread hand-off costs two, and
     # they do not vary with the machine's load as CPU time does.
@@ -105,6 +108,7 @@ CONF
     fi
     measure "$1"
     ticks1=$(cpu_ticks "${PIDS[-1]}")
+    system1=$(system_ticks "${PIDS[-1]}")
     if [ -n "$switches_pid" ]; then
         kill -INT "$switches_pid" 2>/dev/null || true
         wait "$switches_pid" 2>/dev/null || true
@@ -121,6 +125,10 @@ CONF
     per_message=$(python3 -c "print(f'{($ticks1 - $ticks0) * 1000 / $(getconf CLK_TCK) / ($MESSAGES + $WARMUP):.3f}')")
     printf '%-28s %8s ms of moatd CPU per message\n' "" "$per_message"
     result milter "$1 moatd CPU" "$per_message" ms/msg
+    local system_per_message
+    system_per_message=$(python3 -c "print(f'{($system1 - $system0) * 1000 / $(getconf CLK_TCK) / ($MESSAGES + $WARMUP):.3f}')")
+    printf '%-28s %8s ms of it in the kernel (system time)\n' "" "$system_per_message"
+    result milter "$1 moatd system CPU" "$system_per_message" ms/msg
     kill "${PIDS[-1]}"
     wait "${PIDS[-1]}" 2>/dev/null || true
     # MOAT_LOG_COPY=path: keep moatd's log of the last run (with LogLevel = Info in
