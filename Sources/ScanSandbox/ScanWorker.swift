@@ -14,6 +14,7 @@ struct ScanWorker {
     func run() -> Never {
         _ = moat_die_with_parent()
         _ = moat_limit_memory(memoryLimit)
+        Self.reseedTemporaryNames()
         while true {
             let request: WorkerRequest
             let descriptor: Int32
@@ -31,6 +32,18 @@ struct ScanWorker {
             }
             if descriptor >= 0 { close(descriptor) }
         }
+    }
+
+    /// libclamav names each scan's temporary directory from the time (to the second) and a
+    /// salt stirred with libc's `rand()`. Forked workers inherit the supervisor's generator,
+    /// so sibling workers drew the same names and, scanning in the same second in the shared
+    /// scratch directory, one failed ("Can't create temporary directory for scan", the part
+    /// unchecked). Each worker's generator starts from its own pid and the clock.
+    static func reseedTemporaryNames() {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let pid = UInt32(bitPattern: getpid())
+        srand(pid &* 2_654_435_761 ^ UInt32(truncatingIfNeeded: now.tv_nsec) ^ UInt32(truncatingIfNeeded: now.tv_sec))
     }
 
     /// Answers a scan span by span, each reply sent as soon as its scan ends.
