@@ -25,6 +25,17 @@ enum ByteSearch {
     }
 }
 
+/// ASCII byte classes for the rules that read bytes (non-ASCII bytes are neither).
+enum ASCIIByte {
+    static func lowered(_ byte: UInt8) -> UInt8 {
+        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+    }
+
+    static func isLetter(_ byte: UInt8) -> Bool {
+        (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
+    }
+}
+
 extension StringProtocol {
     /// Whether the ASCII text `needle` occurs in this string's UTF-8 bytes.
     ///

@@ -52,7 +52,8 @@ enum MailDate {
     /// ASCII letters in any case.
     static func monthIndex(_ word: UnsafeBufferPointer<UInt8>) -> Int? {
         guard word.count >= 3 else { return nil }
-        let key = UInt32(lowered(word[0])) << 16 | UInt32(lowered(word[1])) << 8 | UInt32(lowered(word[2]))
+        let key = UInt32(ASCIIByte.lowered(word[0])) << 16 | UInt32(ASCIIByte.lowered(word[1])) << 8
+            | UInt32(ASCIIByte.lowered(word[2]))
         return monthKeys.firstIndex(of: key)
     }
 
@@ -78,14 +79,6 @@ enum MailDate {
         return words
     }
 
-    /// The words of a String, ASCII letters lowered (what `words` finds, for reading).
-    static func words(_ value: String, limit: Int) -> [String] {
-        var value = value
-        return value.withUTF8 { bytes in
-            words(bytes, limit: limit).map { String(decoding: bytes[$0].map(lowered), as: UTF8.self) }
-        }
-    }
-
     /// A zone's offset in hours: its name (`EST`), also as it stands in a comment (`(UTC)`).
     static func zone(_ word: UnsafeBufferPointer<UInt8>) -> Int? {
         var name = word[...]
@@ -94,7 +87,7 @@ enum MailDate {
             while name.last == UInt8(ascii: ")") { name = name.dropLast() }
         }
         guard (1...3).contains(name.count) else { return nil }
-        return zones[String(decoding: name.map(lowered), as: UTF8.self)]
+        return zones[String(decoding: name.map(ASCIIByte.lowered), as: UTF8.self)]
     }
 
     /// What `Int(String)` answers: an optional sign, then decimal digits only; nil on overflow.
@@ -121,10 +114,6 @@ enum MailDate {
     /// Whether the word has at most `limit` characters (bytes, unless there are more bytes).
     private static func characterCount(_ word: UnsafeBufferPointer<UInt8>, isAtMost limit: Int) -> Bool {
         word.count <= limit || String(decoding: word, as: UTF8.self).count <= limit
-    }
-
-    private static func lowered(_ byte: UInt8) -> UInt8 {
-        byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's days_from_civil).

@@ -36,8 +36,7 @@ struct SubjectRules: SpamRule {
             return bytes.split(separator: UInt8(ascii: " ")).contains { word in
                 hasSpacedLetters(word.count) { i -> (letter: Bool, number: Bool, apostrophe: Bool) in
                     let byte = word[word.startIndex + i]
-                    let letter = (byte | 0x20) >= UInt8(ascii: "a") && (byte | 0x20) <= UInt8(ascii: "z")
-                    return (letter, byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"), byte == UInt8(ascii: "'"))
+                    return (ASCIIByte.isLetter(byte), byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9"), byte == UInt8(ascii: "'"))
                 }
             }
         }), let answer {
@@ -82,7 +81,7 @@ struct SubjectRules: SpamRule {
     /// Unicode's Alphabetic and Uppercase properties, answered for ASCII without the property
     /// tables (most subjects are ASCII; the lookups were 1.5 % of moatd's instructions).
     static func isAlphabetic(_ scalar: Unicode.Scalar) -> Bool {
-        scalar.isASCII ? (scalar.value | 0x20) >= 0x61 && (scalar.value | 0x20) <= 0x7A : scalar.properties.isAlphabetic
+        scalar.isASCII ? ASCIIByte.isLetter(UInt8(scalar.value)) : scalar.properties.isAlphabetic
     }
 
     static func isUppercase(_ scalar: Unicode.Scalar) -> Bool {

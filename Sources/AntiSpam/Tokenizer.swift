@@ -87,7 +87,7 @@ public struct Tokenizer: Sendable {
     private static func asciiLowercased(_ bytes: [UInt8]) -> String {
         String(unsafeUninitializedCapacity: bytes.count) { buffer in
             for (i, byte) in bytes.enumerated() {
-                buffer[i] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                buffer[i] = ASCIIByte.lowered(byte)
             }
             return bytes.count
         }
