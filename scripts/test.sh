@@ -16,7 +16,15 @@ swift build
 # deadlines of tests that talk to real servers (PostgreSQL's 60 s migration) measured that
 # queue, not the server. Same total time on this machine (205 s either way).
 export SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH="${MOAT_TEST_PARALLELISM:-8}"
-swift test
+# A failure is printed where it happens, among thousands of log lines; CI keeps only the end of
+# the output. So the failures are printed again last.
+test_log=$(mktemp /tmp/moat-test-log.XXXXXX)
+if ! swift test 2>&1 | tee "$test_log"; then
+    echo "=== the failures of this run, again ==="
+    grep -E -A6 '✘|: error: |Fatal error|Test crashed' "$test_log" | tail -n 120
+    exit 1
+fi
+rm -f "$test_log"
 # Every network-facing parser and state machine under libFuzzer + ASan for a few seconds each,
 # after replaying the reproducers of fixed findings (Fuzz/README.md). MOAT_SKIP_FUZZ=1 skips it.
 if [ "${MOAT_SKIP_FUZZ:-0}" != 1 ]; then
