@@ -47,6 +47,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // AntiSpam: libxml2's HTML parser turns HTML parts into text (no regular expressions).
         .systemLibrary(name: "CLibXML2", pkgConfig: "libxml-2.0", providers: [.apt(["libxml2-dev"])]),
+        // glibc's memmem, which the Glibc module leaves out (a GNU extension).
+        .systemLibrary(name: "CMemmem"),
         .target(
             name: "Storage",
             dependencies: [
@@ -81,7 +83,7 @@ let package = Package(
                 .product(name: "SwiftASN1", package: "swift-asn1"),
             ]
         ),
-        .target(name: "AntiSpam", dependencies: ["MIME", "MoatConfig", "Storage", "CLibXML2"]),
+        .target(name: "AntiSpam", dependencies: ["MIME", "MoatConfig", "Storage", "CLibXML2", "CMemmem"]),
         // libclamav in sandboxed worker processes (moat-scan), and moatd's side of them.
         .target(
             name: "ScanSandbox",

@@ -53,6 +53,7 @@ let package = Package(
         .systemLibrary(name: "CZip", path: "Modules/CZip", pkgConfig: "libzip"),
         .systemLibrary(name: "CZlib", path: "Modules/CZlib", pkgConfig: "zlib"),
         .systemLibrary(name: "CLibXML2", path: "Modules/CLibXML2", pkgConfig: "libxml-2.0"),
+        .systemLibrary(name: "CMemmem", path: "Modules/CMemmem"),
         .target(name: "CPrivileges", path: "Modules/CPrivileges"),
         .systemLibrary(name: "CUnbound", path: "Modules/CUnbound"),
         .target(name: "Telemetry", dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")], path: "Modules/Telemetry"),
@@ -132,7 +133,7 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
         ] + nio, path: "Modules/WebConsole", swiftSettings: instrumented),
 
-        .target(name: "AntiSpam", dependencies: ["MIME", "MoatConfig", "Storage", "CLibXML2"],
+        .target(name: "AntiSpam", dependencies: ["MIME", "MoatConfig", "Storage", "CLibXML2", "CMemmem"],
                 path: "Modules/AntiSpam", swiftSettings: instrumented),
 
         // Sender authentication: the DKIM/ARC tag lists, key and DMARC records (instrumented).

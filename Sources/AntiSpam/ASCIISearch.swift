@@ -1,27 +1,18 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import CMemmem
 
-/// Byte-string search for the rules: memchr to each candidate first byte, memcmp there.
+/// Byte-string search for the rules: glibc's memmem.
 ///
 /// Neither the standard library's `Collection.contains(_: some Collection)` (a generic
 /// Z-algorithm searcher, unspecialised across modules: 0.2 M instructions per Milter message
 /// for three two-byte needles in a subject) nor Foundation's `range(of:)` is cheap enough to
-/// call per rule; Glibc's memmem is not exported to Swift.
+/// call per rule. memchr to the needle's first byte with memcmp there was, until text repeats
+/// that byte: a body of `X` lines made it stop at every byte for GTUBE (`XJS*...`), 0.23 M a
+/// 2 KB message. memmem skips by a shift table instead, linear in the worst case.
 enum ByteSearch {
     static func contains(_ haystack: UnsafeBufferPointer<UInt8>, _ needle: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard let first = needle.first else { return true }
-        guard var start = haystack.baseAddress, haystack.count >= needle.count else { return false }
-        var remaining = haystack.count
-        while remaining >= needle.count,
-              let hit = memchr(start, Int32(first), remaining - needle.count + 1)?.assumingMemoryBound(to: UInt8.self) {
-            if memcmp(hit, needle.baseAddress!, needle.count) == 0 { return true }
-            remaining -= start.distance(to: hit) + 1
-            start = UnsafePointer(hit) + 1
-        }
-        return false
+        guard !needle.isEmpty else { return true }
+        guard haystack.count >= needle.count else { return false }
+        return memmem(haystack.baseAddress, haystack.count, needle.baseAddress, needle.count) != nil
     }
 }
 

@@ -50,26 +50,43 @@ public struct PublicSuffixList: Sendable {
 
     /// The public suffix of `name` (the default rule `*` when no rule matches).
     public func publicSuffix(of name: String) -> String {
-        let labels = DomainName.normalized(name).split(separator: ".").map(String.init)
-        guard !labels.isEmpty else { return "" }
-        // The longest matching rule wins; an exception rule's suffix is the rule minus its first label.
-        var best = 1
-        for count in 1...labels.count {
-            let candidate = labels.suffix(count).joined(separator: ".")
-            if exceptions.contains(candidate) { return labels.suffix(count - 1).joined(separator: ".") }
-            if rules.contains(candidate) { best = max(best, count) }
-            if count < labels.count, wildcards.contains(candidate) { best = max(best, count + 1) }
-        }
-        return labels.suffix(best).joined(separator: ".")
+        let normalized = DomainName.normalized(name)
+        let labels = normalized.split(separator: ".")
+        return Self.suffix(of: normalized, labels, count: suffixLabelCount(labels))
     }
 
     /// RFC 7489 §3.2: the public suffix plus one label; the name itself when it is a suffix.
     public func organizationalDomain(of name: String) -> String {
         let normalized = DomainName.normalized(name)
         let labels = normalized.split(separator: ".")
-        let suffixLabels = publicSuffix(of: normalized).split(separator: ".").count
+        let suffixLabels = suffixLabelCount(labels)
         guard labels.count > suffixLabels else { return normalized }
-        return labels.suffix(suffixLabels + 1).joined(separator: ".")
+        return Self.suffix(of: normalized, labels, count: suffixLabels + 1)
+    }
+
+    /// How many of the last labels are the public suffix: the longest matching rule wins; an
+    /// exception rule's suffix is the rule minus its first label.
+    private func suffixLabelCount(_ labels: [Substring]) -> Int {
+        guard var candidate = labels.last.map(String.init) else { return 0 }
+        var best = 1
+        for count in 1...labels.count {
+            if count > 1 { candidate = labels[labels.count - count] + "." + candidate }
+            if exceptions.contains(candidate) { return count - 1 }
+            if rules.contains(candidate) { best = max(best, count) }
+            if count < labels.count, wildcards.contains(candidate) { best = max(best, count + 1) }
+        }
+        return best
+    }
+
+    /// The last `count` labels joined by dots: the name's own tail when its labels are all
+    /// there is between its dots (no empty label to leave out), as nearly every name is.
+    private static func suffix(of name: String, _ labels: [Substring], count: Int) -> String {
+        guard count > 0 else { return "" }
+        let first = labels[labels.count - count]
+        var dots = 0
+        for byte in name.utf8[first.startIndex...] where byte == UInt8(ascii: ".") { dots += 1 }
+        if dots == count - 1, labels.last?.endIndex == name.endIndex { return String(name[first.startIndex...]) }
+        return labels.suffix(count).joined(separator: ".")
     }
 }
 

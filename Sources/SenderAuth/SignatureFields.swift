@@ -146,10 +146,36 @@ extension Character {
 
 /// Domain-name checks the signatures and DMARC share.
 enum DomainName {
+    /// Without the white space around it, in lower case, without trailing dots.
     static func normalized(_ name: String) -> String {
+        if let ascii = asciiNormalized(name) { return ascii }
         var n = name.trimmingCharacters(in: .whitespaces).lowercased()
         while n.hasSuffix(".") { n.removeLast() }
         return n
+    }
+
+    /// The same for an ASCII name, on its bytes: Foundation's trimming bridges to NSString, a
+    /// fifth of sender authentication's instructions per message when every name went there.
+    /// ASCII's `.whitespaces` are space and tab.
+    private static func asciiNormalized(_ name: String) -> String? {
+        var name = name
+        return name.withUTF8 { bytes -> String? in
+            var start = 0, end = bytes.count
+            while start < end, bytes[start] == 0x20 || bytes[start] == 0x09 { start += 1 }
+            while end > start, bytes[end - 1] == 0x20 || bytes[end - 1] == 0x09 { end -= 1 }
+            var dotless = end
+            while dotless > start, bytes[dotless - 1] == UInt8(ascii: ".") { dotless -= 1 }
+            var ascii = true
+            let text = String(unsafeUninitializedCapacity: dotless - start) { out in
+                for i in start..<dotless {
+                    let byte = bytes[i]
+                    if byte >= 0x80 { ascii = false }
+                    out[i - start] = byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte
+                }
+                return dotless - start
+            }
+            return ascii ? text : nil
+        }
     }
 
     /// Labels of letters, digits, `-` and `_` (selectors and `_dmarc`), 1-63 bytes, 253 in all;

@@ -1,3 +1,4 @@
+import Foundation
 import DNS
 import Testing
 @testable import SenderAuth
@@ -27,6 +28,64 @@ import Testing
         #expect(missing.isFallback)
         #expect(missing.organizationalDomain(of: "mx.shop.co.uk") == "shop.co.uk")
         #expect(missing.organizationalDomain(of: "mx.example.net") == "example.net")
+    }
+
+    /// Every name of up to four labels over a small list's words, empty labels and white space
+    /// included, gets the answer of the plain rule walk (split, join each candidate, look up).
+    @Test func answersAsThePlainRuleWalkDoes() {
+        let text = "com\nco.uk\nuk\n*.ck\n!www.ck\n*.kawasaki.jp\n!city.kawasaki.jp\njp\n"
+        let list = PublicSuffixList(text: text)
+        let words = text.split(separator: "\n").map(String.init)
+        let rules = Set(words.filter { !$0.hasPrefix("*") && !$0.hasPrefix("!") })
+        let wildcards = Set(words.filter { $0.hasPrefix("*.") }.map { String($0.dropFirst(2)) })
+        let exceptions = Set(words.filter { $0.hasPrefix("!") }.map { String($0.dropFirst()) })
+        func reference(_ name: String) -> (suffix: String, organizational: String) {
+            var normalized = name.trimmingCharacters(in: .whitespaces).lowercased()
+            while normalized.hasSuffix(".") { normalized.removeLast() }
+            let labels = normalized.split(separator: ".").map(String.init)
+            guard !labels.isEmpty else { return ("", normalized) }
+            var best = 1
+            var exception: Int?
+            for count in 1...labels.count {
+                let candidate = labels.suffix(count).joined(separator: ".")
+                if exceptions.contains(candidate) { exception = count - 1; break }
+                if rules.contains(candidate) { best = max(best, count) }
+                if count < labels.count, wildcards.contains(candidate) { best = max(best, count + 1) }
+            }
+            let k = exception ?? best
+            let suffix = labels.suffix(k).joined(separator: ".")
+            return (suffix, labels.count > k ? labels.suffix(k + 1).joined(separator: ".") : normalized)
+        }
+        let pieces = ["a", "Com", "co", "uk", "ck", "www", "kawasaki", "jp", "city", "", " x"]
+        var names: [String] = []
+        var layer = [""]
+        for depth in 1...4 {
+            layer = layer.flatMap { name in pieces.map { depth == 1 ? $0 : name + "." + $0 } }
+            names += layer
+        }
+        names += names.prefix(2_000).map { $0 + "." } + names.prefix(2_000).map { "\t" + $0 + " " }
+        for name in names {
+            let expected = reference(name)
+            #expect(list.publicSuffix(of: name) == expected.suffix, "\(name)")
+            #expect(list.organizationalDomain(of: name) == expected.organizational, "\(name)")
+        }
+    }
+
+    /// The byte path for ASCII names trims, lowers and drops trailing dots as Foundation does;
+    /// other names (non-ASCII white space among them) still go through Foundation.
+    @Test func namesAreNormalizedAsFoundationDoes() {
+        let alphabet = ["a", "B", ".", " ", "\t", "é", "\u{A0}", "\n", "Z"]
+        var names = [""]
+        var layer = [""]
+        for _ in 1...5 {
+            layer = layer.flatMap { prefix in alphabet.map { prefix + $0 } }
+            names += layer
+        }
+        for name in names {
+            var expected = name.trimmingCharacters(in: .whitespaces).lowercased()
+            while expected.hasSuffix(".") { expected.removeLast() }
+            #expect(DomainName.normalized(name) == expected, "\(name.unicodeScalars.map(\.value))")
+        }
     }
 
     @Test func punycodeMatchesRFC3492() {

@@ -107,4 +107,28 @@ import Testing
         checker.deadline = .zero
         #expect(await checker.check(ip: "192.0.2.1", sender: "a@example.com", helo: "x").result == .temperror)
     }
+
+    /// ip4's dotted quad (RFC 7208's dec-octets, no leading zeros) read on bytes answers as the
+    /// Character-wise split did, for every text of up to six characters over digits, dots and
+    /// a letter, and for the edges.
+    @Test func dottedQuadsAreTheABNFsAndOnlyThose() {
+        func reference(_ text: String) -> Bool {
+            let parts = text.split(separator: ".", omittingEmptySubsequences: false)
+            return parts.count == 4 && parts.allSatisfy { part in
+                !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
+                    && (part.count == 1 || part.first != "0") && Int(part)! <= 255
+            }
+        }
+        var texts = ["255.255.255.255", "256.0.0.0", "01.2.3.4", "0.0.0.0", "1.2.3", "1.2.3.4.", ".1.2.3.4", "1..2.3",
+                     "1.2.3.04", "1.2.3.4\n", "1.2.3.٣", "1.2.3.1\u{301}", "199.249.25.1", "10.0.0.1000", "1.2.3.-4"]
+        var layer = [""]
+        for _ in 1...6 {
+            layer = layer.flatMap { prefix in ["0", "2", "5", "6", ".", "x"].map { prefix + $0 } }
+            texts += layer.map { "1.2." + $0 } + layer
+        }
+        for text in texts {
+            #expect(SPFRecord.isDottedQuad(text) == reference(text), "\(text)")
+        }
+        #expect(SPFRecord.isDottedQuad("192.0.2.255") && !SPFRecord.isDottedQuad("192.0.2.256"))
+    }
 }
