@@ -178,7 +178,9 @@ extension MilterCommandDecoder {
 
 /// One packet to the MTA.
 public enum MilterReply: Sendable, Equatable {
-    case optionNegotiation(version: UInt32, actions: Milter.Actions, steps: Milter.Steps)
+    /// With `setSymbolList` agreed, `macros` replaces the MTA's macro lists (Postfix: every list
+    /// not named becomes empty).
+    case optionNegotiation(version: UInt32, actions: Milter.Actions, steps: Milter.Steps, macros: [Milter.MacroRequest] = [])
     case `continue`, accept, reject, tempfail, discard, progress, skip
     /// `"550 5.7.1 text"`: the code, enhanced code and text already put together and escaped.
     case replyCode(String)
@@ -194,11 +196,15 @@ public enum MilterReply: Sendable, Equatable {
         buffer.writeInteger(UInt32(0))
         func str0(_ s: String) { buffer.writeString(s); buffer.writeInteger(UInt8(0)) }
         switch self {
-        case let .optionNegotiation(version, actions, steps):
+        case let .optionNegotiation(version, actions, steps, macros):
             buffer.writeInteger(Milter.Reply.optionNegotiation)
             buffer.writeInteger(version)
             buffer.writeInteger(actions.rawValue)
             buffer.writeInteger(steps.rawValue)
+            for request in macros {
+                buffer.writeInteger(request.stage.rawValue)
+                str0(request.names)
+            }
         case .continue: buffer.writeInteger(Milter.Reply.continue)
         case .accept: buffer.writeInteger(Milter.Reply.accept)
         case .reject: buffer.writeInteger(Milter.Reply.reject)

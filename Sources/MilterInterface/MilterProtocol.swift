@@ -81,6 +81,21 @@ public enum Milter {
         public static let headerLeadingSpace = Steps(rawValue: 0x100000)
     }
 
+    /// The stages whose macro lists a filter may choose (SMFIM_*), with `setSymbolList`.
+    public enum MacroStage: UInt32, Sendable {
+        case connect = 0, helo = 1, mail = 2, recipient = 3, data = 4, endOfMessage = 5, endOfHeaders = 6
+    }
+
+    /// The macros a filter asks for at one stage, names separated by spaces (`"{daemon_addr} i"`).
+    public struct MacroRequest: Sendable, Equatable {
+        public var stage: MacroStage
+        public var names: String
+        public init(_ stage: MacroStage, _ names: String) {
+            self.stage = stage
+            self.names = names
+        }
+    }
+
     /// The largest body chunk an MTA sends and the largest reply data Sendmail takes.
     public static let chunkSize = 65535
 }

@@ -23,8 +23,16 @@ public struct MilterSession {
         }
     }
 
-    /// What Moat asks for: add headers, replace the body, change headers (repacking).
-    public static let wantedActions: Milter.Actions = [.addHeaders, .changeBody, .changeHeaders]
+    /// What Moat asks for: add headers, replace the body, change headers (repacking), name the
+    /// macros it wants.
+    public static let wantedActions: Milter.Actions = [.addHeaders, .changeBody, .changeHeaders, .setSymbolList]
+    /// The macros Moat reads: the address and port the client reached, the queue id. Asked for
+    /// by name where the MTA lets the filter choose (version 6, SMFIF_SETSYMLIST); Postfix's
+    /// defaults are two dozen a message, the queue id again before every header, each parsed
+    /// here and formatted there for nothing.
+    public static let wantedMacros: [Milter.MacroRequest] = [
+        .init(.connect, "{daemon_addr} {daemon_port}"), .init(.mail, "i"), .init(.endOfMessage, "i"),
+    ]
     /// Steps Moat does without, steps it does not answer, and header values verbatim.
     public static let wantedSteps: Milter.Steps = [
         .noUnknown, .noData, .noEndOfHeaders,
@@ -215,12 +223,15 @@ public struct MilterSession {
         guard version >= 2 else {
             return protocolError("the MTA offers milter protocol version \(version); versions 2 to 6 are supported")
         }
+        var wanted = Self.wantedActions
+        if version < 6 { wanted.remove(.setSymbolList) }   // a version 6 action
         let agreed = Negotiated(version: min(version, 6),
-                                actions: Self.wantedActions.intersection(actions),
+                                actions: wanted.intersection(actions),
                                 steps: Self.wantedSteps.intersection(steps))
         negotiated = agreed
         state = .open
-        return .reply([.optionNegotiation(version: agreed.version, actions: agreed.actions, steps: agreed.steps)])
+        let macros = agreed.actions.contains(.setSymbolList) ? Self.wantedMacros : []
+        return .reply([.optionNegotiation(version: agreed.version, actions: agreed.actions, steps: agreed.steps, macros: macros)])
     }
 
     private func answer(_ noReply: Milter.Steps) -> Action {

@@ -93,6 +93,11 @@ struct CodecTests {
         #expect(S.encode(.progress) == [0, 0, 0, 1, UInt8(ascii: "p")])
         #expect(S.encode(.optionNegotiation(version: 6, actions: [.addHeaders, .changeBody], steps: [.noData]))
             == [0, 0, 0, 13, UInt8(ascii: "O")] + S.u32(6) + S.u32(3) + S.u32(0x200))
+        // The macro lists follow as libmilter's smfi_setsymlist sends them: stage, names, NUL.
+        #expect(S.encode(.optionNegotiation(version: 6, actions: [.setSymbolList], steps: [],
+                                            macros: [.init(.connect, "{daemon_addr} j"), .init(.endOfMessage, "i")]))
+            == [0, 0, 0, 39, UInt8(ascii: "O")] + S.u32(6) + S.u32(0x100) + S.u32(0)
+            + S.u32(0) + S.str0("{daemon_addr} j") + S.u32(5) + S.str0("i"))
         #expect(S.encode(.replyCode("550 5.7.1 no")) == [0, 0, 0, 14, UInt8(ascii: "y")] + S.str0("550 5.7.1 no"))
         #expect(S.encode(.addHeader(name: "X-A", value: "b")) == [0, 0, 0, 7, UInt8(ascii: "h")] + S.str0("X-A", "b"))
         #expect(S.encode(.changeHeader(index: 1, name: "X", value: "")) == [0, 0, 0, 8, UInt8(ascii: "m")] + S.u32(1) + S.str0("X", ""))

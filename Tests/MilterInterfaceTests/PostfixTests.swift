@@ -95,6 +95,34 @@ struct PostfixTests {
         await server.stop()
     }
 
+    /// Moat names the macros it reads when it negotiates (SMFIF_SETSYMLIST); Postfix then sends
+    /// only those, and they still arrive: the queue id Postfix logged for the message, and the
+    /// address and port the client reached.
+    @Test func theMacrosMoatAsksForArriveFromPostfix() async throws {
+        final class Seen: @unchecked Sendable {
+            let lock = NSLock()
+            var envelopes: [Envelope] = []
+        }
+        let seen = Seen()
+        var options = MilterInterface.Options()
+        options.decide = { core, envelope, message, profile in
+            seen.lock.withLock { seen.envelopes.append(envelope) }
+            return await core.decide(envelope: envelope, message: message, profile: profile)
+        }
+        let server = try await LiveServer(options: options)
+        let postfix = try await PrivatePostfix.start(milterPort: server.port)
+        defer { postfix.stop() }
+        let sent = try await postfix.send(Self.clean)
+        #expect(sent.status == 0, "\(sent.output)")
+        #expect(await postfix.delivered().count == 1)
+        let envelope = seen.lock.withLock { seen.envelopes.first }
+        let queueId = try #require(envelope?.queueId, "\(postfix.log)")
+        #expect(postfix.log.contains(": \(queueId): client="), "queue id \(queueId) not in\n\(postfix.log)")
+        #expect(envelope?.serverAddress == "127.0.0.1")
+        #expect(envelope?.serverPort == postfix.port)
+        await server.stop()
+    }
+
     /// A long scan: PROGRESS packets keep Postfix waiting past its milter_content_timeout.
     @Test func progressKeepsPostfixWaiting() async throws {
         var options = MilterInterface.Options()

@@ -32,8 +32,9 @@ struct SessionTests {
     @Test func negotiatesVersion6WithPostfix() {
         var s = Self.session()
         let r = replies(s.receive(Self.postfixV6))
-        #expect(r == [.optionNegotiation(version: 6, actions: [.addHeaders, .changeBody, .changeHeaders],
-                                         steps: MilterSession.wantedSteps)])
+        #expect(r == [.optionNegotiation(version: 6, actions: [.addHeaders, .changeBody, .changeHeaders, .setSymbolList],
+                                         steps: MilterSession.wantedSteps, macros: MilterSession.wantedMacros)])
+        #expect(MilterSession.wantedMacros.map(\.names) == ["{daemon_addr} {daemon_port}", "i", "i"])
         #expect(MilterSession.wantedSteps.rawValue == 0x1FF3C0)
         #expect(s.negotiated?.steps.contains(.noReplyBody) == true)
     }
@@ -59,7 +60,7 @@ struct SessionTests {
     @Test(arguments: [(UInt32(3), UInt32(0x17F)), (4, 0x37F), (7, 0x1FFFFF)])
     func negotiatesOtherVersions(version: UInt32, steps: UInt32) {
         var s = Self.session()
-        guard case .optionNegotiation(let agreed, _, let got)? = replies(s.receive(.optionNegotiation(
+        guard case .optionNegotiation(let agreed, _, let got, _)? = replies(s.receive(.optionNegotiation(
             version: version, actions: Milter.Actions(rawValue: 0x1FF), steps: Milter.Steps(rawValue: steps))))?.first else {
             Issue.record("no negotiation reply"); return
         }
@@ -71,7 +72,7 @@ struct SessionTests {
     @Test func negotiatesWithSendmailOffer() {
         var s = Self.session()
         let offer = Milter.Steps(rawValue: 0x1FFFFF | 0x1000_0000)
-        guard case .optionNegotiation(6, let actions, let steps)? = replies(s.receive(.optionNegotiation(
+        guard case .optionNegotiation(6, let actions, let steps, _)? = replies(s.receive(.optionNegotiation(
             version: 6, actions: Milter.Actions(rawValue: 0x1FF), steps: offer)))?.first else { Issue.record("no reply"); return }
         #expect(steps.isSubset(of: offer))
         #expect(actions.isSubset(of: Milter.Actions(rawValue: 0x1FF)))
@@ -82,6 +83,26 @@ struct SessionTests {
         var s = Self.session()
         let r = replies(s.receive(.optionNegotiation(version: 6, actions: [.addHeaders], steps: Milter.Steps(rawValue: 0x1FFFFF))))
         #expect(r?.first == .optionNegotiation(version: 6, actions: [.addHeaders], steps: MilterSession.wantedSteps))
+    }
+
+    /// Macro lists are named only where the MTA offers SMFIF_SETSYMLIST on version 6: an older
+    /// MTA would read the lists as a malformed negotiation.
+    @Test func namesItsMacrosOnlyWhereTheMTALetsItChoose() {
+        var v6 = Self.session()
+        guard case .optionNegotiation(_, let actions, _, let macros)? = replies(v6.receive(Self.postfixV6))?.first else {
+            Issue.record("no reply"); return
+        }
+        #expect(actions.contains(.setSymbolList) && macros == MilterSession.wantedMacros)
+        var noSymbols = Self.session()
+        #expect(replies(noSymbols.receive(.optionNegotiation(version: 6, actions: Milter.Actions(rawValue: 0xFF),
+                                                             steps: Milter.Steps(rawValue: 0x1FFFFF))))?.first
+            == .optionNegotiation(version: 6, actions: [.addHeaders, .changeBody, .changeHeaders], steps: MilterSession.wantedSteps))
+        var v4 = Self.session()
+        guard case .optionNegotiation(4, _, _, let none)? = replies(v4.receive(.optionNegotiation(
+            version: 4, actions: Milter.Actions(rawValue: 0x1FF), steps: Milter.Steps(rawValue: 0x37F))))?.first else {
+            Issue.record("no reply"); return
+        }
+        #expect(none.isEmpty)
     }
 
     @Test func refusesVersion1AndEventsBeforeNegotiation() {
