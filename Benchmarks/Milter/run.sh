@@ -59,6 +59,9 @@ measure() {  # label
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 # Of those, the ticks spent in the kernel (system time: syscalls, wake-ups).
 system_ticks() { awk '{print $15}' "/proc/$1/stat"; }
+# Context switches of all of a process's threads so far (voluntary and not), from /proc: each
+# thread hand-off costs two, and they do not vary with the machine's load as CPU time does.
+switches() { cat /proc/"$1"/task/*/status 2>/dev/null | awk '/ctxt_switches/ {n += $2} END {print n + 0}'; }
 
 echo "Postfix $(postconf -d -h mail_version), $(nproc) CPUs"
 
@@ -98,29 +101,16 @@ CONF
     local ticks0 ticks1 system0 system1
     ticks0=$(cpu_ticks "${PIDS[-1]}")
     system0=$(system_ticks "${PIDS[-1]}")
-    # Context switches of moatd's threads over the same messages (perf's software counter,
-    # which a VM without hardware counters has too): each thread hand-off costs two, and
-    # they do not vary with the machine's load as CPU time does.
-    local switches_pid=""
-    if command -v perf >/dev/null 2>&1; then
-        perf stat -x, -e context-switches -p "${PIDS[-1]}" -o "$T/moat/switches" 2>/dev/null &
-        switches_pid=$!
-    fi
+    local switches0 switches1
+    switches0=$(switches "${PIDS[-1]}")
     measure "$1"
     ticks1=$(cpu_ticks "${PIDS[-1]}")
     system1=$(system_ticks "${PIDS[-1]}")
-    if [ -n "$switches_pid" ]; then
-        kill -INT "$switches_pid" 2>/dev/null || true
-        wait "$switches_pid" 2>/dev/null || true
-        local switches
-        switches=$(awk -F, '/context-switches/ {print $1}' "$T/moat/switches" 2>/dev/null)
-        if [ -n "$switches" ] && [ "$switches" -eq "$switches" ] 2>/dev/null; then
-            local switches_per
-            switches_per=$(python3 -c "print(f'{$switches / ($MESSAGES + $WARMUP):.1f}')")
-            printf '%-28s %8s context switches of moatd per message\n' "" "$switches_per"
-            result milter "$1 moatd switches" "$switches_per" switches/msg
-        fi
-    fi
+    switches1=$(switches "${PIDS[-1]}")
+    local switches_per
+    switches_per=$(python3 -c "print(f'{($switches1 - $switches0) / ($MESSAGES + $WARMUP):.1f}')")
+    printf '%-28s %8s context switches of moatd (all threads) per message\n' "" "$switches_per"
+    result milter "$1 moatd switches" "$switches_per" switches/msg
     local per_message
     per_message=$(python3 -c "print(f'{($ticks1 - $ticks0) * 1000 / $(getconf CLK_TCK) / ($MESSAGES + $WARMUP):.3f}')")
     printf '%-28s %8s ms of moatd CPU per message\n' "" "$per_message"
