@@ -23,7 +23,8 @@ enum TextDecoder {
             let valid = String(validatingUTF8Bytes: bytes)
             return Decoded(text: valid ?? Charset.utf8OrLatin1(bytes), mismatched: valid == nil)
         case "us-ascii":
-            return Decoded(text: Charset.utf8OrLatin1(bytes), mismatched: bytes.contains { $0 >= 0x80 })
+            let ascii = Charset.isASCII(bytes)
+            return Decoded(text: ascii ? String(decoding: bytes, as: UTF8.self) : Charset.utf8OrLatin1(bytes), mismatched: !ascii)
         case let name?:
             return Decoded(text: Charset.decode(bytes, charset: name) ?? Charset.utf8OrLatin1(bytes), mismatched: false)
         case nil:

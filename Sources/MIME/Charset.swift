@@ -51,10 +51,28 @@ public enum Charset {
     /// tables, a visible share of the Milter's CPU per message.
     @inlinable
     public static func utf8OrLatin1<C: Collection>(_ bytes: C) -> String where C.Element == UInt8 {
-        var ascii = true
-        for b in bytes where b >= 0x80 { ascii = false; break }
-        if ascii || isValidUTF8(bytes) { return String(decoding: bytes, as: UTF8.self) }
+        if isASCII(bytes) || isValidUTF8(bytes) { return String(decoding: bytes, as: UTF8.self) }
         return latin1(bytes)
+    }
+
+    /// Whether every byte is below 0x80: eight bytes a test where they are contiguous (a byte
+    /// loop was 13 instructions a byte, run over every text part more than once).
+    @inlinable
+    public static func isASCII<C: Collection>(_ bytes: C) -> Bool where C.Element == UInt8 {
+        let contiguous = bytes.withContiguousStorageIfAvailable { buffer -> Bool in
+            let raw = UnsafeRawBufferPointer(buffer)
+            var index = 0
+            while index + 8 <= raw.count {
+                if raw.loadUnaligned(fromByteOffset: index, as: UInt64.self) & 0x8080_8080_8080_8080 != 0 { return false }
+                index += 8
+            }
+            while index < raw.count {
+                if raw[index] >= 0x80 { return false }
+                index += 1
+            }
+            return true
+        }
+        return contiguous ?? !bytes.contains { $0 >= 0x80 }
     }
 
     /// Validation by the standard library (vectorised), not scalar by scalar.

@@ -35,11 +35,33 @@ public struct MoatLogHandler: LogHandler {
         // The message and every field may quote a peer or a message (a host name, an address,
         // a header, an error text): escaped here too, so no component can write a line break,
         // a terminal escape or a bidi override into the log, whatever it forgot.
-        let fields = all.sorted { $0.key < $1.key }
-            .map { "\(LogText.escape($0.key, maxLength: 64))=\(LogText.escape("\($0.value)", maxLength: 2048))" }
-            .joined(separator: " ")
-        let text = "[\(LogText.escape(label, maxLength: 64))] \(event.level.rawValue.uppercased()): \(LogText.escape("\(event.message)", maxLength: 4096))"
-            + (fields.isEmpty ? "" : " \(fields)")
+        // One string appended to (not fields mapped, joined and concatenated): a verdict line
+        // has a dozen fields.
+        var text = "["
+        text.reserveCapacity(384)
+        text += LogText.escape(label, maxLength: 64)
+        text += "] "
+        text += Self.levelName(event.level)
+        text += ": "
+        text += LogText.escape(event.message.description, maxLength: 4096)
+        for (key, value) in all.sorted(by: { $0.key < $1.key }) {
+            text += " "
+            text += LogText.escape(key, maxLength: 64)
+            text += "="
+            text += LogText.escape(value.description, maxLength: 2048)
+        }
         LogSink.shared.write(text, level: event.level, to: route.target)
+    }
+
+    static func levelName(_ level: Logger.Level) -> String {
+        switch level {
+        case .trace: "TRACE"
+        case .debug: "DEBUG"
+        case .info: "INFO"
+        case .notice: "NOTICE"
+        case .warning: "WARNING"
+        case .error: "ERROR"
+        case .critical: "CRITICAL"
+        }
     }
 }

@@ -51,4 +51,26 @@ struct CharsetTests {
         #expect(Charset.decode(bytes.lazy.map { $0 }, charset: "windows-1252") == whole)
         #expect(Charset.decode(bytes, charset: "koi8-r") == nil)
     }
+
+    /// The eight-at-a-time ASCII test: a high byte at each position of buffers of every length
+    /// up to 40, in arrays, slices that start off an 8-byte boundary and a non-contiguous collection.
+    @Test func asciiIsFoundWordAtATimeAsByteByByte() {
+        for length in 0...40 {
+            let clean = [UInt8](repeating: UInt8(ascii: "x"), count: length)
+            #expect(Charset.isASCII(clean))
+            #expect(Charset.isASCII(clean.lazy.map { $0 }), "not contiguous")
+            for position in 0..<length {
+                for high: UInt8 in [0x80, 0xC3, 0xFF] {
+                    var bytes = clean
+                    bytes[position] = high
+                    #expect(!Charset.isASCII(bytes))
+                    #expect(!Charset.isASCII(bytes.lazy.map { $0 }))
+                    for start in 0...min(3, position) {
+                        #expect(!Charset.isASCII(bytes[start...]), "slice from \(start)")
+                    }
+                    if position >= 1 { #expect(Charset.isASCII(bytes[..<position]), "the slice ends before the high byte") }
+                }
+            }
+        }
+    }
 }

@@ -38,6 +38,29 @@ struct LogRoutingTests {
     }
 }
 
+/// The line the daemon's handler writes: label, level, message, the fields sorted by name,
+/// each escaped, after the time stamp.
+@Suite struct MoatLogHandlerTests {
+    @Test func aLineHasItsFieldsSortedAndEscaped() throws {
+        let directory = NSTemporaryDirectory() + "moat-log-handler-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let path = directory + "/moat.log"
+        let routing = LogRouting()
+        routing.apply(try settings("[Root]\nLog = \(path)\nLogLevel = Info\n"))
+        var logger = Logger(label: "MailD") { MoatLogHandler(label: $0, routing: routing) }
+        logger[metadataKey: "peer"] = "192.0.2.1"
+        logger.notice("verdict\nforged", metadata: ["to": "b@example.org", "action": "pass", "reason": "a\u{1B}[2J"])
+        logger.debug("not written")
+        logger.warning("second")
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        #expect(lines.count == 2)
+        // `2026-12-07T09:30:00Z ` and then the line.
+        #expect(lines.first?.dropFirst(21) == #"[MailD] NOTICE: verdict\nforged action=pass peer=192.0.2.1 reason=a\e[2J to=b@example.org"#)
+        #expect(lines.last?.dropFirst(21) == "[MailD] WARNING: second peer=192.0.2.1")
+    }
+}
+
 /// The time stamp of lines written to a file or a terminal.
 @Suite struct LogTimestampTests {
     @Test func isISO8601InUTC() {
