@@ -1,3 +1,9 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
 /// Finds `begin NNN name` ... `end` uuencoded blocks embedded in a text body, as old
 /// MUAs and Usenet gateways send attachments. Each block becomes a leaf part so
 /// that it is scanned like any other attachment.
@@ -40,9 +46,14 @@ struct InlineUUScanner {
     }
 
     /// (end of line content without CR/LF, start of next line)
+    /// memchr to the LF: every line of every text body is walked here for `begin`.
     static func line(_ b: [UInt8], _ start: Int, _ end: Int) -> (contentEnd: Int, next: Int) {
-        var lf = start
-        while lf < end && b[lf] != ASCII.lf { lf += 1 }
+        precondition(start >= 0 && start <= end && end <= b.count)
+        let lf = b.withUnsafeBufferPointer { buffer -> Int in
+            guard start < end, let base = buffer.baseAddress,
+                  let hit = memchr(base + start, Int32(ASCII.lf), end - start) else { return end }
+            return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
+        }
         var contentEnd = lf
         if contentEnd > start && b[contentEnd - 1] == ASCII.cr { contentEnd -= 1 }
         return (contentEnd, lf < end ? lf + 1 : end)

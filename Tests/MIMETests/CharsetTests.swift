@@ -73,4 +73,23 @@ struct CharsetTests {
             }
         }
     }
+
+    /// The uuencode scanner's line reader (memchr to the LF) gives each line's content end and
+    /// the next line's start as the byte walk did, for every start and end in buffers of CR, LF
+    /// and text.
+    @Test func uuLinesEndWhereTheByteWalkEndsThem() {
+        for text in ["", "a", "\n", "\r\n", "ab\r\ncd\n\nef\r", "\r\r\n\n", "line one\nline two\r\nthree"] {
+            let b = Array(text.utf8)
+            for start in 0...b.count {
+                for end in start...b.count {
+                    var lf = start
+                    while lf < end && b[lf] != 0x0A { lf += 1 }
+                    var contentEnd = lf
+                    if contentEnd > start && b[contentEnd - 1] == 0x0D { contentEnd -= 1 }
+                    let got = InlineUUScanner.line(b, start, end)
+                    #expect(got.contentEnd == contentEnd && got.next == (lf < end ? lf + 1 : end), "\(text.debugDescription) \(start)..<\(end)")
+                }
+            }
+        }
+    }
 }
