@@ -48,10 +48,12 @@ struct InlineUUScanner {
     /// (end of line content without CR/LF, start of next line)
     /// memchr to the LF: every line of every text body is walked here for `begin`.
     static func line(_ b: [UInt8], _ start: Int, _ end: Int) -> (contentEnd: Int, next: Int) {
-        precondition(start >= 0 && start <= end && end <= b.count)
+        // Where the byte walk would have trapped (an end past the buffer), so does this: memchr
+        // must not read past it.
+        precondition(end <= b.count, "line end past the buffer")
         let lf = b.withUnsafeBufferPointer { buffer -> Int in
-            guard start < end, let base = buffer.baseAddress,
-                  let hit = memchr(base + start, Int32(ASCII.lf), end - start) else { return end }
+            guard start >= 0, start < end else { return start }
+            guard let base = buffer.baseAddress, let hit = memchr(base + start, Int32(ASCII.lf), end - start) else { return end }
             return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
         }
         var contentEnd = lf

@@ -81,7 +81,7 @@ struct CharsetTests {
         for text in ["", "a", "\n", "\r\n", "ab\r\ncd\n\nef\r", "\r\r\n\n", "line one\nline two\r\nthree"] {
             let b = Array(text.utf8)
             for start in 0...b.count {
-                for end in start...b.count {
+                for end in 0...b.count {
                     var lf = start
                     while lf < end && b[lf] != 0x0A { lf += 1 }
                     var contentEnd = lf
