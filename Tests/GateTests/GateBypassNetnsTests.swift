@@ -69,7 +69,7 @@ extension GateTLSNetnsTests {
         try String(GateFixtures.cleanMessage("bypass").dropLast()).write(toFile: path, atomically: true, encoding: .utf8)
         let sent = await lab.swaks(port: 465, mode: .implicit, trusting: lab.serverCAFile, data: path)
         #expect(sent.status == 0 && sent.transcript.contains("queued as"), "\(sent.transcript)\n\(lab.logs)")
-        #expect(postfix.log.contains("connect from unknown[\(Bypass.clientIP)]"),
+        #expect(await postfix.waitForLog(containing: "connect from unknown[\(Bypass.clientIP)]"),
                 "Postfix's peer is the client itself, not the Gate:\n\(postfix.log)")
         let gateLog = String(lab.moatdLog.dropFirst(gateLogBefore))
         #expect(!gateLog.contains("TLS relayed untouched") && !gateLog.contains("TLS unwrapped") && !gateLog.contains(Bypass.clientIP),

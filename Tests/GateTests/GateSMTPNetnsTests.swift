@@ -15,6 +15,17 @@ final class PrivatePostfix {
     var etc: String { root + "/etc" }
     var log: String { (try? String(contentsOfFile: root + "/postfix.log", encoding: .utf8)) ?? "" }
 
+    /// Whether the log holds `text` within `seconds` (postlogd writes it behind the SMTP
+    /// answers it records).
+    func waitForLog(containing text: String, seconds: Double = 15) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !log.contains(text) {
+            guard Date() < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return true
+    }
+
     init(listen: String, networks: String, namespace: String) throws {
         for tool in ["/usr/sbin/postfix", "/usr/sbin/postcat", "/usr/sbin/postconf"] {
             guard FileManager.default.isExecutableFile(atPath: tool) else {

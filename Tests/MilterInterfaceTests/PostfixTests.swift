@@ -117,7 +117,7 @@ struct PostfixTests {
         #expect(await postfix.delivered().count == 1)
         let envelope = seen.lock.withLock { seen.envelopes.first }
         let queueId = try #require(envelope?.queueId, "\(postfix.log)")
-        #expect(postfix.log.contains(": \(queueId): client="), "queue id \(queueId) not in\n\(postfix.log)")
+        #expect(await postfix.waitForLog(containing: ": \(queueId): client="), "queue id \(queueId) not in\n\(postfix.log)")
         #expect(envelope?.serverAddress == "127.0.0.1")
         #expect(envelope?.serverPort == postfix.port)
         await server.stop()

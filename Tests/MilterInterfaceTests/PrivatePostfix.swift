@@ -101,6 +101,17 @@ final class PrivatePostfix: @unchecked Sendable {
     }
 
     var log: String { (try? String(contentsOfFile: logFile, encoding: .utf8)) ?? "" }
+
+    /// Whether the log holds `text` within `seconds` (postlogd writes it behind the SMTP
+    /// answers it records).
+    func waitForLog(containing text: String, seconds: Double = 15) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !log.contains(text) {
+            guard Date() < deadline else { return false }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        return true
+    }
 }
 
 func freePort() throws -> Int { try LoopbackPorts.reserve() }
