@@ -1,4 +1,5 @@
 import Foundation
+import SystemSetupSupport
 import Testing
 @testable import Gate
 #if canImport(Glibc)
@@ -18,12 +19,7 @@ final class PrivatePostfix {
     /// Whether the log holds `text` within `seconds` (postlogd writes it behind the SMTP
     /// answers it records).
     func waitForLog(containing text: String, seconds: Double = 15) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !log.contains(text) {
-            guard Date() < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return true
+        await LogWait.contains(text, inFileAt: root + "/postfix.log", seconds: seconds)
     }
 
     init(listen: String, networks: String, namespace: String) throws {

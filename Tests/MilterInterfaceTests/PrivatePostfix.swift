@@ -105,12 +105,7 @@ final class PrivatePostfix: @unchecked Sendable {
     /// Whether the log holds `text` within `seconds` (postlogd writes it behind the SMTP
     /// answers it records).
     func waitForLog(containing text: String, seconds: Double = 15) async -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !log.contains(text) {
-            guard Date() < deadline else { return false }
-            try? await Task.sleep(for: .milliseconds(100))
-        }
-        return true
+        await LogWait.contains(text, inFileAt: logFile, seconds: seconds)
     }
 }
 

@@ -280,12 +280,7 @@ final class ClusterPostfix {
     /// Whether the log holds `text` within `seconds` (Postfix's log is written by postlogd,
     /// behind the SMTP answers it records).
     func waitForLog(containing text: String, seconds: Double = 15) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while !log.contains(text) {
-            guard Date() < deadline else { return false }
-            usleep(100_000)
-        }
-        return true
+        LogWait.containsBlocking(text, inFileAt: root + "/postfix.log", seconds: seconds)
     }
 
     init(milter: String) throws {
