@@ -8,10 +8,15 @@ import CoreMetrics
 /// Names follow Prometheus conventions (`moat_` prefix, `_total` counters, seconds).
 public struct MoatMetrics: Sendable {
     let factory: any MetricsFactory
+    private let handles: MetricHandles
 
     public init(factory: any MetricsFactory) {
         self.factory = factory
+        handles = MetricHandles(factory: factory)
     }
+
+    /// Handlers kept for reuse (tests).
+    var keptHandlers: Int { handles.count }
 
     /// Records nothing.
     public static let disabled = MoatMetrics(factory: NOOPMetricsHandler.instance)
@@ -21,34 +26,34 @@ public struct MoatMetrics: Sendable {
     public func messageDecided(interface: String, verdict: String, threats: Int, unchecked: [String],
                                spam: Bool, duration: Duration) {
         let labels = [("interface", interface)]
-        Counter(label: "moat_messages_total", dimensions: labels + [("verdict", verdict)], factory: factory).increment()
+        handles.counter("moat_messages_total", labels + [("verdict", verdict)]).increment(by: 1)
         if threats > 0 {
-            Counter(label: "moat_threats_total", dimensions: labels, factory: factory).increment(by: threats)
+            handles.counter("moat_threats_total", labels).increment(by: Int64(threats))
         }
         for reason in Set(unchecked) {
-            Counter(label: "moat_unchecked_total", dimensions: labels + [("reason", reason)], factory: factory).increment()
+            handles.counter("moat_unchecked_total", labels + [("reason", reason)]).increment(by: 1)
         }
         if spam {
-            Counter(label: "moat_spam_total", dimensions: labels, factory: factory).increment()
+            handles.counter("moat_spam_total", labels).increment(by: 1)
         }
-        Timer(label: "moat_check_duration_seconds", dimensions: labels, factory: factory)
+        handles.timer("moat_check_duration_seconds", labels)
             .recordNanoseconds(duration.components.seconds * 1_000_000_000 + duration.components.attoseconds / 1_000_000_000)
     }
 
     /// A connection accepted (`opened`) or ended on a listener (`Milter`, `Spamd`, `Gate`, ...).
     public func connection(_ listener: String, opened: Bool) {
         let labels = [("listener", listener)]
-        let open = Meter(label: "moat_connections_open", dimensions: labels, factory: factory)
+        let open = handles.meter("moat_connections_open", labels)
         if opened {
-            open.increment()
-            Counter(label: "moat_connections_total", dimensions: labels, factory: factory).increment()
+            open.increment(by: 1)
+            handles.counter("moat_connections_total", labels).increment(by: 1)
         } else {
-            open.decrement()
+            open.decrement(by: 1)
         }
     }
 
     /// A connection refused because the listener's cap was reached.
     public func connectionRefused(_ listener: String) {
-        Counter(label: "moat_connections_refused_total", dimensions: [("listener", listener)], factory: factory).increment()
+        handles.counter("moat_connections_refused_total", [("listener", listener)]).increment(by: 1)
     }
 }
