@@ -97,6 +97,34 @@ import Testing
         #expect(!SPFRecord.isSPF(Array("v=spf".utf8)))
     }
 
+    /// The table of parsed records answers as a fresh parse would, refusals included, and keeps
+    /// no more than its capacity.
+    @Test func parsedRecordsAreKeptAndAnswerAsAFreshParse() {
+        let cache = SPFRecordCache(capacity: 8)
+        let texts = ["v=spf1 ip4:1.2.3.4/33", "v=spf1 foo", "v=spf1 a:%{x}.com", "v=spf1 include", "v=spf1",
+                     "V=SPF1 -ALL", "v=spf1 a/24//64 mx:%{d}/0 ip6:::1/128 ptr ?exists:%{ir}.x.com ~all",
+                     "v=spf1 foo.bar=baz redirect=%{d}", "v=spf1 include:_spf.example.com. -all", "v=spf1 mx//0",
+                     "v=spf1 ip4:192.0.2.0/24 \u{FF} -all", "v=spf1 " + String(repeating: "a ", count: 2100)]
+        func fresh(_ text: String) -> Result<SPFRecord, SPFSyntaxError> {
+            do { return .success(try SPFRecord(parsing: text)) } catch { return .failure(error) }
+        }
+        func cached(_ text: String) -> Result<SPFRecord, SPFSyntaxError> {
+            do { return .success(try cache.record(Array(text.utf8))) } catch { return .failure(error) }
+        }
+        for round in 0..<3 {
+            for text in texts {
+                #expect(cached(text) == fresh(text), "round \(round): \(text.prefix(60))")
+                #expect(cache.count <= cache.capacity)
+            }
+        }
+        // The text over SPFRecord.maxLength is refused each time and never kept.
+        let long = Array(texts.last!.utf8)
+        #expect(long.count > SPFRecord.maxLength)
+        let before = cache.count
+        #expect(cached(texts.last!) == fresh(texts.last!))
+        #expect(cache.count == before)
+    }
+
     @Test func aTimeOutIsATemperror() async {
         let checker = Self.checker([:]) { $0.set("example.com", .txt, DNSAnswer(.temporaryFailure("timed out"))) }
         #expect(await checker.check(ip: "192.0.2.1", sender: "a@example.com", helo: "x").result == .temperror)

@@ -60,7 +60,7 @@ final class SPFEvaluation: @unchecked Sendable {
         guard texts.count == 1 else { throw .permerror("\(texts.count) SPF records at \(domain)") }
         let record: SPFRecord
         do {
-            record = try SPFRecord(parsing: String(decoding: texts[0], as: UTF8.self))
+            record = try SPFRecordCache.shared.record(texts[0])
         } catch {
             throw .permerror("SPF record of \(domain): \(error)")
         }
