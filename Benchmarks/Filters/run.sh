@@ -2,7 +2,8 @@
 # Requests/s of Moat's spamd, rspamd and clamd interfaces on the shared corpus, beside
 # SpamAssassin's spamd, rspamd and clamd on the same messages, with the same clients.
 # Usage: Benchmarks/Filters/run.sh [messages (default 1000)] [parallel clients (default 8)]
-# MOATD=path/to/moatd (default: a release build, built if missing).
+# MOATD=path/to/moatd (default: a release build, built if missing). zINSTREAM (moat-bench
+# clamd-load): INSTREAM_FILES corpus files (default all), INSTREAM_ROUNDS rounds (default 3).
 # Each rate is also printed as a RESULT line (Benchmarks/lib.sh) for Benchmarks/run-all.sh, and
 # only when every request got a valid answer; the exit status is 1 when one did not, or a peer
 # that is installed did not start.
@@ -89,18 +90,64 @@ CLAMDSCAN_OK=': (OK|.+ FOUND)$'
 # request as clamdscan --stream does, without a process per request (clamdscan's start-up is
 # most of what the rate above measures). Each corpus file once: clamd keeps a cache of the
 # files it found clean (Moat turns libclamav's off, its limits differing per interface), so a
-# file sent again would measure clamd's cache, not its scan.
+# file sent again would measure clamd's cache, not its scan. Hence INSTREAM_ROUNDS rounds
+# (default 3), Moat then a freshly started clamd in each, and the medians: one round on this
+# two-core machine varies by ±10 %. Each round also reads the servers' CPU from /proc (user +
+# system of moatd and its moat-scan processes; of clamd), which the client's share of the
+# cores does not blur: "cpu" figures, ms per request.
 BENCH=${MOAT_BENCH:-$(dirname "$MOATD")/moat-bench}
-instream() { # name port
-  local line
-  if [ ! -x "$BENCH" ]; then echo "$1: no moat-bench at $BENCH (MOAT_BENCH=...)"; return; fi
-  if line=$("$BENCH" clamd-load --port "$2" --clients "$P" --file-list "$WORK/instream-files" 2>&1); then
-    printf '%-34s %s\n' "$1" "$(echo "$line" | head -1)"
-    result filters "$1" "$(echo "$line" | sed -n 's/.*rate=\([0-9.]*\).*/\1/p')" req/s
-  else
-    FAILED=1
-    echo "$1 failed: $(echo "$line" | head -2 | tr '\n' ' ')"
-  fi
+TICK=$(getconf CLK_TCK)
+cpu_ticks() { # comm names: the summed user + system ticks of every process so named
+  awk -v names=" $* " '{ comm = $2; gsub(/[()]/, "", comm); if (index(names, " " comm " ")) t += $14 + $15 } END { print t + 0 }' \
+    /proc/[0-9]*/stat 2>/dev/null
+}
+instream_once() { # port process-names...: prints "<req/s> <ms of CPU per request>", or fails
+  local port=$1 line before after rate requests; shift
+  before=$(cpu_ticks "$@")
+  line=$("$BENCH" clamd-load --port "$port" --clients "$P" --file-list "$WORK/instream-files" 2>&1) || { echo "$line" >&2; return 1; }
+  after=$(cpu_ticks "$@")
+  rate=$(echo "$line" | sed -n 's/.*: \([0-9.]*\) req\/s.*/\1/p')
+  requests=$(echo "$line" | sed -n 's/^\([0-9]*\) requests.*/\1/p')
+  [ -n "$rate" ] && [ -n "$requests" ] && [ "$requests" -gt 0 ] || { echo "$line" >&2; return 1; }
+  echo "$rate $(echo "($after - $before) * 1000 / $TICK / $requests" | bc -l)"
+}
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR) print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'; }
+start_clamd() { # a clamd with an empty clean-file cache; its pid in CLAMD_PID
+  clamd -c "$WORK/clamd.conf" >/dev/null 2>&1 & CLAMD_PID=$!
+  PIDS="$PIDS $CLAMD_PID"
+  for _ in $(seq 60); do clamdscan --config-file="$WORK/clamd.conf" --ping 1 >/dev/null 2>&1 && return 0; sleep 1; done
+  return 1
+}
+instream_rounds() { # with_clamd (1 or empty)
+  local rounds=${INSTREAM_ROUNDS:-3} round out moat_rates="" moat_cpu="" clamd_rates="" clamd_cpu=""
+  if [ ! -x "$BENCH" ]; then echo "zINSTREAM: no moat-bench at $BENCH (MOAT_BENCH=...)"; return; fi
+  for round in $(seq "$rounds"); do
+    if out=$(instream_once 17831 moatd moat-scan); then
+      moat_rates="$moat_rates ${out% *}"; moat_cpu="$moat_cpu ${out#* }"
+    else FAILED=1; echo "zINSTREAM -> Moat failed"; fi
+    [ -n "$1" ] || continue
+    # A fresh clamd for every round: the last one's cache knows every file.
+    if [ "$round" -gt 1 ]; then
+      kill "$CLAMD_PID" 2>/dev/null; wait "$CLAMD_PID" 2>/dev/null
+      start_clamd || { FAILED=1; echo "clamd did not start again"; break; }
+    fi
+    if out=$(instream_once 17851 clamd); then
+      clamd_rates="$clamd_rates ${out% *}"; clamd_cpu="$clamd_cpu ${out#* }"
+    else FAILED=1; echo "zINSTREAM -> clamd failed"; fi
+    printf 'zINSTREAM round %d: Moat %s req/s (%s ms CPU/request), clamd %s req/s (%s ms)\n' "$round" \
+      "$(echo "$moat_rates" | awk '{ print $NF }')" "$(printf '%.3f' "$(echo "$moat_cpu" | awk '{ print $NF }')")" \
+      "$(echo "$clamd_rates" | awk '{ print $NF }')" "$(printf '%.3f' "$(echo "$clamd_cpu" | awk '{ print $NF }')")"
+  done
+  local which rates cpus name
+  for which in moat clamd; do
+    if [ $which = moat ]; then rates=$moat_rates cpus=$moat_cpu name=Moat; else rates=$clamd_rates cpus=$clamd_cpu name=clamd; fi
+    [ -n "$rates" ] || continue
+    rates=$(echo $rates | tr ' ' '\n' | median); cpus=$(echo $cpus | tr ' ' '\n' | median)
+    printf '%-34s %8.1f req/s, %.3f ms CPU/request (medians of %d rounds, %s files each)\n' "zINSTREAM -> $name" \
+      "$rates" "$cpus" "$(echo $moat_rates | wc -w)" "$(wc -l < "$WORK/instream-files")"
+    result filters "zINSTREAM -> $name" "$(printf '%.1f' "$rates")" req/s
+    result filters "zINSTREAM -> $name cpu" "$(printf '%.4f' "$cpus")" ms
+  done
 }
 
 echo "corpus: $COUNT messages, $P parallel clients, moatd: $MOATD"
@@ -108,7 +155,6 @@ rate "spamc -c -> Moat"        "$SPAMC_OK" "spamc -d 127.0.0.1 -p 17830 -s 33554
 rate "rspamc -> Moat"          "$RSPAMC_OK" "rspamc -h 127.0.0.1:17833 FILE"
 printf 'TCPSocket 17831\nTCPAddr 127.0.0.1\n' > "$WORK/clamd-moat.conf"
 rate "clamdscan --stream -> Moat" "$CLAMDSCAN_OK" "clamdscan --config-file=$WORK/clamd-moat.conf --stream --no-summary FILE"
-instream "zINSTREAM -> Moat" 17831
 
 # SpamAssassin spamd (no network tests, no Bayes learning).
 if command -v /usr/sbin/spamd >/dev/null; then
@@ -133,9 +179,13 @@ if command -v clamd >/dev/null; then
   # matching on both sides (a hash alone would let clamd skip the content scan Moat does).
   write_signatures "$WORK/clamdb"
   printf 'TCPSocket 17851\nTCPAddr 127.0.0.1\nDatabaseDirectory %s\nForeground yes\nLogFile %s\nUser root\nTemporaryDirectory %s\n' "$WORK/clamdb" "$WORK/clamd.log" "$SHM" > "$WORK/clamd.conf"
-  clamd -c "$WORK/clamd.conf" >/dev/null 2>&1 & PIDS="$PIDS $!"
-  for _ in $(seq 60); do clamdscan --config-file="$WORK/clamd.conf" --ping 1 >/dev/null 2>&1 && break; sleep 1; done
+  start_clamd || { FAILED=1; echo "clamd did not start"; }
   rate "clamdscan --stream -> clamd" "$CLAMDSCAN_OK" "clamdscan --config-file=$WORK/clamd.conf --stream --no-summary FILE"
-  instream "zINSTREAM -> clamd" 17851
+  # clamdscan's files are in its cache now: the rounds start on a fresh one.
+  kill "$CLAMD_PID" 2>/dev/null; wait "$CLAMD_PID" 2>/dev/null
+  start_clamd || { FAILED=1; echo "clamd did not start again"; }
+  instream_rounds 1
+else
+  instream_rounds ""
 fi
 exit $FAILED

@@ -41,16 +41,21 @@ public struct ClamdService: FilterService {
     /// `ClamAV 1.4.6/<db version>/<date> Moat/<version>`, as clamd answers VERSION.
     public var version: String {
         let info = core.scanner.signatureInfo
-        var time = time_t(ClamdService.started.timeIntervalSince1970)
+        return "ClamAV \(info.engineVersion)/\(info.databaseVersion)/\(ClamdService.startedText) (Moat clamd interface)"
+    }
+
+    static let started = Date()
+
+    /// `started` as clamd writes its database date, formatted once: every connection's session
+    /// carries the VERSION answer, and localtime and strftime cost more than the rest of it.
+    static let startedText: String = {
+        var time = time_t(started.timeIntervalSince1970)
         var parts = tm()
         localtime_r(&time, &parts)
         var buffer = [CChar](repeating: 0, count: 64)
         let count = strftime(&buffer, buffer.count, "%a %b %e %H:%M:%S %Y", &parts)
-        let date = String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        return "ClamAV \(info.engineVersion)/\(info.databaseVersion)/\(date) (Moat clamd interface)"
-    }
-
-    static let started = Date()
+        return String(decoding: buffer[..<count].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }()
 }
 
 /// The clamd-compatible socket: `[ClamD] ClamdSocket`, component "ClamD".

@@ -31,7 +31,7 @@ final class MetricHandles: Sendable {
         handler(\.timers, label, dimensions) { factory.makeTimer(label: label, dimensions: dimensions) }
     }
 
-    private func handler<Handler: Sendable>(_ table: WritableKeyPath<MetricTables, [String: Handler]>, _ label: String,
+    private func handler<Handler: Sendable>(_ table: WritableKeyPath<MetricTables, [MetricKey: Handler]>, _ label: String,
                                             _ dimensions: [(String, String)], make: () -> Handler) -> Handler {
         let key = Self.key(label, dimensions)
         if let kept = tables.withLock({ $0[keyPath: table][key] }) { return kept }
@@ -47,25 +47,30 @@ final class MetricHandles: Sendable {
     /// Entries kept (tests).
     var count: Int { tables.withLock { $0.count } }
 
-    /// Label and dimensions in one string; the separators are control characters, which no
-    /// metric name or dimension of moatd's contains, so two different sets never share a key.
-    static func key(_ label: String, _ dimensions: [(String, String)]) -> String {
-        var key = label
+    /// Label and dimensions as a table key: compared part by part, never joined into one
+    /// string (building that cost more than the registry lookup it saves).
+    static func key(_ label: String, _ dimensions: [(String, String)]) -> MetricKey {
+        var parts: [String] = []
+        parts.reserveCapacity(dimensions.count * 2)
         for (name, value) in dimensions {
-            key += "\u{1}"
-            key += name
-            key += "\u{2}"
-            key += value
+            parts.append(name)
+            parts.append(value)
         }
-        return key
+        return MetricKey(label: label, dimensions: parts)
     }
+}
+
+/// A metric's label and its dimensions' names and values, in order.
+struct MetricKey: Hashable, Sendable {
+    let label: String
+    let dimensions: [String]
 }
 
 /// What `MetricHandles` keeps, by kind.
 struct MetricTables {
-    var counters: [String: any CounterHandler] = [:]
-    var meters: [String: any MeterHandler] = [:]
-    var timers: [String: any TimerHandler] = [:]
+    var counters: [MetricKey: any CounterHandler] = [:]
+    var meters: [MetricKey: any MeterHandler] = [:]
+    var timers: [MetricKey: any TimerHandler] = [:]
 
     var count: Int { counters.count + meters.count + timers.count }
 }

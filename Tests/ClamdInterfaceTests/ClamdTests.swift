@@ -125,6 +125,10 @@ func instream(_ data: [UInt8], chunk: Int = 8188, style: String = "z") -> [UInt8
         #expect(String(decoding: clean, as: UTF8.self) == "stream: OK\0")
         let version = try await Support.exchange(port: server.port, Array("VERSION\n".utf8))
         #expect(String(decoding: version, as: UTF8.self).hasPrefix("ClamAV 1."))
+        // clamd's shape, which clamdscan --version and monitoring scripts read: the engine, the
+        // database version and its date ("Mon Dec  7 12:00:00 2026": when moatd started).
+        let shape = #/ClamAV 1\.[0-9.]+/[0-9]+/[A-Z][a-z]{2} [A-Z][a-z]{2} [ 1-3][0-9] [0-9]{2}:[0-9]{2}:[0-9]{2} [0-9]{4} \(Moat clamd interface\)\n/#
+        #expect(String(decoding: version, as: UTF8.self).wholeMatch(of: shape) != nil, "\(String(decoding: version, as: UTF8.self))")
         await server.stop()
     }
 
