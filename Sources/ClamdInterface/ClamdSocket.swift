@@ -38,7 +38,7 @@ public struct ClamdService: FilterService {
                         scanDirectories: clamD.scanDirectories)
     }
 
-    /// `ClamAV 1.4.6/<db version>/<date> Moat/<version>`, as clamd answers VERSION.
+    /// `ClamAV 1.4.6/<db version>/<date> (Moat clamd interface)`, as clamd answers VERSION.
     public var version: String {
         let info = core.scanner.signatureInfo
         return "ClamAV \(info.engineVersion)/\(info.databaseVersion)/\(ClamdService.startedText) (Moat clamd interface)"

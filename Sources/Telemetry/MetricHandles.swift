@@ -3,8 +3,8 @@ import Synchronization
 
 /// The handlers of the metrics moatd updates on every message and connection, made once per
 /// label and dimensions and kept. Making one asks the factory each time: with Prometheus that
-/// is a name check, a lock and a registry lookup, about 10,000 instructions a message on the
-/// Milter path for the same few handlers.
+/// is a name check, a lock and a registry lookup for each of the five or six series a message
+/// updates (21-25 K instructions a message on the Milter path with them, 17.5 K with this table).
 ///
 /// The dimensions come from the configuration and from fixed keywords (interfaces, listeners,
 /// verdicts, unchecked reasons), so the table stays small; past `capacity` entries, handlers

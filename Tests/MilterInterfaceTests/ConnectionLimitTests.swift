@@ -64,7 +64,9 @@ struct MilterConnectionLimitTests {
         let third = try RawClient(port: server.port)
         let started = ContinuousClock.now
         #expect(await third.negotiate() == nil)
-        #expect(ContinuousClock.now - started < .seconds(5))
+        // Closed by the server, not ended by the client's 30 s read time-out. (The bound was
+        // 5 s, and a loaded machine once took 5.2.)
+        #expect(ContinuousClock.now - started < .seconds(20))
         first.message(body: "hello\r\n")
         #expect(await first.read()?.command == UInt8(ascii: "a"))
         _ = second
