@@ -93,8 +93,8 @@ CLAMDSCAN_OK=': (OK|.+ FOUND)$'
 # file sent again would measure clamd's cache, not its scan. Hence INSTREAM_ROUNDS rounds
 # (default 3), Moat then a freshly started clamd in each, and the medians: one round on this
 # two-core machine varies by ±10 %. Each round also reads the servers' CPU from /proc (user +
-# system of moatd and its moat-scan processes; of clamd), which the client's share of the
-# cores does not blur: "cpu" figures, ms per request.
+# system of every process named moatd or moat-scan; of clamd: run nothing else so named),
+# which the client's share of the cores does not blur: "cpu" figures, ms per request.
 BENCH=${MOAT_BENCH:-$(dirname "$MOATD")/moat-bench}
 TICK=$(getconf CLK_TCK)
 cpu_ticks() { # comm names: the summed user + system ticks of every process so named
@@ -118,35 +118,36 @@ start_clamd() { # a clamd with an empty clean-file cache; its pid in CLAMD_PID
   for _ in $(seq 60); do clamdscan --config-file="$WORK/clamd.conf" --ping 1 >/dev/null 2>&1 && return 0; sleep 1; done
   return 1
 }
+fresh_clamd() { # the running clamd replaced by one whose cache is empty
+  kill "$CLAMD_PID" 2>/dev/null; wait "$CLAMD_PID" 2>/dev/null
+  start_clamd
+}
 instream_rounds() { # with_clamd (1 or empty)
-  local rounds=${INSTREAM_ROUNDS:-3} round out moat_rates="" moat_cpu="" clamd_rates="" clamd_cpu=""
+  local rounds=${INSTREAM_ROUNDS:-3} round out moat="" clamd="" moat_round clamd_round
   if [ ! -x "$BENCH" ]; then echo "zINSTREAM: no moat-bench at $BENCH (MOAT_BENCH=...)"; return; fi
   for round in $(seq "$rounds"); do
+    moat_round="failed" clamd_round="not run"
     if out=$(instream_once 17831 moatd moat-scan); then
-      moat_rates="$moat_rates ${out% *}"; moat_cpu="$moat_cpu ${out#* }"
-    else FAILED=1; echo "zINSTREAM -> Moat failed"; fi
-    [ -n "$1" ] || continue
-    # A fresh clamd for every round: the last one's cache knows every file.
-    if [ "$round" -gt 1 ]; then
-      kill "$CLAMD_PID" 2>/dev/null; wait "$CLAMD_PID" 2>/dev/null
-      start_clamd || { FAILED=1; echo "clamd did not start again"; break; }
+      moat="$moat$out"$'\n'; moat_round=$(printf '%s req/s, %.3f ms CPU/request' ${out})
+    else FAILED=1; fi
+    if [ -n "$1" ]; then
+      # A fresh clamd for every round after the first: the last one's cache knows every file.
+      if [ "$round" -gt 1 ] && ! fresh_clamd; then FAILED=1; echo "clamd did not start again"; break; fi
+      if out=$(instream_once 17851 clamd); then
+        clamd="$clamd$out"$'\n'; clamd_round=$(printf '%s req/s, %.3f ms CPU/request' ${out})
+      else FAILED=1; clamd_round="failed"; fi
     fi
-    if out=$(instream_once 17851 clamd); then
-      clamd_rates="$clamd_rates ${out% *}"; clamd_cpu="$clamd_cpu ${out#* }"
-    else FAILED=1; echo "zINSTREAM -> clamd failed"; fi
-    printf 'zINSTREAM round %d: Moat %s req/s (%s ms CPU/request), clamd %s req/s (%s ms)\n' "$round" \
-      "$(echo "$moat_rates" | awk '{ print $NF }')" "$(printf '%.3f' "$(echo "$moat_cpu" | awk '{ print $NF }')")" \
-      "$(echo "$clamd_rates" | awk '{ print $NF }')" "$(printf '%.3f' "$(echo "$clamd_cpu" | awk '{ print $NF }')")"
+    echo "zINSTREAM round $round: Moat $moat_round; clamd $clamd_round"
   done
-  local which rates cpus name
-  for which in moat clamd; do
-    if [ $which = moat ]; then rates=$moat_rates cpus=$moat_cpu name=Moat; else rates=$clamd_rates cpus=$clamd_cpu name=clamd; fi
-    [ -n "$rates" ] || continue
-    rates=$(echo $rates | tr ' ' '\n' | median); cpus=$(echo $cpus | tr ' ' '\n' | median)
+  local name lines rate cpu
+  for name in Moat clamd; do
+    if [ $name = Moat ]; then lines=$moat; else lines=$clamd; fi
+    [ -n "$lines" ] || continue
+    rate=$(printf '%s' "$lines" | cut -d' ' -f1 | median); cpu=$(printf '%s' "$lines" | cut -d' ' -f2 | median)
     printf '%-34s %8.1f req/s, %.3f ms CPU/request (medians of %d rounds, %s files each)\n' "zINSTREAM -> $name" \
-      "$rates" "$cpus" "$(echo $moat_rates | wc -w)" "$(wc -l < "$WORK/instream-files")"
-    result filters "zINSTREAM -> $name" "$(printf '%.1f' "$rates")" req/s
-    result filters "zINSTREAM -> $name cpu" "$(printf '%.4f' "$cpus")" ms
+      "$rate" "$cpu" "$(printf '%s' "$lines" | wc -l)" "$(wc -l < "$WORK/instream-files")"
+    result filters "zINSTREAM -> $name" "$(printf '%.1f' "$rate")" req/s
+    result filters "zINSTREAM -> $name cpu" "$(printf '%.4f' "$cpu")" ms
   done
 }
 
@@ -182,8 +183,7 @@ if command -v clamd >/dev/null; then
   start_clamd || { FAILED=1; echo "clamd did not start"; }
   rate "clamdscan --stream -> clamd" "$CLAMDSCAN_OK" "clamdscan --config-file=$WORK/clamd.conf --stream --no-summary FILE"
   # clamdscan's files are in its cache now: the rounds start on a fresh one.
-  kill "$CLAMD_PID" 2>/dev/null; wait "$CLAMD_PID" 2>/dev/null
-  start_clamd || { FAILED=1; echo "clamd did not start again"; }
+  fresh_clamd || { FAILED=1; echo "clamd did not start again"; }
   instream_rounds 1
 else
   instream_rounds ""

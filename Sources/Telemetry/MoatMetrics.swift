@@ -7,11 +7,9 @@ import CoreMetrics
 ///
 /// Names follow Prometheus conventions (`moat_` prefix, `_total` counters, seconds).
 public struct MoatMetrics: Sendable {
-    let factory: any MetricsFactory
     private let handles: MetricHandles
 
     public init(factory: any MetricsFactory) {
-        self.factory = factory
         handles = MetricHandles(factory: factory)
     }
 
