@@ -38,6 +38,14 @@ ROWS = [
      "≤ 1.05 × (issue 18; the server's CPU apart)", True),
     ("Postfix + Moat's milter, TCP (msgs/s)", "Postfix + clamav-milter + clamd",
      ("milter", "postfix-clamav-milter"), MOAT_TCP, "≥ 2 ×"),
+    # What a milter costs Postfix itself (smtpd and cleanup do the milter protocol), and the
+    # ceiling it puts on any milter: one that does nothing (Benchmarks/Milter/nullmilter.c).
+    ("Postfix + Moat's milter, TCP, storage off (msgs/s)", "Postfix + a milter that does nothing (libmilter)",
+     ("milter", "postfix-null-milter"), ("milter", "postfix-moat-storage-off"), "—", True),
+    ("Milter: Postfix's own CPU per message (ms; the milter protocol's share)", "Postfix, no milter",
+     ("milter", "postfix-no-milter-postfix-cpu"), ("milter", "postfix-moat-storage-off-postfix-cpu"), "—", True),
+    ("Milter: the filter's CPU per message, scanner included (ms; fewer is better)", "clamav-milter + clamd",
+     ("milter", "postfix-clamav-milter-filter-cpu"), ("milter", "postfix-moat-storage-off-filter-cpu"), "—", True),
     ("clamd interface, zINSTREAM from 8 threads, each corpus file once, median of 3 rounds (req/s)", "clamd",
      ("filters", "zinstream-clamd"), ("filters", "zinstream-moat"), "≥ 1.2 ×"),
     ("clamd interface, the servers' CPU per zINSTREAM request (ms; fewer is better)", "clamd",
