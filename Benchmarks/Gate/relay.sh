@@ -63,9 +63,11 @@ MaxThreads 20
 CONF
     in_ns g clamd -c "$r/clamd.conf" > "$r/clamd.out" 2>&1 &
     PIDS+=($!)
+    local scanners=($!)
     for _ in $(seq 1 300); do [ -S "$r/clamd.sock" ] && break; sleep 0.1; done
     in_ns g clamav-milter -c "$r/clamav-milter.conf" > "$r/clamav-milter.out" 2>&1 &
     PIDS+=($!)
+    scanners+=($!)
     listening g "127.0.0.1:17357"
     in_ns g postfix -c "$r/etc" start > /dev/null
     listening g "$RELAY:25"
@@ -95,13 +97,24 @@ CONF
     echo
     echo "The alternative: a Postfix relay with clamav-milter + clamd in the gateway namespace, $MESSAGES messages"
     relay_run "$WARMUP" > /dev/null
-    local secs rate
+    local secs rate master cpu0 cpu1 filter0 filter1
+    # CPU per message, as for the Gate's moatd: every Postfix process of the relay (the master's
+    # tree, reaped ones included) and clamav-milter + clamd, until the last message has left.
+    master=$(tr -d ' ' < "$r/queue/pid/master.pid")
+    cpu0=$(tree_cpu_ms "$master"); filter0=$(tree_cpu_ms "${scanners[@]}")
     secs=$(relay_run "$MESSAGES")
+    cpu1=$(tree_cpu_ms "$master"); filter1=$(tree_cpu_ms "${scanners[@]}")
     rate=$(calc "round($MESSAGES / $secs)")
     local sent
     sent=$(grep -c "status=sent" "$r/postfix.log" || true)
     [ "$sent" = $((WARMUP + MESSAGES)) ] || { echo "the relay's log shows $sent messages sent, not $((WARMUP + MESSAGES))" >&2; return 1; }
     printf '  Postfix relay + clamav-milter: %s msgs/s (%.2f s, every message at the sink)\n' "$rate" "$secs"
     result gate "postfix relay clamav-milter" "$rate" msgs/s
+    local postfix_cpu filter_cpu
+    postfix_cpu=$(calc "($cpu1 - $cpu0) / $MESSAGES")
+    filter_cpu=$(calc "($filter1 - $filter0) / $MESSAGES")
+    printf '  CPU per message: %.2f ms = Postfix %.2f + clamav-milter and clamd %.2f\n' \
+        "$(calc "$postfix_cpu + $filter_cpu")" "$postfix_cpu" "$filter_cpu"
+    result gate "relay cpu" "$(calc "round($postfix_cpu + $filter_cpu, 3)")" ms/msg
     in_ns g postfix -c "$r/etc" stop > /dev/null 2>&1 || true
 }
