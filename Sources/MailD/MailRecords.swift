@@ -38,8 +38,8 @@ public final class MailRecords: VerdictRecording {
 
     func makeRecord(kind: QuarantineRecord.Kind, size: Int, report: CheckReport, verdict: String,
                     reason: String) -> QuarantineRecord {
-        let id = UUID().uuidString.lowercased()
         let now = Date()
+        let id = RecordID.make(at: now, lowercase: true)
         return QuarantineRecord(
             id: id, time: now, node: node, kind: kind, interface: report.profile,
             clientAddress: report.envelope.clientAddress, sender: report.envelope.sender,

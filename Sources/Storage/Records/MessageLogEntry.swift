@@ -25,7 +25,7 @@ public struct MessageLogEntry: Sendable, Codable, Equatable {
     public var reason: String
     public var quarantineId: String?
 
-    public init(id: String = UUID().uuidString, time: Date = Date(), node: String, event: String = "verdict",
+    public init(id: String = RecordID.make(), time: Date = Date(), node: String, event: String = "verdict",
                 interface: String, clientAddress: String? = nil, sender: String? = nil, recipients: [String] = [],
                 messageId: String? = nil, subject: String? = nil, size: Int = 0, verdict: String, threats: [String] = [],
                 spamScore: Double? = nil, spamSymbols: [String] = [], reason: String = "", quarantineId: String? = nil) {

@@ -30,7 +30,7 @@ public struct QuarantineRecord: Sendable, Codable, Equatable {
     public var releasedAt: Date?
     public var releasedBy: String?
 
-    public init(id: String = UUID().uuidString, time: Date = Date(), node: String, kind: Kind = .message,
+    public init(id: String = RecordID.make(), time: Date = Date(), node: String, kind: Kind = .message,
                 interface: String, clientAddress: String? = nil, sender: String? = nil, recipients: [String] = [],
                 messageId: String? = nil, subject: String? = nil, size: Int, verdict: String, threats: [String] = [],
                 reason: String = "", file: String, messageRef: String? = nil, releasedAt: Date? = nil,
