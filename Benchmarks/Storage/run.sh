@@ -7,6 +7,8 @@
 # private PostgreSQL server (Debian's, run as nobody on a free loopback port, removed after),
 # and prints insert throughput and search latencies. Results: RESULTS.md beside this script.
 # MOAT_BIN_DIR=dir: the moat-storage-bench there instead (e.g. a debug build; nothing built).
+# MOAT_BENCH_RANDOM_IDS=1: random log ids (UUID version 4, as before 1ea4301) instead of
+# time-ordered ones, to compare the two on one build.
 # The median search time and the insert rate are also printed as RESULT lines (Benchmarks/lib.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

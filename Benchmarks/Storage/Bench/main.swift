@@ -15,6 +15,9 @@ let logger = Logger(label: "bench")
 let store = try await GatewayStores.open(database: arguments[1], sqlitePath: arguments[2], logger: logger)
 var generator = SystemRandomNumberGenerator()
 let pool = max(1, rows / 20)
+// MOAT_BENCH_RANDOM_IDS=1: random (version 4) ids, as before the time-ordered ones, to compare
+// the two on the same build.
+let randomIds = ProcessInfo.processInfo.environment["MOAT_BENCH_RANDOM_IDS"] == "1"
 func address(_ n: Int) -> String { "user\(n)@example\(n % 97).org" }
 
 let existing = try await store.searchLog(LogQuery(limit: 1)).count
@@ -28,7 +31,8 @@ if existing == 0 {
         let count = min(batch, rows - inserted)
         let entries = (0..<count).map { _ in
             let recipients = (0..<Int.random(in: 1...3, using: &generator)).map { _ in address(Int.random(in: 0..<pool, using: &generator)) }
-            return MessageLogEntry(time: now.addingTimeInterval(-Double.random(in: 0..<(30 * 86400), using: &generator)),
+            return MessageLogEntry(id: randomIds ? UUID().uuidString : RecordID.make(),
+                                   time: now.addingTimeInterval(-Double.random(in: 0..<(30 * 86400), using: &generator)),
                                    node: "bench", interface: "Milter", clientAddress: "192.0.2.1",
                                    sender: address(Int.random(in: 0..<pool, using: &generator)), recipients: recipients,
                                    messageId: "<\(UUID().uuidString)@bench>", subject: "benchmark message", size: 4096,
