@@ -47,9 +47,12 @@ struct RecordIDTests {
         #expect(Set(ids.map { $0.prefix(13) }).count == 1)    // the same time field
     }
 
-    @Test func aDateBeforeTheEpochGivesTimeZeroNotACrash() {
-        let id = RecordID.make(at: Date(timeIntervalSince1970: -5))
-        #expect(id.hasPrefix("00000000-0000-7"))
+    @Test func datesOutsideTheFieldGiveItsBoundsNotACrash() {
+        #expect(RecordID.make(at: Date(timeIntervalSince1970: -5)).hasPrefix("00000000-0000-7"))
+        #expect(RecordID.make(at: .distantPast).hasPrefix("00000000-0000-7"))
+        #expect(RecordID.make(at: Date(timeIntervalSince1970: 1e15)).hasPrefix("FFFFFFFF-FFFF-7"))
+        #expect(RecordID.make(at: Date(timeIntervalSince1970: .infinity)).hasPrefix("00000000-0000-7"))
+        #expect(RecordID.make(at: Date(timeIntervalSince1970: .nan)).hasPrefix("00000000-0000-7"))
     }
 
     @Test func entriesAndRecordsGetTimeOrderedIdsByDefault() {

@@ -14,7 +14,10 @@ import Foundation
 /// `UUID()` on Linux opens, reads and closes /dev/urandom on every call.
 public enum RecordID {
     public static func make(at date: Date = Date(), lowercase: Bool = false) -> String {
-        let milliseconds = UInt64(max(0, (date.timeIntervalSince1970 * 1000).rounded(.down))) & 0xFFFF_FFFF_FFFF
+        // Clamped to the 48-bit field: a date before 1970, past the year 10889 or not finite
+        // gives the field's bound, never a trap in the conversion.
+        let exact = (date.timeIntervalSince1970 * 1000).rounded(.down)
+        let milliseconds = exact.isFinite ? UInt64(min(max(0, exact), Double(0xFFFF_FFFF_FFFF))) : 0
         var random = SystemRandomNumberGenerator()
         let high = random.next() as UInt64
         let low = random.next() as UInt64
