@@ -21,32 +21,15 @@ public enum RecordID {
         var random = SystemRandomNumberGenerator()
         let high = random.next() as UInt64
         let low = random.next() as UInt64
-        var bytes = [UInt8](repeating: 0, count: 16)
-        for i in 0..<6 { bytes[i] = UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * UInt64(i))) }
-        bytes[6] = 0x70 | UInt8(truncatingIfNeeded: high & 0x0F)        // version 7
-        bytes[7] = UInt8(truncatingIfNeeded: high >> 8)
-        bytes[8] = 0x80 | UInt8(truncatingIfNeeded: (high >> 16) & 0x3F) // variant 10
-        for i in 9..<16 { bytes[i] = UInt8(truncatingIfNeeded: low >> (8 * UInt64(i - 9))) }
-        return format(bytes, digits: lowercase ? lowerDigits : upperDigits)
-    }
-
-    private static let upperDigits = Array("0123456789ABCDEF".utf8)
-    private static let lowerDigits = Array("0123456789abcdef".utf8)
-
-    /// 8-4-4-4-12 hex digits, as `UUID.uuidString`.
-    private static func format(_ bytes: [UInt8], digits: [UInt8]) -> String {
-        String(unsafeUninitializedCapacity: 36) { text in
-            var at = 0
-            for (index, byte) in bytes.enumerated() {
-                if index == 4 || index == 6 || index == 8 || index == 10 {
-                    text[at] = UInt8(ascii: "-")
-                    at += 1
-                }
-                text[at] = digits[Int(byte >> 4)]
-                text[at + 1] = digits[Int(byte & 0x0F)]
-                at += 2
-            }
-            return at
-        }
+        var b = [UInt8](repeating: 0, count: 16)
+        for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: milliseconds >> (40 - 8 * UInt64(i))) }
+        b[6] = 0x70 | UInt8(truncatingIfNeeded: high & 0x0F)        // version 7
+        b[7] = UInt8(truncatingIfNeeded: high >> 8)
+        b[8] = 0x80 | UInt8(truncatingIfNeeded: (high >> 16) & 0x3F) // variant 10
+        for i in 9..<16 { b[i] = UInt8(truncatingIfNeeded: low >> (8 * UInt64(i - 9))) }
+        // Foundation formats it (`UUID(uuid:)` reads no randomness).
+        let text = UUID(uuid: (b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+                               b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15])).uuidString
+        return lowercase ? text.lowercased() : text
     }
 }
