@@ -14,8 +14,8 @@ import Foundation
 /// `UUID()` on Linux opens, reads and closes /dev/urandom on every call.
 public enum RecordID {
     public static func make(at date: Date = Date(), lowercase: Bool = false) -> String {
-        // Clamped to the 48-bit field: a date before 1970, past the year 10889 or not finite
-        // gives the field's bound, never a trap in the conversion.
+        // Clamped to the 48-bit field, never a trap in the conversion: a date before 1970 gives
+        // 0, one past the year 10889 the field's maximum, an infinite or NaN one 0.
         let exact = (date.timeIntervalSince1970 * 1000).rounded(.down)
         let milliseconds = exact.isFinite ? UInt64(min(max(0, exact), Double(0xFFFF_FFFF_FFFF))) : 0
         var random = SystemRandomNumberGenerator()
