@@ -1,11 +1,16 @@
 import Foundation
 import Synchronization
 
-/// How many messages are parsed, decoded and scanned at once. A check holds, besides the
-/// message, its decoded parts (1.5-2.5 times the message's size): with 200 sessions of 10 MB
-/// each checked at once moatd peaked at 4-5 GB (Benchmarks/Scale). The CPU is what limits the
-/// rate anyway, so checks beyond the limit wait their turn, first come first served, and the
-/// copies exist only for those running. A check's ScanTimeout counts from its admission.
+/// How many large messages are parsed, decoded and scanned at once. A check holds, besides
+/// the message, its decoded parts (1.5-2.5 times the message's size): with 200 sessions of
+/// 10 MB each checked at once moatd peaked at 4-5 GB (Benchmarks/Scale). The CPU is what limits
+/// the rate anyway, so large checks beyond the limit wait their turn, first come first served,
+/// and the copies exist only for those running. A check's ScanTimeout counts from its admission.
+///
+/// A message under `smallMessage` bytes is let in at once: it holds about a megabyte at most
+/// with its decoded parts, and the interfaces' connection limits bound how many there are. Queued behind
+/// large ones it waited for their checks to end: 12 clients sending 10 MB messages held a
+/// 143-byte message's check for up to a second (Benchmarks/Scale/RESULTS.md).
 public final class CheckAdmission: Sendable {
     private struct State {
         var running = 0
@@ -14,6 +19,8 @@ public final class CheckAdmission: Sendable {
     }
 
     public let limit: Int
+    /// Messages smaller than this skip the queue; the scan queue's small lane has the same bound.
+    public static let smallMessage = 256 * 1024
     private let state = Mutex(State())
 
     /// The default: four checks per core, at least eight (parts of one message are scanned
@@ -24,12 +31,14 @@ public final class CheckAdmission: Sendable {
         self.limit = max(1, limit)
     }
 
-    /// Checks running now.
+    /// Large checks running now.
     public var running: Int { state.withLock { $0.running } }
 
-    /// Runs `body` once a place is free. A caller cancelled while it waits is let in at once
-    /// (its check then stops early on its own cancellation).
-    public func run<T>(_ body: () async -> T) async -> T {
+    /// Runs `body` at once for a small message (`size` under `smallMessage`), else once a
+    /// place is free. A caller cancelled while it waits is let in at once (its check then
+    /// stops early on its own cancellation). nil `size`: not known, counted as large.
+    public func run<T>(size: Int?, _ body: () async -> T) async -> T {
+        if let size, size < Self.smallMessage { return await body() }
         await enter()
         defer { leave() }
         return await body()

@@ -70,9 +70,11 @@ public final class MailCore: Sendable {
         var report = CheckReport(envelope: envelope, profile: profile.name, size: 0, parts: [], messageUnchecked: [],
                                  elapsedMilliseconds: 0, engineGeneration: scanner.signatureInfo.generation)
 
-        // Parsing, decoding and scanning hold the decoded parts: only `admission.limit` checks
-        // at once, and the parts are gone before the wait for sender authentication's DNS.
-        let (admitted, results) = await admission.run { () -> (Prepared?, [(Int, ThreatEngine.ScanResult)]) in
+        // Parsing, decoding and scanning hold the decoded parts: only `admission.limit` large
+        // checks at once, and the parts are gone before the wait for sender authentication's DNS.
+        // A spooled message counts as large (SpoolThreshold: 16 MB by default, 64 KB at least).
+        let size: Int? = if case .bytes(let bytes) = source { bytes.count } else { nil }
+        let (admitted, results) = await admission.run(size: size) { () -> (Prepared?, [(Int, ThreatEngine.ScanResult)]) in
             let deadline = clock.now + profile.limits.scanTimeout
             guard var prepared = prepare(source, envelope: envelope, profile: profile, scoresSpam: scoresSpam,
                                          deadline: deadline) else { return (nil, []) }

@@ -87,6 +87,9 @@ public final class SandboxedScanner: ThreatScanning {
 
     var sharedLink: SupervisorLink { shared.link }
 
+    /// Requests waiting for a free worker.
+    var queuedRequests: Int { shared.queue.waitingCount }
+
     var scratchDirectoryForTests: String { scratchDirectory ?? "" }
 
     /// The workers in the middle of a scan now.
@@ -134,19 +137,22 @@ public final class SandboxedScanner: ThreatScanning {
             spans.append(PartSpan(name: part.name.map(Self.shortened), offset: offset, length: part.bytes.count))
             offset += part.bytes.count
         }
-        return await run(descriptor: descriptor, spans: spans, limits: limits)
+        return await run(descriptor: descriptor, spans: spans, bytes: offset, limits: limits)
     }
 
     public func scan(fileAt path: String, limits: ScanLimits?) async -> ScanResult {
         let descriptor = open(path, O_RDONLY | O_CLOEXEC)
         guard descriptor >= 0 else { return .unchecked(.engineError("cannot open \(path): \(String(cString: strerror(errno)))")) }
-        return await run(descriptor: descriptor, spans: [PartSpan(name: (path as NSString).lastPathComponent)], limits: limits)[0]
+        var status = stat()
+        let bytes = fstat(descriptor, &status) == 0 ? Int(status.st_size) : Int.max
+        return await run(descriptor: descriptor, spans: [PartSpan(name: (path as NSString).lastPathComponent)], bytes: bytes,
+                         limits: limits)[0]
     }
 
-    private func run(descriptor: Int32, spans: [PartSpan], limits requested: ScanLimits?) async -> [ScanResult] {
+    private func run(descriptor: Int32, spans: [PartSpan], bytes: Int, limits requested: ScanLimits?) async -> [ScanResult] {
         // Slots kill a worker at the deadline; the queue answers a job still waiting behind busy
         // slots at its deadline, whose worker never started on it.
-        let job = RemoteScanJob(descriptor: descriptor, spans: spans, limits: requested ?? limits)
+        let job = RemoteScanJob(descriptor: descriptor, spans: spans, bytes: bytes, limits: requested ?? limits)
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 job.attach(continuation)
