@@ -46,9 +46,9 @@ else
     ONLY=${ONLY:-scan engine milter filters storage gate gate-tls gate-bypass callgrind}
     STEP_TIMEOUT=${STEP_TIMEOUT:-14400}
 fi
-# scale (Benchmarks/Scale: sizes × sessions, with latency) runs by default in both sizes, and
-# with ONLY="... scale".
-[ -n "$ONLY_GIVEN" ] || ONLY="$ONLY scale"
+# scale (Benchmarks/Scale: sizes × sessions, with latency) and mixed (a small message's latency
+# while large ones are checked) run by default in both sizes, and with ONLY="... scale mixed".
+[ -n "$ONLY_GIVEN" ] || ONLY="$ONLY scale mixed"
 if [ -z "${CORPUS:-}" ]; then
     for candidate in "$REPO/../shared/corpus" /work/shared/corpus; do
         [ -f "$candidate/INDEX.tsv" ] && CORPUS=$(cd "$candidate" && pwd) && break
@@ -186,6 +186,7 @@ step antispam env MOATD="$MOAT_BIN_DIR/moatd" bash "$B/AntiSpam/run.sh" "${ANTIS
 step sandbox  env BEFORE="$WORK/scratch" AFTER="$WORK/scratch" bash "$B/Sandbox/run.sh" "${SANDBOX_ARGS[@]}"
 step callgrind env "${CALLGRIND_ENV[@]}" bash "$B/Callgrind/run.sh" "${CALLGRIND_ARGS[@]}"
 step scale    env SCRATCH="$WORK/scratch" bash "$B/Scale/run.sh" $([ "$SCALE" = full ] || echo --smoke)
+step mixed    env MOATD="$MOAT_BIN_DIR/moatd" bash "$B/Scale/mixed.sh" $([ "$SCALE" = full ] || echo --smoke)
 
 # --- the table ---
 cat "$LOGS"/*.log 2>/dev/null | grep '^RESULT ' > "$WORK/results.txt"

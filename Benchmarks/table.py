@@ -103,6 +103,13 @@ ROWS = [
     ("rspamd interface, instructions per `rspamc` (Ir, callgrind; fewer is better)", "rspamd",
      ("callgrind", "rspamd-rspamd"), ("callgrind", "rspamd-moat"), "—"),
 ]
+# Benchmarks/Scale/mixed.sh: a small message's latency through the spamd interface with moatd
+# otherwise idle (the anchor) and while large-message clients send 10 MB messages (1 MB in smoke).
+ROWS += [
+    (f"spamd interface, a 150-byte message's latency while {n} clients send large messages, p90 (ms; fewer is better)",
+     "the same, moatd otherwise idle", ("mixed", "small-p90-0"), ("mixed", f"small-p90-{n}"), "—", True)
+    for n in (2, 4, 8, 12)
+]
 # Benchmarks/Scale: a few cells of the size × sessions matrix (its own table has them all); the
 # 10 MB and 200-session cells are left out of a smoke run, which has none.
 ROWS += [
