@@ -62,21 +62,34 @@ import Testing
         #expect(!tracker.hasLocalReplies)
     }
 
-    @Test func idleEndsWithDoneAndAuthenticateWithItsReply() {
+    @Test func idleTakesOnlyDoneAndAuthenticateOneLinePerContinuation() {
         var tracker = IMAPCommandTracker()
         _ = tracker.begin(line("i IDLE"))
         #expect(tracker.isIdling && tracker.readsRawLines)
-        tracker.rawLine(line("not done"))
+        #expect(tracker.rawLine(line("not done")) == .unasked("a line other than DONE during IDLE"))
         #expect(tracker.isIdling)
-        tracker.rawLine(line(" done "))
+        #expect(tracker.rawLine(line(" done ")) == .data)
         #expect(!tracker.isIdling && !tracker.readsRawLines)
         #expect(tracker.outstandingTags == ["i"], "still owed its tagged reply")
 
+        let unasked = IMAPCommandTracker.RawLine.unasked("an AUTHENTICATE line the server did not ask for")
         _ = tracker.begin(line("s AUTHENTICATE PLAIN"))
-        tracker.rawLine(line("DONE"))
-        #expect(tracker.readsRawLines, "DONE is SASL data here")
+        #expect(tracker.rawLine(line("AGEAYg==")) == unasked, "before the server's +")
+        tracker.serverContinuation()
+        #expect(tracker.rawLine(line("DONE")) == .data, "DONE is SASL data here")
+        #expect(tracker.rawLine(line("x STARTTLS")) == unasked, "one line per +")
+        tracker.serverContinuation()
+        tracker.serverContinuation()
+        #expect(tracker.rawLine(line("a")) == .data)
+        #expect(tracker.rawLine(line("*")) == .data)
+        #expect(tracker.readsRawLines)
         _ = tracker.complete("s")
         #expect(!tracker.readsRawLines)
+
+        // A + outside AUTHENTICATE (a literal's) is not an allowance for the next one.
+        tracker.serverContinuation()
+        _ = tracker.begin(line("t AUTHENTICATE PLAIN"))
+        #expect(tracker.rawLine(line("AGEAYg==")) == unasked)
     }
 
     @Test func selectionTakesEffectWhenOldest() {

@@ -148,6 +148,47 @@ import Testing
                 || t.clientText.contains("1 BAD Tag already in use"), "\(t.clientText)")
     }
 
+    /// imap-session, 2026-12-07 (a long run): during an IDLE the client sent a line that was not
+    /// DONE, then a STARTTLS. A server ends the IDLE on such a line ("BAD Expected DONE") and
+    /// takes the STARTTLS as a command; the relay had forwarded it as IDLE data and then
+    /// forwarded plaintext behind it, out of step with the server. Only DONE passes now;
+    /// anything else closes the session before it reaches the server.
+    @Test func onlyDoneIsForwardedDuringIdle() {
+        var session = IMAPRelaySession()
+        var t = IMAPTranscript()
+        t.record(session.serverBytes(buf("* OK [CAPABILITY IMAP4rev1 IDLE STARTTLS] ready\r\n")))
+        t.record(session.clientBytes(buf("a IDLE\r\n")))
+        t.record(session.serverBytes(buf("+ idling\r\n")))
+        t.record(session.clientBytes(buf("garbage\r\nb STARTTLS\r\nc LOGIN u p\r\n")))
+        #expect(t.serverText == "a IDLE\r\n", "nothing after the IDLE reached the server")
+        #expect(t.others.contains(.close(.clientUnaskedLine("a line other than DONE during IDLE"))), "\(t.others)")
+
+        // DONE, then commands: relayed as before.
+        var ok = IMAPRelaySession()
+        var u = IMAPTranscript()
+        u.record(ok.serverBytes(buf("* OK [CAPABILITY IMAP4rev1 IDLE] ready\r\n")))
+        u.record(ok.clientBytes(buf("a IDLE\r\n")))
+        u.record(ok.serverBytes(buf("+ idling\r\n")))
+        u.record(ok.clientBytes(buf("DONE\r\nb NOOP\r\n")))
+        #expect(u.serverText == "a IDLE\r\nDONE\r\nb NOOP\r\n")
+        #expect(u.others.isEmpty, "\(u.others)")
+    }
+
+    /// The same desynchronisation through AUTHENTICATE: a line the server did not ask for with
+    /// a "+" may reach it after it ended the exchange (a tagged NO), as a command.
+    @Test func anAuthenticateLineWithoutAContinuationIsNotForwarded() {
+        var session = IMAPRelaySession()
+        var t = IMAPTranscript()
+        t.record(session.serverBytes(buf("* OK [CAPABILITY IMAP4rev1 AUTH=PLAIN STARTTLS] ready\r\n")))
+        t.record(session.clientBytes(buf("a AUTHENTICATE PLAIN\r\n")))
+        t.record(session.serverBytes(buf("+ \r\n")))
+        t.record(session.clientBytes(buf("AHUAcA==\r\n")))
+        #expect(t.serverText == "a AUTHENTICATE PLAIN\r\nAHUAcA==\r\n", "the line the server asked for")
+        t.record(session.clientBytes(buf("b STARTTLS\r\n")))
+        #expect(t.serverText == "a AUTHENTICATE PLAIN\r\nAHUAcA==\r\n", "no + for it: not forwarded")
+        #expect(t.others.contains(.close(.clientUnaskedLine("an AUTHENTICATE line the server did not ask for"))), "\(t.others)")
+    }
+
     /// pop3-codec and imap-codec, line-limit: a line at the edge of the limit is accepted or
     /// refused the same way whether its LF comes in the same read or the next.
     @Test func theLineLimitDoesNotDependOnReadBoundaries() throws {

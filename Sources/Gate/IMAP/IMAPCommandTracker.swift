@@ -31,6 +31,8 @@ struct IMAPCommandTracker: Sendable {
     private(set) var rawLineTag: String?
     /// Tag of an IDLE whose DONE has not been sent yet.
     private(set) var idleTag: String?
+    /// "+" requests of the server during an AUTHENTICATE that the client has not answered yet.
+    private var continuationsToAnswer = 0
     private(set) var outstanding: [Outstanding] = []
     /// Replies of the relay's own, queued for the client between two server responses.
     private var localReplies: [ByteBuffer] = []
@@ -71,6 +73,7 @@ struct IMAPCommandTracker: Sendable {
             idleTag = command.tag
         case .authenticate:
             rawLineTag = command.tag
+            continuationsToAnswer = 0
         default:
             break
         }
@@ -83,14 +86,38 @@ struct IMAPCommandTracker: Sendable {
         localReplies.append(ByteBuffer(string: reply))
     }
 
-    /// A complete line while `readsRawLines`: the client's DONE ends an IDLE, so its next
-    /// bytes are commands again even before the server's tagged reply.
-    mutating func rawLine(_ text: [UInt8]) {
-        guard let idle = idleTag, rawLineTag == idle,
-              String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespaces).uppercased() == "DONE"
-        else { return }
-        idleTag = nil
-        rawLineTag = nil
+    /// What a client line read while `readsRawLines` is.
+    enum RawLine: Equatable {
+        /// A SASL response the server asked for, or the DONE that ends an IDLE: forwarded.
+        case data
+        /// A line the server did not ask for. The server may have ended the IDLE or the
+        /// AUTHENTICATE meanwhile and read it as a command (a STARTTLS, say) that the relay
+        /// would have passed on as data, out of step with the server from then on: the session
+        /// closes instead of forwarding it.
+        case unasked(String)
+    }
+
+    /// A complete line while `readsRawLines`. During an IDLE only DONE may come (RFC 2177); it
+    /// ends the IDLE, so the client's next bytes are commands again even before the server's
+    /// tagged reply. During an AUTHENTICATE, a line answers one "+" continuation request.
+    mutating func rawLine(_ text: [UInt8]) -> RawLine {
+        if let idle = idleTag, rawLineTag == idle {
+            guard String(decoding: text, as: UTF8.self).trimmingCharacters(in: .whitespaces).uppercased() == "DONE"
+            else { return .unasked("a line other than DONE during IDLE") }
+            idleTag = nil
+            rawLineTag = nil
+            return .data
+        }
+        guard continuationsToAnswer > 0 else { return .unasked("an AUTHENTICATE line the server did not ask for") }
+        continuationsToAnswer -= 1
+        return .data
+    }
+
+    /// The server sent a "+" continuation request: during an AUTHENTICATE, the client may answer
+    /// it with one line.
+    mutating func serverContinuation() {
+        guard rawLineTag != nil, idleTag == nil else { return }
+        continuationsToAnswer += 1
     }
 
     /// The current command's line is complete (no literal follows).
@@ -109,7 +136,10 @@ struct IMAPCommandTracker: Sendable {
     /// The tagged reply for `tag` arrived: the command is no longer outstanding (nil if it was
     /// not); an IDLE or AUTHENTICATE with that tag is over.
     mutating func complete(_ tag: String) -> Outstanding? {
-        if rawLineTag == tag { rawLineTag = nil }
+        if rawLineTag == tag {
+            rawLineTag = nil
+            continuationsToAnswer = 0
+        }
         if idleTag == tag { idleTag = nil }
         guard let index = outstanding.firstIndex(where: { $0.command.tag == tag }) else { return nil }
         return outstanding.remove(at: index)

@@ -33,9 +33,10 @@ extension IMAPRelaySession {
                         return nil
                     }
                     startClientCommand(text)
-                } else if first, literal == nil {
-                    // A line of an IDLE or AUTHENTICATE: DONE ends the idle.
-                    commands.rawLine(text)
+                } else if first, case .unasked(let what) = commands.rawLine(text) {
+                    // A line of an IDLE or AUTHENTICATE that the server did not ask for: not
+                    // forwarded (see `IMAPCommandTracker.RawLine`).
+                    return .clientUnaskedLine(what)
                 }
                 if !commands.swallowsLine { forward.writeBuffer(&segment) }
                 if literal == nil { commands.lineEnded() }

@@ -25,7 +25,9 @@ extension IMAPRelaySession {
             if first, let stripped = IMAPCapabilityFilter.strip(line: Array(segment.readableBytesView)) {
                 segment = ByteBuffer(bytes: stripped)
             }
-        case .continuation, .fetch, .exists, .expunge, .vanished:
+        case .continuation:
+            if first { commands.serverContinuation() }
+        case .fetch, .exists, .expunge, .vanished:
             break
         }
         let role = assembler.fetchRole(text, endsWithLiteral: literal != nil)

@@ -141,6 +141,8 @@ public struct IMAPRelaySession: Sendable {
         case serverClosed
         case clientLineTooLong(limit: Int)
         case serverLineTooLong(limit: Int)
+        /// A client line during an IDLE or AUTHENTICATE that the server had not asked for.
+        case clientUnaskedLine(String)
     }
 
     public enum Action: Sendable, Equatable {
