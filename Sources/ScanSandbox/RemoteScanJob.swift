@@ -100,6 +100,7 @@ final class RemoteScanQueue: Sendable {
     private struct State {
         var small = JobLane()
         var large = JobLane()
+        /// Small jobs taken in a row while a large one waited.
         var smallInARow = 0
         var closed = false
         /// When the watcher wakes next: the earliest deadline queued, else a second from its
@@ -111,7 +112,9 @@ final class RemoteScanQueue: Sendable {
         /// The job a free slot takes now, if any.
         mutating func next() -> RemoteScanJob? {
             if !small.isEmpty, large.isEmpty || smallInARow < RemoteScanQueue.smallPerLarge {
-                smallInARow += 1
+                // Counted only while a large one waits: one arriving after a long run of small
+                // jobs does not jump the queue.
+                smallInARow = large.isEmpty ? 0 : smallInARow + 1
                 return small.removeFirst()
             }
             smallInARow = 0

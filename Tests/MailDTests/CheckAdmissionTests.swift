@@ -4,7 +4,7 @@ import Testing
 @testable import MailD
 
 /// At most `limit` checks of large messages hold their decoded parts at once; the others wait
-/// their turn. Small messages do not queue behind them.
+/// their turn. Small messages have places of their own, not behind the large ones.
 struct CheckAdmissionTests {
     final class Gauge: Sendable {
         private let state = Mutex((now: 0, peak: 0, done: 0))
@@ -82,6 +82,26 @@ struct CheckAdmissionTests {
         await large.value
         await unknown.value
         #expect(Set(order.all) == ["small", "large", "unknown size"])
-        #expect(admission.running == 0, "small checks never took a place")
+        #expect(admission.running == 0 && admission.runningSmall == 0)
+    }
+
+    @Test func smallMessagesHaveALimitOfTheirOwn() async {
+        let admission = CheckAdmission(limit: 1, smallLimit: 3)
+        let gauge = Gauge()
+        await withTaskGroup(of: Void.self) { group in
+            for _ in 0..<30 {
+                group.addTask {
+                    await admission.run(size: 100) {
+                        gauge.enter()
+                        try? await Task.sleep(for: .milliseconds(5))
+                        gauge.leave()
+                    }
+                }
+            }
+        }
+        #expect(gauge.done == 30)
+        #expect(gauge.peak <= 3, "a flood of small messages is bounded too")
+        #expect(gauge.peak >= 2, "small checks do run side by side up to their limit")
+        #expect(admission.runningSmall == 0)
     }
 }

@@ -33,6 +33,24 @@ struct ScanQueueOrderTests {
         #expect(queue.waitingCount == 0)
     }
 
+    @Test("small jobs taken while no large one waited do not count: a large one arriving then waits its four")
+    func onlySmallJobsTakenWhileALargeWaitsCount() {
+        let queue = RemoteScanQueue(slots: 1)
+        defer { queue.close() }
+        var names: [ObjectIdentifier: String] = [:]
+        func submit(_ name: String, _ bytes: Int) {
+            let job = job(bytes)
+            names[ObjectIdentifier(job)] = name
+            queue.submit(job)
+        }
+        func take() -> String { queue.take().map { names[ObjectIdentifier($0)] ?? "?" } ?? "nil" }
+        for index in 0..<6 { submit("S\(index)", 100) }
+        #expect((0..<6).map { _ in take() } == ["S0", "S1", "S2", "S3", "S4", "S5"])
+        for index in 6..<12 { submit("S\(index)", 100) }
+        submit("L0", 1 << 20)
+        #expect((0..<7).map { _ in take() } == ["S6", "S7", "S8", "S9", "L0", "S10", "S11"])
+    }
+
     @Test("with only large jobs (or only small ones) the order is first come, first served")
     func oneLaneIsFIFO() {
         let queue = RemoteScanQueue(slots: 1)
