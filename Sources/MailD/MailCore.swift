@@ -71,7 +71,8 @@ public final class MailCore: Sendable {
                                  elapsedMilliseconds: 0, engineGeneration: scanner.signatureInfo.generation)
 
         // Parsing, decoding and scanning hold the decoded parts: only `admission.limit` large
-        // checks at once, and the parts are gone before the wait for sender authentication's DNS.
+        // and `admission.smallLimit` small checks at once, and the parts are gone before the
+        // wait for sender authentication's DNS.
         // A spooled message counts as large (SpoolThreshold: 16 MB by default, 64 KB at least).
         let size: Int? = if case .bytes(let bytes) = source { bytes.count } else { nil }
         let (admitted, results) = await admission.run(size: size) { () -> (Prepared?, [(Int, ThreatEngine.ScanResult)]) in

@@ -84,8 +84,8 @@ final class RemoteScanJob: Sendable {
 /// The jobs waiting for a slot. A small job (one message's small parts, under
 /// `PartBatches.largePart`) goes ahead of large ones, which would otherwise hold every small
 /// message behind them: with 12 clients sending 10 MB messages to the spamd interface, checks
-/// of a 143-byte message waited up to 1.2 s in first-come-first-served order
-/// (Benchmarks/Scale/RESULTS.md). Large jobs are not starved: after `smallPerLarge` small jobs
+/// of a 143-byte message took up to 2.4 s in first-come-first-served order, 0.26 s since
+/// (Benchmarks/Scale/RESULTS.md, `mixed.sh`). Large jobs are not starved: after `smallPerLarge` small jobs
 /// in a row, the oldest large one goes next. Within a lane, first come first served.
 ///
 /// A job still waiting at its deadline (every worker busy past it) is answered
