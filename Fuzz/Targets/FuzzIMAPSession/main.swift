@@ -77,13 +77,16 @@ runFuzzer { input in
                     // RFC 9051 tag: ASTRING-CHARs but "+" (a "+" line is a continuation). The tag
                     // is what the server reads up to the first space: `T\rX STARTTLS` has the tag
                     // `T\rX` (a CTL: refused), not the tokenizer's `T`.
+                    // ASTRING-CHAR is ATOM-CHAR or "]": `a] IDLE` is an IDLE (the tokenizer
+                    // reads the atom `a` then "]", so the server's reading is taken, not its).
                     let serverTag = rawWords.first.map { String(decoding: $0, as: UTF8.self) } ?? ""
-                    let validTag = !tag.isEmpty && tag == serverTag
-                        && tag.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !Array("+(){%*\"\\]".utf8).contains($0) }
-                    if validTag, rawWords.count > 1, words.count > 1, case .atom = words[1] {
+                    let validTag = !serverTag.isEmpty
+                        && serverTag.utf8.allSatisfy { $0 > 0x20 && $0 < 0x7F && !Array("+(){%*\"\\".utf8).contains($0) }
+                    if validTag { tag = serverTag }
+                    if validTag, rawWords.count > 1 {
                         verb = String(decoding: rawWords[1], as: UTF8.self).uppercased()
                     }
-                    if verb == "UID", words.count > 2, case .atom(let v) = words[2] { verb = "UID " + v.uppercased() }
+                    if verb == "UID", rawWords.count > 2 { verb = "UID " + String(decoding: rawWords[2], as: UTF8.self).uppercased() }
                     // Known open finding (Fuzz/README.md): a tag reused while outstanding makes the
                     // session take an earlier reply for STARTTLS's. MOAT_FUZZ_KNOWN=1: the model
                     // stops judging such a run.
