@@ -176,3 +176,35 @@ bench_dns_root_lines() {
     [ -n "${BENCH_DNS_PORT:-}" ] || return 0
     printf 'DnsResolver = 127.0.0.1@%s\nDnsTrustAnchor =\n' "$BENCH_DNS_PORT"
 }
+
+# start_filters_moatd WORK TEMPDIR SPAMD RSPAMD CLAMD [ADMIN]: moatd (the binary in $MOATD)
+# serving the spamd, rspamd and clamd interfaces on those loopback ports, its files under
+# WORK, libclamav's scratch space in TEMPDIR, the console on ADMIN (none without it); returns
+# once spamc's PING is answered, with FILTERS_MOATD_PID set (fails if moatd exits first).
+start_filters_moatd() {
+    local work=$1 tempdir=$2 spamd=$3 rspamd=$4 clamd=$5 admin=${6:-}
+    cat > "$work/moat.ini" <<INI
+[Root]
+TempDir = $tempdir
+ControlSocket = $work/run/ctl.sock
+PidFile = $work/run/moatd.pid
+VarDir = $work/var
+[MailD]
+SpamdSocket = 127.0.0.1:$spamd
+RspamdSocket = 127.0.0.1:$rspamd
+[ClamD]
+ClamdSocket = 127.0.0.1:$clamd
+[HTTPD]
+AdminListen = ${admin:+127.0.0.1:$admin}
+INI
+    "$MOATD" -c "$work/moat.ini" > "$work/moatd.log" 2>&1 &
+    FILTERS_MOATD_PID=$!
+    local _
+    for _ in $(seq 120); do
+        spamc -d 127.0.0.1 -p "$spamd" -K > /dev/null 2>&1 && return 0
+        kill -0 "$FILTERS_MOATD_PID" 2>/dev/null || { echo "moatd exited: $(tail -3 "$work/moatd.log")" >&2; return 1; }
+        sleep 1
+    done
+    echo "moatd did not answer spamc's PING on 127.0.0.1:$spamd in 120 s" >&2
+    return 1
+}

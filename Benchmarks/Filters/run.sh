@@ -38,24 +38,8 @@ nl -ba -w1 -s' ' "$WORK/files" > "$WORK/jobs"
 # per part: on a disk file system that costs more than the scan, Benchmarks/Sandbox/RESULTS.md).
 SHM=$(mktemp -d /dev/shm/moat-filters-bench.XXXXXX)
 chmod 1777 "$SHM"
-cat > "$WORK/moat.ini" <<INI
-[Root]
-TempDir = $SHM/moat
-ControlSocket = $WORK/run/ctl.sock
-PidFile = $WORK/run/moatd.pid
-VarDir = $WORK/var
-[MailD]
-SpamdSocket = 127.0.0.1:17830
-RspamdSocket = 127.0.0.1:17833
-[ClamD]
-ClamdSocket = 127.0.0.1:17831
-INI
-"$MOATD" -c "$WORK/moat.ini" >"$WORK/moatd.log" 2>&1 & PIDS="$!"
-for _ in $(seq 60); do
-  spamc -d 127.0.0.1 -p 17830 -K >/dev/null 2>&1 && break
-  kill -0 "$PIDS" 2>/dev/null || { echo "moatd exited: $(tail -3 "$WORK/moatd.log")" >&2; exit 1; }
-  sleep 1
-done
+start_filters_moatd "$WORK" "$SHM/moat" 17830 17833 17831 || exit 1
+PIDS=$FILTERS_MOATD_PID
 
 rate() { # name reply-regex command-template (FILE: the message)
   local name=$1 check=$2; shift 2

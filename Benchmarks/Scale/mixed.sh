@@ -50,27 +50,8 @@ open(f"{work}/big.eml", "w").write(head + "Subject: big\r\nMessage-ID: <big@exam
 open(f"{work}/small.eml", "w").write(head + "Subject: small\r\nMessage-ID: <small@example.com>\r\n\r\nhello there\r\n")
 PY
 
-cat > "$WORK/moat.ini" <<INI
-[Root]
-TempDir = $WORK/tmp
-ControlSocket = $WORK/run/ctl.sock
-PidFile = $WORK/run/moatd.pid
-VarDir = $WORK/var
-[MailD]
-SpamdSocket = 127.0.0.1:$PORT
-RspamdSocket = 127.0.0.1:$((PORT + 1))
-[ClamD]
-ClamdSocket = 127.0.0.1:$((PORT + 2))
-[HTTPD]
-AdminListen = 127.0.0.1:$((PORT + 3))
-INI
-"$MOATD" -c "$WORK/moat.ini" > "$WORK/moatd.log" 2>&1 &
-MOAT_PID=$!
-for _ in $(seq 120); do
-    spamc -d 127.0.0.1 -p "$PORT" -K >/dev/null 2>&1 && break
-    kill -0 "$MOAT_PID" 2>/dev/null || { echo "moatd exited: $(tail -3 "$WORK/moatd.log")" >&2; exit 1; }
-    sleep 1
-done
+start_filters_moatd "$WORK" "$WORK/tmp" "$PORT" $((PORT + 1)) $((PORT + 2)) $((PORT + 3)) || exit 1
+MOAT_PID=$FILTERS_MOATD_PID
 echo "moatd: $MOATD, $(nproc) CPUs, load $(cut -d" " -f1-3 /proc/loadavg); large messages: $(($(stat -c %s "$WORK/big.eml") / 1000)) kB"
 
 # p50 p90 max of the numbers on stdin

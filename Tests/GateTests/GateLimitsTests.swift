@@ -147,6 +147,22 @@ import Testing
         #expect(await eventually { check.cancelled.withLock { $0 } == 1 }, "and was cancelled when the client left")
     }
 
+    /// The listen queue is as long as MaxConnections, as far as the kernel allows (`ss -ltn`
+    /// shows it as Send-Q): a burst of clients waits there to be accepted. With a short one,
+    /// clients completed by SYN cookies while it was full were lost, waiting for a greeting.
+    @Test func theListenQueueIsAsLongAsMaxConnections() async throws {
+        let server = try await FakeSMTPServer()
+        defer { server.stop() }
+        let gate = try await GateFixtures.gate(upstream: server.channel.localAddress!, config: "MaxConnections = 3000\n")
+        defer { gate.channels.forEach { $0.close(promise: nil) } }
+        let somaxconn = try String(contentsOfFile: "/proc/sys/net/core/somaxconn", encoding: .utf8)
+        let listening = run("/usr/bin/ss", ["-ltnH", "sport = :\(gate.port)"])
+        let fields = listening.out.split(whereSeparator: \.isWhitespace)
+        #expect(listening.status == 0 && fields.count >= 3 && fields[0] == "LISTEN", "\(listening)")
+        #expect(fields.count >= 3 && Int(fields[2]) == min(3000, Int(somaxconn.trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0),
+                "Send-Q of the Gate's listener: \(listening.out)")
+    }
+
     /// MaxConnections: past it a client hears the protocol's own "busy" and is closed; the
     /// connections already open go on, and a slot freed is a slot taken again.
     @Test(arguments: [(GateProtocol.smtp, "421 4.3.2 Too many connections through this gateway, try again later\r\n"),
