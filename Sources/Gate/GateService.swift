@@ -140,7 +140,21 @@ public struct GateService: Service {
             }
         }
         if channels.isEmpty, let firstError { throw firstError }
+        let somaxconn = (try? String(contentsOfFile: "/proc/sys/net/core/somaxconn", encoding: .utf8))
+            .flatMap { Int($0.trimmingCharacters(in: .whitespacesAndNewlines)) }
+        if let advice = Self.listenQueueAdvice(somaxconn: somaxconn, maxConnections: settings.maxConnections) {
+            logger.warning("\(advice)")
+        }
         return channels
+    }
+
+    /// What to tell the administrator when the kernel keeps the listen queue shorter than
+    /// MaxConnections (older kernels' `somaxconn` was 128): nil when it does not.
+    static func listenQueueAdvice(somaxconn: Int?, maxConnections: Int) -> String? {
+        guard let somaxconn, somaxconn < maxConnections else { return nil }
+        return "the kernel keeps the Gate's listen queue at \(somaxconn) (net.core.somaxconn), below MaxConnections "
+            + "(\(maxConnections)): a burst of more new clients than that may leave some waiting for a greeting; "
+            + "raise it with `sysctl -w net.core.somaxconn=\(maxConnections)` and restart moatd"
     }
 
     /// The listen queue holds a burst of new connections until a loop accepts them; it is as

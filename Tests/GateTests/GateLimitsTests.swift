@@ -163,6 +163,15 @@ import Testing
                 "Send-Q of the Gate's listener: \(listening.out)")
     }
 
+    /// Where the kernel caps the queue below MaxConnections, moatd says so at start, and how
+    /// to raise it; not otherwise.
+    @Test func aShorterKernelQueueIsReported() {
+        let advice = GateService.listenQueueAdvice(somaxconn: 128, maxConnections: 4096)
+        #expect(advice?.contains("net.core.somaxconn") == true && advice?.contains("sysctl -w net.core.somaxconn=4096") == true)
+        #expect(GateService.listenQueueAdvice(somaxconn: 4096, maxConnections: 4096) == nil)
+        #expect(GateService.listenQueueAdvice(somaxconn: nil, maxConnections: 4096) == nil)
+    }
+
     /// MaxConnections: past it a client hears the protocol's own "busy" and is closed; the
     /// connections already open go on, and a slot freed is a slot taken again.
     @Test(arguments: [(GateProtocol.smtp, "421 4.3.2 Too many connections through this gateway, try again later\r\n"),
