@@ -304,8 +304,9 @@ CONF
     # retries) and handshakes completed by SYN cookies (a client left waiting for a greeting
     # if its ACK met a full queue). Both stay 0 when the listen queue holds the burst.
     local overflows cookies
-    overflows=$(ip netns exec "${P}g" nstat -az TcpExtListenOverflows | awk '/ListenOverflows/ {print $2}')
-    cookies=$(ip netns exec "${P}g" nstat -az TcpExtTCPReqQFullDoCookies | awk '/DoCookies/ {print $2}')
+    # -s: nstat's history file (shared with the host's nstat users) is left alone.
+    overflows=$(ip netns exec "${P}g" nstat -asz TcpExtListenOverflows | awk '/ListenOverflows/ {print $2}')
+    cookies=$(ip netns exec "${P}g" nstat -asz TcpExtTCPReqQFullDoCookies | awk '/DoCookies/ {print $2}')
     echo "  gateway kernel: listen queue overflows ${overflows:-?}, handshakes by SYN cookie ${cookies:-?}"
     result scale "gate listen overflows" "${overflows:-0}" count
     result scale "gate syn cookies" "${cookies:-0}" count

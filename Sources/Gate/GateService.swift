@@ -158,7 +158,8 @@ public struct GateService: Service {
     }
 
     /// The listen queue holds a burst of new connections until a loop accepts them; it is as
-    /// long as MaxConnections (the kernel caps it at `net.core.somaxconn`). A short queue loses
+    /// long as MaxConnections, 1,024 at least (those past MaxConnections are accepted and told
+    /// to come back), and the kernel caps it at `net.core.somaxconn`. A short queue loses
     /// clients silently: once as many handshakes are pending as the queue is long, the kernel
     /// answers further SYNs with SYN cookies and keeps no state, and the client's ACK that
     /// completes such a handshake is dropped if the accept queue is full just then. The client
